@@ -1,0 +1,169 @@
+// Command kinesis-console serves a browser console for putting records into
+// Amazon Kinesis Data Streams and seeing that they landed.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"os/signal"
+	"syscall"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/config"
+	"github.com/aws/aws-sdk-go-v2/service/kinesis"
+	"github.com/aws/aws-sdk-go-v2/service/sts"
+
+	"github.com/kinesis-console/kinesis-console/internal/identity"
+	"github.com/kinesis-console/kinesis-console/internal/stream"
+	"github.com/kinesis-console/kinesis-console/web"
+)
+
+// version is set at build time with -ldflags "-X main.version=...".
+var version = "dev"
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if err := run(ctx, os.Args, os.Getenv, os.Stdout, os.Stderr); err != nil {
+		fmt.Fprintln(os.Stderr, "kinesis-console:", err)
+		os.Exit(1)
+	}
+}
+
+// settings are the console's own options; AWS settings come from the SDK's
+// standard environment and shared config.
+type settings struct {
+	addr            string
+	allowNonLocal   bool
+	shutdownTimeout time.Duration
+	putTimeout      time.Duration
+	logLevel        slog.Level
+	showVersion     bool
+}
+
+func parseFlags(args []string, getenv func(string) string, stderr io.Writer) (settings, error) {
+	var s settings
+	fs := flag.NewFlagSet(args[0], flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.StringVar(&s.addr, "addr", envOr(getenv, "KINESIS_CONSOLE_ADDR", "127.0.0.1:8080"),
+		"address to listen on (env KINESIS_CONSOLE_ADDR)")
+	fs.BoolVar(&s.allowNonLocal, "allow-non-loopback", getenv("KINESIS_CONSOLE_ALLOW_NON_LOOPBACK") == "true",
+		"allow listening on a non-loopback address: anyone who reaches it writes with the server's AWS credentials (env KINESIS_CONSOLE_ALLOW_NON_LOOPBACK=true)")
+	fs.DurationVar(&s.putTimeout, "put-timeout", 15*time.Second, "bound on one PutRecord, retries included")
+	fs.DurationVar(&s.shutdownTimeout, "shutdown-timeout", 20*time.Second, "how long in-flight requests may finish on shutdown")
+	fs.TextVar(&s.logLevel, "log-level", slog.LevelInfo, "log level: DEBUG, INFO, WARN, ERROR")
+	fs.BoolVar(&s.showVersion, "version", false, "print the version and exit")
+	if err := fs.Parse(args[1:]); err != nil {
+		return s, err
+	}
+	if fs.NArg() > 0 {
+		return s, fmt.Errorf("unexpected arguments: %v", fs.Args())
+	}
+	return s, nil
+}
+
+func envOr(getenv func(string) string, key, def string) string {
+	if v := getenv(key); v != "" {
+		return v
+	}
+	return def
+}
+
+// run wires the console together and serves until ctx is done.
+func run(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	s, err := parseFlags(args, getenv, stderr)
+	if errors.Is(err, flag.ErrHelp) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	if s.showVersion {
+		fmt.Fprintln(stdout, "kinesis-console", version)
+		return nil
+	}
+	logger := slog.New(slog.NewJSONHandler(stderr, &slog.HandlerOptions{Level: s.logLevel}))
+
+	if err := checkListenAddr(s.addr, s.allowNonLocal); err != nil {
+		return err
+	}
+
+	cfg, err := config.LoadDefaultConfig(ctx)
+	if err != nil {
+		return fmt.Errorf("load AWS configuration: %w", err)
+	}
+	kc := kinesis.NewFromConfig(cfg)
+	sc := sts.NewFromConfig(cfg)
+	endpoint := getenv("AWS_ENDPOINT_URL_KINESIS")
+	if endpoint == "" {
+		endpoint = getenv("AWS_ENDPOINT_URL")
+	}
+
+	handler := web.New(web.Deps{
+		Publisher: stream.NewPublisher(kc, stream.Options{PutTimeout: s.putTimeout}),
+		Identity:  identity.NewResolver(sc, identity.Options{}),
+		Logger:    logger,
+		Region:    cfg.Region,
+		Endpoint:  endpoint,
+	})
+
+	ln, err := net.Listen("tcp", s.addr)
+	if err != nil {
+		return fmt.Errorf("listen on %s: %w", s.addr, err)
+	}
+	srv := &http.Server{
+		Handler:           handler,
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       60 * time.Second,
+		WriteTimeout:      90 * time.Second,
+		IdleTimeout:       120 * time.Second,
+		MaxHeaderBytes:    64 << 10,
+		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
+	}
+	url := "http://" + ln.Addr().String()
+	logger.Info("serving", "url", url, "region", cfg.Region, "endpoint", endpoint, "version", version)
+	fmt.Fprintf(stdout, "Kinesis Console is at %s\n", url)
+
+	serveErr := make(chan error, 1)
+	go func() { serveErr <- srv.Serve(ln) }()
+	select {
+	case err := <-serveErr:
+		return fmt.Errorf("serve: %w", err)
+	case <-ctx.Done():
+	}
+	logger.Info("shutting down: letting in-flight requests finish", "timeout", s.shutdownTimeout.String())
+	shutdownCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), s.shutdownTimeout)
+	defer cancel()
+	if err := srv.Shutdown(shutdownCtx); err != nil {
+		return fmt.Errorf("shutdown: %w", err)
+	}
+	return nil
+}
+
+// checkListenAddr refuses a non-loopback address unless told otherwise:
+// whoever reaches the console writes with the server's credentials.
+func checkListenAddr(addr string, allowNonLocal bool) error {
+	host, _, err := net.SplitHostPort(addr)
+	if err != nil {
+		return fmt.Errorf("-addr %q: %w", addr, err)
+	}
+	if allowNonLocal {
+		return nil
+	}
+	if host == "localhost" {
+		return nil
+	}
+	ip := net.ParseIP(host)
+	if ip == nil || !ip.IsLoopback() {
+		return fmt.Errorf("-addr %q is not a loopback address: anyone who reaches it can write with this server's AWS credentials; "+
+			"pass -allow-non-loopback (KINESIS_CONSOLE_ALLOW_NON_LOOPBACK=true) to do it anyway", addr)
+	}
+	return nil
+}

@@ -1,0 +1,268 @@
+package stream
+
+import (
+	"context"
+	"errors"
+	"math/big"
+	"net/http"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/aws/ratelimit"
+	"github.com/aws/aws-sdk-go-v2/aws/retry"
+	"github.com/aws/aws-sdk-go-v2/service/kinesis"
+	"github.com/aws/aws-sdk-go-v2/service/kinesis/types"
+	"github.com/aws/smithy-go/middleware"
+	smithyhttp "github.com/aws/smithy-go/transport/http"
+)
+
+// KinesisAPI is the part of *kinesis.Client the console calls.
+type KinesisAPI interface {
+	PutRecord(ctx context.Context, in *kinesis.PutRecordInput, optFns ...func(*kinesis.Options)) (*kinesis.PutRecordOutput, error)
+	ListStreams(ctx context.Context, in *kinesis.ListStreamsInput, optFns ...func(*kinesis.Options)) (*kinesis.ListStreamsOutput, error)
+	DescribeStreamSummary(ctx context.Context, in *kinesis.DescribeStreamSummaryInput, optFns ...func(*kinesis.Options)) (*kinesis.DescribeStreamSummaryOutput, error)
+	ListShards(ctx context.Context, in *kinesis.ListShardsInput, optFns ...func(*kinesis.Options)) (*kinesis.ListShardsOutput, error)
+	GetShardIterator(ctx context.Context, in *kinesis.GetShardIteratorInput, optFns ...func(*kinesis.Options)) (*kinesis.GetShardIteratorOutput, error)
+	GetRecords(ctx context.Context, in *kinesis.GetRecordsInput, optFns ...func(*kinesis.Options)) (*kinesis.GetRecordsOutput, error)
+}
+
+var _ KinesisAPI = (*kinesis.Client)(nil)
+
+// Options tune a Publisher; the zero value gives sensible defaults.
+type Options struct {
+	// PutTimeout bounds one PutRecord, retries included. Default 15s.
+	PutTimeout time.Duration
+	// MaxAttempts bounds attempts of a throttled write. Default 5.
+	MaxAttempts int
+	// MaxBackoff caps the wait between throttled attempts. Default 2s.
+	MaxBackoff time.Duration
+}
+
+// Publisher writes records to Kinesis and reads them back.
+type Publisher struct {
+	api  KinesisAPI
+	opts Options
+}
+
+// NewPublisher wraps a Kinesis client.
+func NewPublisher(api KinesisAPI, opts Options) *Publisher {
+	if opts.PutTimeout <= 0 {
+		opts.PutTimeout = 15 * time.Second
+	}
+	if opts.MaxAttempts <= 0 {
+		opts.MaxAttempts = 5
+	}
+	if opts.MaxBackoff <= 0 {
+		opts.MaxBackoff = 2 * time.Second
+	}
+	return &Publisher{api: api, opts: opts}
+}
+
+// Header is one HTTP response header line.
+type Header struct {
+	Name  string
+	Value string
+}
+
+// PutResult is what PutRecord answered, and how it went.
+type PutResult struct {
+	Stream         StreamRef
+	ShardID        string
+	SequenceNumber string
+	EncryptionType string
+	RequestID      string
+	HTTPStatus     int
+	Headers        []Header
+	Attempts       int
+	Latency        time.Duration
+}
+
+// Put writes one checked record with PutRecord. Only failures that cannot
+// have reached Kinesis (throttling answers, refused connections) are retried:
+// Kinesis is at-least-once, so resending after a timeout would write duplicates.
+func (p *Publisher) Put(ctx context.Context, rec Record) (PutResult, error) {
+	ctx, cancel := context.WithTimeout(ctx, p.opts.PutTimeout)
+	defer cancel()
+
+	in := &kinesis.PutRecordInput{
+		Data:         rec.Data,
+		PartitionKey: aws.String(rec.PartitionKey),
+	}
+	setStream(rec.Stream, &in.StreamName, &in.StreamARN)
+	if rec.ExplicitHashKey != "" {
+		in.ExplicitHashKey = aws.String(rec.ExplicitHashKey)
+	}
+	if rec.SequenceNumberForOrdering != "" {
+		in.SequenceNumberForOrdering = aws.String(rec.SequenceNumberForOrdering)
+	}
+
+	var tap responseTap
+	start := time.Now()
+	out, err := p.api.PutRecord(ctx, in, tap.option, p.writeRetryer)
+	latency := time.Since(start)
+	if err != nil {
+		f := Classify("PutRecord", err, tap.attempts)
+		if tap.lastStatus != 0 && f.HTTPStatus == 0 {
+			f.HTTPStatus = tap.lastStatus
+		}
+		if f.Kind == KindOther && errors.Is(err, context.DeadlineExceeded) {
+			f.Kind = KindOutcomeUnknown
+		}
+		// A deadline that struck while waiting between throttled attempts
+		// means every attempt was refused: nothing was written.
+		if (f.Kind == KindOutcomeUnknown || f.Kind == KindCanceled) && tap.lastThrottled && !tap.inFlight {
+			f.Kind = KindThrottled
+		}
+		return PutResult{}, f
+	}
+	return PutResult{
+		Stream:         rec.Stream,
+		ShardID:        aws.ToString(out.ShardId),
+		SequenceNumber: aws.ToString(out.SequenceNumber),
+		EncryptionType: string(out.EncryptionType),
+		RequestID:      tap.requestID,
+		HTTPStatus:     tap.lastStatus,
+		Headers:        tap.headers,
+		Attempts:       tap.attempts,
+		Latency:        latency,
+	}, nil
+}
+
+// writeRetryer retries a write only when Kinesis certainly did not take it.
+func (p *Publisher) writeRetryer(o *kinesis.Options) {
+	o.Retryer = retry.NewStandard(func(so *retry.StandardOptions) {
+		so.MaxAttempts = p.opts.MaxAttempts
+		so.MaxBackoff = p.opts.MaxBackoff
+		so.RateLimiter = ratelimit.None
+		so.Retryables = []retry.IsErrorRetryable{retry.IsErrorRetryableFunc(retryableWrite)}
+	})
+}
+
+func retryableWrite(err error) aws.Ternary {
+	f := Classify("PutRecord", err, 0)
+	if f.Kind == KindThrottled || f.Kind == KindUnreachable {
+		return aws.TrueTernary
+	}
+	return aws.FalseTernary
+}
+
+// responseTap records, for every attempt, what came back over HTTP: the SDK
+// keeps only the request id and the parsed body.
+type responseTap struct {
+	attempts      int
+	inFlight      bool
+	lastStatus    int
+	lastThrottled bool
+	requestID     string
+	headers       []Header
+}
+
+func (t *responseTap) option(o *kinesis.Options) {
+	o.APIOptions = append(o.APIOptions, func(stack *middleware.Stack) error {
+		return stack.Deserialize.Add(middleware.DeserializeMiddlewareFunc("KinesisConsoleResponseTap", t.handle), middleware.After)
+	})
+}
+
+func (t *responseTap) handle(ctx context.Context, in middleware.DeserializeInput, next middleware.DeserializeHandler) (middleware.DeserializeOutput, middleware.Metadata, error) {
+	t.attempts++
+	t.inFlight = true
+	out, md, err := next.HandleDeserialize(ctx, in)
+	if resp, ok := out.RawResponse.(*smithyhttp.Response); ok && resp != nil {
+		t.inFlight = false
+		t.lastStatus = resp.StatusCode
+		t.requestID = resp.Header.Get("X-Amzn-Requestid")
+		t.headers = sortedHeaders(resp.Header)
+		t.lastThrottled = err != nil && Classify("PutRecord", err, 0).Kind == KindThrottled
+	} else if err != nil && isNotSent(err) {
+		t.inFlight = false
+	}
+	return out, md, err
+}
+
+func sortedHeaders(h http.Header) []Header {
+	out := make([]Header, 0, len(h))
+	for name, values := range h {
+		out = append(out, Header{Name: name, Value: strings.Join(values, ", ")})
+	}
+	slices.SortFunc(out, func(a, b Header) int { return strings.Compare(a.Name, b.Name) })
+	return out
+}
+
+// setStream fills whichever of StreamName or StreamARN the reference carries.
+func setStream(ref StreamRef, name, arn **string) {
+	if ref.ARN != "" {
+		*arn = aws.String(ref.ARN)
+		return
+	}
+	*name = aws.String(ref.Name)
+}
+
+// ReadRecord is a record as GetRecords returned it.
+type ReadRecord struct {
+	Data                        []byte
+	PartitionKey                string
+	SequenceNumber              string
+	ApproximateArrivalTimestamp time.Time
+	EncryptionType              string
+}
+
+// ReadBack fetches the record at a sequence number with GetShardIterator
+// AT_SEQUENCE_NUMBER and GetRecords, to prove that a write landed.
+func (p *Publisher) ReadBack(ctx context.Context, ref StreamRef, shardID, sequenceNumber string) (ReadRecord, error) {
+	itIn := &kinesis.GetShardIteratorInput{
+		ShardId:                aws.String(shardID),
+		ShardIteratorType:      types.ShardIteratorTypeAtSequenceNumber,
+		StartingSequenceNumber: aws.String(sequenceNumber),
+	}
+	setStream(ref, &itIn.StreamName, &itIn.StreamARN)
+	it, err := p.api.GetShardIterator(ctx, itIn)
+	if err != nil {
+		return ReadRecord{}, Classify("GetShardIterator", err, 0)
+	}
+	iterator := it.ShardIterator
+	// GetRecords may answer empty while the iterator catches up; a few calls
+	// walk it forward.
+	for range 5 {
+		in := &kinesis.GetRecordsInput{ShardIterator: iterator, Limit: aws.Int32(1)}
+		if ref.ARN != "" {
+			in.StreamARN = aws.String(ref.ARN)
+		}
+		out, err := p.api.GetRecords(ctx, in)
+		if err != nil {
+			return ReadRecord{}, Classify("GetRecords", err, 0)
+		}
+		if len(out.Records) > 0 {
+			r := out.Records[0]
+			return ReadRecord{
+				Data:                        r.Data,
+				PartitionKey:                aws.ToString(r.PartitionKey),
+				SequenceNumber:              aws.ToString(r.SequenceNumber),
+				ApproximateArrivalTimestamp: aws.ToTime(r.ApproximateArrivalTimestamp),
+				EncryptionType:              string(r.EncryptionType),
+			}, nil
+		}
+		if out.NextShardIterator == nil {
+			break
+		}
+		iterator = out.NextShardIterator
+	}
+	return ReadRecord{}, ErrNotReadBack
+}
+
+// ErrNotReadBack means the record was not found where PutRecord said it was.
+var ErrNotReadBack = errors.New("stream: record not found at its sequence number")
+
+// HashRange is a shard's hash key range, parsed.
+func hashRange(r *types.HashKeyRange) (*big.Int, *big.Int) {
+	start, _ := new(big.Int).SetString(aws.ToString(r.StartingHashKey), 10)
+	end, _ := new(big.Int).SetString(aws.ToString(r.EndingHashKey), 10)
+	if start == nil {
+		start = new(big.Int)
+	}
+	if end == nil {
+		end = new(big.Int)
+	}
+	return start, end
+}

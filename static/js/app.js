@@ -1,0 +1,215 @@
+// Kinesis Console page behaviour: live JSON check and size, a Format button
+// that keeps numbers exactly as typed, random partition keys, Ctrl/Cmd+Enter,
+// copy buttons, and a flash area for failures htmx does not swap in.
+(function () {
+  "use strict";
+  document.documentElement.classList.add("js");
+  var encoder = new TextEncoder();
+
+  function byId(id) { return document.getElementById(id); }
+
+  function currentFormat(form) {
+    var checked = form.querySelector("input[name=data_format]:checked");
+    return checked ? checked.value : "json";
+  }
+
+  function dataBytes(text, format) {
+    text = text.replace(/\r\n?/g, "\n");
+    if (format === "base64") {
+      var compact = text.replace(/\s+/g, "");
+      try { return atob(compact).length; } catch (e) { return null; }
+    }
+    return encoder.encode(text).length;
+  }
+
+  function humanBytes(n) {
+    if (n >= 1048576) return (n / 1048576).toFixed(2) + " MiB";
+    if (n >= 1024) return (n / 1024).toFixed(1) + " KiB";
+    return n + " bytes";
+  }
+
+  // refresh updates the JSON status and the size counter.
+  function refresh(form) {
+    var data = byId("data"), status = byId("data-status"), size = byId("data-size");
+    if (!data || !status || !size) return;
+    var format = currentFormat(form);
+    var formatButton = byId("format-json");
+    if (formatButton) formatButton.disabled = format !== "json";
+    status.className = "data-status";
+    status.textContent = "";
+    if (format === "json" && data.value.trim() !== "") {
+      try {
+        JSON.parse(data.value);
+        status.textContent = "Valid JSON";
+        status.classList.add("ok");
+      } catch (e) {
+        status.textContent = "Not valid JSON: " + e.message;
+        status.classList.add("bad");
+      }
+    }
+    var n = dataBytes(data.value, format);
+    var key = byId("partition_key");
+    var max = parseInt(form.dataset.maxBytes || "1048576", 10);
+    if (n === null) {
+      size.textContent = "Not valid base64";
+      size.className = "data-size over";
+      return;
+    }
+    var total = n + (key ? encoder.encode(key.value).length : 0);
+    size.textContent = humanBytes(total) + " of " + humanBytes(max);
+    size.className = total > max ? "data-size over" : "data-size";
+  }
+
+  // formatJSON re-indents JSON text token by token, so numbers, escapes and
+  // duplicate keys stay exactly as typed (JSON.stringify would round big
+  // numbers and silently change the record).
+  function formatJSON(text) {
+    JSON.parse(text); // throws on invalid input; the text is left alone then
+    var out = "", indent = 0, i = 0, c, pad = function (n) { return "\n" + "  ".repeat(n); };
+    while (i < text.length) {
+      c = text[i];
+      if (c === '"') {
+        var j = i + 1;
+        while (text[j] !== '"') { j += text[j] === "\\" ? 2 : 1; }
+        out += text.slice(i, j + 1);
+        i = j + 1;
+        continue;
+      }
+      if (c === " " || c === "\t" || c === "\n" || c === "\r") { i++; continue; }
+      if (c === "{" || c === "[") {
+        var close = c === "{" ? "}" : "]", k = i + 1;
+        while (k < text.length && /\s/.test(text[k])) k++;
+        if (text[k] === close) { out += c + close; i = k + 1; continue; }
+        indent++;
+        out += c + pad(indent);
+      } else if (c === "}" || c === "]") {
+        indent--;
+        out += pad(indent) + c;
+      } else if (c === ",") {
+        out += "," + pad(indent);
+      } else if (c === ":") {
+        out += ": ";
+      } else {
+        out += c;
+      }
+      i++;
+    }
+    return out;
+  }
+
+  function randomUUID() {
+    if (window.crypto && crypto.randomUUID) return crypto.randomUUID();
+    var b = crypto.getRandomValues(new Uint8Array(16));
+    b[6] = (b[6] & 0x0f) | 0x40;
+    b[8] = (b[8] & 0x3f) | 0x80;
+    var h = Array.prototype.map.call(b, function (x) { return (x + 256).toString(16).slice(1); }).join("");
+    return h.slice(0, 8) + "-" + h.slice(8, 12) + "-" + h.slice(12, 16) + "-" + h.slice(16, 20) + "-" + h.slice(20);
+  }
+
+  function copyText(button) {
+    var target = byId(button.dataset.copyTarget);
+    if (!target) return;
+    var text = target.textContent;
+    var done = function () {
+      button.classList.add("copied");
+      button.textContent = "Copied";
+      setTimeout(function () { button.classList.remove("copied"); button.textContent = "Copy"; }, 1500);
+    };
+    if (navigator.clipboard && window.isSecureContext) {
+      navigator.clipboard.writeText(text).then(done, function () { selectText(target); });
+    } else {
+      selectText(target);
+    }
+  }
+
+  function selectText(el) {
+    var range = document.createRange();
+    range.selectNodeContents(el);
+    var sel = window.getSelection();
+    sel.removeAllRanges();
+    sel.addRange(range);
+  }
+
+  function flash(message) {
+    var el = byId("flash");
+    if (!el) return;
+    el.textContent = message;
+    el.hidden = false;
+  }
+
+  function clearFlash() {
+    var el = byId("flash");
+    if (el) { el.hidden = true; el.textContent = ""; }
+  }
+
+  document.addEventListener("input", function (e) {
+    var form = e.target.closest && e.target.closest("#record-form");
+    if (form) refresh(form);
+  });
+  document.addEventListener("change", function (e) {
+    var form = e.target.closest && e.target.closest("#record-form");
+    if (form) refresh(form);
+  });
+
+  document.addEventListener("click", function (e) {
+    var t = e.target.closest ? e.target.closest("button") : null;
+    if (!t) return;
+    if (t.id === "format-json") {
+      var data = byId("data"), status = byId("data-status");
+      try {
+        data.value = formatJSON(data.value);
+        data.focus();
+        refresh(t.form);
+      } catch (err) {
+        status.textContent = "Cannot format: not valid JSON: " + err.message;
+        status.className = "data-status bad";
+      }
+    } else if (t.id === "random-key") {
+      var key = byId("partition_key");
+      key.value = randomUUID();
+      key.dispatchEvent(new Event("input", { bubbles: true }));
+    } else if (t.dataset.copyTarget) {
+      copyText(t);
+    }
+  });
+
+  // Ctrl+Enter or Cmd+Enter sends the form from any of its fields.
+  document.addEventListener("keydown", function (e) {
+    if (e.key !== "Enter" || !(e.ctrlKey || e.metaKey)) return;
+    var form = e.target.closest && e.target.closest("#record-form");
+    if (!form) return;
+    e.preventDefault();
+    var button = form.querySelector("button[type=submit]");
+    if (button && button.disabled) return;
+    form.requestSubmit(button);
+  });
+
+  document.addEventListener("htmx:beforeRequest", clearFlash);
+  document.addEventListener("htmx:responseError", function (e) {
+    var xhr = e.detail.xhr;
+    var text = "The console answered " + xhr.status + " " + (xhr.statusText || "") + ".";
+    var doc = new DOMParser().parseFromString(xhr.responseText || "", "text/html");
+    var detail = doc.querySelector("[data-testid=error-fragment], main p");
+    if (detail) text += " " + detail.textContent.trim();
+    flash(text + " What you typed is still in the form.");
+  });
+  document.addEventListener("htmx:sendError", function () {
+    flash("Could not reach the console (network error). Nothing was sent to Kinesis; what you typed is still in the form.");
+  });
+  document.addEventListener("htmx:timeout", function () {
+    flash("The console did not answer in time. The record may have been written: check before sending again.");
+  });
+
+  // After a swap, put the caret on the first field with an error.
+  document.addEventListener("htmx:afterSettle", function () {
+    var invalid = document.querySelector("#record-form [aria-invalid=true]");
+    if (invalid) invalid.focus();
+    var form = byId("record-form");
+    if (form) refresh(form);
+  });
+
+  document.addEventListener("DOMContentLoaded", function () {
+    var form = byId("record-form");
+    if (form) refresh(form);
+  });
+})();

@@ -1,0 +1,128 @@
+// Package views renders the console's HTML with templ. It holds plain view
+// models and templates only: no I/O, no HTTP framework, no AWS SDK, so every
+// page can be rendered and checked in a unit test.
+package views
+
+// Assets holds the content-hashed URLs of the static files.
+type Assets struct {
+	CSS  string
+	HTMX string
+	App  string
+}
+
+// Page is the main screen.
+type Page struct {
+	Assets     Assets
+	Header     Header
+	Streams    StreamList
+	Workspace  Workspace
+	HTMXConfig string // JSON for the htmx-config meta tag
+}
+
+// Header is the top bar: who the console writes as, and where.
+type Header struct {
+	Region   string
+	Endpoint string // empty when the SDK's default AWS endpoint is used
+	Caller   Caller
+}
+
+// Caller is the AWS identity, or why it is unknown.
+type Caller struct {
+	Account string
+	ARN     string
+	UserID  string
+	Err     string
+}
+
+// StreamList feeds the stream picker's suggestions.
+type StreamList struct {
+	Names []string
+	Err   string // why the list is missing or partial; typing a name still works
+}
+
+// Workspace is the part of the page a put replaces: the form and its result.
+type Workspace struct {
+	Form    Form
+	Result  *Result
+	Failure *Failure
+}
+
+// Form is the record form as the user filled it.
+type Form struct {
+	Stream                    string
+	Data                      string
+	DataFormat                string
+	PartitionKey              string
+	ExplicitHashKey           string
+	SequenceNumberForOrdering string
+	MaxRecordBytes            int
+	Errors                    []FieldError
+}
+
+// FieldError is a message for one form field.
+type FieldError struct {
+	Field   string
+	Message string
+}
+
+// ErrorFor returns the message for a field, or "".
+func (f Form) ErrorFor(field string) string {
+	for _, e := range f.Errors {
+		if e.Field == field {
+			return e.Message
+		}
+	}
+	return ""
+}
+
+// FirstInvalid names the first field with an error, for autofocus.
+func (f Form) FirstInvalid() string {
+	if len(f.Errors) == 0 {
+		return ""
+	}
+	return f.Errors[0].Field
+}
+
+// Header line of an HTTP response.
+type HeaderLine struct {
+	Name  string
+	Value string
+}
+
+// Result is a successful put.
+type Result struct {
+	Stream         string
+	PartitionKey   string
+	DataBytes      int
+	ShardID        string
+	SequenceNumber string
+	EncryptionType string
+	RequestID      string
+	HTTPStatus     int
+	Headers        []HeaderLine
+	Attempts       int
+	Latency        string
+	Caller         Caller
+	ResponseJSON   string // the response as boto3 prints it, indented
+}
+
+// Failure is a put that AWS refused or whose outcome is unknown.
+type Failure struct {
+	Title          string
+	Explanation    string
+	Code           string
+	Message        string
+	RequestID      string
+	HTTPStatus     int
+	Attempts       int
+	MayHaveWritten bool
+	Caller         Caller
+}
+
+// ErrorPage is shown for errors outside the form: 404, 500 and the like.
+type ErrorPage struct {
+	Assets  Assets
+	Status  int
+	Title   string
+	Message string
+}

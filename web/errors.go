@@ -1,0 +1,50 @@
+package web
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/kinesis-console/kinesis-console/views"
+)
+
+// handleError is the one place errors become responses.
+func (h *handlers) handleError(err error, c echo.Context) {
+	if c.Response().Committed || errors.Is(err, context.Canceled) {
+		return
+	}
+	status := http.StatusInternalServerError
+	title, msg := "Something went wrong", "The console hit an internal error. It has been logged."
+	var he *echo.HTTPError
+	if errors.As(err, &he) {
+		status = he.Code
+		title = http.StatusText(status)
+		msg = fmt.Sprint(he.Message)
+		switch status {
+		case http.StatusNotFound:
+			msg = "There is no page at this address."
+		case http.StatusRequestEntityTooLarge:
+			msg = "The request is larger than the console accepts. A record holds at most 1 MiB by default."
+		}
+	}
+	log := h.deps.Logger.With("status", status, "method", c.Request().Method, "path", c.Request().URL.Path, "err", err.Error())
+	if status >= 500 {
+		log.Error("request failed")
+	} else {
+		log.Warn("request refused")
+	}
+	p := views.ErrorPage{Assets: h.assets(), Status: status, Title: title, Message: msg}
+	var rerr error
+	if wantsFragment(c) {
+		rerr = render(c, status, views.ErrorFragment(p))
+	} else {
+		rerr = render(c, status, views.ErrorView(p))
+	}
+	if rerr != nil {
+		h.deps.Logger.Error("rendering the error page failed", "err", rerr.Error())
+		_ = c.NoContent(status)
+	}
+}

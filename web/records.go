@@ -1,0 +1,194 @@
+package web
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/kinesis-console/kinesis-console/internal/stream"
+	"github.com/kinesis-console/kinesis-console/views"
+)
+
+// putRecord handles POST /records: check the form, write with PutRecord,
+// show the result. The form comes back exactly as typed, whatever happens.
+func (h *handlers) putRecord(c echo.Context) error {
+	ctx := c.Request().Context()
+	in, formatOK := bindInput(c)
+	form := formView(in)
+
+	var errs stream.FieldErrors
+	if !formatOK {
+		errs = stream.FieldErrors{{Field: stream.FieldDataFormat, Message: "Choose JSON, text or base64."}}
+	}
+	rec, verrs := in.Validate(stream.DefaultMaxRecordBytes)
+	if verrs.OnlyTooLarge() && len(errs) == 0 {
+		// Only a record over 1 MiB costs a DescribeStreamSummary: the stream
+		// may allow larger records.
+		limit := h.streams.maxRecordBytes(ctx, rec.Stream, recordSize(in))
+		rec, verrs = in.Validate(limit)
+		form.MaxRecordBytes = limit
+	}
+	errs = append(errs, verrs...)
+	if len(errs) > 0 {
+		form.Errors = fieldErrorsView(errs)
+		return h.renderWorkspace(c, http.StatusUnprocessableEntity, views.Workspace{Form: form})
+	}
+
+	res, err := h.deps.Publisher.Put(ctx, rec)
+	caller := callerView(h.deps.Identity.Caller(ctx))
+	if err != nil {
+		var f *stream.Failure
+		if !errors.As(err, &f) {
+			return err
+		}
+		h.deps.Logger.Warn("put failed", "stream", rec.Stream.String(), "kind", f.Title(), "code", f.Code,
+			"request_id", f.RequestID, "attempts", f.Attempts, "err", err.Error())
+		return h.renderWorkspace(c, http.StatusBadGateway, views.Workspace{Form: form, Failure: failureView(f, caller)})
+	}
+	return h.renderWorkspace(c, http.StatusOK, views.Workspace{Form: form, Result: resultView(rec, res, caller)})
+}
+
+// renderWorkspace answers htmx with the workspace alone and a plain post with the whole page.
+func (h *handlers) renderWorkspace(c echo.Context, status int, w views.Workspace) error {
+	varyOnHTMX(c)
+	if wantsFragment(c) {
+		return render(c, status, views.WorkspaceView(w))
+	}
+	ctx := c.Request().Context()
+	return render(c, status, views.PageView(h.page(ctx, w)))
+}
+
+// bindInput reads the record form. Data keeps the user's text, with the
+// browser's CRLF line breaks turned into the LF the user sees.
+func bindInput(c echo.Context) (stream.Input, bool) {
+	format, ok := stream.ParseDataFormat(c.FormValue(stream.FieldDataFormat))
+	return stream.Input{
+		Stream:                    strings.TrimSpace(c.FormValue(stream.FieldStream)),
+		Data:                      stream.NormalizeNewlines(c.FormValue(stream.FieldData)),
+		Format:                    format,
+		PartitionKey:              c.FormValue(stream.FieldPartitionKey),
+		ExplicitHashKey:           strings.TrimSpace(c.FormValue(stream.FieldExplicitHashKey)),
+		SequenceNumberForOrdering: strings.TrimSpace(c.FormValue(stream.FieldSequenceNumberForOrdering)),
+	}, ok
+}
+
+// recordSize is the record's size as Kinesis counts it, for an input whose
+// only fault is its size.
+func recordSize(in stream.Input) int {
+	data, _ := stream.DecodeData(in.Data, in.Format)
+	return len(in.PartitionKey) + len(data)
+}
+
+func formView(in stream.Input) views.Form {
+	return views.Form{
+		Stream:                    in.Stream,
+		Data:                      in.Data,
+		DataFormat:                string(in.Format),
+		PartitionKey:              in.PartitionKey,
+		ExplicitHashKey:           in.ExplicitHashKey,
+		SequenceNumberForOrdering: in.SequenceNumberForOrdering,
+		MaxRecordBytes:            stream.DefaultMaxRecordBytes,
+	}
+}
+
+func fieldErrorsView(errs stream.FieldErrors) []views.FieldError {
+	out := make([]views.FieldError, len(errs))
+	for i, e := range errs {
+		out[i] = views.FieldError{Field: e.Field, Message: e.Message}
+	}
+	return out
+}
+
+func resultView(rec stream.Record, res stream.PutResult, caller views.Caller) *views.Result {
+	headers := make([]views.HeaderLine, len(res.Headers))
+	for i, hd := range res.Headers {
+		headers[i] = views.HeaderLine{Name: hd.Name, Value: hd.Value}
+	}
+	return &views.Result{
+		Stream:         rec.Stream.String(),
+		PartitionKey:   rec.PartitionKey,
+		DataBytes:      len(rec.Data),
+		ShardID:        res.ShardID,
+		SequenceNumber: res.SequenceNumber,
+		EncryptionType: res.EncryptionType,
+		RequestID:      res.RequestID,
+		HTTPStatus:     res.HTTPStatus,
+		Headers:        headers,
+		Attempts:       res.Attempts,
+		Latency:        formatLatency(res.Latency),
+		Caller:         caller,
+		ResponseJSON:   boto3JSON(res),
+	}
+}
+
+func failureView(f *stream.Failure, caller views.Caller) *views.Failure {
+	return &views.Failure{
+		Title:          f.Title(),
+		Explanation:    f.Explanation(),
+		Code:           f.Code,
+		Message:        f.Message,
+		RequestID:      f.RequestID,
+		HTTPStatus:     f.HTTPStatus,
+		Attempts:       f.Attempts,
+		MayHaveWritten: f.MayHaveWritten(),
+		Caller:         caller,
+	}
+}
+
+// failureText is a one-line description of an error for notices.
+func failureText(err error) string {
+	var f *stream.Failure
+	if errors.As(err, &f) {
+		s := f.Title()
+		if f.Code != "" {
+			s += " (" + f.Code + ")"
+		}
+		return s + "."
+	}
+	if errors.Is(err, context.DeadlineExceeded) {
+		return "Kinesis did not answer in time."
+	}
+	return err.Error()
+}
+
+func formatLatency(d time.Duration) string {
+	if d < time.Second {
+		return d.Round(100*time.Microsecond).String()
+	}
+	return d.Round(time.Millisecond).String()
+}
+
+// boto3JSON writes the response the way boto3's put_record returns it, the
+// shape people already know from scripts.
+func boto3JSON(res stream.PutResult) string {
+	type metadata struct {
+		RequestID      string            `json:"RequestId"`
+		HTTPStatusCode int               `json:"HTTPStatusCode"`
+		HTTPHeaders    map[string]string `json:"HTTPHeaders"`
+		RetryAttempts  int               `json:"RetryAttempts"`
+	}
+	type response struct {
+		ShardID          string   `json:"ShardId"`
+		SequenceNumber   string   `json:"SequenceNumber"`
+		EncryptionType   string   `json:"EncryptionType,omitempty"`
+		ResponseMetadata metadata `json:"ResponseMetadata"`
+	}
+	headers := make(map[string]string, len(res.Headers))
+	for _, hd := range res.Headers {
+		headers[strings.ToLower(hd.Name)] = hd.Value
+	}
+	retries := max(res.Attempts-1, 0)
+	b, err := json.MarshalIndent(response{
+		ShardID: res.ShardID, SequenceNumber: res.SequenceNumber, EncryptionType: res.EncryptionType,
+		ResponseMetadata: metadata{RequestID: res.RequestID, HTTPStatusCode: res.HTTPStatus, HTTPHeaders: headers, RetryAttempts: retries},
+	}, "", "  ")
+	if err != nil {
+		return ""
+	}
+	return string(b)
+}

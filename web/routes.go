@@ -1,0 +1,26 @@
+package web
+
+import (
+	"net/http"
+
+	"github.com/labstack/echo/v4"
+)
+
+// routes lists every route the console serves, and the middleware in front.
+func (h *handlers) routes(e *echo.Echo) {
+	e.Use(h.recoverPanics)
+	e.Use(securityHeaders)
+	e.Use(h.logRequests)
+	e.Use(crossOriginProtection)
+	e.Use(h.limitBody)
+
+	e.GET("/", h.index)
+	e.POST("/records", h.putRecord)
+	e.GET("/healthz", healthz)
+	e.HEAD("/healthz", healthz)
+	e.GET("/static/*", echo.WrapHandler(h.deps.Assets))
+}
+
+func healthz(c echo.Context) error {
+	return c.String(http.StatusOK, "ok")
+}

@@ -1,0 +1,78 @@
+// Package web is the console's HTTP layer: routes, handlers, and the glue
+// between the record form and the Kinesis and STS code. Handlers bind input,
+// validate, call one dependency, and render a view; everything else lives in
+// internal/ or views/.
+package web
+
+import (
+	"context"
+	"log/slog"
+	"time"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/kinesis-console/kinesis-console/internal/identity"
+	"github.com/kinesis-console/kinesis-console/internal/stream"
+	"github.com/kinesis-console/kinesis-console/static"
+)
+
+// Publisher is what the console needs from Kinesis.
+type Publisher interface {
+	Put(ctx context.Context, rec stream.Record) (stream.PutResult, error)
+	ListStreams(ctx context.Context) ([]string, error)
+	Describe(ctx context.Context, ref stream.StreamRef) (stream.Summary, error)
+}
+
+// Identity says who the console writes as.
+type Identity interface {
+	Caller(ctx context.Context) identity.Caller
+}
+
+var (
+	_ Publisher = (*stream.Publisher)(nil)
+	_ Identity  = (*identity.Resolver)(nil)
+)
+
+// Deps are everything the web layer needs, passed in explicitly.
+type Deps struct {
+	Publisher Publisher
+	Identity  Identity
+	Logger    *slog.Logger
+	Assets    *static.Assets
+	Region    string
+	Endpoint  string // shown in the header when it is not AWS's own
+	// BodyLimit caps a request body in bytes; default 4 MiB (a 1 MiB record
+	// fully percent-encoded, plus the other fields).
+	BodyLimit int64
+	// StreamListTTL is how long the stream picker's list is reused; default 30s.
+	StreamListTTL time.Duration
+}
+
+// handlers holds the dependencies every handler method uses.
+type handlers struct {
+	deps    Deps
+	streams *streamCache
+}
+
+// New builds the console's HTTP server.
+func New(deps Deps) *echo.Echo {
+	if deps.Logger == nil {
+		deps.Logger = slog.New(slog.DiscardHandler)
+	}
+	if deps.Assets == nil {
+		deps.Assets = static.New()
+	}
+	if deps.BodyLimit <= 0 {
+		deps.BodyLimit = 4 << 20
+	}
+	if deps.StreamListTTL <= 0 {
+		deps.StreamListTTL = 30 * time.Second
+	}
+	h := &handlers{deps: deps, streams: newStreamCache(deps.Publisher, deps.StreamListTTL)}
+	e := echo.New()
+	e.HideBanner = true
+	e.HidePort = true
+	e.HTTPErrorHandler = h.handleError
+	h.routes(e)
+	return e
+}
