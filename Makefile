@@ -1,0 +1,60 @@
+# Kinesis Console. `make help` lists the targets.
+SHELL := /bin/bash
+BIN := bin/kinesis-console
+VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
+LDFLAGS := -s -w -X main.version=$(VERSION)
+# Go test flags; e.g. make test GOTESTFLAGS='-run TestBrowser -v'
+GOTESTFLAGS ?=
+
+.DEFAULT_GOAL := help
+.PHONY: help setup generate fmt lint check test test-unit build run demo bench docker clean
+
+help: ## List the targets
+	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
+
+setup: ## Install what tests need: npm backends (from the lockfile), Chromium, moto
+	@bash .ci/setup
+
+generate: ## Regenerate templ code (committed)
+	go tool templ generate
+
+fmt: ## Format Go and templ files
+	gofmt -w $$(git ls-files '*.go')
+	go tool templ fmt .
+
+lint: ## go vet, gofmt, templ fmt, staticcheck
+	go vet ./...
+	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt would change: $$out"; exit 1; fi
+	go tool templ fmt -fail .
+	go tool staticcheck ./...
+
+check: ## Generated code is up to date, and lint passes
+	@before=$$(cat $$(git ls-files '*_templ.go') | sha256sum); go tool templ generate >/dev/null 2>&1; \
+	 after=$$(cat $$(git ls-files '*_templ.go') | sha256sum); \
+	 if [ "$$before" != "$$after" ]; then echo "templ generate changed the generated code: run make generate and commit it"; exit 1; fi
+	$(MAKE) --no-print-directory lint
+
+test: setup check ## Run every test: unit, integration (moto, kinesalite, kinesis-local), browser (Chromium)
+	go test -count=1 -race -timeout 15m $(GOTESTFLAGS) ./...
+
+test-unit: ## Unit tests only, no backends or browser
+	KINESIS_CONSOLE_SKIP_BACKENDS=1 go test -count=1 $(GOTESTFLAGS) ./...
+
+build: ## Build bin/kinesis-console
+	CGO_ENABLED=0 go build -trimpath -ldflags '$(LDFLAGS)' -o $(BIN) ./cmd/kinesis-console
+
+run: build ## Run against real AWS with the SDK's default credentials and region
+	./$(BIN)
+
+demo: build ## Run on a local moto server with two demo streams (Ctrl-C stops everything)
+	go build -o bin/kinesis-console-demo ./cmd/kinesis-console-demo
+	./bin/kinesis-console-demo -console ./$(BIN)
+
+bench: setup ## Benchmarks, with ratios against baselines measured in the same run
+	go test -run '^$$' -bench . -benchmem -count 1 ./...
+
+docker: ## Build the container image
+	docker build -t kinesis-console:$(VERSION) .
+
+clean: ## Remove build output
+	rm -rf bin
