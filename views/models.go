@@ -104,6 +104,8 @@ type Result struct {
 	Latency        string
 	Caller         Caller
 	ResponseJSON   string // the response as boto3 prints it, indented
+	ReadBackVals   string // JSON of shard_id and sequence_number for the read-back request
+	WrittenAt      string // RFC 3339, UTC
 }
 
 // Failure is a put that AWS refused or whose outcome is unknown.
@@ -125,4 +127,63 @@ type ErrorPage struct {
 	Status  int
 	Title   string
 	Message string
+}
+
+// StreamSummary describes the picked stream.
+type StreamSummary struct {
+	Name           string
+	ARN            string
+	Status         string
+	Active         bool
+	CapacityMode   string
+	OpenShards     int
+	RetentionHours int
+	EncryptionType string
+	KeyID          string
+	MaxRecordBytes int
+	Err            string // why there is no summary
+}
+
+// ShardPreview says where a record with the typed key will land.
+type ShardPreview struct {
+	Empty        bool   // nothing to preview yet
+	Err          string // why there is no preview
+	Source       string // "partition key" or "ExplicitHashKey"
+	HashKey      string
+	ShardID      string
+	StartHashKey string
+	EndHashKey   string
+	OpenShards   int
+	NoShard      bool // the key maps to no open shard
+	RefreshedAgo string
+}
+
+// ReadBack is the record read back from the stream after a put.
+type ReadBack struct {
+	Err            string // why it could not be read back; the write itself succeeded
+	Matches        bool
+	Difference     string
+	SentAround     string
+	GotAround      string
+	Data           string
+	DataKind       string // "JSON", "text" or "base64"
+	PartitionKey   string
+	SequenceNumber string
+	ArrivedAt      string
+	SentBytes      int
+}
+
+// StreamOptions are matches for the stream picker's search.
+type StreamOptions struct {
+	Names []string
+	More  int // matches beyond Names
+	Err   string
+}
+
+// CodeSnippets are the filled form written as code.
+type CodeSnippets struct {
+	Err    string
+	AWSCLI string
+	Boto3  string
+	Go     string
 }

@@ -123,6 +123,8 @@ func resultView(rec stream.Record, res stream.PutResult, caller views.Caller) *v
 		Latency:        formatLatency(res.Latency),
 		Caller:         caller,
 		ResponseJSON:   boto3JSON(res),
+		ReadBackVals:   readBackVals(res),
+		WrittenAt:      time.Now().UTC().Format(time.RFC3339),
 	}
 }
 
@@ -189,6 +191,15 @@ func boto3JSON(res stream.PutResult) string {
 	}, "", "  ")
 	if err != nil {
 		return ""
+	}
+	return string(b)
+}
+
+// readBackVals are the extra fields the read-back request sends with the form.
+func readBackVals(res stream.PutResult) string {
+	b, err := json.Marshal(map[string]string{"shard_id": res.ShardID, "sequence_number": res.SequenceNumber})
+	if err != nil {
+		return "{}"
 	}
 	return string(b)
 }

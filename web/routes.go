@@ -16,6 +16,11 @@ func (h *handlers) routes(e *echo.Echo) {
 
 	e.GET("/", h.index)
 	e.POST("/records", h.putRecord)
+	e.POST("/records/readback", h.readBack)
+	e.POST("/records/code", h.code)
+	e.GET("/records/preview", h.preview)
+	e.GET("/streams/options", h.streamOptions)
+	e.GET("/streams/summary", h.streamSummary)
 	e.GET("/healthz", healthz)
 	e.HEAD("/healthz", healthz)
 	e.GET("/static/*", echo.WrapHandler(h.deps.Assets))

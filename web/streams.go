@@ -2,15 +2,79 @@ package web
 
 import (
 	"context"
+	"net/http"
+	"slices"
+	"strings"
 	"sync"
 	"time"
+
+	"github.com/labstack/echo/v4"
 
 	"github.com/kinesis-console/kinesis-console/internal/stream"
 	"github.com/kinesis-console/kinesis-console/views"
 )
 
-// streamCache keeps the stream list and per-stream summaries briefly, so a
-// page load or a put does not repeat ListStreams or DescribeStreamSummary.
+// maxStreamOptions bounds how many names one search sends to the picker.
+const maxStreamOptions = 100
+
+// streamOptions handles GET /streams/options?stream=TEXT: the picker's
+// suggestions, searched on the server so accounts with thousands of streams
+// send a page of matches, not every name.
+func (h *handlers) streamOptions(c echo.Context) error {
+	list := h.streams.list(c.Request().Context())
+	return render(c, http.StatusOK, views.StreamOptionsView(matchStreams(list, c.QueryParam(stream.FieldStream))))
+}
+
+// matchStreams returns the names holding q (any case), shortest first.
+func matchStreams(list views.StreamList, q string) views.StreamOptions {
+	q = strings.ToLower(strings.TrimSpace(q))
+	var names []string
+	for _, n := range list.Names {
+		if strings.Contains(strings.ToLower(n), q) {
+			names = append(names, n)
+		}
+	}
+	if q != "" {
+		slices.SortStableFunc(names, func(a, b string) int { return len(a) - len(b) })
+	}
+	out := views.StreamOptions{Err: list.Err}
+	if len(names) > maxStreamOptions {
+		out.More = len(names) - maxStreamOptions
+		names = names[:maxStreamOptions]
+	}
+	out.Names = names
+	return out
+}
+
+// streamSummary handles GET /streams/summary?stream=NAME.
+func (h *handlers) streamSummary(c echo.Context) error {
+	return render(c, http.StatusOK, views.StreamSummaryView(h.summaryView(c.Request().Context(), c.QueryParam(stream.FieldStream))))
+}
+
+func (h *handlers) summaryView(ctx context.Context, name string) views.StreamSummary {
+	out := views.StreamSummary{MaxRecordBytes: stream.DefaultMaxRecordBytes}
+	if strings.TrimSpace(name) == "" {
+		return out
+	}
+	ref, msg := stream.ParseStreamRef(name)
+	if msg != "" {
+		out.Err = msg
+		return out
+	}
+	s, err := h.streams.summary(ctx, ref)
+	if err != nil {
+		out.Err = "No summary: " + failureText(err)
+		return out
+	}
+	return views.StreamSummary{
+		Name: s.Name, ARN: s.ARN, Status: s.Status, Active: s.Active(), CapacityMode: s.CapacityMode,
+		OpenShards: s.OpenShards, RetentionHours: s.RetentionHours, EncryptionType: s.EncryptionType,
+		KeyID: s.KeyID, MaxRecordBytes: s.MaxRecordBytes,
+	}
+}
+
+// streamCache keeps the stream list, summaries and shard maps briefly, so a
+// page load, a preview or a put does not repeat the same AWS calls.
 type streamCache struct {
 	pub Publisher
 	ttl time.Duration
@@ -19,16 +83,21 @@ type streamCache struct {
 	names     []string
 	namesErr  string
 	namesTill time.Time
-	summaries map[string]cachedSummary
+	summaries map[string]cached[stream.Summary]
+	shardMaps map[string]cached[[]stream.Shard]
 }
 
-type cachedSummary struct {
-	summary stream.Summary
-	till    time.Time
+type cached[T any] struct {
+	value T
+	at    time.Time
 }
 
 func newStreamCache(pub Publisher, ttl time.Duration) *streamCache {
-	return &streamCache{pub: pub, ttl: ttl, summaries: map[string]cachedSummary{}}
+	return &streamCache{
+		pub: pub, ttl: ttl,
+		summaries: map[string]cached[stream.Summary]{},
+		shardMaps: map[string]cached[[]stream.Shard]{},
+	}
 }
 
 // list returns the stream names for the picker. A failure is reported in
@@ -65,19 +134,36 @@ func (s *streamCache) maxRecordBytes(ctx context.Context, ref stream.StreamRef, 
 }
 
 func (s *streamCache) summary(ctx context.Context, ref stream.StreamRef) (stream.Summary, error) {
-	key := ref.String()
+	v, _, err := fetchCached(s, s.summaries, ref.String(), false, func() (stream.Summary, error) {
+		return s.pub.Describe(ctx, ref)
+	})
+	return v, err
+}
+
+// shards returns the stream's shard map and when it was fetched; refresh
+// skips the cache.
+func (s *streamCache) shards(ctx context.Context, ref stream.StreamRef, refresh bool) ([]stream.Shard, time.Time, error) {
+	return fetchCached(s, s.shardMaps, ref.String(), refresh, func() ([]stream.Shard, error) {
+		return s.pub.Shards(ctx, ref)
+	})
+}
+
+// fetchCached returns m[key] while fresh, else calls fetch and keeps its answer.
+func fetchCached[T any](s *streamCache, m map[string]cached[T], key string, refresh bool, fetch func() (T, error)) (T, time.Time, error) {
 	s.mu.Lock()
-	c, ok := s.summaries[key]
+	c, ok := m[key]
 	s.mu.Unlock()
-	if ok && time.Now().Before(c.till) {
-		return c.summary, nil
+	if ok && !refresh && time.Since(c.at) < s.ttl {
+		return c.value, c.at, nil
 	}
-	sum, err := s.pub.Describe(ctx, ref)
+	v, err := fetch()
 	if err != nil {
-		return stream.Summary{}, err
+		var zero T
+		return zero, time.Time{}, err
 	}
+	now := time.Now()
 	s.mu.Lock()
-	s.summaries[key] = cachedSummary{summary: sum, till: time.Now().Add(s.ttl)}
+	m[key] = cached[T]{value: v, at: now}
 	s.mu.Unlock()
-	return sum, nil
+	return v, now, nil
 }

@@ -21,6 +21,8 @@ type Publisher interface {
 	Put(ctx context.Context, rec stream.Record) (stream.PutResult, error)
 	ListStreams(ctx context.Context) ([]string, error)
 	Describe(ctx context.Context, ref stream.StreamRef) (stream.Summary, error)
+	Shards(ctx context.Context, ref stream.StreamRef) ([]stream.Shard, error)
+	ReadBack(ctx context.Context, ref stream.StreamRef, shardID, sequenceNumber string) (stream.ReadRecord, error)
 }
 
 // Identity says who the console writes as.

@@ -30,6 +30,7 @@ const (
 	MaxStreamNameLength   = 128
 	MaxPartitionKeyLength = 256     // Unicode characters, not bytes
 	DefaultMaxRecordBytes = 1 << 20 // partition key bytes + data bytes
+	MaxRecordBytesLimit   = 10 << 20 // the largest maximum a stream can be given
 )
 
 // DataFormat says how the data field's text becomes the record's bytes.

@@ -170,6 +170,15 @@
       key.dispatchEvent(new Event("input", { bubbles: true }));
     } else if (t.dataset.copyTarget) {
       copyText(t);
+    } else if (t.dataset.fillField) {
+      var field = byId(t.dataset.fillField);
+      if (!field) return;
+      var details = field.closest("details");
+      if (details) details.open = true;
+      field.value = t.dataset.fillValue;
+      field.focus();
+    } else if (t.dataset.historyIndex) {
+      showHistory(parseInt(t.dataset.historyIndex, 10));
     }
   });
 
@@ -200,16 +209,87 @@
     flash("The console did not answer in time. The record may have been written: check before sending again.");
   });
 
-  // After a swap, put the caret on the first field with an error.
-  document.addEventListener("htmx:afterSettle", function () {
-    var invalid = document.querySelector("#record-form [aria-invalid=true]");
-    if (invalid) invalid.focus();
+  // Recent writes live in this browser's localStorage, so any number of
+  // console replicas can serve the page.
+  var historyKey = "kinesis-console.history.v1", lastStreamKey = "kinesis-console.last-stream";
+  var historyMax = 25;
+
+  function loadHistory() {
+    try { return JSON.parse(localStorage.getItem(historyKey) || "[]"); } catch (e) { return []; }
+  }
+
+  function saveHistory(items) {
+    try { localStorage.setItem(historyKey, JSON.stringify(items.slice(0, historyMax))); } catch (e) { /* full or disabled */ }
+  }
+
+  function remember(result) {
+    var d = result.dataset, items = loadHistory();
+    var entry = { stream: d.stream, key: d.partitionKey, shard: d.shardId, seq: d.sequenceNumber, at: d.writtenAt, html: byId("result").innerHTML };
+    items = items.filter(function (it) { return !(it.seq === entry.seq && it.shard === entry.shard && it.stream === entry.stream); });
+    items.unshift(entry);
+    saveHistory(items);
+    try { localStorage.setItem(lastStreamKey, d.stream); } catch (e) { /* ignore */ }
+    renderHistory();
+  }
+
+  function renderHistory() {
+    var list = byId("history-list"), empty = byId("history-empty");
+    if (!list) return;
+    var items = loadHistory();
+    list.replaceChildren();
+    items.forEach(function (it, i) {
+      var li = document.createElement("li"), b = document.createElement("button");
+      b.type = "button";
+      b.dataset.historyIndex = String(i);
+      b.dataset.testid = "history-item";
+      [new Date(it.at).toLocaleTimeString(), it.stream, it.key, it.shard, it.seq].forEach(function (text) {
+        var span = document.createElement("span");
+        span.textContent = text;
+        span.title = text;
+        b.appendChild(span);
+      });
+      li.appendChild(b);
+      list.appendChild(li);
+    });
+    if (empty) empty.hidden = items.length > 0;
+  }
+
+  // showHistory puts a stored result back in the result panel. It is inert
+  // HTML: htmx does not process it, so nothing is sent again.
+  function showHistory(i) {
+    var it = loadHistory()[i], panel = byId("result");
+    if (!it || !panel) return;
+    panel.innerHTML = it.html;
+    panel.querySelectorAll("[hx-trigger]").forEach(function (el) { el.removeAttribute("hx-trigger"); });
+    panel.scrollIntoView({ block: "nearest" });
+  }
+
+  // After a swap, put the caret on the first field with an error, take the
+  // stream's record size limit, and remember a successful write.
+  document.addEventListener("htmx:afterSettle", function (e) {
     var form = byId("record-form");
+    var invalid = document.querySelector("#record-form [aria-invalid=true]");
+    if (invalid && e.detail.target && e.detail.target.id === "workspace") invalid.focus();
+    var summary = document.querySelector("[data-max-record-bytes]");
+    if (form && summary && parseInt(summary.dataset.maxRecordBytes, 10) > 0) form.dataset.maxBytes = summary.dataset.maxRecordBytes;
     if (form) refresh(form);
+    var result = document.querySelector("#result [data-testid=put-result]");
+    if (result && e.detail.target && (e.detail.target.id === "workspace" || e.detail.target.id === "readback-slot")) remember(result);
   });
 
   document.addEventListener("DOMContentLoaded", function () {
     var form = byId("record-form");
     if (form) refresh(form);
+    renderHistory();
+    var streamInput = byId("stream");
+    if (streamInput && !streamInput.value) {
+      var last = null;
+      try { last = localStorage.getItem(lastStreamKey); } catch (e) { /* ignore */ }
+      if (last) {
+        streamInput.value = last;
+        // htmx listens for this to load the stream's summary and shard map.
+        setTimeout(function () { streamInput.dispatchEvent(new Event("change", { bubbles: true })); }, 0);
+      }
+    }
   });
 })();

@@ -1,0 +1,110 @@
+package stream
+
+import (
+	"encoding/base64"
+	"fmt"
+	"strconv"
+	"strings"
+)
+
+// Snippets are the same put written as code, for scripts and CI jobs.
+type Snippets struct {
+	AWSCLI string
+	Boto3  string
+	Go     string
+}
+
+// SnippetsFor writes rec as an `aws kinesis put-record` command, a boto3
+// call and a Go SDK call. binary says the data is not text and must travel
+// as base64.
+func SnippetsFor(rec Record, binary bool) Snippets {
+	return Snippets{AWSCLI: cliSnippet(rec, binary), Boto3: boto3Snippet(rec, binary), Go: goSnippet(rec, binary)}
+}
+
+// shellQuote makes s one word for a POSIX shell, whatever it holds.
+func shellQuote(s string) string {
+	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
+}
+
+func cliSnippet(rec Record, binary bool) string {
+	var b strings.Builder
+	b.WriteString("aws kinesis put-record \\\n")
+	if rec.Stream.ARN != "" {
+		fmt.Fprintf(&b, "  --stream-arn %s \\\n", shellQuote(rec.Stream.ARN))
+	} else {
+		fmt.Fprintf(&b, "  --stream-name %s \\\n", shellQuote(rec.Stream.Name))
+	}
+	fmt.Fprintf(&b, "  --partition-key %s \\\n", shellQuote(rec.PartitionKey))
+	if rec.ExplicitHashKey != "" {
+		fmt.Fprintf(&b, "  --explicit-hash-key %s \\\n", rec.ExplicitHashKey)
+	}
+	if rec.SequenceNumberForOrdering != "" {
+		fmt.Fprintf(&b, "  --sequence-number-for-ordering %s \\\n", rec.SequenceNumberForOrdering)
+	}
+	if binary {
+		// AWS CLI v2 takes blob arguments as base64 by default.
+		fmt.Fprintf(&b, "  --data %s", shellQuote(base64.StdEncoding.EncodeToString(rec.Data)))
+	} else {
+		fmt.Fprintf(&b, "  --cli-binary-format raw-in-base64-out \\\n  --data %s", shellQuote(string(rec.Data)))
+	}
+	return b.String()
+}
+
+// pyQuote writes s as a Python 3 string literal. Go's quoting escapes are a
+// subset of Python's, so strconv.Quote's output is valid Python.
+func pyQuote(s string) string { return strconv.Quote(s) }
+
+func boto3Snippet(rec Record, binary bool) string {
+	var b strings.Builder
+	b.WriteString("import boto3\n")
+	if binary {
+		b.WriteString("import base64\n")
+	}
+	b.WriteString("\nkinesis = boto3.client(\"kinesis\")\nresponse = kinesis.put_record(\n")
+	if rec.Stream.ARN != "" {
+		fmt.Fprintf(&b, "    StreamARN=%s,\n", pyQuote(rec.Stream.ARN))
+	} else {
+		fmt.Fprintf(&b, "    StreamName=%s,\n", pyQuote(rec.Stream.Name))
+	}
+	if binary {
+		fmt.Fprintf(&b, "    Data=base64.b64decode(%s),\n", pyQuote(base64.StdEncoding.EncodeToString(rec.Data)))
+	} else {
+		fmt.Fprintf(&b, "    Data=%s.encode(\"utf-8\"),\n", pyQuote(string(rec.Data)))
+	}
+	fmt.Fprintf(&b, "    PartitionKey=%s,\n", pyQuote(rec.PartitionKey))
+	if rec.ExplicitHashKey != "" {
+		fmt.Fprintf(&b, "    ExplicitHashKey=%s,\n", pyQuote(rec.ExplicitHashKey))
+	}
+	if rec.SequenceNumberForOrdering != "" {
+		fmt.Fprintf(&b, "    SequenceNumberForOrdering=%s,\n", pyQuote(rec.SequenceNumberForOrdering))
+	}
+	b.WriteString(")\nprint(response[\"ShardId\"], response[\"SequenceNumber\"])")
+	return b.String()
+}
+
+func goSnippet(rec Record, binary bool) string {
+	var b strings.Builder
+	b.WriteString("cfg, err := config.LoadDefaultConfig(ctx)\nif err != nil {\n\treturn err\n}\n")
+	if binary {
+		fmt.Fprintf(&b, "data, err := base64.StdEncoding.DecodeString(%s)\nif err != nil {\n\treturn err\n}\n",
+			strconv.Quote(base64.StdEncoding.EncodeToString(rec.Data)))
+	} else {
+		fmt.Fprintf(&b, "data := []byte(%s)\n", strconv.Quote(string(rec.Data)))
+	}
+	b.WriteString("out, err := kinesis.NewFromConfig(cfg).PutRecord(ctx, &kinesis.PutRecordInput{\n")
+	if rec.Stream.ARN != "" {
+		fmt.Fprintf(&b, "\tStreamARN:    aws.String(%s),\n", strconv.Quote(rec.Stream.ARN))
+	} else {
+		fmt.Fprintf(&b, "\tStreamName:   aws.String(%s),\n", strconv.Quote(rec.Stream.Name))
+	}
+	b.WriteString("\tData:         data,\n")
+	fmt.Fprintf(&b, "\tPartitionKey: aws.String(%s),\n", strconv.Quote(rec.PartitionKey))
+	if rec.ExplicitHashKey != "" {
+		fmt.Fprintf(&b, "\tExplicitHashKey: aws.String(%s),\n", strconv.Quote(rec.ExplicitHashKey))
+	}
+	if rec.SequenceNumberForOrdering != "" {
+		fmt.Fprintf(&b, "\tSequenceNumberForOrdering: aws.String(%s),\n", strconv.Quote(rec.SequenceNumberForOrdering))
+	}
+	b.WriteString("})\nif err != nil {\n\treturn err\n}\nfmt.Println(*out.ShardId, *out.SequenceNumber)")
+	return b.String()
+}

@@ -1,0 +1,63 @@
+package web
+
+import (
+	"math/big"
+	"net/http"
+	"time"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/kinesis-console/kinesis-console/internal/stream"
+	"github.com/kinesis-console/kinesis-console/views"
+)
+
+// preview handles GET /records/preview: which open shard a record with the
+// typed partition key (or ExplicitHashKey) will land on. refresh=1 reloads
+// the shard map.
+func (h *handlers) preview(c echo.Context) error {
+	return render(c, http.StatusOK, views.ShardPreviewView(h.previewView(c)))
+}
+
+func (h *handlers) previewView(c echo.Context) views.ShardPreview {
+	name := c.QueryParam(stream.FieldStream)
+	pk := c.QueryParam(stream.FieldPartitionKey)
+	ehk := c.QueryParam(stream.FieldExplicitHashKey)
+	if name == "" || (pk == "" && ehk == "") {
+		return views.ShardPreview{Empty: true}
+	}
+	ref, msg := stream.ParseStreamRef(name)
+	if msg != "" {
+		return views.ShardPreview{Err: msg}
+	}
+	var key *big.Int
+	source := "partition key"
+	if ehk != "" {
+		k, msg := stream.ParseExplicitHashKey(ehk)
+		if msg != "" {
+			return views.ShardPreview{Err: msg}
+		}
+		key, source = k, "ExplicitHashKey"
+	} else {
+		if msg := stream.CheckPartitionKey(pk); msg != "" {
+			return views.ShardPreview{Err: msg}
+		}
+		key = stream.HashKey(pk)
+	}
+	shards, at, err := h.streams.shards(c.Request().Context(), ref, c.QueryParam("refresh") == "1")
+	if err != nil {
+		return views.ShardPreview{Err: "No shard preview: " + failureText(err)}
+	}
+	p := views.ShardPreview{Source: source, HashKey: key.String(), RefreshedAgo: time.Since(at).Round(time.Second).String()}
+	for _, s := range shards {
+		if s.Open {
+			p.OpenShards++
+		}
+	}
+	s, ok := stream.ShardFor(shards, key)
+	if !ok {
+		p.NoShard = true
+		return p
+	}
+	p.ShardID, p.StartHashKey, p.EndHashKey = s.ID, s.StartHashKey.String(), s.EndHashKey.String()
+	return p
+}

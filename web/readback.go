@@ -1,0 +1,96 @@
+package web
+
+import (
+	"bytes"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"net/http"
+	"time"
+	"unicode/utf8"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/kinesis-console/kinesis-console/internal/stream"
+	"github.com/kinesis-console/kinesis-console/views"
+)
+
+// readBack handles POST /records/readback: the record form as it was sent,
+// plus shard_id and sequence_number from the put. It reads the record back
+// from the stream and compares it with the form's bytes. It runs as its own
+// request so the put's answer is never held up by it.
+func (h *handlers) readBack(c echo.Context) error {
+	in, _ := bindInput(c)
+	rec, errs := in.Validate(stream.MaxRecordBytesLimit)
+	if len(errs) > 0 {
+		return render(c, http.StatusOK, views.ReadBackView(views.ReadBack{Err: "The form changed since the put, so there is nothing to compare."}))
+	}
+	shardID, seq := c.FormValue("shard_id"), c.FormValue("sequence_number")
+	if shardID == "" || stream.CheckSequenceNumberForOrdering(seq) != "" {
+		return echo.NewHTTPError(http.StatusBadRequest, "shard_id and sequence_number are required.")
+	}
+	got, err := h.deps.Publisher.ReadBack(c.Request().Context(), rec.Stream, shardID, seq)
+	if err != nil {
+		return render(c, http.StatusOK, views.ReadBackView(views.ReadBack{Err: readBackFailure(err)}))
+	}
+	return render(c, http.StatusOK, views.ReadBackView(readBackView(rec, got)))
+}
+
+func readBackFailure(err error) string {
+	if errors.Is(err, stream.ErrNotReadBack) {
+		return "The record was not found at its sequence number yet."
+	}
+	var f *stream.Failure
+	if errors.As(err, &f) {
+		msg := "Could not read the record back: " + f.Title()
+		if f.Code != "" {
+			msg += " (" + f.Code + " on " + f.Op + ")"
+		}
+		if f.RequestID != "" {
+			msg += ", request id " + f.RequestID
+		}
+		return msg + "."
+	}
+	return "Could not read the record back: " + err.Error()
+}
+
+func readBackView(rec stream.Record, got stream.ReadRecord) views.ReadBack {
+	d := stream.Compare(rec.Data, got.Data)
+	data, kind := describeData(got.Data)
+	return views.ReadBack{
+		Matches:        d.Same && got.PartitionKey == rec.PartitionKey,
+		Difference:     differenceText(d, rec.PartitionKey, got.PartitionKey),
+		SentAround:     d.SentAround,
+		GotAround:      d.GotAround,
+		Data:           data,
+		DataKind:       kind,
+		PartitionKey:   got.PartitionKey,
+		SequenceNumber: got.SequenceNumber,
+		ArrivedAt:      got.ApproximateArrivalTimestamp.UTC().Format(time.RFC3339Nano),
+		SentBytes:      len(rec.Data),
+	}
+}
+
+func differenceText(d stream.Difference, sentKey, gotKey string) string {
+	if !d.Same {
+		return d.String()
+	}
+	if sentKey != gotKey {
+		return "the data is identical but the partition key differs"
+	}
+	return ""
+}
+
+// describeData shows record bytes as indented JSON when they parse, else as
+// text, else as base64. json.Indent only moves white space, so numbers stay
+// exactly as sent.
+func describeData(b []byte) (string, string) {
+	var buf bytes.Buffer
+	if json.Indent(&buf, b, "", "  ") == nil {
+		return buf.String(), "JSON"
+	}
+	if utf8.Valid(b) {
+		return string(b), "text"
+	}
+	return base64.StdEncoding.EncodeToString(b), "base64"
+}
