@@ -21,6 +21,7 @@ type Page struct {
 
 // Header is the top bar: who the console writes as, and where.
 type Header struct {
+	User     string // the signed-in user; empty when sign-in is off
 	Region   string
 	Endpoint string // empty when the SDK's default AWS endpoint is used
 	Caller   Caller
@@ -42,6 +43,7 @@ type StreamList struct {
 
 // Workspace is the part of the page a put replaces: the form and its result.
 type Workspace struct {
+	Denied  string // why this user may not write at all; the form is not shown
 	Form    Form
 	Result  *Result
 	Failure *Failure

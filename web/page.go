@@ -2,10 +2,12 @@ package web
 
 import (
 	"context"
+	"slices"
 	"net/http"
 
 	"github.com/labstack/echo/v4"
 
+	"github.com/kinesis-console/kinesis-console/internal/access"
 	"github.com/kinesis-console/kinesis-console/internal/identity"
 	"github.com/kinesis-console/kinesis-console/internal/stream"
 	"github.com/kinesis-console/kinesis-console/views"
@@ -17,15 +19,53 @@ func (h *handlers) index(c echo.Context) error {
 	return render(c, http.StatusOK, views.PageView(h.page(c.Request().Context(), views.Workspace{Form: form})))
 }
 
-// page assembles the whole screen around a workspace.
+// page assembles the whole screen around a workspace, showing only what
+// the signed-in user may do.
 func (h *handlers) page(ctx context.Context, w views.Workspace) views.Page {
+	user := userFrom(ctx)
+	header := views.Header{Region: h.deps.Region, Endpoint: h.deps.Endpoint, Caller: callerView(h.deps.Identity.Caller(ctx))}
+	if h.deps.Auth.Mode() != access.ModeNone {
+		header.User = user.Name
+	}
+	if !h.deps.Policy.CanWriteAny(user) {
+		w.Denied = h.deps.Policy.CanWrite(user, "").Reason
+		if !h.deps.Policy.ReadOnly {
+			w.Denied = user.Name + " may not write to any stream through this console. Ask its operators for access."
+		}
+	}
 	return views.Page{
 		Assets:     h.assets(),
-		Header:     views.Header{Region: h.deps.Region, Endpoint: h.deps.Endpoint, Caller: callerView(h.deps.Identity.Caller(ctx))},
-		Streams:    h.streams.list(ctx),
+		Header:     header,
+		Streams:    firstStreams(h.allowedStreams(ctx)),
 		Workspace:  w,
 		HTMXConfig: htmxConfig,
 	}
+}
+
+// allowedStreams is the picker's list, less the streams this user may not write.
+func (h *handlers) allowedStreams(ctx context.Context) views.StreamList {
+	list := h.streams.list(ctx)
+	if len(h.deps.Policy.Rules) == 0 {
+		return list
+	}
+	list.Names = slices.Clone(list.Names)
+	user := userFrom(ctx)
+	var names []string
+	for _, n := range list.Names {
+		if h.deps.Policy.CanWrite(user, n).Allowed {
+			names = append(names, n)
+		}
+	}
+	list.Names = names
+	return list
+}
+
+// firstStreams trims the list the page carries; typing searches the rest.
+func firstStreams(list views.StreamList) views.StreamList {
+	if len(list.Names) > maxStreamOptions {
+		list.Names = list.Names[:maxStreamOptions]
+	}
+	return list
 }
 
 func callerView(c identity.Caller) views.Caller {

@@ -25,6 +25,10 @@ func (h *handlers) readBack(c echo.Context) error {
 	if len(errs) > 0 {
 		return render(c, http.StatusOK, views.ReadBackView(views.ReadBack{Err: "The form changed since the put, so there is nothing to compare."}))
 	}
+	// Only what this user could have written may be read back through the console.
+	if d := h.deps.Policy.CanWrite(userFrom(c.Request().Context()), rec.Stream.Name); !d.Allowed {
+		return echo.NewHTTPError(http.StatusForbidden, d.Reason)
+	}
 	shardID, seq := c.FormValue("shard_id"), c.FormValue("sequence_number")
 	if shardID == "" || stream.CheckSequenceNumberForOrdering(seq) != "" {
 		return echo.NewHTTPError(http.StatusBadRequest, "shard_id and sequence_number are required.")

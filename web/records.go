@@ -10,16 +10,32 @@ import (
 
 	"github.com/labstack/echo/v4"
 
+	"github.com/kinesis-console/kinesis-console/internal/access"
 	"github.com/kinesis-console/kinesis-console/internal/stream"
 	"github.com/kinesis-console/kinesis-console/views"
 )
 
-// putRecord handles POST /records: check the form, write with PutRecord,
-// show the result. The form comes back exactly as typed, whatever happens.
+// putRecord handles POST /records: check the form, check that this user may
+// write to the stream, write with PutRecord, show the result. The form comes
+// back exactly as typed, whatever happens, and every attempt is audited.
 func (h *handlers) putRecord(c echo.Context) error {
 	ctx := c.Request().Context()
+	user := userFrom(ctx)
 	in, formatOK := bindInput(c)
 	form := formView(in)
+	attempt := access.Attempt{
+		User: user.Name, Source: c.RealIP(), RequestID: requestIDFrom(ctx),
+		Stream: in.Stream, PartitionKey: in.PartitionKey, Data: []byte(in.Data),
+	}
+
+	// Permission first: a denied user learns nothing from validation.
+	if ref, msg := stream.ParseStreamRef(in.Stream); msg == "" || h.deps.Policy.ReadOnly {
+		if d := h.deps.Policy.CanWrite(user, ref.Name); !d.Allowed {
+			attempt.Outcome, attempt.ErrorCode = access.OutcomeDenied, "NotAllowed"
+			h.deps.Audit.Record(ctx, attempt)
+			return echo.NewHTTPError(http.StatusForbidden, d.Reason)
+		}
+	}
 
 	var errs stream.FieldErrors
 	if !formatOK {
@@ -35,8 +51,18 @@ func (h *handlers) putRecord(c echo.Context) error {
 	}
 	errs = append(errs, verrs...)
 	if len(errs) > 0 {
+		attempt.Outcome, attempt.ErrorCode = access.OutcomeInvalid, "Invalid:"+errs[0].Field
+		h.deps.Audit.Record(ctx, attempt)
 		form.Errors = fieldErrorsView(errs)
 		return h.renderWorkspace(c, http.StatusUnprocessableEntity, views.Workspace{Form: form})
+	}
+	attempt.Data = rec.Data
+
+	if !h.deps.RateLimit.Allow(user.Name, 1) {
+		attempt.Outcome, attempt.ErrorCode = access.OutcomeDenied, "RateLimited"
+		h.deps.Audit.Record(ctx, attempt)
+		c.Response().Header().Set("Retry-After", "1")
+		return echo.NewHTTPError(http.StatusTooManyRequests, "You are sending faster than this console allows. Wait a second and send again.")
 	}
 
 	res, err := h.deps.Publisher.Put(ctx, rec)
@@ -46,11 +72,34 @@ func (h *handlers) putRecord(c echo.Context) error {
 		if !errors.As(err, &f) {
 			return err
 		}
+		attempt.Outcome, attempt.ErrorCode, attempt.AWSRequestID = access.OutcomeFailed, failureCode(f), f.RequestID
+		attempt.MayHaveWritten = f.MayHaveWritten()
+		h.deps.Audit.Record(ctx, attempt)
 		h.deps.Logger.Warn("put failed", "stream", rec.Stream.String(), "kind", f.Title(), "code", f.Code,
 			"request_id", f.RequestID, "attempts", f.Attempts, "err", err.Error())
 		return h.renderWorkspace(c, http.StatusBadGateway, views.Workspace{Form: form, Failure: failureView(f, caller)})
 	}
+	attempt.Outcome, attempt.ShardID, attempt.SequenceNumber, attempt.AWSRequestID = access.OutcomeWritten, res.ShardID, res.SequenceNumber, res.RequestID
+	h.deps.Audit.Record(ctx, attempt)
 	return h.renderWorkspace(c, http.StatusOK, views.Workspace{Form: form, Result: resultView(rec, res, caller)})
+}
+
+// failureCode is AWS's error code, or a name for failures AWS never answered.
+func failureCode(f *stream.Failure) string {
+	if f.Code != "" {
+		return f.Code
+	}
+	switch f.Kind {
+	case stream.KindUnreachable:
+		return "Unreachable"
+	case stream.KindOutcomeUnknown:
+		return "OutcomeUnknown"
+	case stream.KindCanceled:
+		return "Canceled"
+	case stream.KindNoCredentials:
+		return "NoCredentials"
+	}
+	return "Failed"
 }
 
 // renderWorkspace answers htmx with the workspace alone and a plain post with the whole page.

@@ -10,9 +10,11 @@ import (
 func (h *handlers) routes(e *echo.Echo) {
 	e.Use(h.recoverPanics)
 	e.Use(securityHeaders)
+	e.Use(assignRequestID)
 	e.Use(h.logRequests)
 	e.Use(crossOriginProtection)
 	e.Use(h.limitBody)
+	e.Use(h.signIn)
 
 	e.GET("/", h.index)
 	e.POST("/records", h.putRecord)

@@ -21,7 +21,7 @@ const maxStreamOptions = 100
 // suggestions, searched on the server so accounts with thousands of streams
 // send a page of matches, not every name.
 func (h *handlers) streamOptions(c echo.Context) error {
-	list := h.streams.list(c.Request().Context())
+	list := h.allowedStreams(c.Request().Context())
 	return render(c, http.StatusOK, views.StreamOptionsView(matchStreams(list, c.QueryParam(stream.FieldStream))))
 }
 

@@ -11,6 +11,7 @@ import (
 
 	"github.com/labstack/echo/v4"
 
+	"github.com/kinesis-console/kinesis-console/internal/access"
 	"github.com/kinesis-console/kinesis-console/internal/identity"
 	"github.com/kinesis-console/kinesis-console/internal/stream"
 	"github.com/kinesis-console/kinesis-console/static"
@@ -48,6 +49,15 @@ type Deps struct {
 	BodyLimit int64
 	// StreamListTTL is how long the stream picker's list is reused; default 30s.
 	StreamListTTL time.Duration
+
+	// Auth signs users in; nil means no sign-in (everyone is anonymous).
+	Auth *access.Authenticator
+	// Policy says who may write to which streams; the zero value lets everyone write.
+	Policy access.Policy
+	// Audit receives one line per write attempt; nil discards them.
+	Audit *access.Auditor
+	// RateLimit bounds each user's writes; nil means no limit.
+	RateLimit *access.RateLimiter
 }
 
 // handlers holds the dependencies every handler method uses.
@@ -67,6 +77,12 @@ func New(deps Deps) *echo.Echo {
 	if deps.BodyLimit <= 0 {
 		deps.BodyLimit = 4 << 20
 	}
+	if deps.Auth == nil {
+		deps.Auth = access.NewNone()
+	}
+	if deps.Audit == nil {
+		deps.Audit = access.NewAuditor(nil)
+	}
 	if deps.StreamListTTL <= 0 {
 		deps.StreamListTTL = 30 * time.Second
 	}
@@ -75,6 +91,7 @@ func New(deps Deps) *echo.Echo {
 	e.HideBanner = true
 	e.HidePort = true
 	e.HTTPErrorHandler = h.handleError
+	e.IPExtractor = ipExtractor(deps.Auth)
 	h.routes(e)
 	return e
 }

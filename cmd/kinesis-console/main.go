@@ -20,6 +20,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/kinesis"
 	"github.com/aws/aws-sdk-go-v2/service/sts"
 
+	"github.com/kinesis-console/kinesis-console/internal/access"
 	"github.com/kinesis-console/kinesis-console/internal/identity"
 	"github.com/kinesis-console/kinesis-console/internal/stream"
 	"github.com/kinesis-console/kinesis-console/web"
@@ -46,6 +47,19 @@ type settings struct {
 	putTimeout      time.Duration
 	logLevel        slog.Level
 	showVersion     bool
+
+	configFile        string
+	authMode          string
+	basicAuthFile     string
+	trustedProxies    string
+	proxyUserHeader   string
+	proxyEmailHeader  string
+	proxyGroupsHeader string
+	readOnly          bool
+	auditLog          string
+	rateLimit         float64
+	rateBurst         int
+	bodyLimit         int64
 }
 
 func parseFlags(args []string, getenv func(string) string, stderr io.Writer) (settings, error) {
@@ -60,6 +74,18 @@ func parseFlags(args []string, getenv func(string) string, stderr io.Writer) (se
 	fs.DurationVar(&s.shutdownTimeout, "shutdown-timeout", 20*time.Second, "how long in-flight requests may finish on shutdown")
 	fs.TextVar(&s.logLevel, "log-level", slog.LevelInfo, "log level: DEBUG, INFO, WARN, ERROR")
 	fs.BoolVar(&s.showVersion, "version", false, "print the version and exit")
+	fs.StringVar(&s.configFile, "config", getenv("KINESIS_CONSOLE_CONFIG"), "optional JSON config file with permissions (env KINESIS_CONSOLE_CONFIG)")
+	fs.StringVar(&s.authMode, "auth", envOr(getenv, "KINESIS_CONSOLE_AUTH", "none"), "sign-in: none, basic or proxy (env KINESIS_CONSOLE_AUTH)")
+	fs.StringVar(&s.basicAuthFile, "basic-auth-file", getenv("KINESIS_CONSOLE_BASIC_AUTH_FILE"), "with -auth basic: file of user:bcrypt-hash lines (env KINESIS_CONSOLE_BASIC_AUTH_FILE)")
+	fs.StringVar(&s.trustedProxies, "trusted-proxies", getenv("KINESIS_CONSOLE_TRUSTED_PROXIES"), "with -auth proxy: comma-separated addresses or CIDRs of the sign-in proxy (env KINESIS_CONSOLE_TRUSTED_PROXIES)")
+	fs.StringVar(&s.proxyUserHeader, "proxy-user-header", "X-Forwarded-User", "with -auth proxy: header holding the user name")
+	fs.StringVar(&s.proxyEmailHeader, "proxy-email-header", "X-Forwarded-Email", "with -auth proxy: header holding the user's email")
+	fs.StringVar(&s.proxyGroupsHeader, "proxy-groups-header", "X-Forwarded-Groups", "with -auth proxy: header holding the user's groups, comma-separated")
+	fs.BoolVar(&s.readOnly, "read-only", getenv("KINESIS_CONSOLE_READ_ONLY") == "true", "refuse every write (env KINESIS_CONSOLE_READ_ONLY=true)")
+	fs.StringVar(&s.auditLog, "audit-log", envOr(getenv, "KINESIS_CONSOLE_AUDIT_LOG", "-"), "where audit lines go: a file, - for stdout, empty for nowhere (env KINESIS_CONSOLE_AUDIT_LOG)")
+	fs.Float64Var(&s.rateLimit, "rate-limit", 10, "records per second each user may put; 0 turns the limit off")
+	fs.IntVar(&s.rateBurst, "rate-burst", 20, "records a user may put at once before -rate-limit applies")
+	fs.Int64Var(&s.bodyLimit, "max-body-bytes", 4<<20, "largest request body accepted; larger ones get 413")
 	if err := fs.Parse(args[1:]); err != nil {
 		return s, err
 	}
@@ -91,9 +117,24 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	}
 	logger := slog.New(slog.NewJSONHandler(stderr, &slog.HandlerOptions{Level: s.logLevel}))
 
-	if err := checkListenAddr(s.addr, s.allowNonLocal); err != nil {
+	auth, err := buildAuth(s)
+	if err != nil {
 		return err
 	}
+	fileCfg, err := loadFileConfig(s.configFile)
+	if err != nil {
+		return err
+	}
+	policy := fileCfg.Permissions
+	policy.ReadOnly = policy.ReadOnly || s.readOnly
+	if err := checkListenAddr(s.addr, s.allowNonLocal || auth.Mode() != access.ModeNone); err != nil {
+		return err
+	}
+	auditOut, closeAudit, err := openAudit(s.auditLog, stdout)
+	if err != nil {
+		return err
+	}
+	defer closeAudit()
 
 	cfg, err := config.LoadDefaultConfig(ctx)
 	if err != nil {
@@ -112,6 +153,11 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		Logger:    logger,
 		Region:    cfg.Region,
 		Endpoint:  endpoint,
+		BodyLimit: s.bodyLimit,
+		Auth:      auth,
+		Policy:    policy,
+		Audit:     access.NewAuditor(auditOut),
+		RateLimit: access.NewRateLimiter(s.rateLimit, s.rateBurst),
 	})
 
 	ln, err := net.Listen("tcp", s.addr)
@@ -162,8 +208,8 @@ func checkListenAddr(addr string, allowNonLocal bool) error {
 	}
 	ip := net.ParseIP(host)
 	if ip == nil || !ip.IsLoopback() {
-		return fmt.Errorf("-addr %q is not a loopback address: anyone who reaches it can write with this server's AWS credentials; "+
-			"pass -allow-non-loopback (KINESIS_CONSOLE_ALLOW_NON_LOOPBACK=true) to do it anyway", addr)
+		return fmt.Errorf("-addr %q is not a loopback address and sign-in is off: anyone who reaches it could write with this server's AWS credentials; "+
+			"turn on sign-in (-auth basic or -auth proxy), or pass -allow-non-loopback (KINESIS_CONSOLE_ALLOW_NON_LOOPBACK=true) to do it anyway", addr)
 	}
 	return nil
 }

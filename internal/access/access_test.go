@@ -1,0 +1,269 @@
+package access
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"net/http/httptest"
+	"net/netip"
+	"strings"
+	"testing"
+
+	"golang.org/x/crypto/bcrypt"
+)
+
+func mustHash(t *testing.T, pw string) string {
+	t.Helper()
+	h, err := bcrypt.GenerateFromPassword([]byte(pw), bcrypt.MinCost)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(h)
+}
+
+func TestBasicAuth(t *testing.T) {
+	file := "# team\nalice:" + mustHash(t, "s3cret") + "\n\nbob:" + mustHash(t, "hunter2") + "\n"
+	a, err := NewBasic(strings.NewReader(file))
+	if err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		name       string
+		user, pass string
+		noAuth     bool
+		want       string
+		wantErr    error
+	}{
+		{name: "right password", user: "alice", pass: "s3cret", want: "alice"},
+		{name: "second user", user: "bob", pass: "hunter2", want: "bob"},
+		{name: "wrong password", user: "alice", pass: "hunter2", wantErr: ErrBadCredentials},
+		{name: "unknown user", user: "mallory", pass: "s3cret", wantErr: ErrBadCredentials},
+		{name: "empty password", user: "alice", pass: "", wantErr: ErrBadCredentials},
+		{name: "no credentials", noAuth: true, wantErr: ErrNoCredentials},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r := httptest.NewRequest("GET", "/", nil)
+			if !tt.noAuth {
+				r.SetBasicAuth(tt.user, tt.pass)
+			}
+			u, err := a.Authenticate(r)
+			if !errors.Is(err, tt.wantErr) {
+				t.Fatalf("err = %v, want %v", err, tt.wantErr)
+			}
+			if u.Name != tt.want {
+				t.Fatalf("user = %q, want %q", u.Name, tt.want)
+			}
+		})
+	}
+}
+
+func TestBasicAuthFileErrors(t *testing.T) {
+	for name, file := range map[string]string{
+		"empty":          "# nobody\n",
+		"no colon":       "alice\n",
+		"plain password": "alice:s3cret\n",
+		"md5 htpasswd":   "alice:$apr1$abc$def\n",
+	} {
+		t.Run(name, func(t *testing.T) {
+			if _, err := NewBasic(strings.NewReader(file)); err == nil {
+				t.Fatal("want an error")
+			}
+		})
+	}
+}
+
+func TestProxyAuth(t *testing.T) {
+	trusted, err := ParsePrefixes("10.0.0.5, 192.168.1.0/24")
+	if err != nil {
+		t.Fatal(err)
+	}
+	a, err := NewProxy(ProxyConfig{TrustedProxies: trusted})
+	if err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		name    string
+		remote  string
+		headers map[string]string
+		want    User
+		wantErr error
+	}{
+		{name: "trusted proxy", remote: "10.0.0.5:4242", headers: map[string]string{"X-Forwarded-User": "alice", "X-Forwarded-Email": "alice@example.com", "X-Forwarded-Groups": "ops, dev"},
+			want: User{Name: "alice", Email: "alice@example.com", Groups: []string{"ops", "dev"}}},
+		{name: "trusted range", remote: "192.168.1.77:1", headers: map[string]string{"X-Forwarded-Email": "bob@example.com"},
+			want: User{Name: "bob@example.com", Email: "bob@example.com"}},
+		{name: "spoofed from elsewhere", remote: "10.0.0.6:4242", headers: map[string]string{"X-Forwarded-User": "admin"}, wantErr: ErrBadCredentials},
+		{name: "spoofed with X-Forwarded-For", remote: "127.0.0.1:1", headers: map[string]string{"X-Forwarded-User": "admin", "X-Forwarded-For": "10.0.0.5"}, wantErr: ErrBadCredentials},
+		{name: "trusted proxy without user", remote: "10.0.0.5:4242", wantErr: ErrNoCredentials},
+		{name: "ipv4-mapped ipv6", remote: "[::ffff:10.0.0.5]:4242", headers: map[string]string{"X-Forwarded-User": "carol"}, want: User{Name: "carol"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r := httptest.NewRequest("GET", "/", nil)
+			r.RemoteAddr = tt.remote
+			for k, v := range tt.headers {
+				r.Header.Set(k, v)
+			}
+			u, err := a.Authenticate(r)
+			if !errors.Is(err, tt.wantErr) {
+				t.Fatalf("err = %v, want %v", err, tt.wantErr)
+			}
+			if u.Name != tt.want.Name || u.Email != tt.want.Email || strings.Join(u.Groups, ",") != strings.Join(tt.want.Groups, ",") {
+				t.Fatalf("user = %+v, want %+v", u, tt.want)
+			}
+		})
+	}
+	if _, err := NewProxy(ProxyConfig{}); err == nil {
+		t.Fatal("proxy mode without trusted proxies must be refused")
+	}
+}
+
+func TestParsePrefixes(t *testing.T) {
+	got, err := ParsePrefixes("127.0.0.1, ::1, 10.1.2.3/8")
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []netip.Prefix{netip.MustParsePrefix("127.0.0.1/32"), netip.MustParsePrefix("::1/128"), netip.MustParsePrefix("10.0.0.0/8")}
+	if len(got) != len(want) {
+		t.Fatalf("got %v", got)
+	}
+	for i := range want {
+		if got[i] != want[i] {
+			t.Fatalf("prefix %d = %v, want %v", i, got[i], want[i])
+		}
+	}
+	if _, err := ParsePrefixes("not-an-ip"); err == nil {
+		t.Fatal("want an error")
+	}
+}
+
+func TestPolicy(t *testing.T) {
+	policy := Policy{Rules: []Rule{
+		{Users: []string{"alice"}, Streams: []string{"orders-*"}},
+		{Groups: []string{"ops"}, Streams: []string{"*"}},
+		{Users: []string{"*"}, Streams: []string{"sandbox"}},
+		{Users: []string{"dave@example.com"}, Streams: []string{"clicks"}},
+	}}
+	if err := policy.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	alice := User{Name: "alice"}
+	bob := User{Name: "bob"}
+	carol := User{Name: "carol", Groups: []string{"ops"}}
+	dave := User{Name: "dave", Email: "dave@example.com"}
+	tests := []struct {
+		user   User
+		stream string
+		want   bool
+	}{
+		{alice, "orders-eu", true},
+		{alice, "orders", false},
+		{alice, "clicks", false},
+		{alice, "sandbox", true},
+		{bob, "orders-eu", false},
+		{bob, "sandbox", true},
+		{carol, "anything", true},
+		{dave, "clicks", true},
+		{dave, "orders-eu", false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.user.Name+"/"+tt.stream, func(t *testing.T) {
+			d := policy.CanWrite(tt.user, tt.stream)
+			if d.Allowed != tt.want {
+				t.Fatalf("CanWrite = %v (%s), want %v", d.Allowed, d.Reason, tt.want)
+			}
+			if !d.Allowed && d.Reason == "" {
+				t.Fatal("a denial must say why")
+			}
+		})
+	}
+	if !(Policy{}).CanWrite(bob, "x").Allowed {
+		t.Fatal("no rules: everyone may write")
+	}
+	ro := Policy{ReadOnly: true}
+	if ro.CanWrite(carol, "x").Allowed || ro.CanWriteAny(carol) {
+		t.Fatal("read-only must deny everyone")
+	}
+	strict := Policy{Rules: []Rule{{Users: []string{"alice"}, Streams: []string{"a"}}}}
+	if strict.CanWriteAny(bob) || !strict.CanWriteAny(alice) {
+		t.Fatal("CanWriteAny must follow the rules")
+	}
+}
+
+func TestPolicyValidate(t *testing.T) {
+	for name, p := range map[string]Policy{
+		"no streams":  {Rules: []Rule{{Users: []string{"a"}}}},
+		"no subjects": {Rules: []Rule{{Streams: []string{"a"}}}},
+		"bad pattern": {Rules: []Rule{{Users: []string{"a"}, Streams: []string{"[a-"}}}},
+	} {
+		t.Run(name, func(t *testing.T) {
+			if err := p.Validate(); err == nil {
+				t.Fatal("want an error")
+			}
+		})
+	}
+}
+
+func TestAuditLineNeverHoldsThePayload(t *testing.T) {
+	const marker = "PAYLOAD-MARKER-7f3a9c"
+	data := []byte(`{"secret":"` + marker + `"}`)
+	var buf bytes.Buffer
+	a := NewAuditor(&buf)
+	for _, o := range []Outcome{OutcomeWritten, OutcomeDenied, OutcomeInvalid, OutcomeFailed} {
+		a.Record(context.Background(), Attempt{
+			User: "alice", Source: "127.0.0.1", RequestID: "req-1", Stream: "orders", PartitionKey: "k1",
+			Data: data, Outcome: o, ShardID: "shardId-000000000001", SequenceNumber: "495", ErrorCode: "X", AWSRequestID: "aws-1",
+		})
+	}
+	if strings.Contains(buf.String(), marker) {
+		t.Fatalf("the audit trail holds the payload:\n%s", buf.String())
+	}
+	lines := strings.Split(strings.TrimSpace(buf.String()), "\n")
+	if len(lines) != 4 {
+		t.Fatalf("want 4 lines, got %d", len(lines))
+	}
+	sum := sha256.Sum256(data)
+	for i, line := range lines {
+		var m map[string]any
+		if err := json.Unmarshal([]byte(line), &m); err != nil {
+			t.Fatalf("line %d is not JSON: %v", i, err)
+		}
+		for _, k := range []string{"time", "user", "source", "stream", "partition_key", "data_bytes", "data_sha256", "result", "shard_id", "sequence_number", "error_code", "aws_request_id", "request_id"} {
+			if _, ok := m[k]; !ok {
+				t.Errorf("line %d lacks %q: %s", i, k, line)
+			}
+		}
+		if m["data_sha256"] != hex.EncodeToString(sum[:]) || m["data_bytes"] != float64(len(data)) {
+			t.Errorf("line %d: size or hash wrong: %s", i, line)
+		}
+		if !strings.HasSuffix(m["time"].(string), "Z") {
+			t.Errorf("time is not UTC: %v", m["time"])
+		}
+	}
+}
+
+func TestRateLimiter(t *testing.T) {
+	r := NewRateLimiter(1, 3)
+	for i := range 3 {
+		if !r.Allow("alice", 1) {
+			t.Fatalf("write %d within the burst was refused", i+1)
+		}
+	}
+	if r.Allow("alice", 1) {
+		t.Fatal("the fourth write in a burst of 3 must be refused")
+	}
+	if !r.Allow("bob", 1) {
+		t.Fatal("one user's budget must not spend another's")
+	}
+	if !NewRateLimiter(0, 0).Allow("x", 1000) {
+		t.Fatal("a zero limit means no limit")
+	}
+	var nilLimiter *RateLimiter
+	if !nilLimiter.Allow("x", 1) {
+		t.Fatal("a nil limiter means no limit")
+	}
+}

@@ -1,0 +1,93 @@
+package access
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"io"
+	"log/slog"
+	"sync"
+	"time"
+)
+
+// Outcome is how a write attempt ended.
+type Outcome string
+
+// The outcomes an audit line records.
+const (
+	OutcomeWritten Outcome = "written" // PutRecord succeeded
+	OutcomeDenied  Outcome = "denied"  // the console refused: not signed in, not allowed, read-only, rate limit
+	OutcomeInvalid Outcome = "invalid" // the input broke a rule; nothing was sent
+	OutcomeFailed  Outcome = "failed"  // AWS refused, or the outcome is unknown
+)
+
+// Attempt is one write attempt, as the audit trail records it. It never
+// holds the payload: only its size and SHA-256.
+type Attempt struct {
+	User           string
+	Source         string // the client's address
+	RequestID      string // the console's own request id
+	Stream         string
+	PartitionKey   string
+	Data           []byte // hashed, never written out
+	Outcome        Outcome
+	ShardID        string
+	SequenceNumber string
+	ErrorCode      string
+	AWSRequestID   string
+	MayHaveWritten bool
+}
+
+// Auditor writes one JSON line per write attempt.
+type Auditor struct {
+	mu  sync.Mutex
+	log *slog.Logger
+	now func() time.Time
+}
+
+// NewAuditor writes audit lines to w; nil discards them.
+func NewAuditor(w io.Writer) *Auditor {
+	if w == nil {
+		w = io.Discard
+	}
+	h := slog.NewJSONHandler(w, &slog.HandlerOptions{
+		// The audit line carries its own UTC time; drop slog's local one.
+		ReplaceAttr: func(groups []string, a slog.Attr) slog.Attr {
+			if len(groups) == 0 && a.Key == slog.TimeKey && a.Value.Kind() == slog.KindTime {
+				return slog.Attr{}
+			}
+			return a
+		},
+	})
+	return &Auditor{log: slog.New(h), now: time.Now}
+}
+
+// Record writes the audit line for one attempt.
+func (a *Auditor) Record(ctx context.Context, at Attempt) {
+	sum := sha256.Sum256(at.Data)
+	attrs := []slog.Attr{
+		slog.String("time", a.now().UTC().Format(time.RFC3339Nano)),
+		slog.String("user", at.User),
+		slog.String("source", at.Source),
+		slog.String("request_id", at.RequestID),
+		slog.String("stream", at.Stream),
+		slog.String("partition_key", at.PartitionKey),
+		slog.Int("data_bytes", len(at.Data)),
+		slog.String("data_sha256", hex.EncodeToString(sum[:])),
+		slog.String("result", string(at.Outcome)),
+	}
+	for _, opt := range []struct{ k, v string }{
+		{"shard_id", at.ShardID}, {"sequence_number", at.SequenceNumber},
+		{"error_code", at.ErrorCode}, {"aws_request_id", at.AWSRequestID},
+	} {
+		if opt.v != "" {
+			attrs = append(attrs, slog.String(opt.k, opt.v))
+		}
+	}
+	if at.MayHaveWritten {
+		attrs = append(attrs, slog.Bool("may_have_written", true))
+	}
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	a.log.LogAttrs(ctx, slog.LevelInfo, "write attempt", attrs...)
+}

@@ -1,0 +1,222 @@
+// Package access decides who is using the console and what they may do:
+// sign-in (none, basic auth against bcrypt hashes, or a header set by a
+// trusted reverse proxy), per-stream write permissions with a read-only
+// switch, per-user rate limits, and the audit trail of every write attempt.
+// Whoever reaches the console writes with the server's IAM role, so these
+// decisions are enforced here, on the server, never in the page.
+package access
+
+import (
+	"bufio"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/netip"
+	"strings"
+
+	"golang.org/x/crypto/bcrypt"
+)
+
+// Mode is how users sign in.
+type Mode string
+
+// The sign-in modes.
+const (
+	ModeNone  Mode = "none"  // everyone is "anonymous"; only safe on loopback
+	ModeBasic Mode = "basic" // HTTP basic auth against a bcrypt password file
+	ModeProxy Mode = "proxy" // a header set by a trusted reverse proxy (oauth2-proxy and the like)
+)
+
+// ParseMode checks a mode name.
+func ParseMode(s string) (Mode, error) {
+	switch m := Mode(strings.ToLower(strings.TrimSpace(s))); m {
+	case "", ModeNone:
+		return ModeNone, nil
+	case ModeBasic, ModeProxy:
+		return m, nil
+	}
+	return "", fmt.Errorf("access: sign-in mode %q: want none, basic or proxy", s)
+}
+
+// User is the person behind a request.
+type User struct {
+	Name   string
+	Email  string
+	Groups []string
+}
+
+// Anonymous is the user when sign-in is off.
+var Anonymous = User{Name: "anonymous"}
+
+// ErrNoCredentials means the request carried no sign-in at all.
+var ErrNoCredentials = errors.New("access: not signed in")
+
+// ErrBadCredentials means the request's sign-in was wrong or not trusted.
+var ErrBadCredentials = errors.New("access: sign-in refused")
+
+// Authenticator finds the user of a request.
+type Authenticator struct {
+	mode Mode
+
+	users map[string][]byte // basic: user name -> bcrypt hash
+
+	userHeader, emailHeader, groupsHeader string
+	trusted                               []netip.Prefix
+}
+
+// ProxyConfig names the headers a trusted proxy sets and where it may connect from.
+type ProxyConfig struct {
+	UserHeader     string // default X-Forwarded-User
+	EmailHeader    string // default X-Forwarded-Email
+	GroupsHeader   string // default X-Forwarded-Groups (comma-separated)
+	TrustedProxies []netip.Prefix
+}
+
+// NewNone signs nobody in: every request is Anonymous.
+func NewNone() *Authenticator { return &Authenticator{mode: ModeNone} }
+
+// NewBasic checks HTTP basic auth against an htpasswd-style file of
+// "user:bcrypt-hash" lines (htpasswd -B). Blank lines and # comments are skipped.
+func NewBasic(passwords io.Reader) (*Authenticator, error) {
+	users := map[string][]byte{}
+	sc := bufio.NewScanner(passwords)
+	for n := 1; sc.Scan(); n++ {
+		line := strings.TrimSpace(sc.Text())
+		if line == "" || strings.HasPrefix(line, "#") {
+			continue
+		}
+		name, hash, ok := strings.Cut(line, ":")
+		if !ok || name == "" {
+			return nil, fmt.Errorf("access: password file line %d: want user:bcrypt-hash", n)
+		}
+		if _, err := bcrypt.Cost([]byte(hash)); err != nil {
+			return nil, fmt.Errorf("access: password file line %d (user %q): not a bcrypt hash (create it with htpasswd -B)", n, name)
+		}
+		users[name] = []byte(hash)
+	}
+	if err := sc.Err(); err != nil {
+		return nil, fmt.Errorf("access: read password file: %w", err)
+	}
+	if len(users) == 0 {
+		return nil, errors.New("access: the password file has no users")
+	}
+	return &Authenticator{mode: ModeBasic, users: users}, nil
+}
+
+// NewProxy trusts the user header only on connections from the trusted
+// proxies; the same header from anywhere else is refused.
+func NewProxy(cfg ProxyConfig) (*Authenticator, error) {
+	if len(cfg.TrustedProxies) == 0 {
+		return nil, errors.New("access: proxy sign-in needs at least one trusted proxy address")
+	}
+	a := &Authenticator{
+		mode:         ModeProxy,
+		userHeader:   orDefault(cfg.UserHeader, "X-Forwarded-User"),
+		emailHeader:  orDefault(cfg.EmailHeader, "X-Forwarded-Email"),
+		groupsHeader: orDefault(cfg.GroupsHeader, "X-Forwarded-Groups"),
+		trusted:      cfg.TrustedProxies,
+	}
+	return a, nil
+}
+
+func orDefault(s, def string) string {
+	if s == "" {
+		return def
+	}
+	return s
+}
+
+// Mode returns the sign-in mode.
+func (a *Authenticator) Mode() Mode { return a.mode }
+
+// TrustedProxies returns the addresses whose forwarding headers are believed.
+func (a *Authenticator) TrustedProxies() []netip.Prefix { return a.trusted }
+
+// dummyHash keeps the time of a failed sign-in the same whether or not the
+// user exists.
+var dummyHash, _ = bcrypt.GenerateFromPassword([]byte("kinesis-console"), bcrypt.MinCost)
+
+// Authenticate returns the request's user, or ErrNoCredentials or ErrBadCredentials.
+func (a *Authenticator) Authenticate(r *http.Request) (User, error) {
+	switch a.mode {
+	case ModeBasic:
+		name, pass, ok := r.BasicAuth()
+		if !ok {
+			return User{}, ErrNoCredentials
+		}
+		hash, known := a.users[name]
+		if !known {
+			_ = bcrypt.CompareHashAndPassword(dummyHash, []byte(pass))
+			return User{}, ErrBadCredentials
+		}
+		if bcrypt.CompareHashAndPassword(hash, []byte(pass)) != nil {
+			return User{}, ErrBadCredentials
+		}
+		return User{Name: name}, nil
+	case ModeProxy:
+		name := strings.TrimSpace(r.Header.Get(a.userHeader))
+		email := strings.TrimSpace(r.Header.Get(a.emailHeader))
+		if !a.fromTrustedProxy(r) {
+			// A proxy header from anywhere else is a spoofing attempt or a
+			// misconfiguration; either way nobody is signed in.
+			return User{}, ErrBadCredentials
+		}
+		if name == "" {
+			name = email
+		}
+		if name == "" {
+			return User{}, ErrNoCredentials
+		}
+		return User{Name: name, Email: email, Groups: splitList(r.Header.Get(a.groupsHeader))}, nil
+	}
+	return Anonymous, nil
+}
+
+// fromTrustedProxy looks at the connection's own address, never at
+// X-Forwarded-For, which anyone can write.
+func (a *Authenticator) fromTrustedProxy(r *http.Request) bool {
+	host, _, err := net.SplitHostPort(r.RemoteAddr)
+	if err != nil {
+		host = r.RemoteAddr
+	}
+	ip, err := netip.ParseAddr(host)
+	if err != nil {
+		return false
+	}
+	ip = ip.Unmap()
+	for _, p := range a.trusted {
+		if p.Contains(ip) {
+			return true
+		}
+	}
+	return false
+}
+
+func splitList(s string) []string {
+	var out []string
+	for _, part := range strings.Split(s, ",") {
+		if part = strings.TrimSpace(part); part != "" {
+			out = append(out, part)
+		}
+	}
+	return out
+}
+
+// ParsePrefixes reads a comma-separated list of addresses or CIDR prefixes.
+func ParsePrefixes(s string) ([]netip.Prefix, error) {
+	var out []netip.Prefix
+	for _, part := range splitList(s) {
+		if p, err := netip.ParsePrefix(part); err == nil {
+			out = append(out, p.Masked())
+			continue
+		}
+		ip, err := netip.ParseAddr(part)
+		if err != nil {
+			return nil, fmt.Errorf("access: trusted proxy %q: not an address or CIDR prefix", part)
+		}
+		out = append(out, netip.PrefixFrom(ip, ip.BitLen()))
+	}
+	return out, nil
+}

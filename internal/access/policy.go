@@ -1,0 +1,97 @@
+package access
+
+import (
+	"fmt"
+	"path"
+	"slices"
+)
+
+// Rule lets some users or groups write to streams whose names match a pattern.
+type Rule struct {
+	Users   []string `json:"users,omitempty"`  // user names or emails; "*" is every signed-in user
+	Groups  []string `json:"groups,omitempty"` // groups from the proxy's groups header
+	Streams []string `json:"streams"`          // path.Match patterns on the stream name, e.g. "orders-*"
+}
+
+// Policy says who may write where. With no rules everyone may write
+// everywhere (unless read-only); once any rule is configured, whatever no
+// rule allows is denied.
+type Policy struct {
+	ReadOnly bool   `json:"read_only,omitempty"`
+	Rules    []Rule `json:"rules,omitempty"`
+}
+
+// Validate checks every pattern, so a typo fails at start, not at a write.
+func (p Policy) Validate() error {
+	for i, r := range p.Rules {
+		if len(r.Streams) == 0 {
+			return fmt.Errorf("access: permissions rule %d lists no streams", i+1)
+		}
+		if len(r.Users) == 0 && len(r.Groups) == 0 {
+			return fmt.Errorf("access: permissions rule %d names no users or groups", i+1)
+		}
+		for _, s := range r.Streams {
+			if _, err := path.Match(s, ""); err != nil {
+				return fmt.Errorf("access: permissions rule %d: stream pattern %q: %w", i+1, s, err)
+			}
+		}
+	}
+	return nil
+}
+
+// Decision is the answer to "may this user write to this stream?".
+type Decision struct {
+	Allowed bool
+	Reason  string // why not, in words
+}
+
+// CanWrite decides whether u may put records on the named stream.
+func (p Policy) CanWrite(u User, streamName string) Decision {
+	if p.ReadOnly {
+		return Decision{Reason: "The console is read-only: nobody can write through it."}
+	}
+	if len(p.Rules) == 0 {
+		return Decision{Allowed: true}
+	}
+	for _, r := range p.Rules {
+		if r.covers(u) && r.matches(streamName) {
+			return Decision{Allowed: true}
+		}
+	}
+	return Decision{Reason: fmt.Sprintf("%s may not write to stream %q.", u.Name, streamName)}
+}
+
+// CanWriteAny reports whether u may write to some stream at all, so the
+// page can hide the form from people who may not use it.
+func (p Policy) CanWriteAny(u User) bool {
+	if p.ReadOnly {
+		return false
+	}
+	if len(p.Rules) == 0 {
+		return true
+	}
+	return slices.ContainsFunc(p.Rules, func(r Rule) bool { return r.covers(u) })
+}
+
+func (r Rule) covers(u User) bool {
+	for _, name := range r.Users {
+		if name == "*" || name == u.Name || (u.Email != "" && name == u.Email) {
+			return true
+		}
+	}
+	for _, g := range r.Groups {
+		if slices.Contains(u.Groups, g) {
+			return true
+		}
+	}
+	return false
+}
+
+func (r Rule) matches(streamName string) bool {
+	for _, pattern := range r.Streams {
+		if ok, _ := path.Match(pattern, streamName); ok {
+			return true
+		}
+	}
+	return false
+}

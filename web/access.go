@@ -1,0 +1,110 @@
+package web
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"net"
+	"net/http"
+	"strings"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/kinesis-console/kinesis-console/internal/access"
+)
+
+type contextKey int
+
+const (
+	userKey contextKey = iota
+	requestIDKey
+)
+
+// userFrom returns the signed-in user of a request.
+func userFrom(ctx context.Context) access.User {
+	if u, ok := ctx.Value(userKey).(access.User); ok {
+		return u
+	}
+	return access.Anonymous
+}
+
+// requestIDFrom returns the console's id for a request.
+func requestIDFrom(ctx context.Context) string {
+	id, _ := ctx.Value(requestIDKey).(string)
+	return id
+}
+
+// assignRequestID gives every request an id made here, never taken from the
+// client, and returns it in X-Request-Id so logs and users can name a request.
+func assignRequestID(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		b := make([]byte, 12)
+		_, _ = rand.Read(b)
+		id := hex.EncodeToString(b)
+		c.Response().Header().Set(echo.HeaderXRequestID, id)
+		r := c.Request()
+		c.SetRequest(r.WithContext(context.WithValue(r.Context(), requestIDKey, id)))
+		return next(c)
+	}
+}
+
+// signIn finds the user of every request but the health check and static
+// assets, and refuses requests without a valid sign-in.
+func (h *handlers) signIn(next echo.HandlerFunc) echo.HandlerFunc {
+	auth := h.deps.Auth
+	return func(c echo.Context) error {
+		path := c.Request().URL.Path
+		if path == "/healthz" || strings.HasPrefix(path, "/static/") {
+			return next(c)
+		}
+		u, err := auth.Authenticate(c.Request())
+		if err != nil {
+			h.auditRefusedSignIn(c, err)
+			if auth.Mode() == access.ModeBasic {
+				c.Response().Header().Set(echo.HeaderWWWAuthenticate, `Basic realm="Kinesis Console", charset="UTF-8"`)
+				return echo.NewHTTPError(http.StatusUnauthorized, "Sign in with your console user name and password.").SetInternal(err)
+			}
+			if errors.Is(err, access.ErrNoCredentials) {
+				return echo.NewHTTPError(http.StatusUnauthorized, "Open the console through its sign-in proxy.").SetInternal(err)
+			}
+			return echo.NewHTTPError(http.StatusForbidden, "Sign-in refused: this request did not come through the trusted sign-in proxy.").SetInternal(err)
+		}
+		r := c.Request()
+		c.SetRequest(r.WithContext(context.WithValue(r.Context(), userKey, u)))
+		return next(c)
+	}
+}
+
+// auditRefusedSignIn records a write attempt stopped at sign-in.
+func (h *handlers) auditRefusedSignIn(c echo.Context, err error) {
+	r := c.Request()
+	if r.Method != http.MethodPost || r.URL.Path != "/records" {
+		return
+	}
+	code := "NotSignedIn"
+	if errors.Is(err, access.ErrBadCredentials) {
+		code = "SignInRefused"
+	}
+	h.deps.Audit.Record(r.Context(), access.Attempt{
+		Source: c.RealIP(), RequestID: requestIDFrom(r.Context()),
+		Stream: c.FormValue("stream"), Outcome: access.OutcomeDenied, ErrorCode: code,
+	})
+}
+
+// ipExtractor says where a request comes from. Behind trusted proxies their
+// X-Forwarded-For is believed; otherwise only the connection's own address.
+func ipExtractor(auth *access.Authenticator) echo.IPExtractor {
+	prefixes := auth.TrustedProxies()
+	if len(prefixes) == 0 {
+		return echo.ExtractIPDirect()
+	}
+	opts := []echo.TrustOption{echo.TrustLoopback(false), echo.TrustLinkLocal(false), echo.TrustPrivateNet(false)}
+	for _, p := range prefixes {
+		_, n, err := net.ParseCIDR(p.String())
+		if err == nil {
+			opts = append(opts, echo.TrustIPRange(n))
+		}
+	}
+	return echo.ExtractIPFromXFFHeader(opts...)
+}
