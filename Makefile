@@ -5,9 +5,11 @@ VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 LDFLAGS := -s -w -X main.version=$(VERSION)
 # Go test flags; e.g. make test GOTESTFLAGS='-run TestBrowser -v'
 GOTESTFLAGS ?=
+# How long each fuzz target runs: briefly in make test, longer by hand (make fuzz FUZZTIME=5m).
+FUZZTIME ?= 30s
 
 .DEFAULT_GOAL := help
-.PHONY: help setup generate fmt lint check test test-unit build run demo bench docker clean
+.PHONY: help setup generate fmt lint check test test-unit fuzz build run demo bench docker clean
 
 help: ## List the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -34,8 +36,13 @@ check: ## Generated code is up to date, and lint passes
 	 if [ "$$before" != "$$after" ]; then echo "templ generate changed the generated code: run make generate and commit it"; exit 1; fi
 	$(MAKE) --no-print-directory lint
 
-test: setup check ## Run every test: unit, integration (moto, kinesalite, kinesis-local), browser (Chromium)
+test: setup check ## Run every test: unit, integration (moto, kinesalite, kinesis-local), browser (Chromium), fuzz briefly
 	go test -count=1 -race -timeout 15m $(GOTESTFLAGS) ./...
+	$(MAKE) --no-print-directory fuzz FUZZTIME=5s
+
+fuzz: ## Fuzz the validators and the rendering (FUZZTIME=30s each)
+	go test -run '^$$' -fuzz '^FuzzValidate$$' -fuzztime $(FUZZTIME) ./internal/stream
+	go test -run '^$$' -fuzz '^FuzzRenderEscapes$$' -fuzztime $(FUZZTIME) ./views
 
 test-unit: ## Unit tests only, no backends or browser
 	KINESIS_CONSOLE_SKIP_BACKENDS=1 go test -count=1 $(GOTESTFLAGS) ./...

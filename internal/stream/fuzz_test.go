@@ -1,0 +1,48 @@
+package stream
+
+import (
+	"math/big"
+	"strings"
+	"testing"
+	"unicode/utf8"
+)
+
+// FuzzValidate checks that no input panics the validator, and that whatever
+// it accepts really keeps every rule of the Kinesis API reference.
+func FuzzValidate(f *testing.F) {
+	f.Add("orders", `{"a":1}`, "json", "key", "", "")
+	f.Add("arn:aws:kinesis:us-east-1:123456789012:stream/x", "aGVsbG8=", "base64", "é", "340282366920938463463374607431768211455", "0")
+	f.Add("a.b_c-d", "line1\r\nline2", "text", strings.Repeat("k", 257), "01", "007")
+	f.Fuzz(func(t *testing.T, streamName, data, format, pk, ehk, snfo string) {
+		df, _ := ParseDataFormat(format)
+		in := Input{Stream: streamName, Data: data, Format: df, PartitionKey: pk, ExplicitHashKey: ehk, SequenceNumberForOrdering: snfo}
+		rec, errs := in.Validate(DefaultMaxRecordBytes)
+		if len(errs) > 0 {
+			for _, e := range errs {
+				if e.Field == "" || e.Message == "" {
+					t.Fatalf("field error without field or message: %+v", e)
+				}
+			}
+			return
+		}
+		n := utf8.RuneCountInString(rec.PartitionKey)
+		if n < 1 || n > MaxPartitionKeyLength || !utf8.ValidString(rec.PartitionKey) {
+			t.Fatalf("accepted partition key of %d characters", n)
+		}
+		if len(rec.PartitionKey)+len(rec.Data) > DefaultMaxRecordBytes {
+			t.Fatalf("accepted a record of %d bytes", len(rec.PartitionKey)+len(rec.Data))
+		}
+		if rec.Stream.Name == "" || len(rec.Stream.Name) > MaxStreamNameLength {
+			t.Fatalf("accepted stream %q", rec.Stream.Name)
+		}
+		if rec.ExplicitHashKey != "" {
+			k, ok := new(big.Int).SetString(rec.ExplicitHashKey, 10)
+			if !ok || k.Sign() < 0 || k.Cmp(MaxHashKey) > 0 || (len(rec.ExplicitHashKey) > 1 && rec.ExplicitHashKey[0] == '0') {
+				t.Fatalf("accepted ExplicitHashKey %q", rec.ExplicitHashKey)
+			}
+		}
+		if df != FormatBase64 && strings.Contains(string(rec.Data), "\r") {
+			t.Fatal("accepted data still holds a CR")
+		}
+	})
+}
