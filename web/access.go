@@ -55,7 +55,8 @@ func (h *handlers) signIn(next echo.HandlerFunc) echo.HandlerFunc {
 	auth := h.deps.Auth
 	return func(c echo.Context) error {
 		path := c.Request().URL.Path
-		if path == "/healthz" || strings.HasPrefix(path, "/static/") {
+		// Health checks and assets carry nothing secret; /metrics names streams, so it stays behind sign-in.
+		if path == "/healthz" || path == "/readyz" || strings.HasPrefix(path, "/static/") {
 			return next(c)
 		}
 		u, err := auth.Authenticate(c.Request())

@@ -65,7 +65,9 @@ func (h *handlers) putRecord(c echo.Context) error {
 		return echo.NewHTTPError(http.StatusTooManyRequests, "You are sending faster than this console allows. Wait a second and send again.")
 	}
 
+	start := time.Now()
 	res, err := h.deps.Publisher.Put(ctx, rec)
+	h.metrics.observePut(rec.Stream.Name, time.Since(start), res, err)
 	caller := callerView(h.deps.Identity.Caller(ctx))
 	if err != nil {
 		var f *stream.Failure

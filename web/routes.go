@@ -25,6 +25,8 @@ func (h *handlers) routes(e *echo.Echo) {
 	e.GET("/streams/summary", h.streamSummary)
 	e.GET("/healthz", healthz)
 	e.HEAD("/healthz", healthz)
+	e.GET("/readyz", h.readyz)
+	e.GET("/metrics", h.metrics.handler())
 	e.GET("/static/*", echo.WrapHandler(h.deps.Assets))
 }
 

@@ -89,6 +89,7 @@ func (h *handlers) logRequests(next echo.HandlerFunc) echo.HandlerFunc {
 			c.Error(err)
 		}
 		r := c.Request()
+		h.metrics.observeHTTP(c, time.Since(start))
 		h.deps.Logger.Info("request",
 			"method", r.Method, "path", r.URL.Path, "status", c.Response().Status,
 			"bytes", c.Response().Size, "duration_ms", float64(time.Since(start).Microseconds())/1000,

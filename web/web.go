@@ -64,6 +64,7 @@ type Deps struct {
 type handlers struct {
 	deps    Deps
 	streams *streamCache
+	metrics *metrics
 }
 
 // New builds the console's HTTP server.
@@ -86,7 +87,7 @@ func New(deps Deps) *echo.Echo {
 	if deps.StreamListTTL <= 0 {
 		deps.StreamListTTL = 30 * time.Second
 	}
-	h := &handlers{deps: deps, streams: newStreamCache(deps.Publisher, deps.StreamListTTL)}
+	h := &handlers{deps: deps, streams: newStreamCache(deps.Publisher, deps.StreamListTTL), metrics: newMetrics()}
 	e := echo.New()
 	e.HideBanner = true
 	e.HidePort = true

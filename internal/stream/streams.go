@@ -113,3 +113,19 @@ func (p *Publisher) Shards(ctx context.Context, ref StreamRef) ([]Shard, error) 
 		in = &kinesis.ListShardsInput{NextToken: out.NextToken}
 	}
 }
+
+// Ping asks Kinesis for one stream name, to learn whether it can be reached
+// with working credentials. Any answer from AWS counts as reachable, even
+// AccessDenied: roles that may put but not list are common.
+func (p *Publisher) Ping(ctx context.Context) error {
+	_, err := p.api.ListStreams(ctx, &kinesis.ListStreamsInput{Limit: aws.Int32(1)})
+	if err == nil {
+		return nil
+	}
+	f := Classify("ListStreams", err, 0)
+	switch f.Kind {
+	case KindAccessDenied, KindInvalidArgument, KindThrottled, KindOther:
+		return nil
+	}
+	return f
+}

@@ -1,0 +1,111 @@
+package web
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"strconv"
+	"time"
+
+	"github.com/labstack/echo/v4"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"github.com/kinesis-console/kinesis-console/internal/stream"
+)
+
+// metrics are the console's Prometheus metrics, on a registry of its own so
+// tests and several servers in one process do not collide.
+type metrics struct {
+	registry *prometheus.Registry
+	puts     *prometheus.CounterVec   // by stream and result
+	awsCalls *prometheus.HistogramVec // by operation and outcome
+	attempts *prometheus.HistogramVec // attempts per put, by result
+	requests *prometheus.HistogramVec // HTTP requests by route, method and status
+}
+
+func newMetrics() *metrics {
+	m := &metrics{
+		registry: prometheus.NewRegistry(),
+		puts: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "kinesis_console_puts_total", Help: "PutRecord attempts through the console, by stream and result.",
+		}, []string{"stream", "result"}),
+		awsCalls: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Name: "kinesis_console_aws_call_seconds", Help: "Latency of AWS calls, retries included.",
+			Buckets: []float64{.005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10, 30},
+		}, []string{"operation", "outcome"}),
+		attempts: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Name: "kinesis_console_put_attempts", Help: "SDK attempts per PutRecord (more than 1 means retries).",
+			Buckets: []float64{1, 2, 3, 4, 5, 8},
+		}, []string{"result"}),
+		requests: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Name: "kinesis_console_http_request_seconds", Help: "HTTP requests served, by route, method and status.",
+			Buckets: prometheus.DefBuckets,
+		}, []string{"route", "method", "status"}),
+	}
+	m.registry.MustRegister(m.puts, m.awsCalls, m.attempts, m.requests,
+		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	return m
+}
+
+func (m *metrics) handler() echo.HandlerFunc {
+	return echo.WrapHandler(promhttp.HandlerFor(m.registry, promhttp.HandlerOpts{Registry: m.registry}))
+}
+
+// observeHTTP records one request; the route pattern keeps labels bounded.
+func (m *metrics) observeHTTP(c echo.Context, took time.Duration) {
+	route := c.Path()
+	if route == "" {
+		route = "unmatched"
+	}
+	m.requests.WithLabelValues(route, c.Request().Method, strconv.Itoa(c.Response().Status)).Observe(took.Seconds())
+}
+
+// observePut records a PutRecord's result, latency and attempts.
+func (m *metrics) observePut(streamName string, took time.Duration, res stream.PutResult, err error) {
+	result, attempts := "written", res.Attempts
+	var f *stream.Failure
+	if errors.As(err, &f) {
+		result, attempts = failureCode(f), f.Attempts
+	}
+	m.puts.WithLabelValues(streamName, result).Inc()
+	m.awsCalls.WithLabelValues("PutRecord", outcome(err)).Observe(took.Seconds())
+	if attempts > 0 {
+		m.attempts.WithLabelValues(result).Observe(float64(attempts))
+	}
+}
+
+// observeCall records the latency of any other AWS call.
+func (m *metrics) observeCall(op string, took time.Duration, err error) {
+	m.awsCalls.WithLabelValues(op, outcome(err)).Observe(took.Seconds())
+}
+
+func outcome(err error) string {
+	if err == nil {
+		return "ok"
+	}
+	return "error"
+}
+
+// Pinger is what /readyz asks whether AWS can be reached.
+type Pinger interface {
+	Ping(ctx context.Context) error
+}
+
+// readyz answers 200 when Kinesis answered recently, 503 with the reason otherwise.
+func (h *handlers) readyz(c echo.Context) error {
+	pinger, ok := h.deps.Publisher.(Pinger)
+	if !ok {
+		return c.String(http.StatusOK, "ok")
+	}
+	ctx, cancel := context.WithTimeout(c.Request().Context(), 3*time.Second)
+	defer cancel()
+	start := time.Now()
+	err := pinger.Ping(ctx)
+	h.metrics.observeCall("ListStreams", time.Since(start), err)
+	if err != nil {
+		return c.String(http.StatusServiceUnavailable, "not ready: "+failureText(err)+"\n")
+	}
+	return c.String(http.StatusOK, "ok")
+}
