@@ -21,7 +21,9 @@ type Page struct {
 
 // Header is the top bar: who the console writes as, and where.
 type Header struct {
-	User     string // the signed-in user; empty when sign-in is off
+	Target   string         // the target writes go to
+	Targets  []TargetOption // the picker's choices; empty with one target
+	User     string         // the signed-in user; empty when sign-in is off
 	Region   string
 	Endpoint string // empty when the SDK's default AWS endpoint is used
 	Caller   Caller
@@ -51,6 +53,7 @@ type Workspace struct {
 
 // Form is the record form as the user filled it.
 type Form struct {
+	Target                    string // the account and region it writes to
 	Stream                    string
 	Data                      string
 	DataFormat                string
@@ -188,4 +191,11 @@ type CodeSnippets struct {
 	AWSCLI string
 	Boto3  string
 	Go     string
+}
+
+// TargetOption is one account and region in the header's picker.
+type TargetOption struct {
+	Name     string
+	Label    string
+	Selected bool
 }

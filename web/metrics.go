@@ -95,7 +95,7 @@ type Pinger interface {
 
 // readyz answers 200 when Kinesis answered recently, 503 with the reason otherwise.
 func (h *handlers) readyz(c echo.Context) error {
-	pinger, ok := h.deps.Publisher.(Pinger)
+	pinger, ok := h.targetOf(c.Request().Context()).Publisher.(Pinger)
 	if !ok {
 		return c.String(http.StatusOK, "ok")
 	}

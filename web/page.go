@@ -2,8 +2,8 @@ package web
 
 import (
 	"context"
-	"slices"
 	"net/http"
+	"slices"
 
 	"github.com/labstack/echo/v4"
 
@@ -16,6 +16,7 @@ import (
 // index serves the main screen; ?stream=NAME opens it with that stream chosen.
 func (h *handlers) index(c echo.Context) error {
 	form := formView(stream.Input{Stream: c.QueryParam("stream"), Format: stream.FormatJSON})
+	form.Target = h.targetOf(c.Request().Context()).Name
 	return render(c, http.StatusOK, views.PageView(h.page(c.Request().Context(), views.Workspace{Form: form})))
 }
 
@@ -23,7 +24,11 @@ func (h *handlers) index(c echo.Context) error {
 // the signed-in user may do.
 func (h *handlers) page(ctx context.Context, w views.Workspace) views.Page {
 	user := userFrom(ctx)
-	header := views.Header{Region: h.deps.Region, Endpoint: h.deps.Endpoint, Caller: callerView(h.deps.Identity.Caller(ctx))}
+	t := h.targetOf(ctx)
+	header := views.Header{
+		Target: t.Name, Targets: h.targetOptions(t),
+		Region: t.Region, Endpoint: t.Endpoint, Caller: callerView(t.Identity.Caller(ctx)),
+	}
 	if h.deps.Auth.Mode() != access.ModeNone {
 		header.User = user.Name
 	}
@@ -44,7 +49,7 @@ func (h *handlers) page(ctx context.Context, w views.Workspace) views.Page {
 
 // allowedStreams is the picker's list, less the streams this user may not write.
 func (h *handlers) allowedStreams(ctx context.Context) views.StreamList {
-	list := h.streams.list(ctx)
+	list := h.targetOf(ctx).streams.list(ctx)
 	if len(h.deps.Policy.Rules) == 0 {
 		return list
 	}

@@ -43,7 +43,7 @@ func (h *handlers) previewView(c echo.Context) views.ShardPreview {
 		}
 		key = stream.HashKey(pk)
 	}
-	shards, at, err := h.streams.shards(c.Request().Context(), ref, c.QueryParam("refresh") == "1")
+	shards, at, err := h.targetOf(c.Request().Context()).streams.shards(c.Request().Context(), ref, c.QueryParam("refresh") == "1")
 	if err != nil {
 		return views.ShardPreview{Err: "No shard preview: " + failureText(err)}
 	}

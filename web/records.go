@@ -21,10 +21,12 @@ import (
 func (h *handlers) putRecord(c echo.Context) error {
 	ctx := c.Request().Context()
 	user := userFrom(ctx)
+	t := h.targetOf(ctx)
 	in, formatOK := bindInput(c)
 	form := formView(in)
+	form.Target = t.Name
 	attempt := access.Attempt{
-		User: user.Name, Source: c.RealIP(), RequestID: requestIDFrom(ctx),
+		User: user.Name, Source: c.RealIP(), RequestID: requestIDFrom(ctx), Target: t.Name,
 		Stream: in.Stream, PartitionKey: in.PartitionKey, Data: []byte(in.Data),
 	}
 
@@ -45,7 +47,7 @@ func (h *handlers) putRecord(c echo.Context) error {
 	if verrs.OnlyTooLarge() && len(errs) == 0 {
 		// Only a record over 1 MiB costs a DescribeStreamSummary: the stream
 		// may allow larger records.
-		limit := h.streams.maxRecordBytes(ctx, rec.Stream, recordSize(in))
+		limit := t.streams.maxRecordBytes(ctx, rec.Stream, recordSize(in))
 		rec, verrs = in.Validate(limit)
 		form.MaxRecordBytes = limit
 	}
@@ -66,9 +68,9 @@ func (h *handlers) putRecord(c echo.Context) error {
 	}
 
 	start := time.Now()
-	res, err := h.deps.Publisher.Put(ctx, rec)
+	res, err := t.Publisher.Put(ctx, rec)
 	h.metrics.observePut(rec.Stream.Name, time.Since(start), res, err)
-	caller := callerView(h.deps.Identity.Caller(ctx))
+	caller := callerView(t.Identity.Caller(ctx))
 	if err != nil {
 		var f *stream.Failure
 		if !errors.As(err, &f) {
@@ -211,7 +213,7 @@ func failureText(err error) string {
 
 func formatLatency(d time.Duration) string {
 	if d < time.Second {
-		return d.Round(100*time.Microsecond).String()
+		return d.Round(100 * time.Microsecond).String()
 	}
 	return d.Round(time.Millisecond).String()
 }

@@ -47,4 +47,3 @@ func (h *handlers) assets() views.Assets {
 func varyOnHTMX(c echo.Context) {
 	c.Response().Header().Add("Vary", "HX-Request")
 }
-

@@ -15,6 +15,7 @@ func (h *handlers) routes(e *echo.Echo) {
 	e.Use(crossOriginProtection)
 	e.Use(h.limitBody)
 	e.Use(h.signIn)
+	e.Use(h.selectTarget)
 
 	e.GET("/", h.index)
 	e.POST("/records", h.putRecord)

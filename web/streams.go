@@ -61,7 +61,7 @@ func (h *handlers) summaryView(ctx context.Context, name string) views.StreamSum
 		out.Err = msg
 		return out
 	}
-	s, err := h.streams.summary(ctx, ref)
+	s, err := h.targetOf(ctx).streams.summary(ctx, ref)
 	if err != nil {
 		out.Err = "No summary: " + failureText(err)
 		return out

@@ -44,6 +44,9 @@ type Deps struct {
 	Assets    *static.Assets
 	Region    string
 	Endpoint  string // shown in the header when it is not AWS's own
+	// Targets are the accounts and regions to choose from. When empty, the
+	// console has one target built from Publisher, Identity, Region and Endpoint.
+	Targets []Target
 	// BodyLimit caps a request body in bytes; default 4 MiB (a 1 MiB record
 	// fully percent-encoded, plus the other fields).
 	BodyLimit int64
@@ -63,11 +66,12 @@ type Deps struct {
 // handlers holds the dependencies every handler method uses.
 type handlers struct {
 	deps    Deps
-	streams *streamCache
+	targets []*target
 	metrics *metrics
 }
 
-// New builds the console's HTTP server.
+// New builds the console's HTTP server. It panics on a wiring mistake
+// (targets without names or clients), which is a programming error.
 func New(deps Deps) *echo.Echo {
 	if deps.Logger == nil {
 		deps.Logger = slog.New(slog.DiscardHandler)
@@ -87,7 +91,11 @@ func New(deps Deps) *echo.Echo {
 	if deps.StreamListTTL <= 0 {
 		deps.StreamListTTL = 30 * time.Second
 	}
-	h := &handlers{deps: deps, streams: newStreamCache(deps.Publisher, deps.StreamListTTL), metrics: newMetrics()}
+	targets, err := newTargets(deps)
+	if err != nil {
+		panic(err)
+	}
+	h := &handlers{deps: deps, targets: targets, metrics: newMetrics()}
 	e := echo.New()
 	e.HideBanner = true
 	e.HidePort = true

@@ -12,7 +12,8 @@ import (
 
 // fileConfig is the optional -config file, for what does not fit in flags.
 type fileConfig struct {
-	Permissions access.Policy `json:"permissions"`
+	Permissions access.Policy  `json:"permissions"`
+	Targets     []targetConfig `json:"targets"`
 }
 
 // loadFileConfig reads a JSON config file; unknown keys are errors, so a

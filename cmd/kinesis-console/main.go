@@ -17,11 +17,8 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/config"
-	"github.com/aws/aws-sdk-go-v2/service/kinesis"
-	"github.com/aws/aws-sdk-go-v2/service/sts"
 
 	"github.com/kinesis-console/kinesis-console/internal/access"
-	"github.com/kinesis-console/kinesis-console/internal/identity"
 	"github.com/kinesis-console/kinesis-console/internal/stream"
 	"github.com/kinesis-console/kinesis-console/web"
 )
@@ -60,6 +57,7 @@ type settings struct {
 	rateLimit         float64
 	rateBurst         int
 	bodyLimit         int64
+	regions           string
 }
 
 func parseFlags(args []string, getenv func(string) string, stderr io.Writer) (settings, error) {
@@ -85,6 +83,7 @@ func parseFlags(args []string, getenv func(string) string, stderr io.Writer) (se
 	fs.StringVar(&s.auditLog, "audit-log", envOr(getenv, "KINESIS_CONSOLE_AUDIT_LOG", "-"), "where audit lines go: a file, - for stdout, empty for nowhere (env KINESIS_CONSOLE_AUDIT_LOG)")
 	fs.Float64Var(&s.rateLimit, "rate-limit", 10, "records per second each user may put; 0 turns the limit off")
 	fs.IntVar(&s.rateBurst, "rate-burst", 20, "records a user may put at once before -rate-limit applies")
+	fs.StringVar(&s.regions, "regions", getenv("KINESIS_CONSOLE_REGIONS"), "more regions to offer, comma-separated, with the same credentials (env KINESIS_CONSOLE_REGIONS)")
 	fs.Int64Var(&s.bodyLimit, "max-body-bytes", 4<<20, "largest request body accepted; larger ones get 413")
 	if err := fs.Parse(args[1:]); err != nil {
 		return s, err
@@ -140,19 +139,18 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	if err != nil {
 		return fmt.Errorf("load AWS configuration: %w", err)
 	}
-	kc := kinesis.NewFromConfig(cfg)
-	sc := sts.NewFromConfig(cfg)
 	endpoint := getenv("AWS_ENDPOINT_URL_KINESIS")
 	if endpoint == "" {
 		endpoint = getenv("AWS_ENDPOINT_URL")
 	}
+	targets, err := buildTargets(cfg, endpoint, s.regions, fileCfg.Targets, stream.Options{PutTimeout: s.putTimeout})
+	if err != nil {
+		return err
+	}
 
 	handler := web.New(web.Deps{
-		Publisher: stream.NewPublisher(kc, stream.Options{PutTimeout: s.putTimeout}),
-		Identity:  identity.NewResolver(sc, identity.Options{}),
+		Targets:   targets,
 		Logger:    logger,
-		Region:    cfg.Region,
-		Endpoint:  endpoint,
 		BodyLimit: s.bodyLimit,
 		Auth:      auth,
 		Policy:    policy,
@@ -174,7 +172,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
 	}
 	url := "http://" + ln.Addr().String()
-	logger.Info("serving", "url", url, "region", cfg.Region, "endpoint", endpoint, "version", version)
+	logger.Info("serving", "url", url, "targets", len(targets), "region", cfg.Region, "endpoint", endpoint, "version", version)
 	fmt.Fprintf(stdout, "Kinesis Console is at %s\n", url)
 
 	serveErr := make(chan error, 1)

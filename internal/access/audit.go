@@ -27,6 +27,7 @@ type Attempt struct {
 	User           string
 	Source         string // the client's address
 	RequestID      string // the console's own request id
+	Target         string // the account and region, by the console's name for them
 	Stream         string
 	PartitionKey   string
 	Data           []byte // hashed, never written out
@@ -70,6 +71,7 @@ func (a *Auditor) Record(ctx context.Context, at Attempt) {
 		slog.String("user", at.User),
 		slog.String("source", at.Source),
 		slog.String("request_id", at.RequestID),
+		slog.String("target", at.Target),
 		slog.String("stream", at.Stream),
 		slog.String("partition_key", at.PartitionKey),
 		slog.Int("data_bytes", len(at.Data)),

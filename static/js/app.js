@@ -147,6 +147,7 @@
     if (form) refresh(form);
   });
   document.addEventListener("change", function (e) {
+    if (e.target.id === "target-select") { e.target.form.submit(); return; }
     var form = e.target.closest && e.target.closest("#record-form");
     if (form) refresh(form);
   });

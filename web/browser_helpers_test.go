@@ -1,0 +1,492 @@
+package web_test
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"log/slog"
+	"net/http/httptest"
+	"net/url"
+	"os"
+	"os/exec"
+	"regexp"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/kinesis"
+	"github.com/aws/aws-sdk-go-v2/service/kinesis/types"
+	"github.com/aws/aws-sdk-go-v2/service/sts"
+	"github.com/chromedp/cdproto/log"
+	"github.com/chromedp/cdproto/network"
+	"github.com/chromedp/cdproto/page"
+	"github.com/chromedp/cdproto/runtime"
+	"github.com/chromedp/chromedp"
+
+	"github.com/kinesis-console/kinesis-console/internal/identity"
+	"github.com/kinesis-console/kinesis-console/internal/localaws/localawstest"
+	"github.com/kinesis-console/kinesis-console/internal/stream"
+	"github.com/kinesis-console/kinesis-console/web"
+)
+
+// skipBrowserEnv, set to 1, skips the browser tests on a machine without
+// Chromium. CI never sets it: there a missing Chromium fails the tests.
+const skipBrowserEnv = "KINESIS_CONSOLE_SKIP_BROWSER"
+
+// screenshotEnv names a file the happy-path test writes a screenshot of the
+// result to, for a person to look at.
+const screenshotEnv = "KINESIS_CONSOLE_SCREENSHOT"
+
+const (
+	tabTimeout  = 30 * time.Second // one test's whole conversation with its tab
+	waitTimeout = 15 * time.Second // one wait for a condition on the page
+	awsTimeout  = 10 * time.Second // one check through the SDK
+)
+
+var sequenceNumberRE = regexp.MustCompile(`^[0-9]+$`)
+
+// browserEnv is what every browser test shares: a moto server, the console
+// wired as cmd/kinesis-console wires it, and one Chromium. Each test opens
+// its own tab in its own browser context.
+type browserEnv struct {
+	url       string
+	kinesis   *kinesis.Client
+	account   string // the account moto's STS answers with
+	browser   context.Context
+	oneShard  string // a stream with 1 shard
+	fourShard string // a stream with 4 shards
+
+	mu      sync.Mutex
+	streams int
+}
+
+func newBrowserEnv(t *testing.T) *browserEnv {
+	t.Helper()
+	if os.Getenv(localawstest.SkipEnv) == "1" {
+		t.Skipf("%s=1: the browser tests need moto", localawstest.SkipEnv)
+	}
+	chromium := findChromium(t)
+	backend := localawstest.Start(t, "moto")
+	kc := localawstest.Kinesis(t, backend)
+	sc := localawstest.STS(t, backend)
+
+	ctx, cancel := context.WithTimeout(context.Background(), awsTimeout)
+	defer cancel()
+	who, err := sc.GetCallerIdentity(ctx, &sts.GetCallerIdentityInput{})
+	if err != nil {
+		t.Fatalf("moto's STS GetCallerIdentity: %v", err)
+	}
+
+	env := &browserEnv{kinesis: kc, account: aws.ToString(who.Account)}
+	env.oneShard = env.newStream(t, 1)
+	env.fourShard = env.newStream(t, 4)
+
+	logs := &syncBuffer{}
+	srv := httptest.NewServer(web.New(web.Deps{
+		Publisher: stream.NewPublisher(kc, stream.Options{}),
+		Identity:  identity.NewResolver(sc, identity.Options{}),
+		Logger:    slog.New(slog.NewJSONHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug})),
+		Region:    "us-east-1",
+		Endpoint:  backend.Endpoint,
+	}))
+	t.Cleanup(srv.Close)
+	t.Cleanup(func() {
+		if t.Failed() {
+			t.Logf("console server log:\n%s", logs.String())
+		}
+	})
+	env.url = srv.URL
+	env.browser = startBrowser(t, chromium)
+	return env
+}
+
+// findChromium returns Chromium's path, or ends the test: a failure that
+// says how to install it, or a skip when KINESIS_CONSOLE_SKIP_BROWSER=1.
+func findChromium(t *testing.T) string {
+	t.Helper()
+	for _, name := range []string{"chromium", "chromium-browser"} {
+		if p, err := exec.LookPath(name); err == nil {
+			return p
+		}
+	}
+	if os.Getenv(skipBrowserEnv) == "1" {
+		t.Skipf("Chromium not found and %s=1: skipping the browser tests", skipBrowserEnv)
+	}
+	t.Fatalf("Chromium not found on PATH (chromium or chromium-browser): run `make setup` to install it, "+
+		"or set %s=1 to skip the browser tests", skipBrowserEnv)
+	return ""
+}
+
+// startBrowser starts one headless Chromium for the whole test run.
+func startBrowser(t *testing.T, execPath string) context.Context {
+	t.Helper()
+	output := &syncBuffer{}
+	opts := append(chromedp.DefaultExecAllocatorOptions[:],
+		chromedp.ExecPath(execPath),
+		chromedp.Headless,
+		chromedp.NoSandbox, // the tests may run as root, in a container
+		chromedp.DisableGPU,
+		chromedp.NoFirstRun,
+		chromedp.Flag("disable-quic", true),
+		chromedp.Flag("disable-background-networking", true),
+		chromedp.Flag("disable-component-update", true),
+		chromedp.Flag("disable-sync", true),
+		chromedp.Flag("disable-extensions", true),
+		chromedp.UserDataDir(t.TempDir()),
+		chromedp.WindowSize(1280, 1000),
+		chromedp.CombinedOutput(output),
+	)
+	allocCtx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
+	ctx, cancel := chromedp.NewContext(allocCtx)
+	t.Cleanup(func() {
+		cancel()
+		cancelAlloc()
+	})
+
+	// The first Do starts the browser and ties it to ctx, so it runs without
+	// a deadline; a hung start is caught here instead.
+	started := make(chan error, 1)
+	go func() { started <- chromedp.Do(ctx) }()
+	select {
+	case err := <-started:
+		if err != nil {
+			t.Fatalf("start Chromium (%s): %v\n%s", execPath, err, output.String())
+		}
+	case <-time.After(60 * time.Second):
+		cancel()
+		t.Fatalf("Chromium (%s) did not start within 60s\n%s", execPath, output.String())
+	}
+	return ctx
+}
+
+// openTab opens a tab in a fresh browser context (its own cookies and
+// localStorage, so tests cannot leak into each other) and returns a context
+// that ends after tabTimeout. When the test fails, the page's text is logged.
+func (e *browserEnv) openTab(t *testing.T) context.Context {
+	t.Helper()
+	tab, closeTab := chromedp.NewContext(e.browser, chromedp.WithNewBrowserContext())
+	if err := chromedp.Do(tab); err != nil {
+		closeTab()
+		t.Fatalf("open a tab: %v", err)
+	}
+	ctx, cancel := context.WithTimeout(tab, tabTimeout)
+	t.Cleanup(func() {
+		if t.Failed() {
+			logPage(t, tab)
+		}
+		cancel()
+		closeTab()
+	})
+	return ctx
+}
+
+// logPage writes where the tab is and what it shows to the test log.
+func logPage(t *testing.T, tab context.Context) {
+	ctx, cancel := context.WithTimeout(tab, 5*time.Second)
+	defer cancel()
+	loc, _ := chromedp.Run(ctx, chromedp.Location())
+	text, err := chromedp.Run(ctx, chromedp.Evaluate[string](`document.body ? document.body.innerText : ""`))
+	if err != nil {
+		t.Logf("page at %s: could not read its text: %v", loc, err)
+		return
+	}
+	t.Logf("page at %s shows:\n%s", loc, text)
+}
+
+// newStream creates a stream with a name no other test uses.
+func (e *browserEnv) newStream(t *testing.T, shards int) string {
+	t.Helper()
+	e.mu.Lock()
+	e.streams++
+	n := e.streams
+	e.mu.Unlock()
+	slug := strings.Trim(regexp.MustCompile(`[^a-zA-Z0-9]+`).ReplaceAllString(t.Name(), "-"), "-")
+	name := fmt.Sprintf("b%d-%s", n, slug)
+	if len(name) > 100 {
+		name = name[:100]
+	}
+	localawstest.CreateStream(t, e.kinesis, name, shards)
+	return name
+}
+
+// streamRecords reads every record of every shard of a stream, from the
+// oldest, through the SDK.
+func (e *browserEnv) streamRecords(t *testing.T, name string) []types.Record {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), awsTimeout)
+	defer cancel()
+	shards, err := e.kinesis.ListShards(ctx, &kinesis.ListShardsInput{StreamName: aws.String(name)})
+	if err != nil {
+		t.Fatalf("ListShards %s: %v", name, err)
+	}
+	var all []types.Record
+	for _, s := range shards.Shards {
+		it, err := e.kinesis.GetShardIterator(ctx, &kinesis.GetShardIteratorInput{
+			StreamName: aws.String(name), ShardId: s.ShardId, ShardIteratorType: types.ShardIteratorTypeTrimHorizon,
+		})
+		if err != nil {
+			t.Fatalf("GetShardIterator %s/%s: %v", name, aws.ToString(s.ShardId), err)
+		}
+		iter := it.ShardIterator
+		for range 100 {
+			out, err := e.kinesis.GetRecords(ctx, &kinesis.GetRecordsInput{ShardIterator: iter})
+			if err != nil {
+				t.Fatalf("GetRecords %s/%s: %v", name, aws.ToString(s.ShardId), err)
+			}
+			all = append(all, out.Records...)
+			if len(out.Records) == 0 || out.NextShardIterator == nil {
+				break
+			}
+			iter = out.NextShardIterator
+		}
+	}
+	return all
+}
+
+// recordAt reads the record with a sequence number through the SDK, as a
+// person with the AWS CLI would check the console's claim.
+func (e *browserEnv) recordAt(t *testing.T, name, shardID, seq string) types.Record {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), awsTimeout)
+	defer cancel()
+	it, err := e.kinesis.GetShardIterator(ctx, &kinesis.GetShardIteratorInput{
+		StreamName: aws.String(name), ShardId: aws.String(shardID),
+		ShardIteratorType: types.ShardIteratorTypeAtSequenceNumber, StartingSequenceNumber: aws.String(seq),
+	})
+	if err != nil {
+		t.Fatalf("GetShardIterator AT_SEQUENCE_NUMBER %s on %s/%s: %v", seq, name, shardID, err)
+	}
+	out, err := e.kinesis.GetRecords(ctx, &kinesis.GetRecordsInput{ShardIterator: it.ShardIterator, Limit: aws.Int32(1)})
+	if err != nil {
+		t.Fatalf("GetRecords at %s: %v", seq, err)
+	}
+	if len(out.Records) == 0 {
+		t.Fatalf("no record at sequence number %s on %s/%s", seq, name, shardID)
+	}
+	got := out.Records[0]
+	if aws.ToString(got.SequenceNumber) != seq {
+		t.Fatalf("record at %s has sequence number %s", seq, aws.ToString(got.SequenceNumber))
+	}
+	return got
+}
+
+// do runs actions on the tab and fails the test with what it was doing.
+func do(t *testing.T, ctx context.Context, what string, actions ...chromedp.Action[chromedp.Void]) {
+	t.Helper()
+	if err := chromedp.Do(ctx, actions...); err != nil {
+		t.Fatalf("%s: %v", what, err)
+	}
+}
+
+// run runs one action that returns a value and fails the test on error.
+func run[T any](t *testing.T, ctx context.Context, what string, action chromedp.Action[T]) T {
+	t.Helper()
+	v, err := chromedp.Run(ctx, action)
+	if err != nil {
+		t.Fatalf("%s: %v", what, err)
+	}
+	return v
+}
+
+// waitFor waits until a JavaScript expression is truthy on the page.
+func waitFor(t *testing.T, ctx context.Context, what, expr string) {
+	t.Helper()
+	_, err := chromedp.Run(ctx, chromedp.Poll[chromedp.Void](expr,
+		chromedp.WithPollingInterval(20*time.Millisecond), chromedp.WithPollingTimeout(waitTimeout)))
+	if err != nil {
+		t.Fatalf("waiting for %s (%s): %v", what, expr, err)
+	}
+}
+
+// waitVisible waits until the element is visible, at most waitTimeout.
+func waitVisible(t *testing.T, ctx context.Context, sel chromedp.CSS) {
+	t.Helper()
+	wctx, cancel := context.WithTimeout(ctx, waitTimeout)
+	defer cancel()
+	if err := chromedp.Do(wctx, chromedp.WaitVisible(sel)); err != nil {
+		t.Fatalf("waiting for %s to be visible: %v", sel, err)
+	}
+}
+
+// text returns the visible text of the first element matching sel.
+func text(t *testing.T, ctx context.Context, sel chromedp.CSS) string {
+	t.Helper()
+	return strings.TrimSpace(run(t, ctx, "read the text of "+string(sel), chromedp.Text(sel)))
+}
+
+// value returns the value of a form field.
+func value(t *testing.T, ctx context.Context, id string) string {
+	t.Helper()
+	return run(t, ctx, "read the value of #"+id, chromedp.Value(chromedp.ID(id)))
+}
+
+// fillForm types into the record form as a person does: stream name, data,
+// then partition key (left alone when empty).
+func fillForm(t *testing.T, ctx context.Context, streamName, data, key string) {
+	t.Helper()
+	actions := []chromedp.Action[chromedp.Void]{
+		chromedp.SendKeys(chromedp.ID("stream"), streamName),
+		chromedp.SendKeys(chromedp.ID("data"), data),
+	}
+	if key != "" {
+		actions = append(actions, chromedp.SendKeys(chromedp.ID("partition_key"), key))
+	}
+	do(t, ctx, "fill the record form", actions...)
+}
+
+// openConsole loads the console's main page in the tab.
+func (e *browserEnv) openConsole(t *testing.T, ctx context.Context) {
+	t.Helper()
+	do(t, ctx, "open the console", chromedp.Navigate(e.url+"/"))
+	waitVisible(t, ctx, "#record-form")
+}
+
+// pageProblems collects what a person would see as errors in the browser's
+// developer tools: uncaught exceptions, console errors and warnings, browser
+// log entries (CSP violations, failed loads), and securitypolicyviolation
+// events seen by the page itself.
+type pageProblems struct {
+	mu       sync.Mutex
+	errors   []string
+	warnings []string
+}
+
+// cspProbe records every CSP violation the page sees; CDP-injected scripts
+// are not subject to the page's CSP.
+const cspProbe = `window.__cspViolations = [];
+document.addEventListener("securitypolicyviolation", function (e) {
+  window.__cspViolations.push(e.violatedDirective + " blocked " + (e.blockedURI || "inline") + " at " + e.sourceFile + ":" + e.lineNumber);
+});`
+
+// watchProblems starts collecting problems; call it before navigating.
+func watchProblems(t *testing.T, ctx context.Context) *pageProblems {
+	t.Helper()
+	p := &pageProblems{}
+	err := chromedp.Listen(ctx, func(ev any) {
+		p.mu.Lock()
+		defer p.mu.Unlock()
+		switch ev := ev.(type) {
+		case *runtime.EventExceptionThrown:
+			d := ev.ExceptionDetails
+			msg := d.Text
+			if d.Exception != nil {
+				msg += " " + d.Exception.Description
+			}
+			p.errors = append(p.errors, fmt.Sprintf("exception at %s:%d: %s", d.URL, d.LineNumber+1, msg))
+		case *runtime.EventConsoleAPICalled:
+			var parts []string
+			for _, a := range ev.Args {
+				if a.Description != "" {
+					parts = append(parts, a.Description)
+				} else {
+					parts = append(parts, string(a.Value))
+				}
+			}
+			msg := fmt.Sprintf("console.%s: %s", ev.Type, strings.Join(parts, " "))
+			switch ev.Type {
+			case runtime.ConsoleAPICalledTypeError, runtime.ConsoleAPICalledTypeAssert:
+				p.errors = append(p.errors, msg)
+			case runtime.ConsoleAPICalledTypeWarning:
+				p.warnings = append(p.warnings, msg)
+			}
+		case *log.EventEntryAdded:
+			en := ev.Entry
+			msg := fmt.Sprintf("log %s/%s: %s (%s)", en.Source, en.Level, en.Text, en.URL)
+			switch {
+			case en.Level == log.EntryLevelError || strings.Contains(en.Text, "Content Security Policy"):
+				p.errors = append(p.errors, msg)
+			case en.Level == log.EntryLevelWarning:
+				p.warnings = append(p.warnings, msg)
+			}
+		}
+	})
+	if err != nil {
+		t.Fatalf("listen to the tab's console: %v", err)
+	}
+	if _, err := chromedp.Call(ctx, page.AddScriptToEvaluateOnNewDocument, page.AddScriptToEvaluateOnNewDocumentParams{Source: cspProbe}); err != nil {
+		t.Fatalf("install the CSP probe: %v", err)
+	}
+	return p
+}
+
+// check fails the test on any problem seen so far. A round trip to the tab
+// first makes sure every event sent before it has been collected.
+func (p *pageProblems) check(t *testing.T, ctx context.Context) {
+	t.Helper()
+	violations := run(t, ctx, "read CSP violations", chromedp.Evaluate[[]string](`window.__cspViolations || ["CSP probe missing"]`))
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	for _, w := range p.warnings {
+		t.Logf("browser warning: %s", w)
+	}
+	for _, v := range violations {
+		t.Errorf("CSP violation: %s", v)
+	}
+	for _, e := range p.errors {
+		t.Errorf("browser error: %s", e)
+	}
+}
+
+// requestCounter counts the requests the tab sends to one method and path.
+type requestCounter struct {
+	mu     sync.Mutex
+	n      int
+	bodies []string
+}
+
+func countRequests(t *testing.T, ctx context.Context, method, path string) *requestCounter {
+	t.Helper()
+	c := &requestCounter{}
+	err := chromedp.Listen(ctx, func(ev any) {
+		e, ok := ev.(*network.EventRequestWillBeSent)
+		if !ok || e.Request == nil || e.Request.Method != method {
+			return
+		}
+		u, err := url.Parse(e.Request.URL)
+		if err != nil || u.Path != path {
+			return
+		}
+		c.mu.Lock()
+		defer c.mu.Unlock()
+		c.n++
+		var body strings.Builder
+		for _, entry := range e.Request.PostDataEntries {
+			body.Write(entry.Bytes)
+		}
+		c.bodies = append(c.bodies, body.String())
+	})
+	if err != nil {
+		t.Fatalf("listen to the tab's requests: %v", err)
+	}
+	return c
+}
+
+// count returns how many requests were seen; a round trip to the tab first
+// makes sure every event sent before it has been counted.
+func (c *requestCounter) count(t *testing.T, ctx context.Context) int {
+	t.Helper()
+	run(t, ctx, "sync with the tab", chromedp.Evaluate[chromedp.Void](`0`))
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.n
+}
+
+// syncBuffer is a bytes.Buffer safe for concurrent writers.
+type syncBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *syncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *syncBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
+}

@@ -1,0 +1,316 @@
+package web_test
+
+import (
+	"context"
+	"io"
+	"net/http"
+	"net/url"
+	"os"
+	"regexp"
+	"strings"
+	"testing"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/chromedp/cdproto/emulation"
+	"github.com/chromedp/chromedp"
+	"github.com/chromedp/chromedp/kb"
+)
+
+var uuidRE = regexp.MustCompile(`^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$`)
+
+// TestBrowser drives the console in a real Chromium the way a person does,
+// against the real server on a moto backend, and checks what landed in the
+// stream through the AWS SDK. One backend, server and browser serve every
+// subtest; each subtest has its own tab and browser context.
+func TestBrowser(t *testing.T) {
+	env := newBrowserEnv(t)
+
+	t.Run("HappyPath", func(t *testing.T) {
+		ctx := env.openTab(t)
+		problems := watchProblems(t, ctx)
+		env.openConsole(t, ctx)
+
+		if got := text(t, ctx, "[data-testid=caller-account]"); got != env.account {
+			t.Errorf("caller-account = %q, want moto's account %q", got, env.account)
+		}
+		waitFor(t, ctx, "the stream picker to offer "+env.fourShard,
+			`document.querySelector('#stream-options option[value="`+env.fourShard+`"]') !== null`)
+
+		// Typed with Enter keys, so the browser holds LF line breaks and
+		// sends the form however it sends a textarea.
+		typed := "{\n  \"orderId\": 42,\n  \"status\": \"shipped\"\n}"
+		fillForm(t, ctx, env.fourShard, typed, "")
+		waitFor(t, ctx, "the stream summary to show 4 open shards",
+			`(document.querySelector('[data-testid=stream-open-shards]') || {}).textContent === "4"`)
+		waitFor(t, ctx, `the data status to say "Valid JSON"`,
+			`document.getElementById("data-status").textContent === "Valid JSON"`)
+
+		do(t, ctx, "click Random UUID", chromedp.Click(chromedp.ID("random-key")))
+		key := value(t, ctx, "partition_key")
+		if !uuidRE.MatchString(key) {
+			t.Fatalf("partition key after Random UUID = %q, want a version 4 UUID", key)
+		}
+		waitVisible(t, ctx, "[data-testid=preview-shard-id]")
+		previewShard := text(t, ctx, "[data-testid=preview-shard-id]")
+
+		do(t, ctx, "click Put record", chromedp.Click(chromedp.ID("put-record")))
+		waitVisible(t, ctx, "[data-testid=sequence-number]")
+		seq := text(t, ctx, "[data-testid=sequence-number]")
+		shardID := text(t, ctx, "[data-testid=shard-id]")
+		if !sequenceNumberRE.MatchString(seq) {
+			t.Fatalf("sequence number = %q, want digits", seq)
+		}
+		if shardID != previewShard {
+			t.Errorf("record landed on %s, the preview said %s", shardID, previewShard)
+		}
+
+		// The form keeps what was typed.
+		if got := value(t, ctx, "data"); got != typed {
+			t.Errorf("data after the put = %q, want %q", got, typed)
+		}
+		if got := value(t, ctx, "partition_key"); got != key {
+			t.Errorf("partition key after the put = %q, want %q", got, key)
+		}
+		if got := value(t, ctx, "stream"); got != env.fourShard {
+			t.Errorf("stream after the put = %q, want %q", got, env.fourShard)
+		}
+		waitVisible(t, ctx, "[data-testid=readback-match]")
+
+		// What Kinesis holds is exactly the text in the box, with LF.
+		rec := env.recordAt(t, env.fourShard, shardID, seq)
+		if string(rec.Data) != typed {
+			t.Errorf("stored data = %q, want %q", rec.Data, typed)
+		}
+		if strings.Contains(string(rec.Data), "\r") {
+			t.Errorf("stored data has CR: %q", rec.Data)
+		}
+		if pk := aws.ToString(rec.PartitionKey); pk != key {
+			t.Errorf("stored partition key = %q, want %q", pk, key)
+		}
+
+		if path := os.Getenv(screenshotEnv); path != "" {
+			png := run(t, ctx, "take a screenshot", chromedp.FullScreenshot(90))
+			if err := os.WriteFile(path, png, 0o644); err != nil {
+				t.Errorf("write the screenshot: %v", err)
+			} else {
+				t.Logf("screenshot of the result: %s", path)
+			}
+		}
+		problems.check(t, ctx)
+	})
+
+	t.Run("BadPartitionKey", func(t *testing.T) {
+		for _, tc := range []struct {
+			name string
+			key  string
+		}{
+			{"empty", ""},
+			{"257 characters", strings.Repeat("k", 257)},
+		} {
+			t.Run(tc.name, func(t *testing.T) {
+				name := env.newStream(t, 1)
+				ctx := env.openTab(t)
+				env.openConsole(t, ctx)
+				typed := "{\"a\": 1,\n\"b\": [true, null]}"
+				fillForm(t, ctx, name, typed, tc.key)
+				do(t, ctx, "click Put record", chromedp.Click(chromedp.ID("put-record")))
+
+				sel := chromedp.CSS("[data-testid=field-error][data-field=partition_key]")
+				waitVisible(t, ctx, sel)
+				if msg := text(t, ctx, sel); msg == "" {
+					t.Errorf("the partition key error has no message")
+				}
+				if got := value(t, ctx, "data"); got != typed {
+					t.Errorf("data after the refusal = %q, want %q", got, typed)
+				}
+				if got := value(t, ctx, "partition_key"); got != tc.key {
+					t.Errorf("partition key after the refusal = %q, want %q", got, tc.key)
+				}
+				waitFor(t, ctx, "focus on the partition key", `document.activeElement && document.activeElement.id === "partition_key"`)
+				if n := len(env.streamRecords(t, name)); n != 0 {
+					t.Errorf("the stream holds %d records after a refused put, want 0", n)
+				}
+			})
+		}
+	})
+
+	t.Run("DoubleClickSendsOnce", func(t *testing.T) {
+		for _, tc := range []struct {
+			name  string
+			click func(t *testing.T, ctx context.Context)
+		}{
+			{"mouse double click", func(t *testing.T, ctx context.Context) {
+				// A real double click: press and release twice, the second
+				// with click count 2, with no round trip to the server between.
+				box := run(t, ctx, "locate Put record", chromedp.Dimensions(chromedp.ID("put-record")))
+				x, y := (box.Content[0]+box.Content[4])/2, (box.Content[1]+box.Content[5])/2
+				do(t, ctx, "double-click Put record",
+					chromedp.MouseEvent(chromedp.MousePressed, x, y, chromedp.ButtonLeft, chromedp.ClickCount(1)),
+					chromedp.MouseEvent(chromedp.MouseReleased, x, y, chromedp.ButtonLeft, chromedp.ClickCount(1)),
+					chromedp.MouseEvent(chromedp.MousePressed, x, y, chromedp.ButtonLeft, chromedp.ClickCount(2)),
+					chromedp.MouseEvent(chromedp.MouseReleased, x, y, chromedp.ButtonLeft, chromedp.ClickCount(2)),
+				)
+			}},
+			{"two clicks in one task", func(t *testing.T, ctx context.Context) {
+				do(t, ctx, "click Put record twice",
+					chromedp.Evaluate[chromedp.Void](`(function () { var b = document.getElementById("put-record"); b.click(); b.click(); })()`))
+			}},
+			{"chromedp DoubleClick", func(t *testing.T, ctx context.Context) {
+				do(t, ctx, "double-click Put record", chromedp.DoubleClick(chromedp.ID("put-record")))
+			}},
+		} {
+			t.Run(tc.name, func(t *testing.T) {
+				name := env.newStream(t, 1)
+				ctx := env.openTab(t)
+				puts := countRequests(t, ctx, http.MethodPost, "/records")
+				env.openConsole(t, ctx)
+				fillForm(t, ctx, name, `{"click":"double"}`, "dbl")
+				do(t, ctx, "scroll to Put record", chromedp.ScrollIntoView(chromedp.ID("put-record")))
+
+				tc.click(t, ctx)
+				waitVisible(t, ctx, "[data-testid=sequence-number]")
+				// The read-back is the next request after the put's answer:
+				// once it is shown, a second put would have been sent too.
+				waitVisible(t, ctx, "[data-testid=readback-match]")
+
+				if n := puts.count(t, ctx); n != 1 {
+					t.Errorf("the browser sent %d POST /records, want 1", n)
+				}
+				if n := len(env.streamRecords(t, name)); n != 1 {
+					t.Errorf("the stream holds %d records, want exactly 1", n)
+				}
+			})
+		}
+	})
+
+	t.Run("CtrlEnterSubmits", func(t *testing.T) {
+		ctx := env.openTab(t)
+		env.openConsole(t, ctx)
+		typed := "{\"via\": \"keyboard\"}"
+		fillForm(t, ctx, env.oneShard, typed, "keyboard")
+		do(t, ctx, "press Ctrl+Enter in the data box",
+			chromedp.Focus(chromedp.ID("data")),
+			chromedp.KeyEvent(kb.Enter, chromedp.KeyModifiers(chromedp.ModifierCtrl)))
+		waitVisible(t, ctx, "[data-testid=sequence-number]")
+		seq := text(t, ctx, "[data-testid=sequence-number]")
+		if !sequenceNumberRE.MatchString(seq) {
+			t.Fatalf("sequence number = %q, want digits", seq)
+		}
+		if got := value(t, ctx, "data"); got != typed {
+			t.Errorf("Ctrl+Enter changed the data to %q, want %q", got, typed)
+		}
+		rec := env.recordAt(t, env.oneShard, text(t, ctx, "[data-testid=shard-id]"), seq)
+		if string(rec.Data) != typed {
+			t.Errorf("stored data = %q, want %q", rec.Data, typed)
+		}
+	})
+
+	t.Run("FormatKeepsBigNumbers", func(t *testing.T) {
+		ctx := env.openTab(t)
+		env.openConsole(t, ctx)
+		do(t, ctx, "type JSON", chromedp.SendKeys(chromedp.ID("data"), `{"a":1,"big":12345678901234567890123}`))
+		waitFor(t, ctx, `the data status to say "Valid JSON"`,
+			`document.getElementById("data-status").textContent === "Valid JSON"`)
+		do(t, ctx, "click Format", chromedp.Click(chromedp.ID("format-json")))
+		waitFor(t, ctx, "the data to be re-indented", `document.getElementById("data").value.includes("\n")`)
+
+		got := value(t, ctx, "data")
+		want := "{\n  \"a\": 1,\n  \"big\": 12345678901234567890123\n}"
+		if got != want {
+			t.Errorf("formatted data = %q, want %q", got, want)
+		}
+		if !strings.Contains(got, "12345678901234567890123") {
+			t.Errorf("formatting changed the big number: %q", got)
+		}
+		if lines := strings.Count(got, "\n") + 1; lines < 4 {
+			t.Errorf("formatted data has %d lines, want it indented over several", lines)
+		}
+	})
+
+	t.Run("WithoutJavaScript", func(t *testing.T) {
+		t.Run("browser", func(t *testing.T) {
+			ctx := env.openTab(t)
+			puts := countRequests(t, ctx, http.MethodPost, "/records")
+			if _, err := chromedp.Call(ctx, emulation.SetScriptExecutionDisabled, emulation.SetScriptExecutionDisabledParams{Value: true}); err != nil {
+				t.Fatalf("turn JavaScript off: %v", err)
+			}
+			env.openConsole(t, ctx)
+			typed := "{\n\"noscript\": true\n}"
+			fillForm(t, ctx, env.oneShard, typed, "no-js")
+			do(t, ctx, "click Put record", chromedp.Click(chromedp.ID("put-record")))
+
+			// The browser navigates to the answer: a whole page.
+			waitVisible(t, ctx, "[data-testid=sequence-number]")
+			if loc := run(t, ctx, "read the location", chromedp.Location()); !strings.HasSuffix(loc, "/records") {
+				t.Errorf("location after the post = %q, want the /records page", loc)
+			}
+			waitVisible(t, ctx, "[data-testid=caller-account]")
+			seq := text(t, ctx, "[data-testid=sequence-number]")
+			shardID := text(t, ctx, "[data-testid=shard-id]")
+			if !sequenceNumberRE.MatchString(seq) {
+				t.Fatalf("sequence number = %q, want digits", seq)
+			}
+			if got := value(t, ctx, "data"); got != typed {
+				t.Errorf("data on the answer page = %q, want %q", got, typed)
+			}
+			if n := puts.count(t, ctx); n != 1 {
+				t.Errorf("the browser sent %d POST /records, want 1", n)
+			}
+			// A plain form post sends the textarea's line breaks as CRLF;
+			// the stream must hold LF, as the box shows.
+			rec := env.recordAt(t, env.oneShard, shardID, seq)
+			if string(rec.Data) != typed {
+				t.Errorf("stored data = %q, want %q", rec.Data, typed)
+			}
+		})
+
+		t.Run("plain HTTP post", func(t *testing.T) {
+			typed := "{\r\n\"plain\": \"post\"\r\n}"
+			resp, err := http.PostForm(env.url+"/records", url.Values{
+				"stream": {env.oneShard}, "data": {typed}, "data_format": {"json"}, "partition_key": {"plain"},
+			})
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer resp.Body.Close()
+			body, err := io.ReadAll(resp.Body)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if resp.StatusCode != http.StatusOK {
+				t.Fatalf("status %d, want 200\n%s", resp.StatusCode, body)
+			}
+			page := string(body)
+			if !strings.Contains(page, "<html") {
+				t.Errorf("answer is not a whole page:\n%s", page)
+			}
+			m := regexp.MustCompile(`data-testid="sequence-number">([0-9]+)<`).FindStringSubmatch(page)
+			s := regexp.MustCompile(`data-testid="shard-id">([^<]+)<`).FindStringSubmatch(page)
+			if m == nil || s == nil {
+				t.Fatalf("no sequence number or shard id in the page:\n%s", page)
+			}
+			rec := env.recordAt(t, env.oneShard, s[1], m[1])
+			if want := "{\n\"plain\": \"post\"\n}"; string(rec.Data) != want {
+				t.Errorf("stored data = %q, want %q", rec.Data, want)
+			}
+		})
+	})
+
+	t.Run("UnknownStream", func(t *testing.T) {
+		ctx := env.openTab(t)
+		env.openConsole(t, ctx)
+		typed := "{\"to\":\n\"nowhere\"}"
+		fillForm(t, ctx, "no-such-stream-here", typed, "nowhere")
+		do(t, ctx, "click Put record", chromedp.Click(chromedp.ID("put-record")))
+		waitVisible(t, ctx, "[data-testid=put-failure]")
+		if got := text(t, ctx, "[data-testid=failure-title]"); got != "Stream not found" {
+			t.Errorf("failure title = %q, want %q", got, "Stream not found")
+		}
+		if got := value(t, ctx, "data"); got != typed {
+			t.Errorf("data after the failure = %q, want %q", got, typed)
+		}
+		if got := value(t, ctx, "stream"); got != "no-such-stream-here" {
+			t.Errorf("stream after the failure = %q, want it kept", got)
+		}
+	})
+}

@@ -1,0 +1,118 @@
+package web
+
+import (
+	"context"
+	"fmt"
+	"strings"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/kinesis-console/kinesis-console/views"
+)
+
+// Target is one account and region the console can write to, with its own
+// clients and therefore its own cached credentials.
+type Target struct {
+	Name      string // shown in the picker and sent as the "target" field
+	Account   string // a label for the account, e.g. "prod"; optional
+	Region    string
+	Endpoint  string // shown when it is not AWS's own
+	Publisher Publisher
+	Identity  Identity
+}
+
+// target is a Target with its caches.
+type target struct {
+	Target
+	streams *streamCache
+}
+
+// FieldTarget is the form and query field that picks a target.
+const FieldTarget = "target"
+
+func newTargets(deps Deps) ([]*target, error) {
+	list := deps.Targets
+	if len(list) == 0 {
+		list = []Target{{Name: "default", Region: deps.Region, Endpoint: deps.Endpoint, Publisher: deps.Publisher, Identity: deps.Identity}}
+	}
+	seen := map[string]bool{}
+	out := make([]*target, 0, len(list))
+	for _, t := range list {
+		if t.Name == "" || seen[t.Name] {
+			return nil, fmt.Errorf("web: target names must be set and unique, got %q", t.Name)
+		}
+		if t.Publisher == nil || t.Identity == nil {
+			return nil, fmt.Errorf("web: target %q lacks a publisher or an identity", t.Name)
+		}
+		seen[t.Name] = true
+		out = append(out, &target{Target: t, streams: newStreamCache(t.Publisher, deps.StreamListTTL)})
+	}
+	return out, nil
+}
+
+type targetKey struct{}
+
+// selectTarget puts the request's target (the "target" field, else the first)
+// in its context. An unknown name is refused rather than silently replaced:
+// a write must go where the user asked, or nowhere.
+func (h *handlers) selectTarget(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		name := c.QueryParam(FieldTarget)
+		if name == "" && c.Request().Method == "POST" && !isMultipart(c) {
+			name = c.FormValue(FieldTarget)
+		}
+		t := h.targets[0]
+		if name != "" {
+			found, ok := h.targetNamed(name)
+			if !ok {
+				return echo.NewHTTPError(400, fmt.Sprintf("There is no target %q in this console.", name))
+			}
+			t = found
+		}
+		r := c.Request()
+		c.SetRequest(r.WithContext(context.WithValue(r.Context(), targetKey{}, t)))
+		return next(c)
+	}
+}
+
+func isMultipart(c echo.Context) bool {
+	ct := c.Request().Header.Get(echo.HeaderContentType)
+	return len(ct) >= 19 && ct[:19] == "multipart/form-data"
+}
+
+func (h *handlers) targetNamed(name string) (*target, bool) {
+	for _, t := range h.targets {
+		if t.Name == name {
+			return t, true
+		}
+	}
+	return nil, false
+}
+
+// targetOf returns the target a request was routed to.
+func (h *handlers) targetOf(ctx context.Context) *target {
+	if t, ok := ctx.Value(targetKey{}).(*target); ok {
+		return t
+	}
+	return h.targets[0]
+}
+
+// targetOptions lists the targets for the header's picker.
+func (h *handlers) targetOptions(current *target) []views.TargetOption {
+	if len(h.targets) < 2 {
+		return nil
+	}
+	out := make([]views.TargetOption, len(h.targets))
+	for i, t := range h.targets {
+		parts := []string{t.Name}
+		if t.Account != "" && t.Account != t.Name {
+			parts = append(parts, t.Account)
+		}
+		if t.Region != t.Name {
+			parts = append(parts, t.Region)
+		}
+		label := strings.Join(parts, " · ")
+		out[i] = views.TargetOption{Name: t.Name, Label: label, Selected: t == current}
+	}
+	return out
+}
