@@ -9,7 +9,7 @@ GOTESTFLAGS ?=
 FUZZTIME ?= 30s
 
 .DEFAULT_GOAL := help
-.PHONY: help setup generate fmt lint check test test-unit fuzz build run demo bench docker clean
+.PHONY: help setup generate fmt lint check test test-unit fuzz load build run demo bench docker clean
 
 help: ## List the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -36,9 +36,13 @@ check: ## Generated code is up to date, and lint passes
 	 if [ "$$before" != "$$after" ]; then echo "templ generate changed the generated code: run make generate and commit it"; exit 1; fi
 	$(MAKE) --no-print-directory lint
 
-test: setup check ## Run every test: unit, integration (moto, kinesalite, kinesis-local), browser (Chromium), fuzz briefly
-	go test -count=1 -race -timeout 15m $(GOTESTFLAGS) ./...
+test: setup check ## Run every test: unit, integration (moto, kinesalite, kinesis-local), browser (Chromium), fuzz and load briefly
 	$(MAKE) --no-print-directory fuzz FUZZTIME=5s
+	go run ./cmd/kinesis-console-loadtest -users 20 -requests 10
+	go test -count=1 -race -timeout 15m $(GOTESTFLAGS) ./...
+
+load: ## Load test: 20 concurrent users through the console against kinesalite (USERS=20 REQUESTS=200)
+	go run ./cmd/kinesis-console-loadtest -users $${USERS:-20} -requests $${REQUESTS:-200}
 
 fuzz: ## Fuzz the validators and the rendering (FUZZTIME=30s each)
 	go test -run '^$$' -fuzz '^FuzzValidate$$' -fuzztime $(FUZZTIME) ./internal/stream
