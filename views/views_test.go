@@ -224,6 +224,19 @@ func TestRecordFormFieldErrors(t *testing.T) {
 	}
 }
 
+func TestRecordFormDataFormatError(t *testing.T) {
+	form := views.Form{DataFormat: "json", Errors: []views.FieldError{{Field: "data_format", Message: "Choose JSON, text or base64."}}}
+	_, doc := render(t, views.RecordForm(form))
+	el := one(t, doc, testid("field-error")+`[data-field="data_format"]`)
+	if got := strings.TrimSpace(el.Text()); got != "Choose JSON, text or base64." {
+		t.Errorf("message = %q", got)
+	}
+	// Shown with the format switch it is about.
+	if el.Closest("fieldset").Find(`input[name=data_format]`).Length() != 3 {
+		t.Error("the format error is not next to the format switch")
+	}
+}
+
 func TestRecordFormKeepsTypedValues(t *testing.T) {
 	tests := []struct {
 		name  string

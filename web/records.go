@@ -47,7 +47,9 @@ func (h *handlers) putRecord(c echo.Context) error {
 	if verrs.OnlyTooLarge() && len(errs) == 0 {
 		// Only a record over 1 MiB costs a DescribeStreamSummary: the stream
 		// may allow larger records.
-		limit := t.streams.maxRecordBytes(ctx, rec.Stream, recordSize(in))
+		// Validate returns no Record on error, so the stream comes from the input.
+		ref, _ := stream.ParseStreamRef(in.Stream)
+		limit := t.streams.maxRecordBytes(ctx, ref, recordSize(in))
 		rec, verrs = in.Validate(limit)
 		form.MaxRecordBytes = limit
 	}

@@ -56,6 +56,17 @@ func (h *handlers) limitBody(next echo.HandlerFunc) echo.HandlerFunc {
 			return echo.NewHTTPError(http.StatusRequestEntityTooLarge)
 		}
 		r.Body = http.MaxBytesReader(c.Response(), r.Body, limit)
+		// Handlers read forms with FormValue, which drops parse errors: a body
+		// of unknown length that runs over the limit would arrive as an empty
+		// form. Parse it here, so that it is refused as too large.
+		if r.ContentLength < 0 && r.Method == http.MethodPost && !isMultipart(c) {
+			if _, err := c.FormParams(); err != nil {
+				var mbe *http.MaxBytesError
+				if errors.As(err, &mbe) {
+					return echo.NewHTTPError(http.StatusRequestEntityTooLarge).SetInternal(err)
+				}
+			}
+		}
 		err := next(c)
 		var mbe *http.MaxBytesError
 		if errors.As(err, &mbe) {

@@ -54,7 +54,7 @@ func (f *Failure) Unwrap() error { return f.Err }
 
 // MayHaveWritten reports whether a write may have taken effect despite the error.
 func (f *Failure) MayHaveWritten() bool {
-	return f.Kind == KindOutcomeUnknown || f.Kind == KindServiceError
+	return f.Kind == KindOutcomeUnknown || f.Kind == KindServiceError || f.Kind == KindCanceled
 }
 
 // Title is a short heading for the failure.
@@ -141,6 +141,13 @@ func Classify(op string, err error, attempts int) *Failure {
 		f.Code = apiErr.ErrorCode()
 		f.Message = apiErr.ErrorMessage()
 		f.Kind = kindOfCode(f.Code, f.HTTPStatus)
+		return f
+	}
+	if f.HTTPStatus >= 400 {
+		// An error answer came back but carried no AWS error code (an HTML
+		// page from a proxy, or a backend that crashed): it was answered, so
+		// it is not "outcome unknown"; a 5xx may still have been written.
+		f.Kind = kindOfCode("", f.HTTPStatus)
 		return f
 	}
 

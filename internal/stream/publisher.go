@@ -161,7 +161,13 @@ type responseTap struct {
 
 func (t *responseTap) option(o *kinesis.Options) {
 	o.APIOptions = append(o.APIOptions, func(stack *middleware.Stack) error {
-		return stack.Deserialize.Add(middleware.DeserializeMiddlewareFunc("KinesisConsoleResponseTap", t.handle), middleware.After)
+		// Outside the operation's deserializer, so that the tap sees the
+		// typed AWS error (a throttling answer), not only transport errors.
+		tap := middleware.DeserializeMiddlewareFunc("KinesisConsoleResponseTap", t.handle)
+		if err := stack.Deserialize.Insert(tap, "OperationDeserializer", middleware.Before); err == nil {
+			return nil
+		}
+		return stack.Deserialize.Add(tap, middleware.After)
 	})
 }
 

@@ -28,8 +28,8 @@ const (
 // Limits from the Kinesis API reference.
 const (
 	MaxStreamNameLength   = 128
-	MaxPartitionKeyLength = 256     // Unicode characters, not bytes
-	DefaultMaxRecordBytes = 1 << 20 // partition key bytes + data bytes
+	MaxPartitionKeyLength = 256      // Unicode characters, not bytes
+	DefaultMaxRecordBytes = 1 << 20  // partition key bytes + data bytes
 	MaxRecordBytesLimit   = 10 << 20 // the largest maximum a stream can be given
 )
 

@@ -1,0 +1,187 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+
+	"github.com/kinesis-console/kinesis-console/internal/stream"
+)
+
+func TestCheckListenAddr(t *testing.T) {
+	tests := []struct {
+		addr    string
+		allow   bool
+		wantErr bool
+	}{
+		{"127.0.0.1:8080", false, false},
+		{"[::1]:8080", false, false},
+		{"localhost:8080", false, false},
+		{"0.0.0.0:8080", false, true},
+		{":8080", false, true},
+		{"10.1.2.3:8080", false, true},
+		{"0.0.0.0:8080", true, false},
+		{"nonsense", false, true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.addr, func(t *testing.T) {
+			err := checkListenAddr(tt.addr, tt.allow)
+			if (err != nil) != tt.wantErr {
+				t.Fatalf("err = %v, wantErr %v", err, tt.wantErr)
+			}
+		})
+	}
+}
+
+func writeFile(t *testing.T, body string) string {
+	t.Helper()
+	p := filepath.Join(t.TempDir(), "f")
+	if err := os.WriteFile(p, []byte(body), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+func TestLoadFileConfigNamesTheBadSetting(t *testing.T) {
+	tests := []struct {
+		name, body, want string
+	}{
+		{"unknown key", `{"permisions":{}}`, `unknown field "permisions"`},
+		{"bad pattern", `{"permissions":{"rules":[{"users":["a"],"streams":["[x"]}]}}`, "stream pattern"},
+		{"rule without users", `{"permissions":{"rules":[{"streams":["x"]}]}}`, "names no users"},
+		{"two values", `{} {}`, "more than one JSON value"},
+		{"not json", `permissions: x`, "invalid character"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := loadFileConfig(writeFile(t, tt.body))
+			if err == nil || !strings.Contains(err.Error(), tt.want) {
+				t.Fatalf("err = %v, want it to contain %q", err, tt.want)
+			}
+		})
+	}
+	cfg, err := loadFileConfig(writeFile(t, `{"permissions":{"read_only":true},"targets":[{"name":"prod","region":"eu-west-1"}]}`))
+	if err != nil || !cfg.Permissions.ReadOnly || len(cfg.Targets) != 1 {
+		t.Fatalf("cfg = %+v, err = %v", cfg, err)
+	}
+}
+
+func TestBuildTargets(t *testing.T) {
+	base := aws.Config{Region: "us-east-1", Credentials: aws.AnonymousCredentials{}}
+	targets, err := buildTargets(base, "http://127.0.0.1:1", "eu-west-1, us-east-1", []targetConfig{
+		{Name: "prod", Account: "prod", Region: "ap-south-1", RoleARN: "arn:aws:iam::111122223333:role/writer", ExternalID: "x"},
+	}, stream.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, tg := range targets {
+		got = append(got, tg.Name+"@"+tg.Region)
+		if tg.Endpoint != "http://127.0.0.1:1" || tg.Publisher == nil || tg.Identity == nil {
+			t.Fatalf("target %s is not fully built: %+v", tg.Name, tg)
+		}
+	}
+	if want := "us-east-1@us-east-1 eu-west-1@eu-west-1 prod@ap-south-1"; strings.Join(got, " ") != want {
+		t.Fatalf("targets = %v, want %s", got, want)
+	}
+	for name, tc := range map[string]targetConfig{
+		"bad role":        {Name: "x", RoleARN: "arn:aws:iam::1:role/x"},
+		"bad region":      {Name: "x", Region: "Mars"},
+		"bad name":        {Name: "has space"},
+		"external no arn": {Name: "x", ExternalID: "e"},
+		"duplicate":       {Name: "us-east-1"},
+	} {
+		t.Run(name, func(t *testing.T) {
+			if _, err := buildTargets(base, "", "", []targetConfig{tc}, stream.Options{}); err == nil {
+				t.Fatal("want an error")
+			}
+		})
+	}
+	if _, err := buildTargets(base, "", "not-a-region", nil, stream.Options{}); err == nil {
+		t.Fatal("a bad -regions entry must fail")
+	}
+}
+
+func TestRunRefusesBadConfiguration(t *testing.T) {
+	env := map[string]string{"AWS_REGION": "us-east-1", "AWS_ACCESS_KEY_ID": "test", "AWS_SECRET_ACCESS_KEY": "test", "AWS_EC2_METADATA_DISABLED": "true"}
+	getenv := func(k string) string { return env[k] }
+	tests := []struct {
+		args []string
+		want string
+	}{
+		{[]string{"-addr", "0.0.0.0:0"}, "not a loopback address"},
+		{[]string{"-auth", "ldap"}, "-auth"},
+		{[]string{"-auth", "basic"}, "-basic-auth-file"},
+		{[]string{"-auth", "proxy"}, "-trusted-proxies"},
+		{[]string{"-auth", "proxy", "-trusted-proxies", "nope"}, "-trusted-proxies"},
+		{[]string{"-config", "/does/not/exist"}, "-config"},
+		{[]string{"extra"}, "unexpected arguments"},
+	}
+	for _, tt := range tests {
+		t.Run(strings.Join(tt.args, " "), func(t *testing.T) {
+			var stdout, stderr bytes.Buffer
+			err := run(context.Background(), append([]string{"kinesis-console"}, tt.args...), getenv, &stdout, &stderr)
+			if err == nil || !strings.Contains(err.Error(), tt.want) {
+				t.Fatalf("err = %v, want it to name %q", err, tt.want)
+			}
+		})
+	}
+}
+
+func TestRunServesAndShutsDown(t *testing.T) {
+	env := map[string]string{
+		"AWS_REGION": "us-east-1", "AWS_ACCESS_KEY_ID": "test", "AWS_SECRET_ACCESS_KEY": "test",
+		"AWS_EC2_METADATA_DISABLED": "true",
+		// Nothing listens here: the console must still serve its pages.
+		"AWS_ENDPOINT_URL": "http://127.0.0.1:1",
+	}
+	var stdout, stderr syncBuffer
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() {
+		done <- run(ctx, []string{"kinesis-console", "-addr", "127.0.0.1:0"}, func(k string) string { return env[k] }, &stdout, &stderr)
+	}()
+	var url string
+	deadline := time.Now().Add(10 * time.Second)
+	for url == "" {
+		if time.Now().After(deadline) {
+			t.Fatalf("no URL printed; stderr: %s", stderr.String())
+		}
+		if _, after, ok := strings.Cut(stdout.String(), "Kinesis Console is at "); ok {
+			url = strings.TrimSpace(after)
+			break
+		}
+		time.Sleep(10 * time.Millisecond) // waiting for the goroutine to print
+	}
+	resp, err := http.Get(url + "/healthz")
+	if err != nil || resp.StatusCode != http.StatusOK {
+		t.Fatalf("healthz: %v %v", resp, err)
+	}
+	resp.Body.Close()
+	cancel()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatalf("run returned %v after shutdown", err)
+		}
+	case <-time.After(30 * time.Second):
+		t.Fatal("run did not return after its context ended")
+	}
+}
+
+func TestVersion(t *testing.T) {
+	var stdout bytes.Buffer
+	if err := run(context.Background(), []string{"kinesis-console", "-version"}, func(string) string { return "" }, &stdout, &bytes.Buffer{}); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.HasPrefix(stdout.String(), "kinesis-console ") {
+		t.Fatalf("version output %q", stdout.String())
+	}
+}
