@@ -1,0 +1,134 @@
+// Command kinesis-console-demo runs the console on a local moto server with
+// two demo streams, so anyone can try it without AWS. Ctrl-C stops the
+// console and moto both, and leaves no process behind.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"os/signal"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/kinesis-console/kinesis-console/internal/localaws"
+)
+
+// demoStreams are created on start: one small, one with several shards to
+// show how partition keys spread.
+var demoStreams = []struct {
+	name   string
+	shards int
+}{
+	{"demo-orders", 1},
+	{"demo-clicks", 4},
+}
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if err := run(ctx, os.Args, os.Stdout, os.Stderr); err != nil {
+		fmt.Fprintln(os.Stderr, "kinesis-console-demo:", err)
+		os.Exit(1)
+	}
+}
+
+func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet(args[0], flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	console := fs.String("console", "bin/kinesis-console", "path of the console binary to run")
+	addr := fs.String("addr", envOr("KINESIS_CONSOLE_ADDR", "127.0.0.1:8080"), "address for the console to listen on")
+	if err := fs.Parse(args[1:]); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return nil
+		}
+		return err
+	}
+
+	fmt.Fprintln(stdout, "Starting moto (local Kinesis and STS)...")
+	moto, err := localaws.StartMoto(ctx, localaws.Options{})
+	if err != nil {
+		return err
+	}
+	defer func() {
+		if err := moto.Stop(); err != nil {
+			fmt.Fprintln(stderr, "kinesis-console-demo:", err)
+		}
+	}()
+
+	client, err := moto.Kinesis(ctx)
+	if err != nil {
+		return err
+	}
+	for _, s := range demoStreams {
+		if err := localaws.CreateStream(ctx, client, s.name, s.shards); err != nil {
+			return fmt.Errorf("create demo stream %s: %w", s.name, err)
+		}
+		fmt.Fprintf(stdout, "Created stream %s (%d shard%s)\n", s.name, s.shards, plural(s.shards))
+	}
+
+	cmd := exec.Command(*console)
+	cmd.Env = append(withoutAWS(os.Environ()),
+		"AWS_ENDPOINT_URL="+moto.Endpoint,
+		"AWS_REGION="+localaws.Region,
+		"AWS_ACCESS_KEY_ID="+localaws.AccessKeyID,
+		"AWS_SECRET_ACCESS_KEY="+localaws.SecretAccessKey,
+		"AWS_EC2_METADATA_DISABLED=true",
+		"KINESIS_CONSOLE_ADDR="+*addr,
+	)
+	cmd.Stdout, cmd.Stderr = stdout, stderr
+	// Its own process group: the demo decides when it stops, after Ctrl-C.
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	if err := cmd.Start(); err != nil {
+		return fmt.Errorf("start the console %s (run make build first): %w", *console, err)
+	}
+	exited := make(chan error, 1)
+	go func() { exited <- cmd.Wait() }()
+	fmt.Fprintln(stdout, "Press Ctrl-C to stop the console and moto.")
+
+	select {
+	case err := <-exited:
+		return fmt.Errorf("the console exited: %v", err)
+	case <-ctx.Done():
+	}
+	fmt.Fprintln(stdout, "\nStopping...")
+	_ = cmd.Process.Signal(syscall.SIGTERM)
+	select {
+	case <-exited:
+	case <-time.After(25 * time.Second):
+		_ = cmd.Process.Kill()
+		<-exited
+	}
+	return nil
+}
+
+// withoutAWS drops the caller's AWS settings, so the demo never reaches a
+// real account by accident.
+func withoutAWS(env []string) []string {
+	out := env[:0:0]
+	for _, kv := range env {
+		if !strings.HasPrefix(kv, "AWS_") {
+			out = append(out, kv)
+		}
+	}
+	return out
+}
+
+func envOr(key, def string) string {
+	if v := os.Getenv(key); v != "" {
+		return v
+	}
+	return def
+}
+
+func plural(n int) string {
+	if n == 1 {
+		return ""
+	}
+	return "s"
+}

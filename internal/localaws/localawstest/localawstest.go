@@ -1,0 +1,74 @@
+// Package localawstest starts local Kinesis backends for tests: one call,
+// stopped by t.Cleanup, and a test failure (never a silent skip) when a
+// backend cannot start, unless KINESIS_CONSOLE_SKIP_BACKENDS=1.
+package localawstest
+
+import (
+	"context"
+	"os"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/service/kinesis"
+	"github.com/aws/aws-sdk-go-v2/service/sts"
+
+	"github.com/kinesis-console/kinesis-console/internal/localaws"
+)
+
+// SkipEnv names the environment variable that, set to 1, skips every test
+// that needs a local backend. CI never sets it.
+const SkipEnv = "KINESIS_CONSOLE_SKIP_BACKENDS"
+
+// Kinds lists every backend kind, as localaws.Kinds does.
+func Kinds() []string { return localaws.Kinds() }
+
+// Start starts a backend of the given kind for the test and stops it when
+// the test ends. It fails the test if the backend does not start.
+func Start(t testing.TB, kind string) *localaws.Backend {
+	t.Helper()
+	if os.Getenv(SkipEnv) == "1" {
+		t.Skipf("%s=1: not starting %s", SkipEnv, kind)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
+	defer cancel()
+	b, err := localaws.Start(ctx, kind, localaws.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		if err := b.Stop(); err != nil {
+			t.Errorf("stop %s: %v", kind, err)
+		}
+	})
+	return b
+}
+
+// Kinesis returns a Kinesis client for b, failing the test on error.
+func Kinesis(t testing.TB, b *localaws.Backend) *kinesis.Client {
+	t.Helper()
+	c, err := b.Kinesis(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c
+}
+
+// STS returns an STS client for b, failing the test on error.
+func STS(t testing.TB, b *localaws.Backend) *sts.Client {
+	t.Helper()
+	c, err := b.STS(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c
+}
+
+// CreateStream creates an ACTIVE provisioned stream, failing the test on error.
+func CreateStream(t testing.TB, client localaws.StreamAPI, name string, shards int) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	if err := localaws.CreateStream(ctx, client, name, shards); err != nil {
+		t.Fatal(err)
+	}
+}

@@ -1,0 +1,152 @@
+package web_test
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/kinesis"
+
+	"github.com/kinesis-console/kinesis-console/internal/identity"
+	"github.com/kinesis-console/kinesis-console/internal/localaws/localawstest"
+	"github.com/kinesis-console/kinesis-console/internal/stream"
+	"github.com/kinesis-console/kinesis-console/web"
+)
+
+// BenchmarkPutRoundTrip measures, side by side in one run against
+// kinesalite, the console's put (POST /records to the htmx fragment) and the
+// Go SDK's own PutRecord, and reports p50 and p99 of each and their ratio.
+// Target: console p50 within 1.4x the SDK's.
+func BenchmarkPutRoundTrip(b *testing.B) {
+	backend := localawstest.Start(b, "kinesalite")
+	client := localawstest.Kinesis(b, backend)
+	localawstest.CreateStream(b, client, "bench", 4)
+	srv := httptest.NewServer(web.New(web.Deps{
+		Publisher: stream.NewPublisher(client, stream.Options{}),
+		Identity:  identity.NewResolver(localawstest.STS(b, backend), identity.Options{}),
+		Region:    "us-east-1",
+	}))
+	b.Cleanup(srv.Close)
+	httpClient := srv.Client()
+	ctx := context.Background()
+	data := `{"event":"bench","n":1}`
+
+	sdkPut := func(i int) {
+		if _, err := client.PutRecord(ctx, &kinesis.PutRecordInput{
+			StreamName: aws.String("bench"), Data: []byte(data), PartitionKey: aws.String(fmt.Sprint("k", i)),
+		}); err != nil {
+			b.Fatal(err)
+		}
+	}
+	consolePut := func(i int) {
+		form := url.Values{"stream": {"bench"}, "data": {data}, "partition_key": {fmt.Sprint("k", i)}}
+		req, _ := http.NewRequest(http.MethodPost, srv.URL+"/records", strings.NewReader(form.Encode()))
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		req.Header.Set("HX-Request", "true")
+		resp, err := httpClient.Do(req)
+		if err != nil {
+			b.Fatal(err)
+		}
+		_, _ = io.Copy(io.Discard, resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusOK {
+			b.Fatalf("status %d", resp.StatusCode)
+		}
+	}
+	// Warm both paths (connections, caches) before timing.
+	for i := range 20 {
+		sdkPut(i)
+		consolePut(i)
+	}
+
+	var sdk, console []time.Duration
+	b.ResetTimer()
+	for i := 0; b.Loop(); i++ {
+		// Interleaved, so both see the same machine and the same backend state.
+		t0 := time.Now()
+		sdkPut(i)
+		t1 := time.Now()
+		consolePut(i)
+		t2 := time.Now()
+		sdk, console = append(sdk, t1.Sub(t0)), append(console, t2.Sub(t1))
+	}
+	b.StopTimer()
+	slices.Sort(sdk)
+	slices.Sort(console)
+	b.ReportMetric(ms(percentile(sdk, 50)), "sdk-p50-ms")
+	b.ReportMetric(ms(percentile(console, 50)), "console-p50-ms")
+	b.ReportMetric(ms(percentile(sdk, 99)), "sdk-p99-ms")
+	b.ReportMetric(ms(percentile(console, 99)), "console-p99-ms")
+	b.ReportMetric(ms(percentile(console, 50))/ms(percentile(sdk, 50)), "p50-ratio")
+	b.ReportMetric(ms(percentile(console, 99))/ms(percentile(sdk, 99)), "p99-ratio")
+}
+
+// BenchmarkPageRender1000Streams measures GET / for an account with 1,000
+// streams (the list cached, as it is between page loads), and reports the
+// ratio to the 5 ms target.
+func BenchmarkPageRender1000Streams(b *testing.B) {
+	names := make([]string, 1000)
+	for i := range names {
+		names[i] = fmt.Sprintf("team-%03d-events-%d", i%97, i)
+	}
+	h := web.New(web.Deps{
+		Publisher: benchPublisher{names: names},
+		Identity:  benchIdentity{},
+		Region:    "eu-west-1",
+	})
+	req := httptest.NewRequest(http.MethodGet, "/?stream=team-001-events-1", nil)
+	h.ServeHTTP(httptest.NewRecorder(), req) // fill the stream cache
+	b.ReportAllocs()
+	b.ResetTimer()
+	for b.Loop() {
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, req)
+		if rec.Code != http.StatusOK {
+			b.Fatalf("status %d", rec.Code)
+		}
+	}
+	b.StopTimer()
+	perOp := b.Elapsed().Seconds() / float64(b.N) * 1000
+	b.ReportMetric(perOp, "ms/page")
+	b.ReportMetric(perOp/5, "ratio-to-5ms-target")
+}
+
+func percentile(sorted []time.Duration, p int) time.Duration {
+	if len(sorted) == 0 {
+		return 0
+	}
+	i := (len(sorted)*p + 99) / 100
+	return sorted[max(min(i, len(sorted))-1, 0)]
+}
+
+func ms(d time.Duration) float64 { return float64(d) / float64(time.Millisecond) }
+
+type benchPublisher struct{ names []string }
+
+func (p benchPublisher) Put(context.Context, stream.Record) (stream.PutResult, error) {
+	return stream.PutResult{}, nil
+}
+func (p benchPublisher) ListStreams(context.Context) ([]string, error) { return p.names, nil }
+func (p benchPublisher) Describe(context.Context, stream.StreamRef) (stream.Summary, error) {
+	return stream.Summary{}, nil
+}
+func (p benchPublisher) Shards(context.Context, stream.StreamRef) ([]stream.Shard, error) {
+	return nil, nil
+}
+func (p benchPublisher) ReadBack(context.Context, stream.StreamRef, string, string) (stream.ReadRecord, error) {
+	return stream.ReadRecord{}, nil
+}
+
+type benchIdentity struct{}
+
+func (benchIdentity) Caller(context.Context) identity.Caller {
+	return identity.Caller{Account: "123456789012", ARN: "arn:aws:iam::123456789012:user/bench", UserID: "AIDA"}
+}
