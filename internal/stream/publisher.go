@@ -260,8 +260,12 @@ func (p *Publisher) ReadBack(ctx context.Context, ref StreamRef, shardID, sequen
 // ErrNotReadBack means the record was not found where PutRecord said it was.
 var ErrNotReadBack = errors.New("stream: record not found at its sequence number")
 
-// HashRange is a shard's hash key range, parsed.
+// hashRange parses a shard's hash key range; a missing range is empty
+// (start above end), so no key maps to it.
 func hashRange(r *types.HashKeyRange) (*big.Int, *big.Int) {
+	if r == nil {
+		return big.NewInt(1), big.NewInt(0)
+	}
 	start, _ := new(big.Int).SetString(aws.ToString(r.StartingHashKey), 10)
 	end, _ := new(big.Int).SetString(aws.ToString(r.EndingHashKey), 10)
 	if start == nil {
