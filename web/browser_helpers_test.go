@@ -19,6 +19,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/kinesis"
 	"github.com/aws/aws-sdk-go-v2/service/kinesis/types"
 	"github.com/aws/aws-sdk-go-v2/service/sts"
+	"github.com/chromedp/cdproto/cdp"
+	"github.com/chromedp/cdproto/input"
 	"github.com/chromedp/cdproto/log"
 	"github.com/chromedp/cdproto/network"
 	"github.com/chromedp/cdproto/page"
@@ -47,8 +49,9 @@ const (
 
 var sequenceNumberRE = regexp.MustCompile(`^[0-9]+$`)
 
-// browserEnv is what every browser test shares: a moto server, the console
-// wired as cmd/kinesis-console wires it, and one Chromium. Each test opens
+// browserEnv is what every browser test shares: a moto server, the real
+// console in front of it (one target, built from Publisher and Identity as
+// web.Deps allows), and one Chromium. Each test opens
 // its own tab in its own browser context.
 type browserEnv struct {
 	url       string
@@ -336,6 +339,19 @@ func fillForm(t *testing.T, ctx context.Context, streamName, data, key string) {
 	do(t, ctx, "fill the record form", actions...)
 }
 
+// paste puts text into a field in one go, as pasting does: one input event,
+// no key events. Typing hundreds of characters key by key is slow.
+func paste(t *testing.T, ctx context.Context, id, text string) {
+	t.Helper()
+	do(t, ctx, "paste into #"+id,
+		chromedp.Focus(chromedp.ID(id)),
+		chromedp.Func(func(ctx context.Context, tgt *chromedp.Target) error {
+			_, err := cdp.Call(ctx, tgt, input.InsertText, input.InsertTextParams{Text: text})
+			return err
+		}),
+	)
+}
+
 // openConsole loads the console's main page in the tab.
 func (e *browserEnv) openConsole(t *testing.T, ctx context.Context) {
 	t.Helper()
@@ -471,6 +487,16 @@ func (c *requestCounter) count(t *testing.T, ctx context.Context) int {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	return c.n
+}
+
+// body returns the form body of the i-th request seen, or "".
+func (c *requestCounter) body(i int) string {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if i >= len(c.bodies) {
+		return ""
+	}
+	return c.bodies[i]
 }
 
 // syncBuffer is a bytes.Buffer safe for concurrent writers.

@@ -183,6 +183,13 @@
     }
   });
 
+  // The second click of a double click is not a second send. Kinesis often
+  // answers before it lands, so it would hit the enabled button of the form
+  // that came back, and a duplicate record cannot be taken back.
+  document.addEventListener("click", function (e) {
+    if (e.detail > 1 && e.target.closest && e.target.closest("#record-form button[type=submit]")) e.preventDefault();
+  }, true);
+
   // Ctrl+Enter or Cmd+Enter sends the form from any of its fields.
   document.addEventListener("keydown", function (e) {
     if (e.key !== "Enter" || !(e.ctrlKey || e.metaKey)) return;
