@@ -39,6 +39,19 @@ func BenchmarkPutRoundTrip(b *testing.B) {
 	ctx := context.Background()
 	data := `{"event":"bench","n":1}`
 
+	// The bare hop: an HTTP handler that only calls PutRecord. It shows what
+	// any server in front of the SDK costs, apart from the console's own work.
+	hop := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if _, err := client.PutRecord(r.Context(), &kinesis.PutRecordInput{
+			StreamName: aws.String("bench"), Data: []byte(r.FormValue("data")), PartitionKey: aws.String(r.FormValue("partition_key")),
+		}); err != nil {
+			http.Error(w, err.Error(), http.StatusBadGateway)
+			return
+		}
+		_, _ = io.WriteString(w, "ok")
+	}))
+	b.Cleanup(hop.Close)
+
 	sdkPut := func(i int) {
 		if _, err := client.PutRecord(ctx, &kinesis.PutRecordInput{
 			StreamName: aws.String("bench"), Data: []byte(data), PartitionKey: aws.String(fmt.Sprint("k", i)),
@@ -46,9 +59,9 @@ func BenchmarkPutRoundTrip(b *testing.B) {
 			b.Fatal(err)
 		}
 	}
-	consolePut := func(i int) {
+	post := func(base string, i int) {
 		form := url.Values{"stream": {"bench"}, "data": {data}, "partition_key": {fmt.Sprint("k", i)}}
-		req, _ := http.NewRequest(http.MethodPost, srv.URL+"/records", strings.NewReader(form.Encode()))
+		req, _ := http.NewRequest(http.MethodPost, base+"/records", strings.NewReader(form.Encode()))
 		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 		req.Header.Set("HX-Request", "true")
 		resp, err := httpClient.Do(req)
@@ -61,26 +74,31 @@ func BenchmarkPutRoundTrip(b *testing.B) {
 			b.Fatalf("status %d", resp.StatusCode)
 		}
 	}
-	// Warm both paths (connections, caches) before timing.
+	// Warm every path (connections, caches) before timing.
 	for i := range 20 {
 		sdkPut(i)
-		consolePut(i)
+		post(hop.URL, i)
+		post(srv.URL, i)
 	}
 
-	var sdk, console []time.Duration
+	var sdk, bare, console []time.Duration
 	b.ResetTimer()
 	for i := 0; b.Loop(); i++ {
-		// Interleaved, so both see the same machine and the same backend state.
+		// Interleaved, so all three see the same machine and backend state.
 		t0 := time.Now()
 		sdkPut(i)
 		t1 := time.Now()
-		consolePut(i)
+		post(hop.URL, i)
 		t2 := time.Now()
-		sdk, console = append(sdk, t1.Sub(t0)), append(console, t2.Sub(t1))
+		post(srv.URL, i)
+		t3 := time.Now()
+		sdk, bare, console = append(sdk, t1.Sub(t0)), append(bare, t2.Sub(t1)), append(console, t3.Sub(t2))
 	}
 	b.StopTimer()
 	slices.Sort(sdk)
+	slices.Sort(bare)
 	slices.Sort(console)
+	b.ReportMetric(ms(percentile(bare, 50))/ms(percentile(sdk, 50)), "bare-hop-p50-ratio")
 	b.ReportMetric(ms(percentile(sdk, 50)), "sdk-p50-ms")
 	b.ReportMetric(ms(percentile(console, 50)), "console-p50-ms")
 	b.ReportMetric(ms(percentile(sdk, 99)), "sdk-p99-ms")
