@@ -31,7 +31,8 @@ func (h *handlers) putRecord(c echo.Context) error {
 	}
 
 	// Permission first: a denied user learns nothing from validation.
-	if ref, msg := stream.ParseStreamRef(in.Stream); msg == "" || h.deps.Policy.ReadOnly {
+	ref, refMsg := stream.ParseStreamRef(in.Stream)
+	if refMsg == "" || h.deps.Policy.ReadOnly {
 		if d := h.deps.Policy.CanWrite(user, ref.Name); !d.Allowed {
 			attempt.Outcome, attempt.ErrorCode = access.OutcomeDenied, "NotAllowed"
 			h.deps.Audit.Record(ctx, attempt)
@@ -47,8 +48,6 @@ func (h *handlers) putRecord(c echo.Context) error {
 	if verrs.OnlyTooLarge() && len(errs) == 0 {
 		// Only a record over 1 MiB costs a DescribeStreamSummary: the stream
 		// may allow larger records.
-		// Validate returns no Record on error, so the stream comes from the input.
-		ref, _ := stream.ParseStreamRef(in.Stream)
 		limit := t.streams.maxRecordBytes(ctx, ref, recordSize(in))
 		rec, verrs = in.Validate(limit)
 		form.MaxRecordBytes = limit
