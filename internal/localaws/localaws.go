@@ -48,6 +48,10 @@ type Options struct {
 	StartTimeout time.Duration
 	// Output, when set, also receives the backend's stdout and stderr.
 	Output io.Writer
+	// Env adds NAME=VALUE settings to the backend's environment, after the
+	// process's own: KINESALITE_PATH=DIR keeps kinesalite's streams on disk,
+	// so a backend restarted on the same Port still has them.
+	Env []string
 }
 
 func (o Options) withDefaults() Options {
@@ -171,7 +175,7 @@ func launch(ctx context.Context, p process, opts Options) (*Backend, error) {
 	}
 	cmd := exec.Command(path, p.args[1:]...)
 	cmd.Dir = p.dir
-	cmd.Env = append(os.Environ(), p.env...)
+	cmd.Env = append(append(os.Environ(), p.env...), opts.Env...)
 	cmd.SysProcAttr = procAttr()
 	out := newTailBuffer(256 << 10)
 	var w io.Writer = out

@@ -110,10 +110,15 @@ func (p *Publisher) Put(ctx context.Context, rec Record) (PutResult, error) {
 		if f.Kind == KindOther && errors.Is(err, context.DeadlineExceeded) {
 			f.Kind = KindOutcomeUnknown
 		}
-		// A deadline that struck while waiting between throttled attempts
-		// means every attempt was refused: nothing was written.
-		if (f.Kind == KindOutcomeUnknown || f.Kind == KindCanceled) && tap.lastThrottled && !tap.inFlight {
-			f.Kind = KindThrottled
+		// A deadline that struck while waiting between attempts that were
+		// throttled, or never left the machine, means nothing was written.
+		if (f.Kind == KindOutcomeUnknown || f.Kind == KindCanceled) && !tap.inFlight {
+			switch {
+			case tap.lastThrottled:
+				f.Kind = KindThrottled
+			case tap.lastNotSent:
+				f.Kind = KindUnreachable
+			}
 		}
 		return PutResult{}, f
 	}
@@ -155,6 +160,7 @@ type responseTap struct {
 	inFlight      bool
 	lastStatus    int
 	lastThrottled bool
+	lastNotSent   bool // the last attempt failed before the request left
 	requestID     string
 	headers       []Header
 }
@@ -175,14 +181,18 @@ func (t *responseTap) handle(ctx context.Context, in middleware.DeserializeInput
 	t.attempts++
 	t.inFlight = true
 	out, md, err := next.HandleDeserialize(ctx, in)
-	if resp, ok := out.RawResponse.(*smithyhttp.Response); ok && resp != nil {
+	// When no answer came, smithy still returns a response: an empty
+	// placeholder with status 0.
+	if resp, ok := out.RawResponse.(*smithyhttp.Response); ok && resp != nil && resp.Response != nil && resp.StatusCode != 0 {
 		t.inFlight = false
 		t.lastStatus = resp.StatusCode
 		t.requestID = resp.Header.Get("X-Amzn-Requestid")
 		t.headers = sortedHeaders(resp.Header)
 		t.lastThrottled = err != nil && Classify("PutRecord", err, 0).Kind == KindThrottled
+		t.lastNotSent = false
 	} else if err != nil && isNotSent(err) {
 		t.inFlight = false
+		t.lastStatus, t.lastThrottled, t.lastNotSent = 0, false, true
 	}
 	return out, md, err
 }
