@@ -49,9 +49,13 @@ func crossOriginProtection(next echo.HandlerFunc) echo.HandlerFunc {
 
 // limitBody caps the request body; a larger one gets 413 before any parsing.
 func (h *handlers) limitBody(next echo.HandlerFunc) echo.HandlerFunc {
-	limit := h.deps.BodyLimit
+	bodyLimit := h.deps.BodyLimit
 	return func(c echo.Context) error {
 		r := c.Request()
+		limit := bodyLimit
+		if isBulkUpload(c) {
+			limit = bulkUploadLimit // streamed to disk by bulk.go, never held in memory
+		}
 		if r.ContentLength > limit {
 			return echo.NewHTTPError(http.StatusRequestEntityTooLarge)
 		}

@@ -19,6 +19,7 @@ type Target struct {
 	Endpoint  string // shown when it is not AWS's own
 	Publisher Publisher
 	Identity  Identity
+	Bulk      BulkSender // nil: no bulk uploads to this target
 }
 
 // target is a Target with its caches.
@@ -33,7 +34,7 @@ const FieldTarget = "target"
 func newTargets(deps Deps) ([]*target, error) {
 	list := deps.Targets
 	if len(list) == 0 {
-		list = []Target{{Name: "default", Region: deps.Region, Endpoint: deps.Endpoint, Publisher: deps.Publisher, Identity: deps.Identity}}
+		list = []Target{{Name: "default", Region: deps.Region, Endpoint: deps.Endpoint, Publisher: deps.Publisher, Identity: deps.Identity, Bulk: deps.Bulk}}
 	}
 	seen := map[string]bool{}
 	out := make([]*target, 0, len(list))

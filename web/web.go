@@ -6,6 +6,7 @@ package web
 
 import (
 	"context"
+	"io"
 	"log/slog"
 	"time"
 
@@ -31,9 +32,15 @@ type Identity interface {
 	Caller(ctx context.Context) identity.Caller
 }
 
+// BulkSender sends many records with PutRecords (bulk.go).
+type BulkSender interface {
+	Send(ctx context.Context, spec stream.BulkSpec, src io.Reader, opts stream.BulkSendOptions) (stream.BulkSummary, error)
+}
+
 var (
-	_ Publisher = (*stream.Publisher)(nil)
-	_ Identity  = (*identity.Resolver)(nil)
+	_ Publisher  = (*stream.Publisher)(nil)
+	_ Identity   = (*identity.Resolver)(nil)
+	_ BulkSender = (*stream.BulkSender)(nil)
 )
 
 // Deps are everything the web layer needs, passed in explicitly.
@@ -43,7 +50,8 @@ type Deps struct {
 	Logger    *slog.Logger
 	Assets    *static.Assets
 	Region    string
-	Endpoint  string // shown in the header when it is not AWS's own
+	Endpoint  string     // shown in the header when it is not AWS's own
+	Bulk      BulkSender // bulk uploads for the default target; nil turns them off
 	// Targets are the accounts and regions to choose from. When empty, the
 	// console has one target built from Publisher, Identity, Region and Endpoint.
 	Targets []Target
@@ -59,8 +67,10 @@ type Deps struct {
 	Policy access.Policy
 	// Audit receives one line per write attempt; nil discards them.
 	Audit *access.Auditor
-	// RateLimit bounds each user's writes; nil means no limit.
+	// RateLimit bounds each user's puts through the form; nil means no limit.
 	RateLimit *access.RateLimiter
+	// BulkRateLimit bounds each user's records sent by bulk uploads; nil means no limit.
+	BulkRateLimit *access.RateLimiter
 }
 
 // handlers holds the dependencies every handler method uses.

@@ -56,6 +56,7 @@ type settings struct {
 	auditLog          string
 	rateLimit         float64
 	rateBurst         int
+	bulkRateLimit     float64
 	bodyLimit         int64
 	regions           string
 }
@@ -83,6 +84,7 @@ func parseFlags(args []string, getenv func(string) string, stderr io.Writer) (se
 	fs.StringVar(&s.auditLog, "audit-log", envOr(getenv, "KINESIS_CONSOLE_AUDIT_LOG", "-"), "where audit lines go: a file, - for stdout, empty for nowhere (env KINESIS_CONSOLE_AUDIT_LOG)")
 	fs.Float64Var(&s.rateLimit, "rate-limit", 10, "records per second each user may put; 0 turns the limit off")
 	fs.IntVar(&s.rateBurst, "rate-burst", 20, "records a user may put at once before -rate-limit applies")
+	fs.Float64Var(&s.bulkRateLimit, "bulk-rate-limit", 1000, "records per second each user may send by bulk upload (one shard's write limit); 0 turns the limit off")
 	fs.StringVar(&s.regions, "regions", getenv("KINESIS_CONSOLE_REGIONS"), "more regions to offer, comma-separated, with the same credentials (env KINESIS_CONSOLE_REGIONS)")
 	fs.Int64Var(&s.bodyLimit, "max-body-bytes", 4<<20, "largest request body accepted; larger ones get 413")
 	if err := fs.Parse(args[1:]); err != nil {
@@ -156,6 +158,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		Policy:    policy,
 		Audit:     access.NewAuditor(auditOut),
 		RateLimit: access.NewRateLimiter(s.rateLimit, s.rateBurst),
+		// A burst of one full PutRecords batch, so a batch never waits on itself.
+		BulkRateLimit: access.NewRateLimiter(s.bulkRateLimit, max(int(s.bulkRateLimit), 500)),
 	})
 
 	ln, err := net.Listen("tcp", s.addr)

@@ -102,12 +102,14 @@ func buildTargets(base aws.Config, endpoint, regions string, file []targetConfig
 // newTarget builds a target's clients. endpoint is the Kinesis endpoint the
 // SDK's settings point at, shown in the header when it is not AWS's own.
 func newTarget(cfg aws.Config, name, account, endpoint string, opts stream.Options) web.Target {
+	kc := kinesis.NewFromConfig(cfg)
 	return web.Target{
 		Name:      name,
 		Account:   account,
 		Region:    cfg.Region,
 		Endpoint:  endpoint,
-		Publisher: stream.NewPublisher(kinesis.NewFromConfig(cfg), opts),
+		Publisher: stream.NewPublisher(kc, opts),
 		Identity:  identity.NewResolver(sts.NewFromConfig(cfg), identity.Options{}),
+		Bulk:      stream.NewBulkSender(kc, stream.BulkOptions{}),
 	}
 }

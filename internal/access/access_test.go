@@ -267,3 +267,24 @@ func TestRateLimiter(t *testing.T) {
 		t.Fatal("a nil limiter means no limit")
 	}
 }
+
+func TestRateLimiterWait(t *testing.T) {
+	r := NewRateLimiter(1000, 10)
+	ctx := context.Background()
+	// More than the burst is taken in burst-sized steps, not refused.
+	if err := r.Wait(ctx, "alice", 25); err != nil {
+		t.Fatal(err)
+	}
+	if r.Allow("alice", 10) {
+		t.Fatal("the budget was just spent; a full burst must not be allowed at once")
+	}
+	canceled, cancel := context.WithCancel(ctx)
+	cancel()
+	if err := NewRateLimiter(0.001, 1).Wait(canceled, "bob", 5); err == nil {
+		t.Fatal("waiting past a canceled context must fail")
+	}
+	var nilLimiter *RateLimiter
+	if err := nilLimiter.Wait(ctx, "x", 1e6); err != nil {
+		t.Fatal("a nil limiter never waits")
+	}
+}

@@ -1,6 +1,7 @@
 package access
 
 import (
+	"context"
 	"sync"
 	"time"
 
@@ -38,6 +39,26 @@ func (r *RateLimiter) Allow(user string, n int) bool {
 		return true
 	}
 	now := time.Now()
+	return r.limiterFor(user, now).AllowN(now, n)
+}
+
+// Wait blocks until user may put n more records, or ctx ends.
+func (r *RateLimiter) Wait(ctx context.Context, user string, n int) error {
+	if r == nil || r.perSecond <= 0 {
+		return nil
+	}
+	lim := r.limiterFor(user, time.Now())
+	for n > 0 {
+		k := min(n, r.burst)
+		if err := lim.WaitN(ctx, k); err != nil {
+			return err
+		}
+		n -= k
+	}
+	return nil
+}
+
+func (r *RateLimiter) limiterFor(user string, now time.Time) *rate.Limiter {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	u, ok := r.users[user]
@@ -49,7 +70,7 @@ func (r *RateLimiter) Allow(user string, n int) bool {
 		r.users[user] = u
 	}
 	u.seen = now
-	return u.lim.AllowN(now, n)
+	return u.lim
 }
 
 // forgetIdle drops users idle for a minute, so the map stays small.

@@ -1,0 +1,111 @@
+package web_test
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/chromedp/chromedp"
+
+	"github.com/kinesis-console/kinesis-console/internal/localaws"
+	"github.com/kinesis-console/kinesis-console/internal/localaws/localawstest"
+	"github.com/kinesis-console/kinesis-console/internal/stream"
+	"github.com/kinesis-console/kinesis-console/web"
+)
+
+// TestBulkBrowser uploads a small file from the bulk page in a real
+// Chromium, against kinesalite: the progress bar reaches 100%, the report
+// appears with its download link, the report has one line per record, and
+// the stream holds every record.
+func TestBulkBrowser(t *testing.T) {
+	chromium := findChromium(t)
+	backend := localawstest.Start(t, localaws.KindKinesalite)
+	kc := localawstest.Kinesis(t, backend)
+	t.Setenv("TMPDIR", t.TempDir())
+	logs := &syncBuffer{}
+	srv := httptest.NewServer(web.New(web.Deps{
+		Publisher: stream.NewPublisher(kc, stream.Options{}), Identity: knownIdentity, Region: localaws.Region,
+		Endpoint: backend.Endpoint, Bulk: stream.NewBulkSender(kc, stream.BulkOptions{}),
+		Logger: slog.New(slog.NewJSONHandler(logs, nil)),
+	}))
+	t.Cleanup(srv.Close)
+	t.Cleanup(func() {
+		if t.Failed() {
+			t.Logf("console server log:\n%s", logs.String())
+		}
+	})
+	env := &browserEnv{url: srv.URL, kinesis: kc, browser: startBrowser(t, chromium)}
+	name := env.newStream(t, 4)
+
+	const n = 300
+	var file strings.Builder
+	for i := 1; i <= n; i++ {
+		fmt.Fprintf(&file, "{\"id\":%d,\"user\":{\"id\":\"user-%d\"}}\n", i, i%13)
+	}
+	path := filepath.Join(t.TempDir(), "records.ndjson")
+	if err := os.WriteFile(path, []byte(file.String()), 0o600); err != nil {
+		t.Fatal(err)
+	}
+
+	ctx := env.openTab(t)
+	problems := watchProblems(t, ctx)
+	do(t, ctx, "open the bulk page from the main page",
+		chromedp.Navigate(env.url+"/"),
+		chromedp.Click(chromedp.CSS("[data-testid=nav-bulk]")),
+	)
+	waitVisible(t, ctx, "#bulk-form")
+	waitFor(t, ctx, "bulk.js to disable the key field for random UUIDs", `document.getElementById("bulk-partition-key").disabled`)
+	do(t, ctx, "fill the bulk form",
+		chromedp.SendKeys(chromedp.ID("bulk-stream"), name),
+		chromedp.Click(chromedp.CSS("input[data-testid=partition_key_mode-field] + span")),
+	)
+	waitFor(t, ctx, "the key field to take a field path", `!document.getElementById("bulk-partition-key").disabled`)
+	do(t, ctx, "choose the file and send",
+		chromedp.SendKeys(chromedp.ID("bulk-partition-key"), "user.id"),
+		chromedp.SetUploadFiles(chromedp.ID("bulk-file"), []string{path}),
+		chromedp.Click(chromedp.CSS("[data-testid=bulk-submit]")),
+	)
+	waitFor(t, ctx, "the progress bar to reach 100%",
+		`(function () { var p = document.querySelector("[data-testid=bulk-progress]");
+		  return p !== null && p.max === `+fmt.Sprint(n)+` && p.value === p.max; })()`)
+	waitVisible(t, ctx, "[data-testid=bulk-report]")
+	if got := text(t, ctx, "[data-testid=bulk-total-written]"); got != fmt.Sprint(n) {
+		t.Errorf("written = %q, want %d", got, n)
+	}
+	if got := text(t, ctx, "[data-testid=bulk-percent]"); got != "100%" {
+		t.Errorf("percent = %q", got)
+	}
+	href := run(t, ctx, "read the download link", chromedp.Evaluate[string](
+		`document.querySelector("[data-testid=bulk-report-download]").getAttribute("href")`))
+
+	resp, err := http.Get(env.url + href)
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, err := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if err != nil || resp.StatusCode != http.StatusOK {
+		t.Fatalf("GET %s: %d, %v", href, resp.StatusCode, err)
+	}
+	lines := strings.Split(strings.TrimSuffix(string(body), "\n"), "\n")
+	if len(lines) != n {
+		t.Fatalf("the report has %d lines, want %d", len(lines), n)
+	}
+	for i, l := range lines {
+		var r stream.BulkResult
+		if err := json.Unmarshal([]byte(l), &r); err != nil || r.Line != i+1 || r.Status != stream.StatusWritten || r.SequenceNumber == "" {
+			t.Fatalf("report line %d = %s (%v)", i+1, l, err)
+		}
+	}
+	if got := len(env.streamRecords(t, name)); got != n {
+		t.Errorf("the stream holds %d records, want %d", got, n)
+	}
+	problems.check(t, ctx)
+}
