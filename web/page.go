@@ -50,7 +50,7 @@ func (h *handlers) page(ctx context.Context, w views.Workspace) views.Page {
 // allowedStreams is the picker's list, less the streams this user may not write.
 func (h *handlers) allowedStreams(ctx context.Context) views.StreamList {
 	list := h.targetOf(ctx).streams.list(ctx)
-	if len(h.deps.Policy.Rules) == 0 {
+	if len(h.deps.Policy.Rules) == 0 && !h.deps.Policy.ReadOnly {
 		return list
 	}
 	list.Names = slices.Clone(list.Names)

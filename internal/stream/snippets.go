@@ -1,10 +1,12 @@
 package stream
 
 import (
+	"bytes"
 	"encoding/base64"
 	"fmt"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 )
 
 // Snippets are the same put written as code, for scripts and CI jobs.
@@ -16,8 +18,10 @@ type Snippets struct {
 
 // SnippetsFor writes rec as an `aws kinesis put-record` command, a boto3
 // call and a Go SDK call. binary says the data is not text and must travel
-// as base64.
+// as base64; data that is not UTF-8, or holds NUL (which no shell argument
+// can carry), travels as base64 too, so each snippet writes exactly rec.Data.
 func SnippetsFor(rec Record, binary bool) Snippets {
+	binary = binary || !utf8.Valid(rec.Data) || bytes.IndexByte(rec.Data, 0) >= 0
 	return Snippets{AWSCLI: cliSnippet(rec, binary), Boto3: boto3Snippet(rec, binary), Go: goSnippet(rec, binary)}
 }
 

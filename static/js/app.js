@@ -285,19 +285,21 @@
     if (result && e.detail.target && (e.detail.target.id === "workspace" || e.detail.target.id === "readback-slot")) remember(result);
   });
 
+  // Put the last stream back before htmx starts on DOMContentLoaded (both
+  // scripts are deferred, so the page is parsed by now): the summary and the
+  // shard preview then load for it at once. Changing the stream after htmx
+  // started would abort those first requests, which htmx logs as errors.
+  (function () {
+    var streamInput = byId("stream");
+    if (!streamInput || streamInput.value) return;
+    var last = null;
+    try { last = localStorage.getItem(lastStreamKey); } catch (e) { /* ignore */ }
+    if (last) streamInput.value = last;
+  })();
+
   document.addEventListener("DOMContentLoaded", function () {
     var form = byId("record-form");
     if (form) refresh(form);
     renderHistory();
-    var streamInput = byId("stream");
-    if (streamInput && !streamInput.value) {
-      var last = null;
-      try { last = localStorage.getItem(lastStreamKey); } catch (e) { /* ignore */ }
-      if (last) {
-        streamInput.value = last;
-        // htmx listens for this to load the stream's summary and shard map.
-        setTimeout(function () { streamInput.dispatchEvent(new Event("change", { bubbles: true })); }, 0);
-      }
-    }
   });
 })();
