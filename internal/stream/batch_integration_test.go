@@ -69,7 +69,7 @@ func TestBulkFaults(t *testing.T) {
 			}
 
 			counts := readAllByID(t, direct, name)
-			dups := 0
+			dups, dupRecords := 0, 0 // extra copies, and records with any
 			for i, r := range results {
 				c := counts[i]
 				if r.Line != i+1 {
@@ -78,6 +78,7 @@ func TestBulkFaults(t *testing.T) {
 				switch {
 				case c > 1:
 					dups += c - 1
+					dupRecords++
 					if !r.PossiblyDuplicated {
 						t.Errorf("record %d is in the stream %d times but reported %+v", i, c, r)
 					}
@@ -95,9 +96,11 @@ func TestBulkFaults(t *testing.T) {
 					t.Errorf("the stream holds a record %d that was never sent", id)
 				}
 			}
-			t.Logf("stream: %d duplicate copies; report: %d possibly duplicated", dups, sum.PossiblyDuplicated)
-			if dups > sum.PossiblyDuplicated {
-				t.Errorf("%d duplicates in the stream, only %d reported possibly duplicated", dups, sum.PossiblyDuplicated)
+			t.Logf("stream: %d duplicate copies of %d records; report: %d possibly duplicated", dups, dupRecords, sum.PossiblyDuplicated)
+			// A record resent twice after lost answers leaves two extra copies
+			// but is one record: compare records with records.
+			if dupRecords > sum.PossiblyDuplicated {
+				t.Errorf("%d records are in the stream more than once, only %d reported possibly duplicated", dupRecords, sum.PossiblyDuplicated)
 			}
 			if resend && dups == 0 {
 				t.Errorf("answers were lost and resent, yet no duplicate reached the stream: the proxy did not let the backend write")

@@ -143,10 +143,11 @@ func TestSnippetsAWSCLI(t *testing.T) {
 			case "raw-in-base64-out":
 				got = []byte(raw)
 			case "":
-				got, err = base64.StdEncoding.DecodeString(raw)
-				if err != nil {
-					t.Fatalf("--data %q is not base64: %v", raw, err)
+				decoded, derr := base64.StdEncoding.DecodeString(raw)
+				if derr != nil {
+					t.Fatalf("--data %q is not base64: %v", raw, derr)
 				}
+				got = decoded
 			default:
 				t.Fatalf("--cli-binary-format %q", mode)
 			}
