@@ -21,6 +21,7 @@ type Page struct {
 
 // Header is the top bar: who the console writes as, and where.
 type Header struct {
+	Path     string         // the page's own path, where the target picker leads; "/" when empty
 	Target   string         // the target writes go to
 	Targets  []TargetOption // the picker's choices; empty with one target
 	User     string         // the signed-in user; empty when sign-in is off

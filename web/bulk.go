@@ -533,6 +533,7 @@ func (b *bulkHandlers) audit(j *bulkJob, r stream.BulkResult) {
 	default:
 		return // never sent: not an attempt
 	}
+	b.h.metrics.puts.WithLabelValues(j.spec.Stream.Name, "bulk-"+string(r.Status)).Inc()
 	b.h.deps.Audit.Record(context.Background(), access.Attempt{
 		User: j.user, Source: j.source, RequestID: j.requestID, Target: j.target,
 		Stream: j.spec.Stream.String(), PartitionKey: r.PartitionKey, Data: r.Data,
@@ -877,6 +878,7 @@ func (b *bulkHandlers) renderJob(c echo.Context, status int, f views.BulkForm, j
 func (b *bulkHandlers) renderPage(c echo.Context, status int, f views.BulkForm, job views.BulkJob) error {
 	ctx := c.Request().Context()
 	p := b.h.page(ctx, views.Workspace{})
+	p.Header.Path = "/bulk"
 	return render(c, status, views.BulkPageView(views.BulkPage{
 		Assets: p.Assets, BulkJS: b.h.deps.Assets.Path("js/bulk.js"), Header: p.Header, Streams: p.Streams,
 		HTMXConfig: p.HTMXConfig, Denied: p.Workspace.Denied, Form: f, Job: job,

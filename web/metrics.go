@@ -29,7 +29,7 @@ func newMetrics() *metrics {
 	m := &metrics{
 		registry: prometheus.NewRegistry(),
 		puts: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Name: "kinesis_console_puts_total", Help: "PutRecord attempts through the console, by stream and result.",
+			Name: "kinesis_console_puts_total", Help: "Records the console tried to write, by stream and result (bulk results are prefixed bulk-).",
 		}, []string{"stream", "result"}),
 		awsCalls: prometheus.NewHistogramVec(prometheus.HistogramOpts{
 			Name: "kinesis_console_aws_call_seconds", Help: "Latency of AWS calls, retries included.",
