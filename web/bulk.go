@@ -258,7 +258,8 @@ func bulkSpecField(name string) bool {
 func (b *bulkHandlers) prepare(c echo.Context, f views.BulkForm) (stream.BulkSpec, BulkSender, stream.FieldErrors) {
 	ctx := c.Request().Context()
 	t := b.h.targetOf(ctx)
-	if t.Bulk == nil {
+	sender := t.clientsFor(userFrom(ctx)).Bulk
+	if sender == nil {
 		return stream.BulkSpec{}, nil, stream.FieldErrors{{Field: stream.FieldStream, Message: "Bulk upload is not set up for this target."}}
 	}
 	ref, msg := stream.ParseStreamRef(f.Stream)
@@ -307,7 +308,7 @@ func (b *bulkHandlers) prepare(c echo.Context, f views.BulkForm) (stream.BulkSpe
 	}
 	// Any other error (no DescribeStreamSummary permission, a blip) is left
 	// to the sending, which reports it record by record.
-	return spec, t.Bulk, errs
+	return spec, sender, errs
 }
 
 func parseRate(s string) (float64, string) {

@@ -27,7 +27,7 @@ func (h *handlers) page(ctx context.Context, w views.Workspace) views.Page {
 	t := h.targetOf(ctx)
 	header := views.Header{
 		Target: t.Name, Targets: h.targetOptions(t),
-		Region: t.Region, Endpoint: t.Endpoint, Caller: callerView(t.Identity.Caller(ctx)),
+		Region: t.Region, Endpoint: t.Endpoint, Caller: callerView(t.clientsFor(user).Identity.Caller(ctx)),
 	}
 	if h.deps.Auth.Mode() != access.ModeNone {
 		header.User = user.Name

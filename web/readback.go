@@ -33,7 +33,7 @@ func (h *handlers) readBack(c echo.Context) error {
 	if shardID == "" || stream.CheckSequenceNumberForOrdering(seq) != "" {
 		return echo.NewHTTPError(http.StatusBadRequest, "shard_id and sequence_number are required.")
 	}
-	got, err := h.targetOf(c.Request().Context()).Publisher.ReadBack(c.Request().Context(), rec.Stream, shardID, seq)
+	got, err := h.targetOf(c.Request().Context()).clientsFor(userFrom(c.Request().Context())).Publisher.ReadBack(c.Request().Context(), rec.Stream, shardID, seq)
 	if err != nil {
 		return render(c, http.StatusOK, views.ReadBackView(views.ReadBack{Err: readBackFailure(err)}))
 	}

@@ -69,9 +69,10 @@ func (h *handlers) putRecord(c echo.Context) error {
 	}
 
 	start := time.Now()
-	res, err := t.Publisher.Put(ctx, rec)
+	clients := t.clientsFor(user)
+	res, err := clients.Publisher.Put(ctx, rec)
 	h.metrics.observePut(rec.Stream.Name, time.Since(start), res, err)
-	caller := callerView(t.Identity.Caller(ctx))
+	caller := callerView(clients.Identity.Caller(ctx))
 	if err != nil {
 		var f *stream.Failure
 		if !errors.As(err, &f) {

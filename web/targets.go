@@ -7,6 +7,7 @@ import (
 
 	"github.com/labstack/echo/v4"
 
+	"github.com/kinesis-console/kinesis-console/internal/access"
 	"github.com/kinesis-console/kinesis-console/views"
 )
 
@@ -20,6 +21,24 @@ type Target struct {
 	Publisher Publisher
 	Identity  Identity
 	Bulk      BulkSender // nil: no bulk uploads to this target
+	// ForUser, when set, gives each signed-in user clients of their own,
+	// e.g. a role session named after them, so CloudTrail names the person.
+	ForUser func(user string) Clients
+}
+
+// Clients are the AWS clients one user writes with.
+type Clients struct {
+	Publisher Publisher
+	Identity  Identity
+	Bulk      BulkSender
+}
+
+// clientsFor returns the clients u writes with on this target.
+func (t *target) clientsFor(u access.User) Clients {
+	if t.ForUser != nil && u.Name != "" && u.Name != access.Anonymous.Name {
+		return t.ForUser(u.Name)
+	}
+	return Clients{Publisher: t.Publisher, Identity: t.Identity, Bulk: t.Bulk}
 }
 
 // target is a Target with its caches.

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"regexp"
 	"strings"
+	"sync"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/credentials/stscreds"
@@ -23,6 +24,12 @@ type targetConfig struct {
 	RoleARN     string `json:"role_arn,omitempty"`
 	ExternalID  string `json:"external_id,omitempty"`
 	SessionName string `json:"session_name,omitempty"`
+	// SessionPerUser assumes the role once per signed-in user, with the
+	// user as the role session name, so CloudTrail names the person.
+	SessionPerUser bool `json:"session_per_user,omitempty"`
+	// SourceIdentity also sets the user as the session's source identity
+	// (the role's trust policy must allow sts:SetSourceIdentity).
+	SourceIdentity bool `json:"source_identity,omitempty"`
 }
 
 var (
@@ -40,8 +47,12 @@ func (t targetConfig) validate(i int) error {
 		return fmt.Errorf("%s (%s).region %q is not an AWS region name", where, t.Name, t.Region)
 	case t.RoleARN != "" && !roleARNRe.MatchString(t.RoleARN):
 		return fmt.Errorf("%s (%s).role_arn %q is not an IAM role ARN", where, t.Name, t.RoleARN)
-	case t.RoleARN == "" && (t.ExternalID != "" || t.SessionName != ""):
-		return fmt.Errorf("%s (%s): external_id and session_name need role_arn", where, t.Name)
+	case t.RoleARN == "" && (t.ExternalID != "" || t.SessionName != "" || t.SessionPerUser || t.SourceIdentity):
+		return fmt.Errorf("%s (%s): external_id, session_name, session_per_user and source_identity need role_arn", where, t.Name)
+	case t.SourceIdentity && !t.SessionPerUser:
+		return fmt.Errorf("%s (%s): source_identity needs session_per_user", where, t.Name)
+	case t.SessionPerUser && t.SessionName != "":
+		return fmt.Errorf("%s (%s): session_name and session_per_user exclude each other", where, t.Name)
 	}
 	return nil
 }
@@ -81,20 +92,19 @@ func buildTargets(base aws.Config, endpoint, regions string, file []targetConfig
 		if tc.Region != "" {
 			cfg.Region = tc.Region
 		}
+		caller := cfg // the identity that assumes the role
 		if tc.RoleARN != "" {
 			session := tc.SessionName
 			if session == "" {
 				session = "kinesis-console"
 			}
-			provider := stscreds.NewAssumeRoleProvider(sts.NewFromConfig(cfg), tc.RoleARN, func(o *stscreds.AssumeRoleOptions) {
-				o.RoleSessionName = session
-				if tc.ExternalID != "" {
-					o.ExternalID = aws.String(tc.ExternalID)
-				}
-			})
-			cfg.Credentials = aws.NewCredentialsCache(provider)
+			cfg.Credentials = assumeRole(caller, tc, session, "")
 		}
-		targets = append(targets, newTarget(cfg, tc.Name, tc.Account, endpoint, opts))
+		t := newTarget(cfg, tc.Name, tc.Account, endpoint, opts)
+		if tc.SessionPerUser {
+			t.ForUser = newUserSessions(caller, tc, endpoint, opts).clients
+		}
+		targets = append(targets, t)
 	}
 	return targets, nil
 }
@@ -112,4 +122,75 @@ func newTarget(cfg aws.Config, name, account, endpoint string, opts stream.Optio
 		Identity:  identity.NewResolver(sts.NewFromConfig(cfg), identity.Options{}),
 		Bulk:      stream.NewBulkSender(kc, stream.BulkOptions{}),
 	}
+}
+
+// assumeRole returns cached credentials for tc's role, assumed by caller.
+func assumeRole(caller aws.Config, tc targetConfig, session, sourceIdentity string) aws.CredentialsProvider {
+	provider := stscreds.NewAssumeRoleProvider(sts.NewFromConfig(caller), tc.RoleARN, func(o *stscreds.AssumeRoleOptions) {
+		o.RoleSessionName = session
+		if tc.ExternalID != "" {
+			o.ExternalID = aws.String(tc.ExternalID)
+		}
+		if sourceIdentity != "" {
+			o.SourceIdentity = aws.String(sourceIdentity)
+		}
+	})
+	return aws.NewCredentialsCache(provider)
+}
+
+// userSessions keeps one role session, and so one set of clients, per
+// signed-in user of a target.
+type userSessions struct {
+	caller   aws.Config
+	tc       targetConfig
+	endpoint string
+	opts     stream.Options
+
+	mu     sync.Mutex
+	byUser map[string]web.Clients
+}
+
+// maxUserSessions bounds the cache; past it the oldest sessions are simply
+// rebuilt on their next use.
+const maxUserSessions = 1000
+
+func newUserSessions(caller aws.Config, tc targetConfig, endpoint string, opts stream.Options) *userSessions {
+	return &userSessions{caller: caller, tc: tc, endpoint: endpoint, opts: opts, byUser: map[string]web.Clients{}}
+}
+
+func (u *userSessions) clients(user string) web.Clients {
+	u.mu.Lock()
+	defer u.mu.Unlock()
+	if c, ok := u.byUser[user]; ok {
+		return c
+	}
+	if len(u.byUser) >= maxUserSessions {
+		clear(u.byUser)
+	}
+	name := sessionName(user)
+	source := ""
+	if u.tc.SourceIdentity {
+		source = name
+	}
+	cfg := u.caller.Copy()
+	cfg.Credentials = assumeRole(u.caller, u.tc, name, source)
+	t := newTarget(cfg, u.tc.Name, u.tc.Account, u.endpoint, u.opts)
+	c := web.Clients{Publisher: t.Publisher, Identity: t.Identity, Bulk: t.Bulk}
+	u.byUser[user] = c
+	return c
+}
+
+var sessionUnsafe = regexp.MustCompile(`[^\w+=,.@-]`)
+
+// sessionName makes a user name fit AWS's role session name and source
+// identity rules: 2-64 of [\w+=,.@-].
+func sessionName(user string) string {
+	s := sessionUnsafe.ReplaceAllString(user, "-")
+	if len(s) > 64 {
+		s = s[:64]
+	}
+	for len(s) < 2 {
+		s += "-"
+	}
+	return s
 }

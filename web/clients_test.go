@@ -1,0 +1,68 @@
+package web_test
+
+import (
+	"context"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"strings"
+	"sync"
+	"testing"
+
+	"golang.org/x/crypto/bcrypt"
+
+	"github.com/kinesis-console/kinesis-console/internal/access"
+	"github.com/kinesis-console/kinesis-console/internal/stream"
+	"github.com/kinesis-console/kinesis-console/web"
+)
+
+// recordingPublisher remembers who was asked to put.
+type recordingPublisher struct {
+	benchPublisher
+	name string
+	mu   *sync.Mutex
+	puts *[]string
+}
+
+func (p recordingPublisher) Put(ctx context.Context, rec stream.Record) (stream.PutResult, error) {
+	p.mu.Lock()
+	*p.puts = append(*p.puts, p.name)
+	p.mu.Unlock()
+	return stream.PutResult{ShardID: "shardId-000000000000", SequenceNumber: "1", HTTPStatus: 200, Attempts: 1}, nil
+}
+
+// TestPerUserClients: on a target with per-user clients, a signed-in user's
+// put goes through their own clients, never the shared ones.
+func TestPerUserClients(t *testing.T) {
+	var mu sync.Mutex
+	var puts []string
+	pub := func(name string) recordingPublisher {
+		return recordingPublisher{name: name, mu: &mu, puts: &puts}
+	}
+	hash, err := bcrypt.GenerateFromPassword([]byte("pw"), bcrypt.MinCost)
+	if err != nil {
+		t.Fatal(err)
+	}
+	auth, err := access.NewBasic(strings.NewReader("alice:" + string(hash) + "\nbob:" + string(hash) + "\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	h := web.New(web.Deps{Auth: auth, Targets: []web.Target{{
+		Name: "prod", Region: "eu-west-1", Publisher: pub("shared"), Identity: benchIdentity{},
+		ForUser: func(user string) web.Clients { return web.Clients{Publisher: pub(user), Identity: benchIdentity{}} },
+	}}})
+	for _, user := range []string{"alice", "bob"} {
+		form := url.Values{"stream": {"orders"}, "data": {`{"a":1}`}, "partition_key": {"k"}}
+		req := httptest.NewRequest(http.MethodPost, "/records", strings.NewReader(form.Encode()))
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		req.SetBasicAuth(user, "pw")
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, req)
+		if rec.Code != http.StatusOK {
+			t.Fatalf("%s: status %d", user, rec.Code)
+		}
+	}
+	if got := strings.Join(puts, ","); got != "alice,bob" {
+		t.Fatalf("puts went through %q, want each user's own clients (alice,bob)", got)
+	}
+}
