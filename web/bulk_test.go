@@ -209,11 +209,13 @@ func bulkDoc(t *testing.T, resp *http.Response, status int) *goquery.Document {
 // bulkJobPath is the job's URL from its fragment.
 func bulkJobPath(t *testing.T, doc *goquery.Document) string {
 	t.Helper()
-	id, ok := doc.Find(`[data-testid="bulk-job"] form[hx-post$="/cancel"]`).Attr("hx-post")
-	if !ok {
+	// The job may already be done when its page is rendered, so the path
+	// comes from the job element itself, not from its Cancel form.
+	path, ok := doc.Find(`[data-testid="bulk-job"]`).Attr("data-job-url")
+	if !ok || path == "" {
 		t.Fatalf("no job in the answer:\n%s", doc.Text())
 	}
-	return strings.TrimSuffix(id, "/cancel")
+	return path
 }
 
 type bulkEvent struct {
