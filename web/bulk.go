@@ -832,7 +832,7 @@ func (b *bulkHandlers) formDefaults(ctx context.Context) views.BulkForm {
 	t := b.h.targetOf(ctx)
 	f := views.BulkForm{
 		Action: "/bulk", Format: string(stream.BulkAuto), PartitionKeyMode: string(stream.KeyUUID),
-		ExplicitHashKeyMode: string(stream.KeyNone), ResendUnknown: true, MaxUploadMiB: bulkUploadLimit >> 20,
+		ExplicitHashKeyMode: string(stream.KeyNone), MaxUploadMiB: bulkUploadLimit >> 20,
 	}
 	if len(b.h.targets) > 1 {
 		f.Action += "?" + FieldTarget + "=" + url.QueryEscape(t.Name)

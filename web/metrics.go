@@ -69,6 +69,11 @@ func (m *metrics) observePut(streamName string, took time.Duration, res stream.P
 	if errors.As(err, &f) {
 		result, attempts = failureCode(f), f.Attempts
 	}
+	if f != nil && f.Kind != stream.KindThrottled && f.Kind != stream.KindOutcomeUnknown && f.Kind != stream.KindServiceError {
+		// A refused put may name a stream that does not exist: keep made-up
+		// names out of the label set.
+		streamName = "(refused)"
+	}
 	m.puts.WithLabelValues(streamName, result).Inc()
 	m.awsCalls.WithLabelValues("PutRecord", outcome(err)).Observe(took.Seconds())
 	if attempts > 0 {

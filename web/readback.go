@@ -2,6 +2,7 @@ package web
 
 import (
 	"bytes"
+	"context"
 	"encoding/base64"
 	"encoding/json"
 	"errors"
@@ -33,7 +34,9 @@ func (h *handlers) readBack(c echo.Context) error {
 	if shardID == "" || stream.CheckSequenceNumberForOrdering(seq) != "" {
 		return echo.NewHTTPError(http.StatusBadRequest, "shard_id and sequence_number are required.")
 	}
-	got, err := h.targetOf(c.Request().Context()).clientsFor(userFrom(c.Request().Context())).Publisher.ReadBack(c.Request().Context(), rec.Stream, shardID, seq)
+	ctx, cancel := context.WithTimeout(c.Request().Context(), awsCallTimeout)
+	defer cancel()
+	got, err := h.targetOf(ctx).clientsFor(userFrom(ctx)).Publisher.ReadBack(ctx, rec.Stream, shardID, seq)
 	if err != nil {
 		return render(c, http.StatusOK, views.ReadBackView(views.ReadBack{Err: readBackFailure(err)}))
 	}

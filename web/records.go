@@ -70,7 +70,9 @@ func (h *handlers) putRecord(c echo.Context) error {
 
 	start := time.Now()
 	clients := t.clientsFor(user)
-	res, err := clients.Publisher.Put(ctx, rec)
+	// A closed tab must not cut a put off mid-flight: its outcome would be
+	// unknown. PutTimeout still bounds it.
+	res, err := clients.Publisher.Put(context.WithoutCancel(ctx), rec)
 	h.metrics.observePut(rec.Stream.Name, time.Since(start), res, err)
 	caller := callerView(clients.Identity.Caller(ctx))
 	if err != nil {

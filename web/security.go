@@ -63,7 +63,14 @@ func (h *handlers) limitBody(next echo.HandlerFunc) echo.HandlerFunc {
 		// Handlers read forms with FormValue, which drops parse errors: a body
 		// of unknown length that runs over the limit would arrive as an empty
 		// form. Parse it here, so that it is refused as too large.
-		if r.ContentLength < 0 && r.Method == http.MethodPost && !isMultipart(c) {
+		if isBulkUpload(c) {
+			// The upload is streamed from the body by bulk.go: never parse it
+			// here, and refuse anything but multipart, which ParseForm would
+			// read whole into memory.
+			if !isMultipart(c) {
+				return echo.NewHTTPError(http.StatusUnsupportedMediaType, "Upload records as multipart/form-data.")
+			}
+		} else if r.ContentLength < 0 && r.Method == http.MethodPost {
 			if _, err := c.FormParams(); err != nil {
 				var mbe *http.MaxBytesError
 				if errors.As(err, &mbe) {

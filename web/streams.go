@@ -61,6 +61,11 @@ func (h *handlers) summaryView(ctx context.Context, name string) views.StreamSum
 		out.Err = msg
 		return out
 	}
+	// Describing a stream the user may not write would tell them about it.
+	if d := h.deps.Policy.CanWrite(userFrom(ctx), ref.Name); !d.Allowed {
+		out.Err = d.Reason
+		return out
+	}
 	s, err := h.targetOf(ctx).streams.summary(ctx, ref)
 	if err != nil {
 		out.Err = "No summary: " + failureText(err)
@@ -135,6 +140,8 @@ func (s *streamCache) maxRecordBytes(ctx context.Context, ref stream.StreamRef, 
 
 func (s *streamCache) summary(ctx context.Context, ref stream.StreamRef) (stream.Summary, error) {
 	v, _, err := fetchCached(s, s.summaries, ref.String(), false, func() (stream.Summary, error) {
+		ctx, cancel := context.WithTimeout(ctx, awsCallTimeout)
+		defer cancel()
 		return s.pub.Describe(ctx, ref)
 	})
 	return v, err
@@ -144,11 +151,17 @@ func (s *streamCache) summary(ctx context.Context, ref stream.StreamRef) (stream
 // skips the cache.
 func (s *streamCache) shards(ctx context.Context, ref stream.StreamRef, refresh bool) ([]stream.Shard, time.Time, error) {
 	return fetchCached(s, s.shardMaps, ref.String(), refresh, func() ([]stream.Shard, error) {
+		ctx, cancel := context.WithTimeout(ctx, awsCallTimeout)
+		defer cancel()
 		return s.pub.Shards(ctx, ref)
 	})
 }
 
 // fetchCached returns m[key] while fresh, else calls fetch and keeps its answer.
+// awsCallTimeout bounds the reads behind the page's hints (summary, shard
+// map, read-back): the SDK sets no response timeout of its own.
+const awsCallTimeout = 10 * time.Second
+
 func fetchCached[T any](s *streamCache, m map[string]cached[T], key string, refresh bool, fetch func() (T, error)) (T, time.Time, error) {
 	s.mu.Lock()
 	c, ok := m[key]

@@ -3,6 +3,8 @@ package web
 import (
 	"context"
 	"fmt"
+	"mime"
+	"net/http"
 	"strings"
 
 	"github.com/labstack/echo/v4"
@@ -78,14 +80,16 @@ type targetKey struct{}
 func (h *handlers) selectTarget(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		name := c.QueryParam(FieldTarget)
-		if name == "" && c.Request().Method == "POST" && !isMultipart(c) {
+		// Any POST but the streamed bulk upload names its target in the body,
+		// multipart or not: a write must never fall back to another target.
+		if name == "" && c.Request().Method == http.MethodPost && !isBulkUpload(c) {
 			name = c.FormValue(FieldTarget)
 		}
 		t := h.targets[0]
 		if name != "" {
 			found, ok := h.targetNamed(name)
 			if !ok {
-				return echo.NewHTTPError(400, fmt.Sprintf("There is no target %q in this console.", name))
+				return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("There is no target %q in this console.", name))
 			}
 			t = found
 		}
@@ -96,8 +100,8 @@ func (h *handlers) selectTarget(next echo.HandlerFunc) echo.HandlerFunc {
 }
 
 func isMultipart(c echo.Context) bool {
-	ct := c.Request().Header.Get(echo.HeaderContentType)
-	return len(ct) >= 19 && ct[:19] == "multipart/form-data"
+	mt, _, err := mime.ParseMediaType(c.Request().Header.Get(echo.HeaderContentType))
+	return err == nil && mt == "multipart/form-data"
 }
 
 func (h *handlers) targetNamed(name string) (*target, bool) {

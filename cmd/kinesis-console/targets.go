@@ -1,6 +1,8 @@
 package main
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
 	"fmt"
 	"regexp"
 	"strings"
@@ -183,14 +185,14 @@ func (u *userSessions) clients(user string) web.Clients {
 var sessionUnsafe = regexp.MustCompile(`[^\w+=,.@-]`)
 
 // sessionName makes a user name fit AWS's role session name and source
-// identity rules: 2-64 of [\w+=,.@-].
+// identity rules: 2-64 of [\w+=,.@-]. A name that had to change gets a short
+// hash of the original, so two people never share a session name.
 func sessionName(user string) string {
 	s := sessionUnsafe.ReplaceAllString(user, "-")
-	if len(s) > 64 {
-		s = s[:64]
+	if s == user && len(s) >= 2 && len(s) <= 64 {
+		return s
 	}
-	for len(s) < 2 {
-		s += "-"
-	}
-	return s
+	sum := sha256.Sum256([]byte(user))
+	suffix := "-" + hex.EncodeToString(sum[:4])
+	return s[:min(len(s), 64-len(suffix))] + suffix
 }

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -11,17 +12,24 @@ import (
 )
 
 func TestSessionName(t *testing.T) {
-	tests := map[string]string{
-		"alice":                 "alice",
-		"bob@example.com":       "bob@example.com",
-		"Carol Smith/admin":     "Carol-Smith-admin",
-		"x":                     "x-",
-		strings.Repeat("a", 80): strings.Repeat("a", 64),
-	}
-	for in, want := range tests {
-		if got := sessionName(in); got != want {
-			t.Errorf("sessionName(%q) = %q, want %q", in, got, want)
+	// Names AWS takes as they are stay as they are.
+	for _, in := range []string{"alice", "bob@example.com", "a_b+c=d,e.f@g-h", strings.Repeat("a", 64)} {
+		if got := sessionName(in); got != in {
+			t.Errorf("sessionName(%q) = %q, want it unchanged", in, got)
 		}
+	}
+	// Names that must change stay legal and distinct.
+	valid := regexp.MustCompile(`^[\w+=,.@-]{2,64}$`)
+	seen := map[string]string{}
+	for _, in := range []string{"Carol Smith", "Carol/Smith", "x", "", strings.Repeat("a", 80), strings.Repeat("a", 81), "ünïcode"} {
+		got := sessionName(in)
+		if !valid.MatchString(got) {
+			t.Errorf("sessionName(%q) = %q: not a legal session name", in, got)
+		}
+		if other, dup := seen[got]; dup {
+			t.Errorf("%q and %q share the session name %q", in, other, got)
+		}
+		seen[got] = in
 	}
 }
 

@@ -61,6 +61,9 @@ type Authenticator struct {
 	mode Mode
 
 	users map[string][]byte // basic: user name -> bcrypt hash
+	// dummy is checked for unknown users, at the file's highest cost, so a
+	// failed sign-in takes as long whether or not the user exists.
+	dummy []byte
 
 	userHeader, emailHeader, groupsHeader string
 	trusted                               []netip.Prefix
@@ -81,6 +84,7 @@ func NewNone() *Authenticator { return &Authenticator{mode: ModeNone} }
 // "user:bcrypt-hash" lines (htpasswd -B). Blank lines and # comments are skipped.
 func NewBasic(passwords io.Reader) (*Authenticator, error) {
 	users := map[string][]byte{}
+	cost := bcrypt.DefaultCost
 	sc := bufio.NewScanner(passwords)
 	for n := 1; sc.Scan(); n++ {
 		line := strings.TrimSpace(sc.Text())
@@ -91,9 +95,11 @@ func NewBasic(passwords io.Reader) (*Authenticator, error) {
 		if !ok || name == "" {
 			return nil, fmt.Errorf("access: password file line %d: want user:bcrypt-hash", n)
 		}
-		if _, err := bcrypt.Cost([]byte(hash)); err != nil {
+		c, err := bcrypt.Cost([]byte(hash))
+		if err != nil {
 			return nil, fmt.Errorf("access: password file line %d (user %q): not a bcrypt hash (create it with htpasswd -B)", n, name)
 		}
+		cost = max(cost, c)
 		users[name] = []byte(hash)
 	}
 	if err := sc.Err(); err != nil {
@@ -102,7 +108,11 @@ func NewBasic(passwords io.Reader) (*Authenticator, error) {
 	if len(users) == 0 {
 		return nil, errors.New("access: the password file has no users")
 	}
-	return &Authenticator{mode: ModeBasic, users: users}, nil
+	dummy, err := bcrypt.GenerateFromPassword([]byte("kinesis-console"), cost)
+	if err != nil {
+		return nil, fmt.Errorf("access: %w", err)
+	}
+	return &Authenticator{mode: ModeBasic, users: users, dummy: dummy}, nil
 }
 
 // NewProxy trusts the user header only on connections from the trusted
@@ -134,10 +144,6 @@ func (a *Authenticator) Mode() Mode { return a.mode }
 // TrustedProxies returns the addresses whose forwarding headers are believed.
 func (a *Authenticator) TrustedProxies() []netip.Prefix { return a.trusted }
 
-// dummyHash keeps the time of a failed sign-in the same whether or not the
-// user exists.
-var dummyHash, _ = bcrypt.GenerateFromPassword([]byte("kinesis-console"), bcrypt.MinCost)
-
 // Authenticate returns the request's user, or ErrNoCredentials or ErrBadCredentials.
 func (a *Authenticator) Authenticate(r *http.Request) (User, error) {
 	switch a.mode {
@@ -148,7 +154,7 @@ func (a *Authenticator) Authenticate(r *http.Request) (User, error) {
 		}
 		hash, known := a.users[name]
 		if !known {
-			_ = bcrypt.CompareHashAndPassword(dummyHash, []byte(pass))
+			_ = bcrypt.CompareHashAndPassword(a.dummy, []byte(pass))
 			return User{}, ErrBadCredentials
 		}
 		if bcrypt.CompareHashAndPassword(hash, []byte(pass)) != nil {

@@ -110,6 +110,10 @@ func (p *Publisher) Put(ctx context.Context, rec Record) (PutResult, error) {
 		if f.Kind == KindOther && errors.Is(err, context.DeadlineExceeded) {
 			f.Kind = KindOutcomeUnknown
 		}
+		// The SDK failed before any attempt (endpoint rules, signing): nothing left.
+		if tap.attempts == 0 && (f.Kind == KindOutcomeUnknown || f.Kind == KindOther) {
+			f.Kind = KindUnreachable
+		}
 		// A deadline that struck while waiting between attempts that were
 		// throttled, or never left the machine, means nothing was written.
 		if (f.Kind == KindOutcomeUnknown || f.Kind == KindCanceled) && !tap.inFlight {
@@ -251,6 +255,10 @@ func (p *Publisher) ReadBack(ctx context.Context, ref StreamRef, shardID, sequen
 		}
 		if len(out.Records) > 0 {
 			r := out.Records[0]
+			// AT_SEQUENCE_NUMBER starts at the record; anything else is not it.
+			if aws.ToString(r.SequenceNumber) != sequenceNumber {
+				return ReadRecord{}, ErrNotReadBack
+			}
 			return ReadRecord{
 				Data:                        r.Data,
 				PartitionKey:                aws.ToString(r.PartitionKey),

@@ -21,7 +21,9 @@ type Snippets struct {
 // as base64; data that is not UTF-8, or holds NUL (which no shell argument
 // can carry), travels as base64 too, so each snippet writes exactly rec.Data.
 func SnippetsFor(rec Record, binary bool) Snippets {
-	binary = binary || !utf8.Valid(rec.Data) || bytes.IndexByte(rec.Data, 0) >= 0
+	binary = binary || !utf8.Valid(rec.Data) || bytes.IndexByte(rec.Data, 0) >= 0 ||
+		// The AWS CLI reads a blob argument that starts like this from a local file.
+		bytes.HasPrefix(rec.Data, []byte("file://")) || bytes.HasPrefix(rec.Data, []byte("fileb://"))
 	return Snippets{AWSCLI: cliSnippet(rec, binary), Boto3: boto3Snippet(rec, binary), Go: goSnippet(rec, binary)}
 }
 

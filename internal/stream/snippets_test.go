@@ -390,3 +390,15 @@ func isByteSlice(e ast.Expr) bool {
 	id, ok := arr.Elt.(*ast.Ident)
 	return ok && id.Name == "byte"
 }
+
+// TestSnippetsNeverReadLocalFiles: the AWS CLI reads a --data value starting
+// with file:// or fileb:// from disk, so such data travels as base64.
+func TestSnippetsNeverReadLocalFiles(t *testing.T) {
+	for _, data := range []string{"file:///etc/passwd", "fileb://secret.bin"} {
+		rec := Record{Stream: StreamRef{Name: "s"}, Data: []byte(data), PartitionKey: "k"}
+		cli := SnippetsFor(rec, false).AWSCLI
+		if strings.Contains(cli, "'"+data+"'") || strings.Contains(cli, "raw-in-base64-out") {
+			t.Errorf("data %q is passed raw:\n%s", data, cli)
+		}
+	}
+}
