@@ -5,6 +5,7 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"errors"
+	"fmt"
 	"net"
 	"net/http"
 	"strings"
@@ -12,6 +13,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/kinesis-console/kinesis-console/internal/access"
+	"github.com/kinesis-console/kinesis-console/internal/stream"
 )
 
 type contextKey int
@@ -108,4 +110,29 @@ func ipExtractor(auth *access.Authenticator) echo.IPExtractor {
 		}
 	}
 	return echo.ExtractIPFromXFFHeader(opts...)
+}
+
+// canWrite asks the policy whether the request's user may write to the
+// named stream of the request's target.
+func (h *handlers) canWrite(ctx context.Context, streamName string) access.Decision {
+	return h.deps.Policy.CanWrite(userFrom(ctx), h.targetOf(ctx).Name, streamName)
+}
+
+// checkARN makes sure a stream given by ARN lies where the request's target
+// writes: its region, and the account the console writes as there. Without
+// it an ARN could send a write to another account or region than the header
+// shows; cross-account writes get a target of their own.
+func (h *handlers) checkARN(ctx context.Context, ref stream.StreamRef) string {
+	if ref.ARN == "" {
+		return ""
+	}
+	t := h.targetOf(ctx)
+	if ref.Region != t.Region {
+		return fmt.Sprintf("This ARN is in region %s, but %s writes to %s. Pick the target for %s, or give the stream's name.", ref.Region, t.Name, t.Region, ref.Region)
+	}
+	caller := t.clientsFor(userFrom(ctx)).Identity.Caller(ctx)
+	if caller.Account != "" && ref.Account != caller.Account {
+		return fmt.Sprintf("This ARN is in account %s, but %s writes as account %s. Pick the target for that account.", ref.Account, t.Name, caller.Account)
+	}
+	return ""
 }

@@ -263,11 +263,14 @@ func (b *bulkHandlers) prepare(c echo.Context, f views.BulkForm) (stream.BulkSpe
 		return stream.BulkSpec{}, nil, stream.FieldErrors{{Field: stream.FieldStream, Message: "Bulk upload is not set up for this target."}}
 	}
 	ref, msg := stream.ParseStreamRef(f.Stream)
+	if msg == "" {
+		msg = b.h.checkARN(ctx, ref)
+	}
 	if msg != "" {
 		return stream.BulkSpec{}, nil, stream.FieldErrors{{Field: stream.FieldStream, Message: msg}}
 	}
 	user := userFrom(ctx)
-	if d := b.h.deps.Policy.CanWrite(user, ref.Name); !d.Allowed {
+	if d := b.h.canWrite(ctx, ref.Name); !d.Allowed {
 		b.h.deps.Audit.Record(ctx, access.Attempt{
 			User: user.Name, Source: c.RealIP(), RequestID: requestIDFrom(ctx), Target: t.Name,
 			Stream: ref.String(), Outcome: access.OutcomeDenied, ErrorCode: "NotAllowed",

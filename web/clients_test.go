@@ -66,3 +66,44 @@ func TestPerUserClients(t *testing.T) {
 		t.Fatalf("puts went through %q, want each user's own clients (alice,bob)", got)
 	}
 }
+
+// TestARNMustMatchTheTarget: a stream ARN in another region or account than
+// the target's would send the write somewhere the header does not show.
+func TestARNMustMatchTheTarget(t *testing.T) {
+	var mu sync.Mutex
+	var puts []string
+	h := web.New(web.Deps{Targets: []web.Target{{
+		Name: "prod", Region: "eu-west-1", Identity: benchIdentity{}, // account 123456789012
+		Publisher: recordingPublisher{name: "prod", mu: &mu, puts: &puts},
+	}}})
+	for _, tt := range []struct {
+		arn        string
+		wantStatus int
+	}{
+		{"arn:aws:kinesis:eu-west-1:123456789012:stream/orders", http.StatusOK},
+		{"arn:aws:kinesis:us-east-1:123456789012:stream/orders", http.StatusUnprocessableEntity},
+		{"arn:aws:kinesis:eu-west-1:999999999999:stream/orders", http.StatusUnprocessableEntity},
+	} {
+		t.Run(tt.arn, func(t *testing.T) {
+			mu.Lock()
+			before := len(puts)
+			mu.Unlock()
+			form := url.Values{"stream": {tt.arn}, "data": {`{"a":1}`}, "partition_key": {"k"}}
+			req := httptest.NewRequest(http.MethodPost, "/records", strings.NewReader(form.Encode()))
+			req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+			rec := httptest.NewRecorder()
+			h.ServeHTTP(rec, req)
+			if rec.Code != tt.wantStatus {
+				t.Fatalf("status %d, want %d", rec.Code, tt.wantStatus)
+			}
+			mu.Lock()
+			defer mu.Unlock()
+			if sent := len(puts) - before; (sent == 1) != (tt.wantStatus == http.StatusOK) {
+				t.Fatalf("%d puts sent", sent)
+			}
+			if tt.wantStatus != http.StatusOK && !strings.Contains(rec.Body.String(), `data-field="stream"`) {
+				t.Fatal("no message next to the stream field")
+			}
+		})
+	}
+}

@@ -3,7 +3,6 @@ package web
 import (
 	"context"
 	"net/http"
-	"slices"
 
 	"github.com/labstack/echo/v4"
 
@@ -32,8 +31,8 @@ func (h *handlers) page(ctx context.Context, w views.Workspace) views.Page {
 	if h.deps.Auth.Mode() != access.ModeNone {
 		header.User = user.Name
 	}
-	if !h.deps.Policy.CanWriteAny(user) {
-		w.Denied = h.deps.Policy.CanWrite(user, "").Reason
+	if !h.deps.Policy.CanWriteAny(user, t.Name) {
+		w.Denied = h.deps.Policy.CanWrite(user, t.Name, "").Reason
 		if !h.deps.Policy.ReadOnly {
 			w.Denied = user.Name + " may not write to any stream through this console. Ask its operators for access."
 		}
@@ -53,11 +52,9 @@ func (h *handlers) allowedStreams(ctx context.Context) views.StreamList {
 	if len(h.deps.Policy.Rules) == 0 && !h.deps.Policy.ReadOnly {
 		return list
 	}
-	list.Names = slices.Clone(list.Names)
-	user := userFrom(ctx)
 	var names []string
 	for _, n := range list.Names {
-		if h.deps.Policy.CanWrite(user, n).Allowed {
+		if h.canWrite(ctx, n).Allowed {
 			names = append(names, n)
 		}
 	}

@@ -29,7 +29,7 @@ func (h *handlers) previewView(c echo.Context) views.ShardPreview {
 	if msg != "" {
 		return views.ShardPreview{Err: msg}
 	}
-	if d := h.deps.Policy.CanWrite(userFrom(c.Request().Context()), ref.Name); !d.Allowed {
+	if d := h.canWrite(c.Request().Context(), ref.Name); !d.Allowed {
 		return views.ShardPreview{Err: d.Reason}
 	}
 	var key *big.Int

@@ -27,7 +27,7 @@ func (h *handlers) readBack(c echo.Context) error {
 		return render(c, http.StatusOK, views.ReadBackView(views.ReadBack{Err: "The form changed since the put, so there is nothing to compare."}))
 	}
 	// Only what this user could have written may be read back through the console.
-	if d := h.deps.Policy.CanWrite(userFrom(c.Request().Context()), rec.Stream.Name); !d.Allowed {
+	if d := h.canWrite(c.Request().Context(), rec.Stream.Name); !d.Allowed {
 		return echo.NewHTTPError(http.StatusForbidden, d.Reason)
 	}
 	shardID, seq := c.FormValue("shard_id"), c.FormValue("sequence_number")

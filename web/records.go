@@ -33,7 +33,7 @@ func (h *handlers) putRecord(c echo.Context) error {
 	// Permission first: a denied user learns nothing from validation.
 	ref, refMsg := stream.ParseStreamRef(in.Stream)
 	if refMsg == "" || h.deps.Policy.ReadOnly {
-		if d := h.deps.Policy.CanWrite(user, ref.Name); !d.Allowed {
+		if d := h.canWrite(ctx, ref.Name); !d.Allowed {
 			attempt.Outcome, attempt.ErrorCode = access.OutcomeDenied, "NotAllowed"
 			h.deps.Audit.Record(ctx, attempt)
 			return echo.NewHTTPError(http.StatusForbidden, d.Reason)
@@ -41,8 +41,13 @@ func (h *handlers) putRecord(c echo.Context) error {
 	}
 
 	var errs stream.FieldErrors
+	if refMsg == "" {
+		if msg := h.checkARN(ctx, ref); msg != "" {
+			errs = append(errs, stream.FieldError{Field: stream.FieldStream, Message: msg})
+		}
+	}
 	if !formatOK {
-		errs = stream.FieldErrors{{Field: stream.FieldDataFormat, Message: "Choose JSON, text or base64."}}
+		errs = append(errs, stream.FieldError{Field: stream.FieldDataFormat, Message: "Choose JSON, text or base64."})
 	}
 	rec, verrs := in.Validate(stream.DefaultMaxRecordBytes)
 	if verrs.OnlyTooLarge() && len(errs) == 0 {

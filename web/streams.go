@@ -62,7 +62,7 @@ func (h *handlers) summaryView(ctx context.Context, name string) views.StreamSum
 		return out
 	}
 	// Describing a stream the user may not write would tell them about it.
-	if d := h.deps.Policy.CanWrite(userFrom(ctx), ref.Name); !d.Allowed {
+	if d := h.canWrite(ctx, ref.Name); !d.Allowed {
 		out.Err = d.Reason
 		return out
 	}

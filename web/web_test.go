@@ -412,7 +412,7 @@ func TestPutRecordSendsRecord(t *testing.T) {
 		{
 			name: "by ARN",
 			form: recordForm("stream", arn),
-			want: stream.Record{Stream: stream.StreamRef{Name: "orders", ARN: arn}, Data: []byte(`{"orderId": 42}`), PartitionKey: "customer-7"},
+			want: stream.Record{Stream: stream.StreamRef{Name: "orders", ARN: arn, Region: "eu-west-1", Account: "123456789012"}, Data: []byte(`{"orderId": 42}`), PartitionKey: "customer-7"},
 		},
 		{
 			name: "optional fields trimmed",
@@ -779,7 +779,7 @@ func TestRecordSizeLimit(t *testing.T) {
 		{name: "2 MiB into a 10 MiB stream", stream: "big", dataBytes: 2 * mib, describe: tenMiB, wantStatus: http.StatusOK,
 			wantDescribes: 1, wantRef: stream.StreamRef{Name: "big"}},
 		{name: "2 MiB into a 10 MiB stream by ARN", stream: arn, dataBytes: 2 * mib, describe: tenMiB, wantStatus: http.StatusOK,
-			wantDescribes: 1, wantRef: stream.StreamRef{Name: "big", ARN: arn}},
+			wantDescribes: 1, wantRef: stream.StreamRef{Name: "big", ARN: arn, Region: "eu-west-1", Account: "123456789012"}},
 		{name: "too large and another error: no Describe", stream: "big", dataBytes: 2 * mib, ehk: "01", describe: tenMiB,
 			wantStatus: http.StatusUnprocessableEntity},
 	}

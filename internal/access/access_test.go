@@ -172,7 +172,7 @@ func TestPolicy(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.user.Name+"/"+tt.stream, func(t *testing.T) {
-			d := policy.CanWrite(tt.user, tt.stream)
+			d := policy.CanWrite(tt.user, "sandbox", tt.stream)
 			if d.Allowed != tt.want {
 				t.Fatalf("CanWrite = %v (%s), want %v", d.Allowed, d.Reason, tt.want)
 			}
@@ -181,15 +181,15 @@ func TestPolicy(t *testing.T) {
 			}
 		})
 	}
-	if !(Policy{}).CanWrite(bob, "x").Allowed {
+	if !(Policy{}).CanWrite(bob, "t", "x").Allowed {
 		t.Fatal("no rules: everyone may write")
 	}
 	ro := Policy{ReadOnly: true}
-	if ro.CanWrite(carol, "x").Allowed || ro.CanWriteAny(carol) {
+	if ro.CanWrite(carol, "t", "x").Allowed || ro.CanWriteAny(carol, "t") {
 		t.Fatal("read-only must deny everyone")
 	}
 	strict := Policy{Rules: []Rule{{Users: []string{"alice"}, Streams: []string{"a"}}}}
-	if strict.CanWriteAny(bob) || !strict.CanWriteAny(alice) {
+	if strict.CanWriteAny(bob, "t") || !strict.CanWriteAny(alice, "t") {
 		t.Fatal("CanWriteAny must follow the rules")
 	}
 }
@@ -286,5 +286,36 @@ func TestRateLimiterWait(t *testing.T) {
 	var nilLimiter *RateLimiter
 	if err := nilLimiter.Wait(ctx, "x", 1e6); err != nil {
 		t.Fatal("a nil limiter never waits")
+	}
+}
+
+func TestPolicyTargets(t *testing.T) {
+	p := Policy{Rules: []Rule{
+		{Users: []string{"alice"}, Streams: []string{"orders-*"}, Targets: []string{"sandbox", "dev-*"}},
+		{Users: []string{"ops"}, Streams: []string{"*"}},
+	}}
+	if err := p.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	alice, ops := User{Name: "alice"}, User{Name: "ops"}
+	for _, tt := range []struct {
+		user           User
+		target, stream string
+		want           bool
+	}{
+		{alice, "sandbox", "orders-1", true},
+		{alice, "dev-eu", "orders-1", true},
+		{alice, "prod-eu", "orders-1", false},
+		{ops, "prod-eu", "orders-1", true},
+	} {
+		if got := p.CanWrite(tt.user, tt.target, tt.stream).Allowed; got != tt.want {
+			t.Errorf("%s on %s/%s: %v, want %v", tt.user.Name, tt.target, tt.stream, got, tt.want)
+		}
+	}
+	if p.CanWriteAny(alice, "prod-eu") || !p.CanWriteAny(alice, "sandbox") {
+		t.Error("CanWriteAny must follow the rules' targets")
+	}
+	if err := (Policy{Rules: []Rule{{Users: []string{"a"}, Streams: []string{"x"}, Targets: []string{"[bad"}}}}).Validate(); err == nil {
+		t.Error("a bad target pattern must fail")
 	}
 }

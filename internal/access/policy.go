@@ -8,9 +8,10 @@ import (
 
 // Rule lets some users or groups write to streams whose names match a pattern.
 type Rule struct {
-	Users   []string `json:"users,omitempty"`  // user names or emails; "*" is every signed-in user
-	Groups  []string `json:"groups,omitempty"` // groups from the proxy's groups header
-	Streams []string `json:"streams"`          // path.Match patterns on the stream name, e.g. "orders-*"
+	Users   []string `json:"users,omitempty"`   // user names or emails; "*" is every signed-in user
+	Groups  []string `json:"groups,omitempty"`  // groups from the proxy's groups header
+	Streams []string `json:"streams"`           // path.Match patterns on the stream name, e.g. "orders-*"
+	Targets []string `json:"targets,omitempty"` // path.Match patterns on the target name; none means every target
 }
 
 // Policy says who may write where. With no rules everyone may write
@@ -35,6 +36,11 @@ func (p Policy) Validate() error {
 				return fmt.Errorf("access: permissions rule %d: stream pattern %q: %w", i+1, s, err)
 			}
 		}
+		for _, s := range r.Targets {
+			if _, err := path.Match(s, ""); err != nil {
+				return fmt.Errorf("access: permissions rule %d: target pattern %q: %w", i+1, s, err)
+			}
+		}
 	}
 	return nil
 }
@@ -45,8 +51,9 @@ type Decision struct {
 	Reason  string // why not, in words
 }
 
-// CanWrite decides whether u may put records on the named stream.
-func (p Policy) CanWrite(u User, streamName string) Decision {
+// CanWrite decides whether u may put records on the named stream of the
+// named target (account and region).
+func (p Policy) CanWrite(u User, target, streamName string) Decision {
 	if p.ReadOnly {
 		return Decision{Reason: "The console is read-only: nobody can write through it."}
 	}
@@ -54,23 +61,23 @@ func (p Policy) CanWrite(u User, streamName string) Decision {
 		return Decision{Allowed: true}
 	}
 	for _, r := range p.Rules {
-		if r.covers(u) && r.matches(streamName) {
+		if r.covers(u) && r.onTarget(target) && matchAny(r.Streams, streamName) {
 			return Decision{Allowed: true}
 		}
 	}
-	return Decision{Reason: fmt.Sprintf("%s may not write to stream %q.", u.Name, streamName)}
+	return Decision{Reason: fmt.Sprintf("%s may not write to stream %q on %s.", u.Name, streamName, target)}
 }
 
-// CanWriteAny reports whether u may write to some stream at all, so the
-// page can hide the form from people who may not use it.
-func (p Policy) CanWriteAny(u User) bool {
+// CanWriteAny reports whether u may write to some stream of the target at
+// all, so the page can hide the form from people who may not use it.
+func (p Policy) CanWriteAny(u User, target string) bool {
 	if p.ReadOnly {
 		return false
 	}
 	if len(p.Rules) == 0 {
 		return true
 	}
-	return slices.ContainsFunc(p.Rules, func(r Rule) bool { return r.covers(u) })
+	return slices.ContainsFunc(p.Rules, func(r Rule) bool { return r.covers(u) && r.onTarget(target) })
 }
 
 func (r Rule) covers(u User) bool {
@@ -87,9 +94,13 @@ func (r Rule) covers(u User) bool {
 	return false
 }
 
-func (r Rule) matches(streamName string) bool {
-	for _, pattern := range r.Streams {
-		if ok, _ := path.Match(pattern, streamName); ok {
+func (r Rule) onTarget(target string) bool {
+	return len(r.Targets) == 0 || matchAny(r.Targets, target)
+}
+
+func matchAny(patterns []string, name string) bool {
+	for _, pattern := range patterns {
+		if ok, _ := path.Match(pattern, name); ok {
 			return true
 		}
 	}

@@ -110,10 +110,6 @@ func (p *Publisher) Put(ctx context.Context, rec Record) (PutResult, error) {
 		if f.Kind == KindOther && errors.Is(err, context.DeadlineExceeded) {
 			f.Kind = KindOutcomeUnknown
 		}
-		// The SDK failed before any attempt (endpoint rules, signing): nothing left.
-		if tap.attempts == 0 && (f.Kind == KindOutcomeUnknown || f.Kind == KindOther) {
-			f.Kind = KindUnreachable
-		}
 		// A deadline that struck while waiting between attempts that were
 		// throttled, or never left the machine, means nothing was written.
 		if (f.Kind == KindOutcomeUnknown || f.Kind == KindCanceled) && !tap.inFlight {

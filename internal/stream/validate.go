@@ -58,7 +58,7 @@ func ParseDataFormat(s string) (DataFormat, bool) {
 
 var (
 	streamNameRe      = regexp.MustCompile(`^[a-zA-Z0-9_.-]{1,128}$`)
-	streamARNRe       = regexp.MustCompile(`^arn:aws[a-z-]*:kinesis:[a-z0-9-]+:[0-9]{12}:stream/([a-zA-Z0-9_.-]{1,128})$`)
+	streamARNRe       = regexp.MustCompile(`^arn:aws[a-z-]*:kinesis:([a-z0-9-]+):([0-9]{12}):stream/([a-zA-Z0-9_.-]{1,128})$`)
 	explicitHashKeyRe = regexp.MustCompile(`^(0|[1-9][0-9]{0,38})$`)
 	sequenceNumberRe  = regexp.MustCompile(`^(0|[1-9][0-9]{0,128})$`)
 
@@ -87,8 +87,10 @@ type Record struct {
 
 // StreamRef names a stream by name or ARN, as the user gave it.
 type StreamRef struct {
-	Name string // always set: the name, or the name taken from the ARN
-	ARN  string // set when the user gave an ARN
+	Name    string // always set: the name, or the name taken from the ARN
+	ARN     string // set when the user gave an ARN
+	Region  string // from the ARN
+	Account string // from the ARN
 }
 
 // String returns the ARN when there is one, else the name.
@@ -155,7 +157,7 @@ func ParseStreamRef(s string) (StreamRef, string) {
 		if m == nil {
 			return StreamRef{}, "This is not a Kinesis stream ARN (arn:aws:kinesis:REGION:ACCOUNT:stream/NAME)."
 		}
-		return StreamRef{Name: m[1], ARN: s}, ""
+		return StreamRef{Name: m[3], ARN: s, Region: m[1], Account: m[2]}, ""
 	case len(s) > MaxStreamNameLength:
 		return StreamRef{}, fmt.Sprintf("A stream name has at most %d characters; this one has %d.", MaxStreamNameLength, len(s))
 	case !streamNameRe.MatchString(s):
