@@ -89,13 +89,7 @@ func TestCallerNoAnswer(t *testing.T) {
 // Nothing listening: the reason says STS cannot be reached.
 func TestCallerRefused(t *testing.T) {
 	t.Parallel()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	endpoint := "http://" + l.Addr().String()
-	l.Close()
-	cfg, err := localaws.ConfigFor(t.Context(), endpoint)
+	cfg, err := localaws.ConfigFor(t.Context(), localawstest.RefusedEndpoint(t))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -447,15 +447,10 @@ func validRecord(t *testing.T) stream.Record {
 // unreachable, with nothing written.
 func TestPutConnectionRefused(t *testing.T) {
 	t.Parallel()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	endpoint := "http://" + l.Addr().String()
-	l.Close()
+	endpoint := localawstest.RefusedEndpoint(t)
 
 	pub := stream.NewPublisher(kinesisClient(t, endpoint), stream.Options{MaxAttempts: 3, MaxBackoff: time.Millisecond})
-	_, err = pub.Put(t.Context(), validRecord(t))
+	_, err := pub.Put(t.Context(), validRecord(t))
 	f := asFailure(t, err)
 	if f.Kind != stream.KindUnreachable || f.MayHaveWritten() || f.Attempts != 3 {
 		t.Errorf("connection refused: kind %v attempts %d may have written %v (%v), want KindUnreachable, 3, false",

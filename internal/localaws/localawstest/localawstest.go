@@ -5,7 +5,9 @@ package localawstest
 
 import (
 	"context"
+	"fmt"
 	"os"
+	"syscall"
 	"testing"
 	"time"
 
@@ -71,4 +73,25 @@ func CreateStream(t testing.TB, client localaws.StreamAPI, name string, shards i
 	if err := localaws.CreateStream(ctx, client, name, shards); err != nil {
 		t.Fatal(err)
 	}
+}
+
+// RefusedEndpoint returns an http:// address on loopback whose connections
+// are refused, for as long as the test runs. The port is held by a socket
+// that is bound but not listening: unlike a port that was merely closed
+// again, no other test or backend can take it meanwhile.
+func RefusedEndpoint(t testing.TB) string {
+	t.Helper()
+	fd, err := syscall.Socket(syscall.AF_INET, syscall.SOCK_STREAM|syscall.SOCK_CLOEXEC, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { syscall.Close(fd) })
+	if err := syscall.Bind(fd, &syscall.SockaddrInet4{Addr: [4]byte{127, 0, 0, 1}}); err != nil {
+		t.Fatal(err)
+	}
+	sa, err := syscall.Getsockname(fd)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return fmt.Sprintf("http://127.0.0.1:%d", sa.(*syscall.SockaddrInet4).Port)
 }
