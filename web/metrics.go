@@ -67,7 +67,7 @@ func (m *metrics) observePut(streamName string, took time.Duration, res stream.P
 	result, attempts := "written", res.Attempts
 	var f *stream.Failure
 	if errors.As(err, &f) {
-		result, attempts = failureCode(f), f.Attempts
+		result, attempts = f.CodeOrKind(), f.Attempts
 	}
 	if f != nil && f.Kind != stream.KindThrottled && f.Kind != stream.KindOutcomeUnknown && f.Kind != stream.KindServiceError {
 		// A refused put may name a stream that does not exist: keep made-up

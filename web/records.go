@@ -85,7 +85,7 @@ func (h *handlers) putRecord(c echo.Context) error {
 		if !errors.As(err, &f) {
 			return err
 		}
-		attempt.Outcome, attempt.ErrorCode, attempt.AWSRequestID = access.OutcomeFailed, failureCode(f), f.RequestID
+		attempt.Outcome, attempt.ErrorCode, attempt.AWSRequestID = access.OutcomeFailed, f.CodeOrKind(), f.RequestID
 		attempt.MayHaveWritten = f.MayHaveWritten()
 		h.deps.Audit.Record(ctx, attempt)
 		h.deps.Logger.Warn("put failed", "stream", rec.Stream.String(), "kind", f.Title(), "code", f.Code,
@@ -95,24 +95,6 @@ func (h *handlers) putRecord(c echo.Context) error {
 	attempt.Outcome, attempt.ShardID, attempt.SequenceNumber, attempt.AWSRequestID = access.OutcomeWritten, res.ShardID, res.SequenceNumber, res.RequestID
 	h.deps.Audit.Record(ctx, attempt)
 	return h.renderWorkspace(c, http.StatusOK, views.Workspace{Form: form, Result: resultView(rec, res, caller)})
-}
-
-// failureCode is AWS's error code, or a name for failures AWS never answered.
-func failureCode(f *stream.Failure) string {
-	if f.Code != "" {
-		return f.Code
-	}
-	switch f.Kind {
-	case stream.KindUnreachable:
-		return "Unreachable"
-	case stream.KindOutcomeUnknown:
-		return "OutcomeUnknown"
-	case stream.KindCanceled:
-		return "Canceled"
-	case stream.KindNoCredentials:
-		return "NoCredentials"
-	}
-	return "Failed"
 }
 
 // renderWorkspace answers htmx with the workspace alone and a plain post with the whole page.

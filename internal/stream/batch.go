@@ -1294,7 +1294,7 @@ func (r *sendRun) put(recs []*pendingRecord) ([]*pendingRecord, string, string) 
 	}
 	if err != nil {
 		f := Classify("PutRecords", err, 1)
-		code, msg := failureCode(f), f.Title()+": "+f.Message
+		code, msg := f.CodeOrKind(), f.Title()+": "+f.Message
 		switch {
 		case f.Kind == KindThrottled || f.Kind == KindUnreachable || f.HTTPStatus == http.StatusTooManyRequests:
 			return recs, code, msg // refused whole or never sent: nothing written
@@ -1350,21 +1350,6 @@ func notWritten(f *Failure) bool {
 		return f.HTTPStatus >= 400 && f.HTTPStatus < 500
 	}
 	return false
-}
-
-func failureCode(f *Failure) string {
-	if f.Code != "" {
-		return f.Code
-	}
-	switch f.Kind {
-	case KindUnreachable:
-		return "Unreachable"
-	case KindOutcomeUnknown, KindCanceled:
-		return "OutcomeUnknown"
-	case KindServiceError:
-		return "ServiceError"
-	}
-	return "RequestFailed"
 }
 
 // count adds a finished batch to the running progress.

@@ -57,6 +57,27 @@ func (f *Failure) MayHaveWritten() bool {
 	return f.Kind == KindOutcomeUnknown || f.Kind == KindServiceError || f.Kind == KindCanceled
 }
 
+// CodeOrKind is AWS's error code, or a name for a failure AWS never
+// answered: what audit lines, reports and metrics record.
+func (f *Failure) CodeOrKind() string {
+	if f.Code != "" {
+		return f.Code
+	}
+	switch f.Kind {
+	case KindUnreachable:
+		return "Unreachable"
+	case KindOutcomeUnknown:
+		return "OutcomeUnknown"
+	case KindCanceled:
+		return "Canceled"
+	case KindNoCredentials:
+		return "NoCredentials"
+	case KindServiceError:
+		return "ServiceError"
+	}
+	return "RequestFailed"
+}
+
 // Title is a short heading for the failure.
 func (f *Failure) Title() string {
 	switch f.Kind {
