@@ -511,27 +511,34 @@ func TestPutNoAnswer(t *testing.T) {
 }
 
 // Throttling on every attempt gives up after MaxAttempts, and says nothing
-// was written.
+// was written. MaxAttempts holds even when the client was given its own
+// (AWS_MAX_ATTEMPTS, retry_max_attempts in the AWS config file).
 func TestPutAlwaysThrottled(t *testing.T) {
 	t.Parallel()
-	var requests atomic.Int32
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		throttle(w, fmt.Sprintf("throttled-%d", requests.Add(1)))
-	}))
-	t.Cleanup(srv.Close)
+	for _, clientMax := range []int{0, 10} {
+		t.Run(fmt.Sprintf("client max attempts %d", clientMax), func(t *testing.T) {
+			t.Parallel()
+			var requests atomic.Int32
+			srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				throttle(w, fmt.Sprintf("throttled-%d", requests.Add(1)))
+			}))
+			t.Cleanup(srv.Close)
 
-	pub := stream.NewPublisher(kinesisClient(t, srv.URL), stream.Options{MaxAttempts: 4, MaxBackoff: time.Millisecond})
-	_, err := pub.Put(t.Context(), validRecord(t))
-	f := asFailure(t, err)
-	if f.Kind != stream.KindThrottled || f.Attempts != 4 || requests.Load() != 4 || f.MayHaveWritten() {
-		t.Errorf("always throttled: kind %v attempts %d requests %d may have written %v (%v), want KindThrottled, 4, 4, false",
-			f.Kind, f.Attempts, requests.Load(), f.MayHaveWritten(), err)
-	}
-	if f.Code != "ProvisionedThroughputExceededException" || f.HTTPStatus != http.StatusBadRequest || f.RequestID != "throttled-4" {
-		t.Errorf("always throttled: code %q status %d request id %q, want the last answer's", f.Code, f.HTTPStatus, f.RequestID)
-	}
-	if !strings.Contains(f.Explanation(), "tried 4 times") {
-		t.Errorf("Explanation %q does not give the attempts", f.Explanation())
+			client := kinesis.New(kinesisClient(t, srv.URL).Options(), func(o *kinesis.Options) { o.RetryMaxAttempts = clientMax })
+			pub := stream.NewPublisher(client, stream.Options{MaxAttempts: 4, MaxBackoff: time.Millisecond})
+			_, err := pub.Put(t.Context(), validRecord(t))
+			f := asFailure(t, err)
+			if f.Kind != stream.KindThrottled || f.Attempts != 4 || requests.Load() != 4 || f.MayHaveWritten() {
+				t.Errorf("always throttled: kind %v attempts %d requests %d may have written %v (%v), want KindThrottled, 4, 4, false",
+					f.Kind, f.Attempts, requests.Load(), f.MayHaveWritten(), err)
+			}
+			if f.Code != "ProvisionedThroughputExceededException" || f.HTTPStatus != http.StatusBadRequest || f.RequestID != "throttled-4" {
+				t.Errorf("always throttled: code %q status %d request id %q, want the last answer's", f.Code, f.HTTPStatus, f.RequestID)
+			}
+			if !strings.Contains(f.Explanation(), "tried 4 times") {
+				t.Errorf("Explanation %q does not give the attempts", f.Explanation())
+			}
+		})
 	}
 }
 

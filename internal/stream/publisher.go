@@ -42,8 +42,9 @@ type Options struct {
 
 // Publisher writes records to Kinesis and reads them back.
 type Publisher struct {
-	api  KinesisAPI
-	opts Options
+	api       KinesisAPI
+	opts      Options
+	putRecord func(context.Context, *kinesis.PutRecordInput) (*kinesis.PutRecordOutput, error)
 }
 
 // NewPublisher wraps a Kinesis client.
@@ -57,7 +58,22 @@ func NewPublisher(api KinesisAPI, opts Options) *Publisher {
 	if opts.MaxBackoff <= 0 {
 		opts.MaxBackoff = 2 * time.Second
 	}
-	return &Publisher{api: api, opts: opts}
+	p := &Publisher{api: api, opts: opts}
+	writeOpts := []func(*kinesis.Options){p.writeRetryer, addResponseTap}
+	if c, ok := api.(*kinesis.Client); ok {
+		// A client of its own for writes, built once. The same options given
+		// per call would copy the client's options, build a retryer and
+		// extend the middleware on every put.
+		w := kinesis.New(c.Options(), writeOpts...)
+		p.putRecord = func(ctx context.Context, in *kinesis.PutRecordInput) (*kinesis.PutRecordOutput, error) {
+			return w.PutRecord(ctx, in)
+		}
+	} else {
+		p.putRecord = func(ctx context.Context, in *kinesis.PutRecordInput) (*kinesis.PutRecordOutput, error) {
+			return api.PutRecord(ctx, in, writeOpts...)
+		}
+	}
+	return p
 }
 
 // Header is one HTTP response header line.
@@ -99,8 +115,9 @@ func (p *Publisher) Put(ctx context.Context, rec Record) (PutResult, error) {
 	}
 
 	var tap responseTap
+	ctx = context.WithValue(ctx, responseTapKey{}, &tap)
 	start := time.Now()
-	out, err := p.api.PutRecord(ctx, in, tap.option, p.writeRetryer)
+	out, err := p.putRecord(ctx, in)
 	latency := time.Since(start)
 	if err != nil {
 		f := Classify("PutRecord", err, tap.attempts)
@@ -136,7 +153,9 @@ func (p *Publisher) Put(ctx context.Context, rec Record) (PutResult, error) {
 }
 
 // writeRetryer retries a write only when Kinesis certainly did not take it.
+// It alone decides how many attempts a write gets.
 func (p *Publisher) writeRetryer(o *kinesis.Options) {
+	o.RetryMaxAttempts = 0
 	o.Retryer = retry.NewStandard(func(so *retry.StandardOptions) {
 		so.MaxAttempts = p.opts.MaxAttempts
 		so.MaxBackoff = p.opts.MaxBackoff
@@ -165,16 +184,29 @@ type responseTap struct {
 	headers       []Header
 }
 
-func (t *responseTap) option(o *kinesis.Options) {
+// responseTapKey carries a put's *responseTap in its context to the
+// middleware, which is installed once per client.
+type responseTapKey struct{}
+
+// addResponseTap installs the middleware that fills the put's responseTap.
+func addResponseTap(o *kinesis.Options) {
 	o.APIOptions = append(o.APIOptions, func(stack *middleware.Stack) error {
 		// Outside the operation's deserializer, so that the tap sees the
 		// typed AWS error (a throttling answer), not only transport errors.
-		tap := middleware.DeserializeMiddlewareFunc("KinesisConsoleResponseTap", t.handle)
+		tap := middleware.DeserializeMiddlewareFunc("KinesisConsoleResponseTap", tapResponse)
 		if err := stack.Deserialize.Insert(tap, "OperationDeserializer", middleware.Before); err == nil {
 			return nil
 		}
 		return stack.Deserialize.Add(tap, middleware.After)
 	})
+}
+
+func tapResponse(ctx context.Context, in middleware.DeserializeInput, next middleware.DeserializeHandler) (middleware.DeserializeOutput, middleware.Metadata, error) {
+	t, ok := ctx.Value(responseTapKey{}).(*responseTap)
+	if !ok {
+		return next.HandleDeserialize(ctx, in)
+	}
+	return t.handle(ctx, in, next)
 }
 
 func (t *responseTap) handle(ctx context.Context, in middleware.DeserializeInput, next middleware.DeserializeHandler) (middleware.DeserializeOutput, middleware.Metadata, error) {
