@@ -72,8 +72,6 @@ func newTargets(deps Deps) ([]*target, error) {
 	return out, nil
 }
 
-type targetKey struct{}
-
 // selectTarget puts the request's target (the "target" field, else the first)
 // in its context. An unknown name is refused rather than silently replaced:
 // a write must go where the user asked, or nowhere.
@@ -93,8 +91,7 @@ func (h *handlers) selectTarget(next echo.HandlerFunc) echo.HandlerFunc {
 			}
 			t = found
 		}
-		r := c.Request()
-		c.SetRequest(r.WithContext(context.WithValue(r.Context(), targetKey{}, t)))
+		stateFor(c).target = t
 		return next(c)
 	}
 }
@@ -115,8 +112,8 @@ func (h *handlers) targetNamed(name string) (*target, bool) {
 
 // targetOf returns the target a request was routed to.
 func (h *handlers) targetOf(ctx context.Context) *target {
-	if t, ok := ctx.Value(targetKey{}).(*target); ok {
-		return t
+	if st := stateOf(ctx); st != nil && st.target != nil {
+		return st.target
 	}
 	return h.targets[0]
 }
