@@ -49,6 +49,7 @@ load: ## Load test: 20 concurrent users through the console against kinesalite (
 fuzz: ## Fuzz the validators and the rendering (FUZZTIME=30s each)
 	go test -run '^$$' -fuzz '^FuzzValidate$$' -fuzztime $(FUZZTIME) ./internal/stream
 	go test -run '^$$' -fuzz '^FuzzRenderEscapes$$' -fuzztime $(FUZZTIME) ./views
+	go test -run '^$$' -fuzz '^FuzzAppendJSONString$$' -fuzztime $(FUZZTIME) ./web
 
 test-unit: ## Unit tests only, no backends or browser
 	KINESIS_CONSOLE_SKIP_BACKENDS=1 go test -count=1 $(GOTESTFLAGS) ./...

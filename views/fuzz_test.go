@@ -50,6 +50,29 @@ func FuzzRenderEscapes(f *testing.F) {
 		if got := doc.Find("[data-testid=error-code]").Text(); code != "" && got != code {
 			t.Fatalf("code = %q, want %q", got, code)
 		}
+
+		// The result, whose JSON is written with the console's own escaping.
+		buf.Reset()
+		res := Result{Stream: stream, PartitionKey: key, ShardID: code, SequenceNumber: message, ResponseJSON: data, ReadBackVals: message}
+		if err := ResultView(res).Render(context.Background(), &buf); err != nil {
+			t.Fatal(err)
+		}
+		if doc, err = goquery.NewDocumentFromReader(&buf); err != nil {
+			t.Fatal(err)
+		}
+		if n := doc.Find("script, img, iframe, object, embed, svg, style").Length(); n != 0 {
+			t.Fatalf("AWS or user text in the result became %d element(s)", n)
+		}
+		// A pre drops one leading newline when parsed, as a textarea does.
+		if got := doc.Find("#response-json").Text(); got != data && got != strings.TrimPrefix(data, "\n") {
+			t.Fatalf("response JSON = %q, want %q", got, data)
+		}
+		if got, _ := doc.Find("[data-testid=put-result]").Attr("data-partition-key"); got != key {
+			t.Fatalf("data-partition-key = %q, want %q", got, key)
+		}
+		if got := doc.Find("#sequence-number").Text(); got != message {
+			t.Fatalf("sequence number = %q, want %q", got, message)
+		}
 	})
 }
 

@@ -44,13 +44,17 @@ type StreamList struct {
 	Err   string // why the list is missing or partial; typing a name still works
 }
 
-// Workspace is the part of the page a put replaces: the form and its result.
+// Workspace is the form and its result.
 type Workspace struct {
 	Denied  string // why this user may not write at all; the form is not shown
 	Form    Form
 	Result  *Result
 	Failure *Failure
 }
+
+// FieldErrorsShown is the form field a record form with field errors sends
+// along, so that the answer to it replaces the form as well as the result.
+const FieldErrorsShown = "errors_shown"
 
 // Form is the record form as the user filled it.
 type Form struct {
@@ -89,12 +93,6 @@ func (f Form) FirstInvalid() string {
 	return f.Errors[0].Field
 }
 
-// Header line of an HTTP response.
-type HeaderLine struct {
-	Name  string
-	Value string
-}
-
 // Result is a successful put.
 type Result struct {
 	Stream         string
@@ -105,7 +103,6 @@ type Result struct {
 	EncryptionType string
 	RequestID      string
 	HTTPStatus     int
-	Headers        []HeaderLine
 	Attempts       int
 	Latency        string
 	Caller         Caller

@@ -138,6 +138,51 @@ func TestBrowser(t *testing.T) {
 		}
 	})
 
+	// A put that passes the checks swaps in only the result: the form the
+	// user is typing in stays the very same element. After field errors, the
+	// next put replaces the form too, so no stale message is left standing.
+	t.Run("FormStaysAfterErrorsAndPuts", func(t *testing.T) {
+		name := env.newStream(t, 1)
+		ctx := env.openTab(t)
+		env.openConsole(t, ctx)
+		typed := `{"fix": "me"}`
+		fillForm(t, ctx, name, typed, "")
+		do(t, ctx, "click Put record", chromedp.Click(chromedp.ID("put-record")))
+		waitVisible(t, ctx, "[data-testid=field-error][data-field=partition_key]")
+
+		do(t, ctx, "type a partition key", chromedp.SendKeys(chromedp.ID("partition_key"), "fixed"))
+		do(t, ctx, "click Put record", chromedp.Click(chromedp.ID("put-record")))
+		waitVisible(t, ctx, "[data-testid=sequence-number]")
+		first := text(t, ctx, "[data-testid=sequence-number]")
+		if !sequenceNumberRE.MatchString(first) {
+			t.Fatalf("sequence number = %q, want digits", first)
+		}
+		if n := run(t, ctx, "count field errors", chromedp.Evaluate[int](
+			`document.querySelectorAll("[data-testid=field-error], #record-form [aria-invalid]").length`)); n != 0 {
+			t.Errorf("%d field errors or invalid fields left after a put that passed the checks, want 0", n)
+		}
+		if got := value(t, ctx, "data"); got != typed {
+			t.Errorf("data after the put = %q, want %q", got, typed)
+		}
+		waitVisible(t, ctx, "[data-testid=readback-match]")
+
+		// Mark the form element: a put that swaps only the result keeps it.
+		do(t, ctx, "mark the form", chromedp.Evaluate[chromedp.Void](`document.getElementById("record-form").dataset.mark = "kept"`))
+		do(t, ctx, "click Put record again", chromedp.Click(chromedp.ID("put-record")))
+		waitFor(t, ctx, "a second sequence number",
+			`(document.querySelector("[data-testid=sequence-number]") || {}).textContent !== "`+first+`"`)
+		if mark := run(t, ctx, "read the mark", chromedp.Evaluate[string](`document.getElementById("record-form").dataset.mark || ""`)); mark != "kept" {
+			t.Errorf("the form was replaced by a put that passed the checks (mark %q)", mark)
+		}
+		if got := value(t, ctx, "partition_key"); got != "fixed" {
+			t.Errorf("partition key after the second put = %q, want %q", got, "fixed")
+		}
+		waitVisible(t, ctx, "[data-testid=readback-match]")
+		if n := len(env.streamRecords(t, name)); n != 2 {
+			t.Errorf("the stream holds %d records, want 2", n)
+		}
+	})
+
 	t.Run("DoubleClickSendsOnce", func(t *testing.T) {
 		for _, tc := range []struct {
 			name  string

@@ -2,11 +2,13 @@ package web
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"net/http"
+	"slices"
+	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/labstack/echo/v4"
 
@@ -97,14 +99,22 @@ func (h *handlers) putRecord(c echo.Context) error {
 	return h.renderWorkspace(c, http.StatusOK, views.Workspace{Form: form, Result: resultView(rec, res, caller)})
 }
 
-// renderWorkspace answers htmx with the workspace alone and a plain post with the whole page.
+// renderWorkspace answers a plain post with the whole page, and htmx with
+// the least that brings the page up to date. The form targets the result
+// panel: a put that got as far as Kinesis needs only the result, as the
+// browser holds the form as the user left it. Field errors, new or stale,
+// need the form too, so then the whole workspace is retargeted.
 func (h *handlers) renderWorkspace(c echo.Context, status int, w views.Workspace) error {
 	varyOnHTMX(c)
-	if wantsFragment(c) {
-		return render(c, status, views.WorkspaceView(w))
+	if !wantsFragment(c) {
+		return render(c, status, views.PageView(h.page(c.Request().Context(), w)))
 	}
-	ctx := c.Request().Context()
-	return render(c, status, views.PageView(h.page(ctx, w)))
+	if len(w.Form.Errors) == 0 && c.FormValue(views.FieldErrorsShown) == "" {
+		return render(c, status, views.ResultContent(w))
+	}
+	c.Response().Header().Set("HX-Retarget", "#workspace")
+	c.Response().Header().Set("HX-Reswap", "outerHTML")
+	return render(c, status, views.WorkspaceView(w))
 }
 
 // bindInput reads the record form. Data keeps the user's text, with the
@@ -149,10 +159,6 @@ func fieldErrorsView(errs stream.FieldErrors) []views.FieldError {
 }
 
 func resultView(rec stream.Record, res stream.PutResult, caller views.Caller) *views.Result {
-	headers := make([]views.HeaderLine, len(res.Headers))
-	for i, hd := range res.Headers {
-		headers[i] = views.HeaderLine{Name: hd.Name, Value: hd.Value}
-	}
 	return &views.Result{
 		Stream:         rec.Stream.String(),
 		PartitionKey:   rec.PartitionKey,
@@ -162,7 +168,6 @@ func resultView(rec stream.Record, res stream.PutResult, caller views.Caller) *v
 		EncryptionType: res.EncryptionType,
 		RequestID:      res.RequestID,
 		HTTPStatus:     res.HTTPStatus,
-		Headers:        headers,
 		Attempts:       res.Attempts,
 		Latency:        formatLatency(res.Latency),
 		Caller:         caller,
@@ -210,40 +215,111 @@ func formatLatency(d time.Duration) string {
 }
 
 // boto3JSON writes the response the way boto3's put_record returns it, the
-// shape people already know from scripts.
+// shape people already know from scripts: keys in boto3's order, headers
+// lower-cased and sorted, indented by two. It is written by hand, not with
+// encoding/json, because it is on every put's path.
 func boto3JSON(res stream.PutResult) string {
-	type metadata struct {
-		RequestID      string            `json:"RequestId"`
-		HTTPStatusCode int               `json:"HTTPStatusCode"`
-		HTTPHeaders    map[string]string `json:"HTTPHeaders"`
-		RetryAttempts  int               `json:"RetryAttempts"`
+	headers := make([]stream.Header, len(res.Headers))
+	for i, hd := range res.Headers {
+		headers[i] = stream.Header{Name: strings.ToLower(hd.Name), Value: hd.Value}
 	}
-	type response struct {
-		ShardID          string   `json:"ShardId"`
-		SequenceNumber   string   `json:"SequenceNumber"`
-		EncryptionType   string   `json:"EncryptionType,omitempty"`
-		ResponseMetadata metadata `json:"ResponseMetadata"`
+	slices.SortStableFunc(headers, func(a, b stream.Header) int { return strings.Compare(a.Name, b.Name) })
+	headers = slices.CompactFunc(headers, func(a, b stream.Header) bool { return a.Name == b.Name })
+
+	b := make([]byte, 0, 512)
+	b = append(b, "{\n  \"ShardId\": "...)
+	b = appendJSONString(b, res.ShardID)
+	b = append(b, ",\n  \"SequenceNumber\": "...)
+	b = appendJSONString(b, res.SequenceNumber)
+	if res.EncryptionType != "" {
+		b = append(b, ",\n  \"EncryptionType\": "...)
+		b = appendJSONString(b, res.EncryptionType)
 	}
-	headers := make(map[string]string, len(res.Headers))
-	for _, hd := range res.Headers {
-		headers[strings.ToLower(hd.Name)] = hd.Value
+	b = append(b, ",\n  \"ResponseMetadata\": {\n    \"RequestId\": "...)
+	b = appendJSONString(b, res.RequestID)
+	b = append(b, ",\n    \"HTTPStatusCode\": "...)
+	b = strconv.AppendInt(b, int64(res.HTTPStatus), 10)
+	b = append(b, ",\n    \"HTTPHeaders\": {"...)
+	for i, hd := range headers {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = append(b, "\n      "...)
+		b = appendJSONString(b, hd.Name)
+		b = append(b, ": "...)
+		b = appendJSONString(b, hd.Value)
 	}
-	retries := max(res.Attempts-1, 0)
-	b, err := json.MarshalIndent(response{
-		ShardID: res.ShardID, SequenceNumber: res.SequenceNumber, EncryptionType: res.EncryptionType,
-		ResponseMetadata: metadata{RequestID: res.RequestID, HTTPStatusCode: res.HTTPStatus, HTTPHeaders: headers, RetryAttempts: retries},
-	}, "", "  ")
-	if err != nil {
-		return ""
+	if len(headers) > 0 {
+		b = append(b, "\n    "...)
 	}
+	b = append(b, "},\n    \"RetryAttempts\": "...)
+	b = strconv.AppendInt(b, int64(max(res.Attempts-1, 0)), 10)
+	b = append(b, "\n  }\n}"...)
 	return string(b)
 }
 
 // readBackVals are the extra fields the read-back request sends with the form.
 func readBackVals(res stream.PutResult) string {
-	b, err := json.Marshal(map[string]string{"shard_id": res.ShardID, "sequence_number": res.SequenceNumber})
-	if err != nil {
-		return "{}"
+	b := make([]byte, 0, 128)
+	b = append(b, `{"sequence_number":`...)
+	b = appendJSONString(b, res.SequenceNumber)
+	b = append(b, `,"shard_id":`...)
+	b = appendJSONString(b, res.ShardID)
+	return string(append(b, '}'))
+}
+
+// appendJSONString appends s as a JSON string, escaped as encoding/json
+// does it without HTML escaping: invalid UTF-8 becomes U+FFFD, and U+2028
+// and U+2029 are escaped so the text is also valid JavaScript.
+func appendJSONString(b []byte, s string) []byte {
+	const hex = "0123456789abcdef"
+	b = append(b, '"')
+	start := 0
+	for i := 0; i < len(s); {
+		c := s[i]
+		if c < utf8.RuneSelf {
+			if c >= 0x20 && c != '"' && c != '\\' {
+				i++
+				continue
+			}
+			b = append(b, s[start:i]...)
+			switch c {
+			case '"', '\\':
+				b = append(b, '\\', c)
+			case '\n':
+				b = append(b, '\\', 'n')
+			case '\r':
+				b = append(b, '\\', 'r')
+			case '\t':
+				b = append(b, '\\', 't')
+			case '\b':
+				b = append(b, '\\', 'b')
+			case '\f':
+				b = append(b, '\\', 'f')
+			default:
+				b = append(b, '\\', 'u', '0', '0', hex[c>>4], hex[c&0xf])
+			}
+			i++
+			start = i
+			continue
+		}
+		r, size := utf8.DecodeRuneInString(s[i:])
+		if r == utf8.RuneError && size == 1 {
+			b = append(b, s[start:i]...)
+			b = append(b, `\ufffd`...)
+			i += size
+			start = i
+			continue
+		}
+		if r == '\u2028' || r == '\u2029' {
+			b = append(b, s[start:i]...)
+			b = append(b, '\\', 'u', '2', '0', '2', hex[r&0xf])
+			i += size
+			start = i
+			continue
+		}
+		i += size
 	}
-	return string(b)
+	b = append(b, s[start:]...)
+	return append(b, '"')
 }

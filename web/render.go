@@ -3,6 +3,7 @@ package web
 import (
 	"bytes"
 	"strconv"
+	"sync"
 
 	"github.com/a-h/templ"
 	"github.com/labstack/echo/v4"
@@ -23,15 +24,29 @@ const htmxConfig = `{"responseHandling":[` +
 	`"selfRequestsOnly":true,"historyCacheSize":0}`
 
 // render writes a component into a buffer first, so a failing render is
-// still a clean 500 rather than half a page.
+// still a clean 500 rather than half a page. The buffers are reused: the
+// result fragment is rendered on every put.
 func render(c echo.Context, status int, component templ.Component) error {
-	var buf bytes.Buffer
-	if err := component.Render(c.Request().Context(), &buf); err != nil {
+	buf := renderBuffers.Get().(*bytes.Buffer)
+	defer putRenderBuffer(buf)
+	if err := component.Render(c.Request().Context(), buf); err != nil {
 		return err
 	}
 	// A known length spares the response chunked encoding and its extra writes.
 	c.Response().Header().Set(echo.HeaderContentLength, strconv.Itoa(buf.Len()))
 	return c.HTMLBlob(status, buf.Bytes())
+}
+
+var renderBuffers = sync.Pool{New: func() any { return bytes.NewBuffer(make([]byte, 0, 16<<10)) }}
+
+// putRenderBuffer keeps a buffer for reuse unless a large page (a record of
+// several MiB shown back in the form) grew it: that memory goes back.
+func putRenderBuffer(buf *bytes.Buffer) {
+	if buf.Cap() > 256<<10 {
+		return
+	}
+	buf.Reset()
+	renderBuffers.Put(buf)
 }
 
 // wantsFragment reports an htmx request that swaps part of the page; boosted

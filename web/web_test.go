@@ -21,6 +21,7 @@ import (
 
 	"github.com/kinesis-console/kinesis-console/internal/identity"
 	"github.com/kinesis-console/kinesis-console/internal/stream"
+	"github.com/kinesis-console/kinesis-console/views"
 	"github.com/kinesis-console/kinesis-console/web"
 )
 
@@ -336,7 +337,7 @@ func TestPutRecordSuccess(t *testing.T) {
 		headers  []string
 		wantPage bool
 	}{
-		{name: "htmx gets the fragment", headers: []string{"HX-Request", "true"}},
+		{name: "htmx gets the result alone", headers: []string{"HX-Request", "true"}},
 		{name: "plain post gets the page", wantPage: true},
 		{name: "boosted post gets the page", headers: []string{"HX-Request", "true", "HX-Boosted", "true"}, wantPage: true},
 	}
@@ -353,7 +354,6 @@ func TestPutRecordSuccess(t *testing.T) {
 				t.Errorf("Vary = %q, want HX-Request", w.Header().Get("Vary"))
 			}
 			doc := htmlDoc(t, w)
-			exactlyOne(t, doc, "#workspace")
 			for id, want := range map[string]string{
 				"shard-id":        "shardId-000000000001",
 				"sequence-number": "49546986683135544286507457936321625675700192471156785154",
@@ -367,15 +367,101 @@ func TestPutRecordSuccess(t *testing.T) {
 			if by := testIDText(t, doc, "written-by"); !strings.Contains(by, "arn:aws:iam::123456789012:user/console") {
 				t.Errorf("written-by = %q", by)
 			}
-			// The form keeps what was typed.
-			if got := exactlyOne(t, doc, "textarea#data").Text(); got != `{"orderId": 42}` {
-				t.Errorf("data = %q", got)
+			// The response as boto3 prints it, HTTP headers and all.
+			var boto3 struct {
+				ShardId, SequenceNumber, EncryptionType string
+				ResponseMetadata                        struct {
+					RequestId      string
+					HTTPStatusCode int
+					HTTPHeaders    map[string]string
+					RetryAttempts  int
+				}
 			}
-			if got := exactlyOne(t, doc, "input#partition_key").AttrOr("value", ""); got != "customer-7" {
-				t.Errorf("partition key = %q", got)
+			if err := json.Unmarshal([]byte(testIDText(t, doc, "response-json")), &boto3); err != nil {
+				t.Fatalf("response-json: %v", err)
+			}
+			md := boto3.ResponseMetadata
+			if boto3.ShardId != "shardId-000000000001" || boto3.EncryptionType != "NONE" || md.RequestId != "d6a1e0f2-req-0001" ||
+				md.HTTPStatusCode != 200 || md.RetryAttempts != 0 || md.HTTPHeaders["x-amzn-requestid"] != "d6a1e0f2-req-0001" {
+				t.Errorf("response-json = %+v", boto3)
+			}
+			if tt.wantPage {
+				// The page's form keeps what was typed.
+				if got := exactlyOne(t, doc, "textarea#data").Text(); got != `{"orderId": 42}` {
+					t.Errorf("data = %q", got)
+				}
+				if got := exactlyOne(t, doc, "input#partition_key").AttrOr("value", ""); got != "customer-7" {
+					t.Errorf("partition key = %q", got)
+				}
+			} else {
+				// htmx swaps this into the result panel; the browser's form,
+				// as the user left it, is not touched.
+				if n := doc.Find("#record-form, #workspace, #result").Length(); n != 0 {
+					t.Errorf("the fragment holds %d form, workspace or result panel elements, want only the panel's content", n)
+				}
+				if rt := w.Header().Get("HX-Retarget"); rt != "" {
+					t.Errorf("HX-Retarget = %q, want none: the form targets the result panel", rt)
+				}
 			}
 			if n := len(env.pub.putCalls()); n != 1 {
 				t.Errorf("Put called %d times, want 1", n)
+			}
+		})
+	}
+}
+
+// TestPutRecordSwapTarget checks what an htmx put replaces: field errors need
+// the form, so they retarget the whole workspace, and so does the first put
+// after them (to clear the stale messages); anything else needs only the
+// result panel.
+func TestPutRecordSwapTarget(t *testing.T) {
+	notFound := &stream.Failure{Kind: stream.KindNotFound, Op: "PutRecord", Code: "ResourceNotFoundException", HTTPStatus: 400, Attempts: 1, Err: errors.New("no")}
+	tests := []struct {
+		name          string
+		form          url.Values
+		putErr        error
+		wantStatus    int
+		wantWorkspace bool
+	}{
+		{name: "written", form: recordForm(), wantStatus: http.StatusOK},
+		{name: "AWS refused", form: recordForm(), putErr: notFound, wantStatus: http.StatusBadGateway},
+		{name: "field errors", form: recordForm("partition_key", ""), wantStatus: http.StatusUnprocessableEntity, wantWorkspace: true},
+		{name: "written after field errors", form: recordForm(views.FieldErrorsShown, "1"), wantStatus: http.StatusOK, wantWorkspace: true},
+		{name: "AWS refused after field errors", form: recordForm(views.FieldErrorsShown, "1"), putErr: notFound, wantStatus: http.StatusBadGateway, wantWorkspace: true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			pub := &stubPublisher{}
+			if tt.putErr != nil {
+				pub.put = func(context.Context, stream.Record) (stream.PutResult, error) { return stream.PutResult{}, tt.putErr }
+			}
+			env := newUnitEnv(t, pub, nil)
+			w := env.serve(formRequest("/records", tt.form, "HX-Request", "true"))
+			wantStatus(t, w, tt.wantStatus)
+			doc := htmlDoc(t, w)
+			retarget, reswap := w.Header().Get("HX-Retarget"), w.Header().Get("HX-Reswap")
+			if !tt.wantWorkspace {
+				if retarget != "" || reswap != "" || doc.Find("#record-form").Length() != 0 {
+					t.Fatalf("HX-Retarget %q, HX-Reswap %q, %d forms: want the result panel's content alone",
+						retarget, reswap, doc.Find("#record-form").Length())
+				}
+				return
+			}
+			if retarget != "#workspace" || reswap != "outerHTML" {
+				t.Errorf("HX-Retarget %q, HX-Reswap %q; want #workspace, outerHTML", retarget, reswap)
+			}
+			exactlyOne(t, doc, "main#workspace")
+			exactlyOne(t, doc, "#workspace #record-form")
+			exactlyOne(t, doc, "#workspace #result")
+			errs := doc.Find(byTestID("field-error"))
+			shown := doc.Find(`input[name="` + views.FieldErrorsShown + `"]`)
+			if tt.wantStatus == http.StatusUnprocessableEntity {
+				if errs.Length() == 0 || shown.Length() != 1 {
+					t.Errorf("%d field errors, %d %s fields; want errors and the flag", errs.Length(), shown.Length(), views.FieldErrorsShown)
+				}
+			} else if errs.Length() != 0 || shown.Length() != 0 || doc.Find("[aria-invalid]").Length() != 0 {
+				t.Errorf("%d field errors, %d %s fields after a put that passed the checks; want the stale ones gone",
+					errs.Length(), shown.Length(), views.FieldErrorsShown)
 			}
 		})
 	}
@@ -431,7 +517,7 @@ func TestPutRecordSendsRecord(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			env := newUnitEnv(t, nil, nil)
-			w := env.serve(formRequest("/records", tt.form, "HX-Request", "true"))
+			w := env.serve(formRequest("/records", tt.form))
 			wantStatus(t, w, http.StatusOK)
 			puts := env.pub.putCalls()
 			if len(puts) != 1 {
@@ -442,7 +528,7 @@ func TestPutRecordSendsRecord(t *testing.T) {
 				got.ExplicitHashKey != tt.want.ExplicitHashKey || got.SequenceNumberForOrdering != tt.want.SequenceNumberForOrdering {
 				t.Errorf("record = %+v\nwant     %+v", got, tt.want)
 			}
-			// The textarea shows the LF text the record holds.
+			// The answer page's textarea shows the LF text the record holds.
 			wantText := stream.NormalizeNewlines(tt.form.Get("data"))
 			if text := exactlyOne(t, htmlDoc(t, w), "textarea#data").Text(); text != wantText {
 				t.Errorf("textarea = %q, want %q", text, wantText)
@@ -480,6 +566,9 @@ func TestPutRecordInvalid(t *testing.T) {
 				}
 				w := env.serve(formRequest("/records", tt.form, headers...))
 				wantStatus(t, w, http.StatusUnprocessableEntity)
+				if rt := w.Header().Get("HX-Retarget"); htmx && rt != "#workspace" {
+					t.Errorf("HX-Retarget = %q, want #workspace: the errors go next to the fields", rt)
+				}
 				if n := len(env.pub.putCalls()); n != 0 {
 					t.Fatalf("Put called %d times for an invalid form", n)
 				}
@@ -585,8 +674,10 @@ func TestPutRecordFailure(t *testing.T) {
 					t.Errorf("attempts = %q, want %s", got, tt.wantAttempts)
 				}
 			}
-			if got := exactlyOne(t, doc, "textarea#data").Text(); got != `{"keep": "<me>"}` {
-				t.Errorf("data = %q: the form lost what was typed", got)
+			// The answer goes to the result panel and leaves the browser's
+			// form, and what was typed in it, alone.
+			if n := doc.Find("#record-form").Length(); n != 0 || w.Header().Get("HX-Retarget") != "" {
+				t.Errorf("the answer holds %d forms, HX-Retarget %q: want the result alone", n, w.Header().Get("HX-Retarget"))
 			}
 			if n := len(pub.putCalls()); n != 1 {
 				t.Errorf("Put called %d times, want exactly 1 (never resent)", n)

@@ -176,7 +176,9 @@
       if (!field) return;
       var details = field.closest("details");
       if (details) details.open = true;
-      field.value = t.dataset.fillValue;
+      var from = byId(t.dataset.fillFrom);
+      if (!from) return;
+      field.value = from.textContent;
       field.focus();
     } else if (t.dataset.historyIndex) {
       showHistory(parseInt(t.dataset.historyIndex, 10));
@@ -230,13 +232,21 @@
     try { localStorage.setItem(historyKey, JSON.stringify(items.slice(0, historyMax))); } catch (e) { /* full or disabled */ }
   }
 
+  function shownText(result, testid) {
+    var el = result.querySelector("[data-testid=" + testid + "]");
+    return el ? el.textContent : "";
+  }
+
   function remember(result) {
     var d = result.dataset, items = loadHistory();
-    var entry = { stream: d.stream, key: d.partitionKey, shard: d.shardId, seq: d.sequenceNumber, at: d.writtenAt, html: byId("result").innerHTML };
+    var entry = {
+      stream: shownText(result, "result-stream"), key: d.partitionKey, shard: shownText(result, "shard-id"),
+      seq: shownText(result, "sequence-number"), at: d.writtenAt, html: byId("result").innerHTML
+    };
     items = items.filter(function (it) { return !(it.seq === entry.seq && it.shard === entry.shard && it.stream === entry.stream); });
     items.unshift(entry);
     saveHistory(items);
-    try { localStorage.setItem(lastStreamKey, d.stream); } catch (e) { /* ignore */ }
+    try { localStorage.setItem(lastStreamKey, entry.stream); } catch (e) { /* ignore */ }
     renderHistory();
   }
 
@@ -282,7 +292,8 @@
     if (form && summary && parseInt(summary.dataset.maxRecordBytes, 10) > 0) form.dataset.maxBytes = summary.dataset.maxRecordBytes;
     if (form) refresh(form);
     var result = document.querySelector("#result [data-testid=put-result]");
-    if (result && e.detail.target && (e.detail.target.id === "workspace" || e.detail.target.id === "readback-slot")) remember(result);
+    var swapped = e.detail.target && e.detail.target.id;
+    if (result && (swapped === "result" || swapped === "workspace" || swapped === "readback-slot")) remember(result);
   });
 
   // Put the last stream back before htmx starts on DOMContentLoaded (both
