@@ -3,6 +3,7 @@ package web
 import (
 	"errors"
 	"fmt"
+	"log/slog"
 	"net/http"
 	"time"
 
@@ -18,15 +19,11 @@ const contentSecurityPolicy = "default-src 'none'; script-src 'self'; style-src 
 func securityHeaders(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		h := c.Response().Header()
-		h.Set("Content-Security-Policy", contentSecurityPolicy)
-		h.Set("X-Content-Type-Options", "nosniff")
-		h.Set("X-Frame-Options", "DENY")
-		h.Set("Referrer-Policy", "no-referrer")
-		h.Set("Cross-Origin-Opener-Policy", "same-origin")
-		h.Set("Cross-Origin-Resource-Policy", "same-origin")
-		h.Set("Permissions-Policy", "camera=(), microphone=(), geolocation=(), payment=()")
+		for name, value := range everyResponseHeaders {
+			h[name] = value
+		}
 		if c.Request().TLS != nil {
-			h.Set("Strict-Transport-Security", "max-age=63072000; includeSubDomains")
+			h[hstsHeader] = hstsValue
 		}
 		if h.Get("Cache-Control") == "" {
 			h.Set("Cache-Control", "no-store")
@@ -34,6 +31,26 @@ func securityHeaders(next echo.HandlerFunc) echo.HandlerFunc {
 		return next(c)
 	}
 }
+
+// everyResponseHeaders are set by assigning these canonical keys and shared
+// one-element slices, with no copy per response: Header.Set replaces a value
+// slice and Header.Add appends to a slice with no room, so neither changes
+// the shared one.
+var everyResponseHeaders = http.Header{
+	"Content-Security-Policy":      shared(contentSecurityPolicy),
+	"X-Content-Type-Options":       shared("nosniff"),
+	"X-Frame-Options":              shared("DENY"),
+	"Referrer-Policy":              shared("no-referrer"),
+	"Cross-Origin-Opener-Policy":   shared("same-origin"),
+	"Cross-Origin-Resource-Policy": shared("same-origin"),
+	"Permissions-Policy":           shared("camera=(), microphone=(), geolocation=(), payment=()"),
+}
+
+const hstsHeader = "Strict-Transport-Security"
+
+var hstsValue = shared("max-age=63072000; includeSubDomains")
+
+func shared(v string) []string { return []string{v}[:1:1] }
 
 // crossOriginProtection refuses state-changing requests from other origins,
 // using the browser's Sec-Fetch-Site and Origin headers (Go's own check).
@@ -102,7 +119,8 @@ func (h *handlers) recoverPanics(next echo.HandlerFunc) echo.HandlerFunc {
 	}
 }
 
-// logRequests writes one structured line per request.
+// logRequests writes one structured line per request, and counts it, once
+// the answer has gone out.
 func (h *handlers) logRequests(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		start := time.Now()
@@ -110,12 +128,19 @@ func (h *handlers) logRequests(next echo.HandlerFunc) echo.HandlerFunc {
 		if err != nil {
 			c.Error(err)
 		}
+		took := time.Since(start)
+		// The answer is complete: send it now, and keep the books after.
+		if f, ok := c.Response().Writer.(http.Flusher); ok && c.Response().Committed {
+			f.Flush()
+		}
 		r := c.Request()
-		h.metrics.observeHTTP(c, time.Since(start))
-		h.deps.Logger.Info("request",
-			"method", r.Method, "path", r.URL.Path, "status", c.Response().Status,
-			"bytes", c.Response().Size, "duration_ms", float64(time.Since(start).Microseconds())/1000,
-			"htmx", r.Header.Get("HX-Request") == "true", "remote", c.RealIP())
+		h.metrics.observeHTTP(c, took)
+		if h.deps.Logger.Enabled(r.Context(), slog.LevelInfo) {
+			h.deps.Logger.LogAttrs(r.Context(), slog.LevelInfo, "request",
+				slog.String("method", r.Method), slog.String("path", r.URL.Path), slog.Int("status", c.Response().Status),
+				slog.Int64("bytes", c.Response().Size), slog.Float64("duration_ms", float64(took.Microseconds())/1000),
+				slog.Bool("htmx", r.Header.Get("HX-Request") == "true"), slog.String("remote", c.RealIP()))
+		}
 		return nil
 	}
 }
