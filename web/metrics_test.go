@@ -157,4 +157,3 @@ func scrape(t *testing.T, srv *httptest.Server) map[string]float64 {
 	}
 	return out
 }
-
