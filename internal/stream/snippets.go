@@ -3,6 +3,7 @@ package stream
 import (
 	"bytes"
 	"encoding/base64"
+	"encoding/json"
 	"fmt"
 	"strconv"
 	"strings"
@@ -22,8 +23,8 @@ type Snippets struct {
 // can carry), travels as base64 too, so each snippet writes exactly rec.Data.
 func SnippetsFor(rec Record, binary bool) Snippets {
 	binary = binary || !utf8.Valid(rec.Data) || bytes.IndexByte(rec.Data, 0) >= 0 ||
-		// The AWS CLI reads a blob argument that starts like this from a local file.
-		bytes.HasPrefix(rec.Data, []byte("file://")) || bytes.HasPrefix(rec.Data, []byte("fileb://"))
+		// The AWS CLI reads an argument that starts like this from a local file.
+		readsLocalFile(string(rec.Data))
 	return Snippets{AWSCLI: cliSnippet(rec, binary), Boto3: boto3Snippet(rec, binary), Go: goSnippet(rec, binary)}
 }
 
@@ -32,7 +33,17 @@ func shellQuote(s string) string {
 	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
 }
 
+// readsLocalFile reports a value the AWS CLI would replace with the contents
+// of a local file: it does that to any parameter starting with file:// or
+// fileb://.
+func readsLocalFile(v string) bool {
+	return strings.HasPrefix(v, "file://") || strings.HasPrefix(v, "fileb://")
+}
+
 func cliSnippet(rec Record, binary bool) string {
+	if readsLocalFile(rec.PartitionKey) {
+		return cliJSONSnippet(rec)
+	}
 	var b strings.Builder
 	b.WriteString("aws kinesis put-record \\\n")
 	if rec.Stream.ARN != "" {
@@ -54,6 +65,32 @@ func cliSnippet(rec Record, binary bool) string {
 		fmt.Fprintf(&b, "  --cli-binary-format raw-in-base64-out \\\n  --data %s", shellQuote(string(rec.Data)))
 	}
 	return b.String()
+}
+
+// cliJSONSnippet passes the whole request as --cli-input-json, whose values
+// the AWS CLI takes as they are: for a partition key it would otherwise read
+// from a file. Data is a blob, so it travels as base64.
+func cliJSONSnippet(rec Record) string {
+	in := map[string]string{
+		"PartitionKey": rec.PartitionKey,
+		"Data":         base64.StdEncoding.EncodeToString(rec.Data),
+	}
+	if rec.Stream.ARN != "" {
+		in["StreamARN"] = rec.Stream.ARN
+	} else {
+		in["StreamName"] = rec.Stream.Name
+	}
+	if rec.ExplicitHashKey != "" {
+		in["ExplicitHashKey"] = rec.ExplicitHashKey
+	}
+	if rec.SequenceNumberForOrdering != "" {
+		in["SequenceNumberForOrdering"] = rec.SequenceNumberForOrdering
+	}
+	js, err := json.MarshalIndent(in, "  ", "  ")
+	if err != nil {
+		panic(err) // a map of strings always marshals
+	}
+	return "aws kinesis put-record \\\n  --cli-input-json " + shellQuote(string(js))
 }
 
 // pyQuote writes s as a Python 3 string literal. Go's quoting escapes are a

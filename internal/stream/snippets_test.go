@@ -402,3 +402,50 @@ func TestSnippetsNeverReadLocalFiles(t *testing.T) {
 		}
 	}
 }
+
+// A partition key starting with file:// or fileb:// would be read from disk
+// by the AWS CLI, so the command passes the request as --cli-input-json,
+// whose values the CLI takes as they are. Run through sh, it hands the CLI
+// exactly the record.
+func TestSnippetsKeyNeverReadsLocalFiles(t *testing.T) {
+	sh, err := exec.LookPath("sh")
+	if err != nil {
+		t.Fatalf("no sh on PATH: %v", err)
+	}
+	for _, rec := range []Record{
+		{Stream: StreamRef{Name: "s"}, Data: []byte(`{"it's": 1}`), PartitionKey: "file:///etc/passwd"},
+		{Stream: StreamRef{Name: "s", ARN: "arn:aws:kinesis:eu-west-1:123456789012:stream/s"}, Data: []byte{0, 1, 2}, PartitionKey: "fileb://key'quote",
+			ExplicitHashKey: "42", SequenceNumberForOrdering: "4955"},
+	} {
+		cli := SnippetsFor(rec, false).AWSCLI
+		if strings.Contains(cli, "--partition-key") {
+			t.Errorf("key %q passed as --partition-key:\n%s", rec.PartitionKey, cli)
+		}
+		out, err := exec.Command(sh, "-c", "aws() { printf '%s\\0' \"$@\"; }\n"+cli).Output()
+		if err != nil {
+			t.Fatalf("sh: %v\n%s", err, cli)
+		}
+		args := strings.Split(strings.TrimSuffix(string(out), "\x00"), "\x00")
+		if len(args) != 4 || args[0] != "kinesis" || args[1] != "put-record" || args[2] != "--cli-input-json" {
+			t.Fatalf("aws got %q, want kinesis put-record --cli-input-json JSON", args)
+		}
+		var in map[string]string
+		if err := json.Unmarshal([]byte(args[3]), &in); err != nil {
+			t.Fatalf("--cli-input-json %q: %v", args[3], err)
+		}
+		data, err := base64.StdEncoding.DecodeString(in["Data"])
+		if err != nil || !bytes.Equal(data, rec.Data) {
+			t.Errorf("Data %q decodes to %q (%v), want %q", in["Data"], data, err, rec.Data)
+		}
+		want := map[string]string{"PartitionKey": rec.PartitionKey, "StreamName": rec.Stream.Name, "StreamARN": rec.Stream.ARN,
+			"ExplicitHashKey": rec.ExplicitHashKey, "SequenceNumberForOrdering": rec.SequenceNumberForOrdering}
+		if rec.Stream.ARN != "" {
+			want["StreamName"] = ""
+		}
+		for k, v := range want {
+			if in[k] != v {
+				t.Errorf("%s = %q, want %q", k, in[k], v)
+			}
+		}
+	}
+}
