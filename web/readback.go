@@ -34,6 +34,10 @@ func (h *handlers) readBack(c echo.Context) error {
 	if shardID == "" || stream.CheckSequenceNumberForOrdering(seq) != "" {
 		return echo.NewHTTPError(http.StatusBadRequest, "shard_id and sequence_number are required.")
 	}
+	if !h.deps.ReadBackRateLimit.Allow(userFrom(c.Request().Context()).Name, 1) {
+		return render(c, http.StatusOK, views.ReadBackView(views.ReadBack{Err: "Not read back: you are reading back faster than this console allows, " +
+			"to leave the stream's read limit to its consumers."}))
+	}
 	ctx, cancel := context.WithTimeout(c.Request().Context(), awsCallTimeout)
 	defer cancel()
 	got, err := h.targetOf(ctx).clientsFor(userFrom(ctx)).Publisher.ReadBack(ctx, rec.Stream, shardID, seq)

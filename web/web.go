@@ -71,6 +71,10 @@ type Deps struct {
 	RateLimit *access.RateLimiter
 	// BulkRateLimit bounds each user's records sent by bulk uploads; nil means no limit.
 	BulkRateLimit *access.RateLimiter
+	// ReadBackRateLimit bounds each user's read-backs, which spend the
+	// stream's read limit (GetRecords: 5 a second per shard, shared with its
+	// consumers); nil means no limit.
+	ReadBackRateLimit *access.RateLimiter
 }
 
 // handlers holds the dependencies every handler method uses.

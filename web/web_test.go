@@ -19,6 +19,7 @@ import (
 
 	"github.com/PuerkitoBio/goquery"
 
+	"github.com/kinesis-console/kinesis-console/internal/access"
 	"github.com/kinesis-console/kinesis-console/internal/identity"
 	"github.com/kinesis-console/kinesis-console/internal/stream"
 	"github.com/kinesis-console/kinesis-console/views"
@@ -36,6 +37,7 @@ type stubPublisher struct {
 	mu        sync.Mutex
 	puts      []stream.Record
 	describes []stream.StreamRef
+	readBacks int
 }
 
 var _ web.Publisher = (*stubPublisher)(nil)
@@ -79,7 +81,30 @@ func (p *stubPublisher) Shards(ctx context.Context, ref stream.StreamRef) ([]str
 }
 
 func (p *stubPublisher) ReadBack(context.Context, stream.StreamRef, string, string) (stream.ReadRecord, error) {
+	p.mu.Lock()
+	p.readBacks++
+	p.mu.Unlock()
 	return stream.ReadRecord{}, stream.ErrNotReadBack
+}
+
+// TestReadBackRateLimit: read-backs spend the stream's read limit, shared
+// with its consumers, so each user gets a budget of them; over it the slot
+// says so and Kinesis is not asked.
+func TestReadBackRateLimit(t *testing.T) {
+	env := newUnitEnv(t, nil, nil, func(d *web.Deps) { d.ReadBackRateLimit = access.NewRateLimiter(0.001, 2) })
+	form := recordForm("shard_id", "shardId-000000000001", "sequence_number", "49546986683135544286507457936321625675700192471156785154")
+	for i, want := range []string{"not found at its sequence number", "not found at its sequence number", "reading back faster than this console allows"} {
+		w := env.serve(formRequest("/records/readback", form, "HX-Request", "true"))
+		wantStatus(t, w, http.StatusOK)
+		if got := testIDText(t, htmlDoc(t, w), "readback-error"); !strings.Contains(got, want) {
+			t.Errorf("read-back %d: %q, want %q in it", i+1, got, want)
+		}
+	}
+	env.pub.mu.Lock()
+	defer env.pub.mu.Unlock()
+	if env.pub.readBacks != 2 {
+		t.Errorf("Kinesis was asked for %d read-backs, want 2 (the budget)", env.pub.readBacks)
+	}
 }
 
 func (p *stubPublisher) putCalls() []stream.Record {

@@ -57,6 +57,7 @@ type settings struct {
 	rateLimit         float64
 	rateBurst         int
 	bulkRateLimit     float64
+	readBackRate      float64
 	bodyLimit         int64
 	regions           string
 }
@@ -85,6 +86,7 @@ func parseFlags(args []string, getenv func(string) string, stderr io.Writer) (se
 	fs.Float64Var(&s.rateLimit, "rate-limit", 10, "records per second each user may put; 0 turns the limit off")
 	fs.IntVar(&s.rateBurst, "rate-burst", 20, "records a user may put at once before -rate-limit applies")
 	fs.Float64Var(&s.bulkRateLimit, "bulk-rate-limit", 1000, "records per second each user may send by bulk upload (one shard's write limit); 0 turns the limit off")
+	fs.Float64Var(&s.readBackRate, "readback-rate-limit", 2, "read-backs per second each user may make (burst 5); they spend the stream's read limit of 5 a second per shard; 0 turns the limit off")
 	fs.StringVar(&s.regions, "regions", getenv("KINESIS_CONSOLE_REGIONS"), "more regions to offer, comma-separated, with the same credentials (env KINESIS_CONSOLE_REGIONS)")
 	fs.Int64Var(&s.bodyLimit, "max-body-bytes", 4<<20, "largest request body accepted; larger ones get 413")
 	if err := fs.Parse(args[1:]); err != nil {
@@ -159,7 +161,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		Audit:     access.NewAuditor(auditOut),
 		RateLimit: access.NewRateLimiter(s.rateLimit, s.rateBurst),
 		// A burst of one full PutRecords batch, so a batch never waits on itself.
-		BulkRateLimit: access.NewRateLimiter(s.bulkRateLimit, max(int(s.bulkRateLimit), 500)),
+		BulkRateLimit:     access.NewRateLimiter(s.bulkRateLimit, max(int(s.bulkRateLimit), 500)),
+		ReadBackRateLimit: access.NewRateLimiter(s.readBackRate, 5),
 	})
 
 	ln, err := net.Listen("tcp", s.addr)
