@@ -89,8 +89,24 @@ func (h *handlers) signIn(next echo.HandlerFunc) echo.HandlerFunc {
 		if path == "/healthz" || path == "/readyz" || strings.HasPrefix(path, "/static/") {
 			return next(c)
 		}
+		var failKey string
+		if auth.Mode() == access.ModeBasic {
+			if name, _, ok := c.Request().BasicAuth(); ok {
+				failKey = c.RealIP() + " " + name
+				if h.deps.SignInFailures.Spent(failKey) {
+					// Refused before the password is checked: guessing stops
+					// here, and so does the bcrypt work it would cost.
+					h.auditRefusedSignIn(c, errSignInThrottled)
+					c.Response().Header().Set("Retry-After", "60")
+					return echo.NewHTTPError(http.StatusTooManyRequests, "Too many failed sign-ins for this user from your address: wait a minute, then sign in again.")
+				}
+			}
+		}
 		u, err := auth.Authenticate(c.Request())
 		if err != nil {
+			if failKey != "" && errors.Is(err, access.ErrBadCredentials) {
+				h.deps.SignInFailures.Allow(failKey, 1)
+			}
 			h.auditRefusedSignIn(c, err)
 			if auth.Mode() == access.ModeBasic {
 				c.Response().Header().Set(echo.HeaderWWWAuthenticate, `Basic realm="Kinesis Console", charset="UTF-8"`)
@@ -107,6 +123,8 @@ func (h *handlers) signIn(next echo.HandlerFunc) echo.HandlerFunc {
 	}
 }
 
+var errSignInThrottled = errors.New("too many failed sign-ins")
+
 // auditRefusedSignIn records a write attempt stopped at sign-in.
 func (h *handlers) auditRefusedSignIn(c echo.Context, err error) {
 	r := c.Request()
@@ -114,8 +132,11 @@ func (h *handlers) auditRefusedSignIn(c echo.Context, err error) {
 		return
 	}
 	code := "NotSignedIn"
-	if errors.Is(err, access.ErrBadCredentials) {
+	switch {
+	case errors.Is(err, access.ErrBadCredentials):
 		code = "SignInRefused"
+	case errors.Is(err, errSignInThrottled):
+		code = "SignInThrottled"
 	}
 	h.deps.Audit.Record(r.Context(), access.Attempt{
 		Source: c.RealIP(), RequestID: requestIDFrom(r.Context()),

@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"github.com/PuerkitoBio/goquery"
+	"golang.org/x/crypto/bcrypt"
 
 	"github.com/kinesis-console/kinesis-console/internal/access"
 	"github.com/kinesis-console/kinesis-console/internal/identity"
@@ -1027,5 +1028,56 @@ func TestShardPreview(t *testing.T) {
 				t.Errorf("shard = %q, want %q", got, tt.wantID)
 			}
 		})
+	}
+}
+
+// TestSignInFailuresThrottled: after its budget of wrong passwords, a user
+// name is refused from that address (429, the password not even checked, the
+// right one included) while other users and other addresses still sign in.
+func TestSignInFailuresThrottled(t *testing.T) {
+	var passwd strings.Builder
+	for _, u := range []string{"alice", "bob"} {
+		hash, err := bcrypt.GenerateFromPassword([]byte(u+"-pw"), bcrypt.MinCost)
+		if err != nil {
+			t.Fatal(err)
+		}
+		fmt.Fprintf(&passwd, "%s:%s\n", u, hash)
+	}
+	auth, err := access.NewBasic(strings.NewReader(passwd.String()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var audit strings.Builder
+	env := newUnitEnv(t, nil, nil, func(d *web.Deps) {
+		d.Auth = auth
+		d.SignInFailures = access.NewRateLimiter(1.0/3600, 3)
+		d.Audit = access.NewAuditor(&audit)
+	})
+	put := func(user, pass, from string) *httptest.ResponseRecorder {
+		r := formRequest("/records", recordForm(), "HX-Request", "true")
+		r.SetBasicAuth(user, pass)
+		r.RemoteAddr = from + ":40000"
+		return env.serve(r)
+	}
+	for i := range 3 {
+		if w := put("alice", "guess", "192.0.2.7"); w.Code != http.StatusUnauthorized {
+			t.Fatalf("wrong password %d: status %d, want 401", i+1, w.Code)
+		}
+	}
+	w := put("alice", "alice-pw", "192.0.2.7")
+	if w.Code != http.StatusTooManyRequests || w.Header().Get("Retry-After") == "" {
+		t.Fatalf("right password after 3 wrong ones: status %d, Retry-After %q; want 429 with Retry-After", w.Code, w.Header().Get("Retry-After"))
+	}
+	if !strings.Contains(audit.String(), `"error_code":"SignInThrottled"`) {
+		t.Errorf("no SignInThrottled audit line:\n%s", audit.String())
+	}
+	if w := put("bob", "bob-pw", "192.0.2.7"); w.Code != http.StatusOK {
+		t.Errorf("bob from the same address: status %d, want 200", w.Code)
+	}
+	if w := put("alice", "alice-pw", "198.51.100.9"); w.Code != http.StatusOK {
+		t.Errorf("alice from another address: status %d, want 200", w.Code)
+	}
+	if n := len(env.pub.putCalls()); n != 2 {
+		t.Errorf("%d puts reached Kinesis, want 2 (bob's and alice's from elsewhere)", n)
 	}
 }

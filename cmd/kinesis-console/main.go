@@ -163,6 +163,9 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		// A burst of one full PutRecords batch, so a batch never waits on itself.
 		BulkRateLimit:     access.NewRateLimiter(s.bulkRateLimit, max(int(s.bulkRateLimit), 500)),
 		ReadBackRateLimit: access.NewRateLimiter(s.readBackRate, 5),
+		// 10 wrong passwords for a user name from one address, then one more a
+		// minute: online guessing gets nowhere, and nobody else is locked out.
+		SignInFailures: access.NewRateLimiter(1.0/60, 10),
 	})
 
 	ln, err := net.Listen("tcp", s.addr)
