@@ -55,7 +55,9 @@ var sequenceNumberRE = regexp.MustCompile(`^[0-9]+$`)
 // its own tab in its own browser context.
 type browserEnv struct {
 	url       string
+	endpoint  string // moto's
 	kinesis   *kinesis.Client
+	sts       *sts.Client
 	account   string // the account moto's STS answers with
 	browser   context.Context
 	oneShard  string // a stream with 1 shard
@@ -82,7 +84,7 @@ func newBrowserEnv(t *testing.T) *browserEnv {
 		t.Fatalf("moto's STS GetCallerIdentity: %v", err)
 	}
 
-	env := &browserEnv{kinesis: kc, account: aws.ToString(who.Account)}
+	env := &browserEnv{kinesis: kc, sts: sc, endpoint: backend.Endpoint, account: aws.ToString(who.Account)}
 	env.oneShard = env.newStream(t, 1)
 	env.fourShard = env.newStream(t, 4)
 

@@ -4,6 +4,7 @@ import (
 	"context"
 	"io"
 	"net/http"
+	"net/http/httptest"
 	"net/url"
 	"os"
 	"regexp"
@@ -14,6 +15,10 @@ import (
 	"github.com/chromedp/cdproto/emulation"
 	"github.com/chromedp/chromedp"
 	"github.com/chromedp/chromedp/kb"
+
+	"github.com/kinesis-console/kinesis-console/internal/identity"
+	"github.com/kinesis-console/kinesis-console/internal/stream"
+	"github.com/kinesis-console/kinesis-console/web"
 )
 
 var uuidRE = regexp.MustCompile(`^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$`)
@@ -180,6 +185,51 @@ func TestBrowser(t *testing.T) {
 		waitVisible(t, ctx, "[data-testid=readback-match]")
 		if n := len(env.streamRecords(t, name)); n != 2 {
 			t.Errorf("the stream holds %d records, want 2", n)
+		}
+	})
+
+	// Switching target loads the page for the other account or region; what
+	// was typed comes along.
+	t.Run("TargetSwitchKeepsTyping", func(t *testing.T) {
+		targets := make([]web.Target, 2)
+		for i, name := range []string{"alpha", "beta"} {
+			targets[i] = web.Target{
+				Name: name, Region: "us-east-1", Endpoint: env.endpoint,
+				Publisher: stream.NewPublisher(env.kinesis, stream.Options{}),
+				Identity:  identity.NewResolver(env.sts, identity.Options{}),
+			}
+		}
+		srv := httptest.NewServer(web.New(web.Deps{Targets: targets}))
+		t.Cleanup(srv.Close)
+
+		ctx := env.openTab(t)
+		do(t, ctx, "open the two-target console", chromedp.Navigate(srv.URL+"/"))
+		waitVisible(t, ctx, "#record-form")
+		typed := "{\n  \"carried\": true\n}"
+		fillForm(t, ctx, env.oneShard, typed, "carry-key")
+		do(t, ctx, "choose Base64, then Text", chromedp.Click(`[data-testid=data-format-base64]`), chromedp.Click(`[data-testid=data-format-text]`))
+		do(t, ctx, "open Advanced", chromedp.Click("details.advanced summary"))
+		do(t, ctx, "type an ExplicitHashKey", chromedp.SendKeys(chromedp.ID("explicit_hash_key"), "42"))
+
+		// SetValue fires the select's change event, as choosing an option does.
+		do(t, ctx, "switch to beta", chromedp.SetValue(chromedp.ID("target-select"), "beta"))
+		waitFor(t, ctx, "the page for beta", `new URL(location.href).searchParams.get("target") === "beta" && !!document.getElementById("record-form")`)
+		if got := value(t, ctx, "target"); got != "beta" {
+			t.Errorf("the form writes to %q, want beta", got)
+		}
+		for id, want := range map[string]string{"stream": env.oneShard, "data": typed, "partition_key": "carry-key", "explicit_hash_key": "42"} {
+			if got := value(t, ctx, id); got != want {
+				t.Errorf("%s after the switch = %q, want %q", id, got, want)
+			}
+		}
+		if f := run(t, ctx, "read the format", chromedp.Evaluate[string](`document.querySelector("input[name=data_format]:checked").value`)); f != "text" {
+			t.Errorf("data format after the switch = %q, want text", f)
+		}
+		// Carried once: a reload shows the page as the server sends it.
+		do(t, ctx, "reload", chromedp.Reload())
+		waitVisible(t, ctx, "#record-form")
+		if got := value(t, ctx, "data"); got != "" {
+			t.Errorf("data after a reload = %q, want it empty: the carried form is used once", got)
 		}
 	})
 

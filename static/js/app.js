@@ -147,7 +147,7 @@
     if (form) refresh(form);
   });
   document.addEventListener("change", function (e) {
-    if (e.target.id === "target-select") { e.target.form.submit(); return; }
+    if (e.target.id === "target-select") { carryForm(); e.target.form.submit(); return; }
     var form = e.target.closest && e.target.closest("#record-form");
     if (form) refresh(form);
   });
@@ -296,11 +296,49 @@
     if (result && (swapped === "result" || swapped === "workspace" || swapped === "readback-slot")) remember(result);
   });
 
-  // Put the last stream back before htmx starts on DOMContentLoaded (both
-  // scripts are deferred, so the page is parsed by now): the summary and the
-  // shard preview then load for it at once. Changing the stream after htmx
-  // started would abort those first requests, which htmx logs as errors.
+  // Switching target loads the page anew; what was typed in the record form
+  // goes along in this tab's sessionStorage, so it is not lost.
+  var carryKey = "kinesis-console.carry";
+  var carriedFields = ["stream", "data", "partition_key", "explicit_hash_key", "sequence_number_for_ordering"];
+
+  function carryForm() {
+    var form = byId("record-form");
+    if (!form) return;
+    var values = { data_format: currentFormat(form) };
+    carriedFields.forEach(function (id) {
+      var el = byId(id);
+      if (el) values[id] = el.value;
+    });
+    try { sessionStorage.setItem(carryKey, JSON.stringify(values)); } catch (e) { /* full or disabled */ }
+  }
+
+  function takeCarried() {
+    var values = null;
+    try {
+      values = JSON.parse(sessionStorage.getItem(carryKey) || "null");
+      sessionStorage.removeItem(carryKey);
+    } catch (e) { /* ignore */ }
+    var form = byId("record-form");
+    if (!values || !form) return false;
+    carriedFields.forEach(function (id) {
+      var el = byId(id);
+      if (el && typeof values[id] === "string") el.value = values[id];
+    });
+    form.querySelectorAll("input[name=data_format]").forEach(function (radio) {
+      if (radio.value === values.data_format) radio.checked = true;
+    });
+    var advanced = form.querySelector("details.advanced");
+    if (advanced && (values.explicit_hash_key || values.sequence_number_for_ordering)) advanced.open = true;
+    return true;
+  }
+
+  // Put what was typed before a target switch back, else the last stream,
+  // before htmx starts on DOMContentLoaded (both scripts are deferred, so the
+  // page is parsed by now): the summary and the shard preview then load for
+  // it at once. Changing the stream after htmx started would abort those
+  // first requests, which htmx logs as errors.
   (function () {
+    if (takeCarried()) return;
     var streamInput = byId("stream");
     if (!streamInput || streamInput.value) return;
     var last = null;
