@@ -211,9 +211,17 @@ func TestBrowser(t *testing.T) {
 		do(t, ctx, "open Advanced", chromedp.Click("details.advanced summary"))
 		do(t, ctx, "type an ExplicitHashKey", chromedp.SendKeys(chromedp.ID("explicit_hash_key"), "42"))
 
-		// SetValue fires the select's change event, as choosing an option does.
-		do(t, ctx, "switch to beta", chromedp.SetValue(chromedp.ID("target-select"), "beta"))
-		waitFor(t, ctx, "the page for beta", `new URL(location.href).searchParams.get("target") === "beta" && !!document.getElementById("record-form")`)
+		// SetValue fires the select's change event, as choosing an option
+		// does; RunResponse waits for the page that loads.
+		resp, err := chromedp.RunResponse(ctx, chromedp.SetValue(chromedp.ID("target-select"), "beta"))
+		if err != nil {
+			t.Fatalf("switch to beta: %v", err)
+		}
+		if u, _ := url.Parse(resp.URL); resp.Status != http.StatusOK || u.Query().Get("target") != "beta" {
+			t.Fatalf("switching loaded %s with status %d, want the page for beta", resp.URL, resp.Status)
+		}
+		waitVisible(t, ctx, "#record-form")
+		waitFor(t, ctx, "the page's scripts to have run", `document.readyState === "complete"`)
 		if got := value(t, ctx, "target"); got != "beta" {
 			t.Errorf("the form writes to %q, want beta", got)
 		}
@@ -228,6 +236,7 @@ func TestBrowser(t *testing.T) {
 		// Carried once: a reload shows the page as the server sends it.
 		do(t, ctx, "reload", chromedp.Reload())
 		waitVisible(t, ctx, "#record-form")
+		waitFor(t, ctx, "the page's scripts to have run", `document.readyState === "complete"`)
 		if got := value(t, ctx, "data"); got != "" {
 			t.Errorf("data after a reload = %q, want it empty: the carried form is used once", got)
 		}

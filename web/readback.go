@@ -16,19 +16,22 @@ import (
 	"github.com/kinesis-console/kinesis-console/views"
 )
 
-// readBack handles POST /records/readback: the record form as it was sent,
-// plus shard_id and sequence_number from the put. It reads the record back
-// from the stream and compares it with the form's bytes. It runs as its own
-// request so the put's answer is never held up by it.
+// readBack handles POST /records/readback: the record form, plus shard_id,
+// sequence_number and the sent record's fingerprint from the put. It reads
+// the record back from the stream and compares it with the form's bytes,
+// while the form still holds what was sent. It runs as its own request so
+// the put's answer is never held up by it.
 func (h *handlers) readBack(c echo.Context) error {
 	in, _ := bindInput(c)
-	rec, errs := in.Validate(stream.MaxRecordBytesLimit)
-	if len(errs) > 0 {
-		return render(c, http.StatusOK, views.ReadBackView(views.ReadBack{Err: "The form changed since the put, so there is nothing to compare."}))
-	}
 	// Only what this user could have written may be read back through the console.
-	if d := h.canWrite(c.Request().Context(), rec.Stream.Name); !d.Allowed {
-		return echo.NewHTTPError(http.StatusForbidden, d.Reason)
+	if ref, msg := stream.ParseStreamRef(in.Stream); msg == "" {
+		if d := h.canWrite(c.Request().Context(), ref.Name); !d.Allowed {
+			return echo.NewHTTPError(http.StatusForbidden, d.Reason)
+		}
+	}
+	rec, errs := in.Validate(stream.MaxRecordBytesLimit)
+	if len(errs) > 0 || sentFingerprint(rec) != c.FormValue("sent") {
+		return render(c, http.StatusOK, views.ReadBackView(views.ReadBack{Err: "Not read back: the form was edited while the put was in flight, so it no longer holds what was sent."}))
 	}
 	shardID, seq := c.FormValue("shard_id"), c.FormValue("sequence_number")
 	if shardID == "" || stream.CheckSequenceNumberForOrdering(seq) != "" {

@@ -2,6 +2,8 @@ package web
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"net/http"
 	"slices"
@@ -172,7 +174,7 @@ func resultView(rec stream.Record, res stream.PutResult, caller views.Caller) *v
 		Latency:        formatLatency(res.Latency),
 		Caller:         caller,
 		ResponseJSON:   boto3JSON(res),
-		ReadBackVals:   readBackVals(res),
+		ReadBackVals:   readBackVals(rec, res),
 		WrittenAt:      time.Now().UTC().Format(time.RFC3339),
 	}
 }
@@ -258,14 +260,30 @@ func boto3JSON(res stream.PutResult) string {
 	return string(b)
 }
 
-// readBackVals are the extra fields the read-back request sends with the form.
-func readBackVals(res stream.PutResult) string {
-	b := make([]byte, 0, 128)
-	b = append(b, `{"sequence_number":`...)
+// readBackVals are the extra fields the read-back request sends with the
+// form: where the record landed, and a fingerprint of what was sent.
+func readBackVals(rec stream.Record, res stream.PutResult) string {
+	b := make([]byte, 0, 192)
+	b = append(b, `{"sent":"`...)
+	b = append(b, sentFingerprint(rec)...)
+	b = append(b, `","sequence_number":`...)
 	b = appendJSONString(b, res.SequenceNumber)
 	b = append(b, `,"shard_id":`...)
 	b = appendJSONString(b, res.ShardID)
 	return string(append(b, '}'))
+}
+
+// sentFingerprint identifies a record by its stream, partition key and data:
+// the read-back compares against the form only while the form still holds
+// what was sent, as the user may type on while a put is in flight.
+func sentFingerprint(rec stream.Record) string {
+	h := sha256.New()
+	h.Write([]byte(rec.Stream.String()))
+	h.Write([]byte{0})
+	h.Write([]byte(rec.PartitionKey))
+	h.Write([]byte{0})
+	h.Write(rec.Data)
+	return hex.EncodeToString(h.Sum(nil)[:16])
 }
 
 // appendJSONString appends s as a JSON string, escaped as encoding/json

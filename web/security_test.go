@@ -370,7 +370,8 @@ func testSecurityPolicy(t *testing.T, env *secEnv) {
 				})
 				t.Run("readback", func(t *testing.T) {
 					seed := env.seeds[tt.stream]
-					form := secForm(tt.stream, seed.data, seed.key, "shard_id", seed.shardID, "sequence_number", seed.seq)
+					form := secForm(tt.stream, seed.data, seed.key, "shard_id", seed.shardID, "sequence_number", seed.seq,
+						"sent", sentFingerprint(tt.stream, seed.key, seed.data))
 					resp := secSend(t, http.MethodPost, c.url+"/records/readback", form, tt.who.auth, "HX-Request", "true")
 					if !tt.allow {
 						resp.want(t, http.StatusForbidden)
@@ -824,4 +825,12 @@ func testSecurityHeaders(t *testing.T, env *secEnv) {
 	if _, ok := seen[clientID]; ok {
 		t.Error("the client's X-Request-Id was taken over")
 	}
+}
+
+// sentFingerprint is the read-back's fingerprint of a sent record, as the
+// console defines it (web/records.go), for read-backs of records this test
+// put with the SDK.
+func sentFingerprint(streamName, key, data string) string {
+	sum := sha256.Sum256([]byte(streamName + "\x00" + key + "\x00" + data))
+	return hex.EncodeToString(sum[:16])
 }

@@ -88,12 +88,65 @@ func (p *stubPublisher) ReadBack(context.Context, stream.StreamRef, string, stri
 	return stream.ReadRecord{}, stream.ErrNotReadBack
 }
 
+// readBackForm puts form through the console and returns what the read-back
+// request the answer starts sends: the form plus the answer's hx-vals.
+func readBackForm(t *testing.T, env *unitEnv, form url.Values) url.Values {
+	t.Helper()
+	w := env.serve(formRequest("/records", form, "HX-Request", "true"))
+	wantStatus(t, w, http.StatusOK)
+	var vals map[string]string
+	if err := json.Unmarshal([]byte(exactlyOne(t, htmlDoc(t, w), "#readback-slot").AttrOr("hx-vals", "")), &vals); err != nil {
+		t.Fatalf("the read-back's hx-vals: %v", err)
+	}
+	out := url.Values{}
+	for k, v := range form {
+		out[k] = v
+	}
+	for k, v := range vals {
+		out.Set(k, v)
+	}
+	return out
+}
+
+// TestReadBackFormChanged: what the user types while a put is in flight is
+// not what was sent, so the read-back does not compare against it.
+func TestReadBackFormChanged(t *testing.T) {
+	for name, edit := range map[string][2]string{
+		"data":          {"data", `{"orderId": 43}`},
+		"partition key": {"partition_key", "customer-8"},
+		"stream":        {"stream", "clicks"},
+		"invalid data":  {"data", "{"},
+	} {
+		t.Run(name, func(t *testing.T) {
+			env := newUnitEnv(t, nil, nil)
+			form := readBackForm(t, env, recordForm())
+			form.Set(edit[0], edit[1])
+			w := env.serve(formRequest("/records/readback", form, "HX-Request", "true"))
+			wantStatus(t, w, http.StatusOK)
+			if got := testIDText(t, htmlDoc(t, w), "readback-error"); !strings.Contains(got, "edited while the put was in flight") {
+				t.Errorf("read-back after editing the %s: %q", name, got)
+			}
+			env.pub.mu.Lock()
+			defer env.pub.mu.Unlock()
+			if env.pub.readBacks != 0 {
+				t.Errorf("Kinesis was asked for %d read-backs, want none", env.pub.readBacks)
+			}
+		})
+	}
+	// Unchanged, it reads back (the stub has no record there).
+	env := newUnitEnv(t, nil, nil)
+	w := env.serve(formRequest("/records/readback", readBackForm(t, env, recordForm()), "HX-Request", "true"))
+	if got := testIDText(t, htmlDoc(t, w), "readback-error"); !strings.Contains(got, "not found at its sequence number") {
+		t.Errorf("read-back of the unchanged form: %q", got)
+	}
+}
+
 // TestReadBackRateLimit: read-backs spend the stream's read limit, shared
 // with its consumers, so each user gets a budget of them; over it the slot
 // says so and Kinesis is not asked.
 func TestReadBackRateLimit(t *testing.T) {
 	env := newUnitEnv(t, nil, nil, func(d *web.Deps) { d.ReadBackRateLimit = access.NewRateLimiter(0.001, 2) })
-	form := recordForm("shard_id", "shardId-000000000001", "sequence_number", "49546986683135544286507457936321625675700192471156785154")
+	form := readBackForm(t, env, recordForm())
 	for i, want := range []string{"not found at its sequence number", "not found at its sequence number", "reading back faster than this console allows"} {
 		w := env.serve(formRequest("/records/readback", form, "HX-Request", "true"))
 		wantStatus(t, w, http.StatusOK)
