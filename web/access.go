@@ -89,24 +89,24 @@ func (h *handlers) signIn(next echo.HandlerFunc) echo.HandlerFunc {
 		if path == "/healthz" || path == "/readyz" || strings.HasPrefix(path, "/static/") {
 			return next(c)
 		}
-		var failKey string
+		var checked func(wrong bool)
 		if auth.Mode() == access.ModeBasic {
 			if name, _, ok := c.Request().BasicAuth(); ok {
-				failKey = c.RealIP() + " " + name
-				if h.deps.SignInFailures.Spent(failKey) {
+				var allowed bool
+				if allowed, checked = h.deps.SignInGuard.Begin(c.RealIP(), name); !allowed {
 					// Refused before the password is checked: guessing stops
 					// here, and so does the bcrypt work it would cost.
 					h.auditRefusedSignIn(c, errSignInThrottled)
 					c.Response().Header().Set("Retry-After", "60")
-					return echo.NewHTTPError(http.StatusTooManyRequests, "Too many failed sign-ins for this user from your address: wait a minute, then sign in again.")
+					return echo.NewHTTPError(http.StatusTooManyRequests, "Too many wrong passwords for this user from your address: wait a minute, then sign in again.")
 				}
 			}
 		}
 		u, err := auth.Authenticate(c.Request())
+		if checked != nil {
+			checked(errors.Is(err, access.ErrBadCredentials))
+		}
 		if err != nil {
-			if failKey != "" && errors.Is(err, access.ErrBadCredentials) {
-				h.deps.SignInFailures.Allow(failKey, 1)
-			}
 			h.auditRefusedSignIn(c, err)
 			if auth.Mode() == access.ModeBasic {
 				c.Response().Header().Set(echo.HeaderWWWAuthenticate, `Basic realm="Kinesis Console", charset="UTF-8"`)

@@ -71,10 +71,10 @@ type Deps struct {
 	RateLimit *access.RateLimiter
 	// BulkRateLimit bounds each user's records sent by bulk uploads; nil means no limit.
 	BulkRateLimit *access.RateLimiter
-	// SignInFailures bounds failed basic-auth sign-ins per source address and
+	// SignInGuard bounds wrong basic-auth passwords per source address and
 	// user name: once spent, sign-ins from there for that name are refused
 	// (429) without checking the password. nil means no limit.
-	SignInFailures *access.RateLimiter
+	SignInGuard *access.SignInGuard
 	// ReadBackRateLimit bounds each user's read-backs, which spend the
 	// stream's read limit (GetRecords: 5 a second per shard, shared with its
 	// consumers); nil means no limit.

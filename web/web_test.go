@@ -9,6 +9,7 @@ import (
 	"math/big"
 	"net/http"
 	"net/http/httptest"
+	"net/netip"
 	"net/url"
 	"os"
 	"regexp"
@@ -1103,7 +1104,7 @@ func TestSignInFailuresThrottled(t *testing.T) {
 	var audit strings.Builder
 	env := newUnitEnv(t, nil, nil, func(d *web.Deps) {
 		d.Auth = auth
-		d.SignInFailures = access.NewRateLimiter(1.0/3600, 3)
+		d.SignInGuard = access.NewSignInGuard(3, time.Hour)
 		d.Audit = access.NewAuditor(&audit)
 	})
 	put := func(user, pass, from string) *httptest.ResponseRecorder {
@@ -1132,5 +1133,27 @@ func TestSignInFailuresThrottled(t *testing.T) {
 	}
 	if n := len(env.pub.putCalls()); n != 2 {
 		t.Errorf("%d puts reached Kinesis, want 2 (bob's and alice's from elsewhere)", n)
+	}
+
+	// Behind a trusted reverse proxy, clients are told apart by X-Forwarded-For.
+	auth.TrustForwardedFor([]netip.Prefix{netip.MustParsePrefix("10.0.0.0/8")})
+	env = newUnitEnv(t, nil, nil, func(d *web.Deps) {
+		d.Auth = auth
+		d.SignInGuard = access.NewSignInGuard(3, time.Hour)
+	})
+	viaProxy := func(pass, client string) int {
+		r := formRequest("/records", recordForm(), "HX-Request", "true", "X-Forwarded-For", client)
+		r.SetBasicAuth("alice", pass)
+		r.RemoteAddr = "10.0.0.5:40000"
+		return env.serve(r).Code
+	}
+	for range 3 {
+		viaProxy("guess", "192.0.2.7")
+	}
+	if code := viaProxy("alice-pw", "192.0.2.7"); code != http.StatusTooManyRequests {
+		t.Errorf("the guesser behind the proxy: status %d, want 429", code)
+	}
+	if code := viaProxy("alice-pw", "198.51.100.9"); code != http.StatusOK {
+		t.Errorf("alice from another client behind the same proxy: status %d, want 200", code)
 	}
 }

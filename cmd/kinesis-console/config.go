@@ -61,6 +61,11 @@ func buildAuth(s settings) (*access.Authenticator, error) {
 		if err != nil {
 			return nil, fmt.Errorf("-basic-auth-file %s: %w", s.basicAuthFile, err)
 		}
+		prefixes, err := access.ParsePrefixes(s.trustedProxies)
+		if err != nil {
+			return nil, fmt.Errorf("-trusted-proxies: %w", err)
+		}
+		a.TrustForwardedFor(prefixes)
 		return a, nil
 	case access.ModeProxy:
 		prefixes, err := access.ParsePrefixes(s.trustedProxies)

@@ -77,7 +77,7 @@ func parseFlags(args []string, getenv func(string) string, stderr io.Writer) (se
 	fs.StringVar(&s.configFile, "config", getenv("KINESIS_CONSOLE_CONFIG"), "optional JSON config file with permissions (env KINESIS_CONSOLE_CONFIG)")
 	fs.StringVar(&s.authMode, "auth", envOr(getenv, "KINESIS_CONSOLE_AUTH", "none"), "sign-in: none, basic or proxy (env KINESIS_CONSOLE_AUTH)")
 	fs.StringVar(&s.basicAuthFile, "basic-auth-file", getenv("KINESIS_CONSOLE_BASIC_AUTH_FILE"), "with -auth basic: file of user:bcrypt-hash lines (env KINESIS_CONSOLE_BASIC_AUTH_FILE)")
-	fs.StringVar(&s.trustedProxies, "trusted-proxies", getenv("KINESIS_CONSOLE_TRUSTED_PROXIES"), "with -auth proxy: comma-separated addresses or CIDRs of the sign-in proxy (env KINESIS_CONSOLE_TRUSTED_PROXIES)")
+	fs.StringVar(&s.trustedProxies, "trusted-proxies", getenv("KINESIS_CONSOLE_TRUSTED_PROXIES"), "comma-separated addresses or CIDRs of the reverse proxy in front: with -auth proxy its user headers are believed, with -auth basic its X-Forwarded-For (env KINESIS_CONSOLE_TRUSTED_PROXIES)")
 	fs.StringVar(&s.proxyUserHeader, "proxy-user-header", "X-Forwarded-User", "with -auth proxy: header holding the user name")
 	fs.StringVar(&s.proxyEmailHeader, "proxy-email-header", "X-Forwarded-Email", "with -auth proxy: header holding the user's email")
 	fs.StringVar(&s.proxyGroupsHeader, "proxy-groups-header", "X-Forwarded-Groups", "with -auth proxy: header holding the user's groups, comma-separated")
@@ -165,7 +165,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		ReadBackRateLimit: access.NewRateLimiter(s.readBackRate, 5),
 		// 10 wrong passwords for a user name from one address, then one more a
 		// minute: online guessing gets nowhere, and nobody else is locked out.
-		SignInFailures: access.NewRateLimiter(1.0/60, 10),
+		SignInGuard: access.NewSignInGuard(10, time.Minute),
 	})
 
 	ln, err := net.Listen("tcp", s.addr)

@@ -115,6 +115,16 @@ func NewBasic(passwords io.Reader) (*Authenticator, error) {
 	return &Authenticator{mode: ModeBasic, users: users, dummy: dummy}, nil
 }
 
+// TrustForwardedFor makes a basic-auth console behind a reverse proxy tell
+// its clients apart: on connections from these addresses X-Forwarded-For
+// gives the client's address, for audit lines and the sign-in throttle.
+// Who is signed in never depends on it.
+func (a *Authenticator) TrustForwardedFor(prefixes []netip.Prefix) {
+	if a.mode == ModeBasic {
+		a.trusted = prefixes
+	}
+}
+
 // NewProxy trusts the user header only on connections from the trusted
 // proxies; the same header from anywhere else is refused.
 func NewProxy(cfg ProxyConfig) (*Authenticator, error) {

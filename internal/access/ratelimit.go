@@ -42,15 +42,6 @@ func (r *RateLimiter) Allow(user string, n int) bool {
 	return r.limiterFor(user, now).AllowN(now, n)
 }
 
-// Spent reports whether key's budget is used up, without taking from it.
-func (r *RateLimiter) Spent(key string) bool {
-	if r == nil || r.perSecond <= 0 {
-		return false
-	}
-	now := time.Now()
-	return r.limiterFor(key, now).TokensAt(now) < 1
-}
-
 // Wait blocks until user may put n more records, or ctx ends.
 func (r *RateLimiter) Wait(ctx context.Context, user string, n int) error {
 	if r == nil || r.perSecond <= 0 {

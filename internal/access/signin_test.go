@@ -1,0 +1,135 @@
+package access
+
+import (
+	"strings"
+	"sync"
+	"testing"
+	"time"
+)
+
+type fakeClock struct{ t time.Time }
+
+func (c *fakeClock) now() time.Time { return c.t }
+
+func newTestGuard(burst int) (*SignInGuard, *fakeClock) {
+	clock := &fakeClock{t: time.Date(2026, 11, 27, 5, 0, 0, 0, time.UTC)}
+	g := NewSignInGuard(burst, time.Minute)
+	g.now = clock.now
+	return g, clock
+}
+
+func TestSignInGuardBudget(t *testing.T) {
+	g, clock := newTestGuard(3)
+	for i := range 3 {
+		ok, done := g.Begin("192.0.2.7", "alice")
+		if !ok {
+			t.Fatalf("wrong password %d refused before the budget was spent", i+1)
+		}
+		done(true)
+	}
+	if ok, _ := g.Begin("192.0.2.7", "alice"); ok {
+		t.Fatal("a fourth try was let through after 3 wrong passwords")
+	}
+	if ok, done := g.Begin("192.0.2.7", "bob"); !ok {
+		t.Error("another user from the same address was refused")
+	} else {
+		done(false)
+	}
+	if ok, done := g.Begin("198.51.100.9", "alice"); !ok {
+		t.Error("the same user from another address was refused")
+	} else {
+		done(false)
+	}
+	clock.t = clock.t.Add(59 * time.Second)
+	if ok, _ := g.Begin("192.0.2.7", "alice"); ok {
+		t.Error("let through before a minute had refilled one try")
+	}
+	clock.t = clock.t.Add(time.Second)
+	ok, done := g.Begin("192.0.2.7", "alice")
+	if !ok {
+		t.Fatal("refused after a minute had refilled one try")
+	}
+	done(true)
+	if ok, _ := g.Begin("192.0.2.7", "alice"); ok {
+		t.Error("the refilled try was not used up by a wrong password")
+	}
+}
+
+// Guesses sent all at once: each holds a unit of the budget while its
+// password is checked, so no more than the budget are checked.
+func TestSignInGuardParallel(t *testing.T) {
+	g, _ := newTestGuard(3)
+	var (
+		wg      sync.WaitGroup
+		mu      sync.Mutex
+		checked int
+		dones   []func(bool)
+	)
+	for range 50 {
+		wg.Go(func() {
+			if ok, done := g.Begin("192.0.2.7", "alice"); ok {
+				mu.Lock()
+				checked++
+				dones = append(dones, done)
+				mu.Unlock()
+			}
+		})
+	}
+	wg.Wait()
+	if checked != 3 {
+		t.Fatalf("%d of 50 simultaneous guesses were checked, want 3", checked)
+	}
+	for _, done := range dones {
+		done(true)
+	}
+	if ok, _ := g.Begin("192.0.2.7", "alice"); ok {
+		t.Error("a try was let through after the budget was spent")
+	}
+}
+
+// Right passwords and refilled budgets take no memory, and keys are of one
+// size however long the name.
+func TestSignInGuardForgets(t *testing.T) {
+	g, clock := newTestGuard(3)
+	for range 100 {
+		ok, done := g.Begin("192.0.2.7", strings.Repeat("n", 40<<10))
+		if !ok {
+			t.Fatal("a right password was refused")
+		}
+		done(false)
+	}
+	if n := len(g.keys); n != 0 {
+		t.Errorf("%d keys remembered after right passwords, want 0", n)
+	}
+	_, done := g.Begin("192.0.2.7", "alice")
+	done(true)
+	clock.t = clock.t.Add(time.Minute)
+	_, done = g.Begin("192.0.2.7", "alice")
+	done(false)
+	if n := len(g.keys); n != 0 {
+		t.Errorf("%d keys remembered once the budget had refilled, want 0", n)
+	}
+}
+
+// At capacity, keys whose budget has refilled make room; spent ones are
+// never dropped, so filling the table does not buy a guesser new tries.
+func TestSignInGuardCapacity(t *testing.T) {
+	g, clock := newTestGuard(1)
+	g.capacity = 2
+	for _, user := range []string{"a", "b"} {
+		_, done := g.Begin("192.0.2.7", user)
+		done(true)
+	}
+	if ok, _ := g.Begin("192.0.2.7", "c"); ok {
+		t.Error("a new key was taken in a full table of spent keys")
+	}
+	if ok, _ := g.Begin("192.0.2.7", "a"); ok {
+		t.Error("a spent key was let through")
+	}
+	clock.t = clock.t.Add(time.Minute)
+	ok, done := g.Begin("192.0.2.7", "c")
+	if !ok {
+		t.Fatal("no room was made once the spent keys had refilled")
+	}
+	done(false)
+}
