@@ -226,7 +226,16 @@ func boto3JSON(res stream.PutResult) string {
 		headers[i] = stream.Header{Name: strings.ToLower(hd.Name), Value: hd.Value}
 	}
 	slices.SortStableFunc(headers, func(a, b stream.Header) int { return strings.Compare(a.Name, b.Name) })
-	headers = slices.CompactFunc(headers, func(a, b stream.Header) bool { return a.Name == b.Name })
+	// One name given twice (in another case) is one header: join the values,
+	// as HTTP does.
+	for i := 1; i < len(headers); {
+		if headers[i].Name == headers[i-1].Name {
+			headers[i-1].Value += ", " + headers[i].Value
+			headers = slices.Delete(headers, i, i+1)
+			continue
+		}
+		i++
+	}
 
 	b := make([]byte, 0, 512)
 	b = append(b, "{\n  \"ShardId\": "...)

@@ -3,6 +3,7 @@ package web
 import (
 	"bytes"
 	"encoding/json"
+	"fmt"
 	"strings"
 	"testing"
 
@@ -72,6 +73,23 @@ func TestBoto3JSON(t *testing.T) {
 				t.Errorf("not valid JSON:\n%s", got)
 			}
 		})
+	}
+}
+
+// A header name given twice, in another case, is one header with both values.
+func TestBoto3JSONRepeatedHeader(t *testing.T) {
+	got := boto3JSON(stream.PutResult{ShardID: "s", SequenceNumber: "1", HTTPStatus: 200, Attempts: 1, Headers: []stream.Header{
+		{Name: "X-Amz-Id-2", Value: "a"}, {Name: "Content-Type", Value: "t"}, {Name: "x-amz-id-2", Value: "b"},
+	}})
+	var out struct {
+		ResponseMetadata struct{ HTTPHeaders map[string]string }
+	}
+	if err := json.Unmarshal([]byte(got), &out); err != nil {
+		t.Fatalf("%v:\n%s", err, got)
+	}
+	want := map[string]string{"x-amz-id-2": "a, b", "content-type": "t"}
+	if fmt.Sprint(out.ResponseMetadata.HTTPHeaders) != fmt.Sprint(want) || strings.Count(got, "x-amz-id-2") != 1 {
+		t.Errorf("HTTPHeaders = %v, want %v:\n%s", out.ResponseMetadata.HTTPHeaders, want, got)
 	}
 }
 

@@ -59,8 +59,8 @@ func cliSnippet(rec Record, binary bool) string {
 		fmt.Fprintf(&b, "  --sequence-number-for-ordering %s \\\n", rec.SequenceNumberForOrdering)
 	}
 	if binary {
-		// AWS CLI v2 takes blob arguments as base64 by default.
-		fmt.Fprintf(&b, "  --data %s", shellQuote(base64.StdEncoding.EncodeToString(rec.Data)))
+		// Said outright: a profile's cli_binary_format would otherwise decide.
+		fmt.Fprintf(&b, "  --cli-binary-format base64 \\\n  --data %s", shellQuote(base64.StdEncoding.EncodeToString(rec.Data)))
 	} else {
 		fmt.Fprintf(&b, "  --cli-binary-format raw-in-base64-out \\\n  --data %s", shellQuote(string(rec.Data)))
 	}
@@ -90,7 +90,7 @@ func cliJSONSnippet(rec Record) string {
 	if err != nil {
 		panic(err) // a map of strings always marshals
 	}
-	return "aws kinesis put-record \\\n  --cli-input-json " + shellQuote(string(js))
+	return "aws kinesis put-record \\\n  --cli-binary-format base64 \\\n  --cli-input-json " + shellQuote(string(js))
 }
 
 // pyQuote writes s as a Python 3 string literal. Go's quoting escapes are a

@@ -142,7 +142,7 @@ func TestSnippetsAWSCLI(t *testing.T) {
 			switch mode := flags["--cli-binary-format"]; mode {
 			case "raw-in-base64-out":
 				got = []byte(raw)
-			case "":
+			case "base64":
 				decoded, derr := base64.StdEncoding.DecodeString(raw)
 				if derr != nil {
 					t.Fatalf("--data %q is not base64: %v", raw, derr)
@@ -154,7 +154,7 @@ func TestSnippetsAWSCLI(t *testing.T) {
 			if !bytes.Equal(got, rec.Data) {
 				t.Errorf("--data carries %q, want %q\nscript:\n%s", got, rec.Data, script)
 			}
-			if tc.in.Format == FormatBase64 && flags["--cli-binary-format"] != "" {
+			if tc.in.Format == FormatBase64 && flags["--cli-binary-format"] != "base64" {
 				t.Errorf("binary data sent raw: %q", args)
 			}
 		})
@@ -426,12 +426,12 @@ func TestSnippetsKeyNeverReadsLocalFiles(t *testing.T) {
 			t.Fatalf("sh: %v\n%s", err, cli)
 		}
 		args := strings.Split(strings.TrimSuffix(string(out), "\x00"), "\x00")
-		if len(args) != 4 || args[0] != "kinesis" || args[1] != "put-record" || args[2] != "--cli-input-json" {
-			t.Fatalf("aws got %q, want kinesis put-record --cli-input-json JSON", args)
+		if len(args) != 6 || args[0] != "kinesis" || args[1] != "put-record" || args[2] != "--cli-binary-format" || args[3] != "base64" || args[4] != "--cli-input-json" {
+			t.Fatalf("aws got %q, want kinesis put-record --cli-binary-format base64 --cli-input-json JSON", args)
 		}
 		var in map[string]string
-		if err := json.Unmarshal([]byte(args[3]), &in); err != nil {
-			t.Fatalf("--cli-input-json %q: %v", args[3], err)
+		if err := json.Unmarshal([]byte(args[5]), &in); err != nil {
+			t.Fatalf("--cli-input-json %q: %v", args[5], err)
 		}
 		data, err := base64.StdEncoding.DecodeString(in["Data"])
 		if err != nil || !bytes.Equal(data, rec.Data) {

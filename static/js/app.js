@@ -176,9 +176,11 @@
       if (!field) return;
       var details = field.closest("details");
       if (details) details.open = true;
-      var from = byId(t.dataset.fillFrom);
-      if (!from) return;
-      field.value = from.textContent;
+      // Results kept in the history before data-fill-from carry the value itself.
+      var from = t.dataset.fillFrom ? byId(t.dataset.fillFrom) : null;
+      var fill = from ? from.textContent : t.dataset.fillValue;
+      if (fill === undefined) return;
+      field.value = fill;
       field.focus();
     } else if (t.dataset.historyIndex) {
       showHistory(parseInt(t.dataset.historyIndex, 10));
@@ -297,9 +299,11 @@
   });
 
   // Switching target loads the page anew; what was typed in the record form
-  // goes along in this tab's sessionStorage, so it is not lost.
+  // goes along in this tab's sessionStorage, so it is not lost. Not the
+  // stream: a stream of the same name in another account is another stream,
+  // and a record meant for one must not be one click from the other.
   var carryKey = "kinesis-console.carry";
-  var carriedFields = ["stream", "data", "partition_key", "explicit_hash_key", "sequence_number_for_ordering"];
+  var carriedFields = ["data", "partition_key", "explicit_hash_key", "sequence_number_for_ordering"];
 
   function carryForm() {
     var form = byId("record-form");
