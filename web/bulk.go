@@ -73,8 +73,38 @@ type bulkHandlers struct {
 	h   *handlers
 	dir string // where temp files go; "" is os.TempDir()
 
-	mu   sync.Mutex
-	jobs map[string]*bulkJob
+	mu      sync.Mutex
+	jobs    map[string]*bulkJob
+	closing bool // shutting down: no job may start sending
+}
+
+// stopAll stops every job from sending, for shutdown: see Console.StopBulk.
+func (b *bulkHandlers) stopAll(ctx context.Context) error {
+	b.mu.Lock()
+	b.closing = true
+	jobs := make([]*bulkJob, 0, len(b.jobs))
+	for _, j := range b.jobs {
+		jobs = append(jobs, j)
+	}
+	b.mu.Unlock()
+	var sending []*bulkJob
+	for _, j := range jobs {
+		j.mu.Lock()
+		if j.state == bulkSending {
+			j.canceling = true
+			j.cancel()
+			sending = append(sending, j)
+		}
+		j.mu.Unlock()
+	}
+	for _, j := range sending {
+		select {
+		case <-j.done:
+		case <-ctx.Done():
+			return fmt.Errorf("web: bulk uploads still sending: %w", ctx.Err())
+		}
+	}
+	return nil
 }
 
 func newBulkHandlers(h *handlers) *bulkHandlers {
@@ -444,10 +474,20 @@ func (b *bulkHandlers) start(j *bulkJob) error {
 	if err != nil {
 		return fmt.Errorf("web: bulk report: %w", err)
 	}
+	// Under b.mu, so that stopAll either sees this job sending or has
+	// already closed the door on it.
+	b.mu.Lock()
+	if b.closing {
+		b.mu.Unlock()
+		_ = report.Close()
+		_ = os.Remove(report.Name())
+		return echo.NewHTTPError(http.StatusServiceUnavailable, "The console is shutting down: start the upload again once it is back.")
+	}
 	ctx, cancel := context.WithCancel(context.Background())
 	j.mu.Lock()
 	if j.state != bulkChecked {
 		j.mu.Unlock()
+		b.mu.Unlock()
 		cancel()
 		_ = report.Close()
 		_ = os.Remove(report.Name())
@@ -458,6 +498,7 @@ func (b *bulkHandlers) start(j *bulkJob) error {
 		j.expiry.Stop()
 	}
 	j.mu.Unlock()
+	b.mu.Unlock()
 	j.progress.SetTotal(j.check.Valid)
 	b.h.deps.Logger.Info("bulk upload sending", "job", j.id, "user", j.user, "target", j.target, "stream", j.spec.Stream.String(),
 		"records", j.check.Valid, "invalid", j.check.Invalid, "bytes", j.check.InputBytes)

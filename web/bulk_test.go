@@ -74,11 +74,12 @@ func bulkAllPut(in *kinesis.PutRecordsInput) *kinesis.PutRecordsOutput {
 // bulkEnv is a console over a stub publisher and a bulk sender with a fake
 // PutRecords, served over real HTTP (the event stream needs it).
 type bulkEnv struct {
-	url   string
-	api   *bulkFakeAPI
-	pub   *stubPublisher
-	audit *syncBuffer
-	tmp   string
+	url     string
+	console *web.Console
+	api     *bulkFakeAPI
+	pub     *stubPublisher
+	audit   *syncBuffer
+	tmp     string
 }
 
 func newBulkEnv(t *testing.T, api *bulkFakeAPI, tune ...func(*web.Deps)) *bulkEnv {
@@ -98,7 +99,8 @@ func newBulkEnv(t *testing.T, api *bulkFakeAPI, tune ...func(*web.Deps)) *bulkEn
 	for _, f := range tune {
 		f(&deps)
 	}
-	srv := httptest.NewServer(web.New(deps))
+	env.console = web.New(deps)
+	srv := httptest.NewServer(env.console)
 	t.Cleanup(srv.Close)
 	env.url = srv.URL
 	return env
@@ -549,6 +551,73 @@ func TestBulkCancel(t *testing.T) {
 	doc = bulkDoc(t, env.do(t, http.MethodGet, job, true), http.StatusOK)
 	if h := exactlyOne(t, doc, byTestID("bulk-report")).Find("h3").Text(); !strings.Contains(h, "Canceled: "+strconv.Itoa(written)+" records written") {
 		t.Errorf("report heading = %q", h)
+	}
+}
+
+// TestBulkStopOnShutdown: shutting down lets the PutRecords in flight finish
+// (their records are written, none of unknown outcome), reports the rest not
+// sent, and lets no upload start sending after.
+func TestBulkStopOnShutdown(t *testing.T) {
+	inFlight := make(chan struct{})
+	release := make(chan struct{})
+	var once sync.Once
+	api := &bulkFakeAPI{fn: func(ctx context.Context, in *kinesis.PutRecordsInput) (*kinesis.PutRecordsOutput, error) {
+		once.Do(func() { close(inFlight) })
+		<-release
+		return bulkAllPut(in), nil
+	}}
+	env := newBulkEnv(t, api)
+	fields := bulkDefaults("orders", bulkFormField{"rate", "500"}) // 500 records a call, one call a second
+	job := bulkJobPath(t, bulkDoc(t, env.postBulk(t, fields, "r.ndjson", strings.NewReader(bulkNDJSON(5000)), true), http.StatusOK))
+	// A second upload, checked but held by its invalid line, waits for the user.
+	held := bulkJobPath(t, bulkDoc(t, env.postBulk(t, bulkDefaults("orders"), "h.ndjson", strings.NewReader(bulkNDJSON(3, 1)), true), http.StatusOK))
+	<-inFlight
+
+	stopped := make(chan error, 1)
+	go func() { stopped <- env.console.StopBulk(t.Context()) }()
+	// Wait until the job is being canceled: StopBulk has reached it, and can
+	// only return once the batch in flight, held here, has finished.
+	deadline := time.Now().Add(10 * time.Second)
+	for !strings.Contains(bulkDoc(t, env.do(t, http.MethodGet, job, true), http.StatusOK).Text(), "Canceling") {
+		if time.Now().After(deadline) {
+			t.Fatal("the job never showed it was being canceled")
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	select {
+	case err := <-stopped:
+		t.Fatalf("StopBulk returned (%v) while a PutRecords was in flight", err)
+	default:
+	}
+	close(release)
+	if err := <-stopped; err != nil {
+		t.Fatalf("StopBulk: %v", err)
+	}
+	// Returned only once the job had finished: its report is there at once.
+	doc := bulkDoc(t, env.do(t, http.MethodGet, job, true), http.StatusOK)
+	if h := exactlyOne(t, doc, byTestID("bulk-report")).Find("h3").Text(); !strings.Contains(h, "Canceled") {
+		t.Errorf("report heading right after StopBulk = %q, want the canceled job's", h)
+	}
+
+	calls, sent := api.counts()
+	written := 0
+	for _, r := range env.reportLines(t, job) {
+		switch r.Status {
+		case stream.StatusWritten:
+			written++
+		case stream.StatusNotSent:
+		default:
+			t.Fatalf("report line %+v: want written or not sent, nothing unknown", r)
+		}
+	}
+	if written != sent || written == 0 || written >= 5000 {
+		t.Errorf("%d written; PutRecords: %d calls, %d records", written, calls, sent)
+	}
+	if resp := env.do(t, http.MethodPost, held+"/start", true); resp.StatusCode != http.StatusServiceUnavailable {
+		t.Errorf("starting an upload after StopBulk: status %d, want 503", resp.StatusCode)
+	}
+	if _, after := api.counts(); after != sent {
+		t.Errorf("%d more records were sent after StopBulk", after-sent)
 	}
 }
 

@@ -25,6 +25,7 @@ func (h *handlers) routes(e *echo.Echo) {
 	e.GET("/streams/options", h.streamOptions)
 	e.GET("/streams/summary", h.streamSummary)
 	bulk := newBulkHandlers(h)
+	h.bulk = bulk
 	e.GET("/bulk", bulk.page)
 	e.POST("/bulk", bulk.upload)
 	e.GET("/bulk/:id", bulk.show)

@@ -8,6 +8,7 @@ import (
 	"context"
 	"io"
 	"log/slog"
+	"net/http"
 	"time"
 
 	"github.com/labstack/echo/v4"
@@ -86,11 +87,26 @@ type handlers struct {
 	deps    Deps
 	targets []*target
 	metrics *metrics
+	bulk    *bulkHandlers
 }
+
+// Console is the console's HTTP handler.
+type Console struct {
+	e    *echo.Echo
+	bulk *bulkHandlers
+}
+
+func (c *Console) ServeHTTP(w http.ResponseWriter, r *http.Request) { c.e.ServeHTTP(w, r) }
+
+// StopBulk is for shutting down: it stops new bulk uploads from starting,
+// cancels the ones sending (each finishes the PutRecords it has in flight, so
+// no record is left of unknown outcome; the rest are reported not sent), and
+// waits for them until ctx ends.
+func (c *Console) StopBulk(ctx context.Context) error { return c.bulk.stopAll(ctx) }
 
 // New builds the console's HTTP server. It panics on a wiring mistake
 // (targets without names or clients), which is a programming error.
-func New(deps Deps) *echo.Echo {
+func New(deps Deps) *Console {
 	if deps.Logger == nil {
 		deps.Logger = slog.New(slog.DiscardHandler)
 	}
@@ -120,5 +136,5 @@ func New(deps Deps) *echo.Echo {
 	e.HTTPErrorHandler = h.handleError
 	e.IPExtractor = ipExtractor(deps.Auth)
 	h.routes(e)
-	return e
+	return &Console{e: e, bulk: h.bulk}
 }

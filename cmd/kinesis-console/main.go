@@ -195,6 +195,11 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	logger.Info("shutting down: letting in-flight requests finish", "timeout", s.shutdownTimeout.String())
 	shutdownCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), s.shutdownTimeout)
 	defer cancel()
+	// Bulk uploads first: they stop at their next batch, and their progress
+	// streams then end, which the server's shutdown waits for.
+	if err := handler.StopBulk(shutdownCtx); err != nil {
+		logger.Warn("shutdown", "err", err.Error())
+	}
 	if err := srv.Shutdown(shutdownCtx); err != nil {
 		return fmt.Errorf("shutdown: %w", err)
 	}
