@@ -416,34 +416,41 @@ func (b *bulkHandlers) active() int {
 
 // register makes a checked job reachable; unsent, it expires after bulkCheckedTTL.
 func (b *bulkHandlers) register(j *bulkJob) {
-	j.mu.Lock()
-	j.expires = time.Now().Add(bulkCheckedTTL)
-	j.expiry = time.AfterFunc(bulkCheckedTTL, func() { b.remove(j) })
-	j.mu.Unlock()
 	b.mu.Lock()
+	defer b.mu.Unlock()
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	j.expires = time.Now().Add(bulkCheckedTTL)
+	j.expiry = time.AfterFunc(bulkCheckedTTL, func() { b.removeIf(j, expired) })
 	b.jobs[j.id] = j
-	b.mu.Unlock()
 }
 
-// remove forgets a job and deletes its files; a job still sending is canceled.
-func (b *bulkHandlers) remove(j *bulkJob) {
+// removeIf forgets a job and deletes its files if ok(j) holds, checked under
+// the locks start takes, so that a job is never removed just as it starts
+// sending. It reports whether it removed the job.
+func (b *bulkHandlers) removeIf(j *bulkJob, ok func(*bulkJob) bool) bool {
 	b.mu.Lock()
-	delete(b.jobs, j.id)
-	b.mu.Unlock()
 	j.mu.Lock()
-	if j.cancel != nil {
-		j.cancel()
+	if b.jobs[j.id] != j || j.state == bulkSending || !ok(j) {
+		j.mu.Unlock()
+		b.mu.Unlock()
+		return false
 	}
+	delete(b.jobs, j.id)
 	if j.expiry != nil {
 		j.expiry.Stop()
 	}
-	state := j.state
 	j.mu.Unlock()
-	if state == bulkSending {
-		<-j.done // the sender still reads the spool and writes the report
-	}
+	b.mu.Unlock()
 	b.discard(j)
+	return true
 }
+
+// expired holds for a job whose time is up; j.mu is held.
+func expired(j *bulkJob) bool { return !time.Now().Before(j.expires) }
+
+// unsent holds for a checked job that was never started; j.mu is held.
+func unsent(j *bulkJob) bool { return j.state == bulkChecked }
 
 // discard deletes a job's files.
 func (b *bulkHandlers) discard(j *bulkJob) {
@@ -463,9 +470,13 @@ func (b *bulkHandlers) job(c echo.Context) (*bulkJob, error) {
 	j, ok := b.jobs[c.Param("id")]
 	b.mu.Unlock()
 	if !ok || j.user != userFrom(c.Request().Context()).Name {
-		return nil, echo.NewHTTPError(http.StatusNotFound, "There is no such bulk upload: it finished more than an hour ago, was discarded, or the console restarted.")
+		return nil, errNoSuchJob()
 	}
 	return j, nil
+}
+
+func errNoSuchJob() error {
+	return echo.NewHTTPError(http.StatusNotFound, "There is no such bulk upload: it finished more than an hour ago, was discarded, or the console restarted.")
 }
 
 // start sends a checked job in the background.
@@ -482,6 +493,13 @@ func (b *bulkHandlers) start(j *bulkJob) error {
 		_ = report.Close()
 		_ = os.Remove(report.Name())
 		return echo.NewHTTPError(http.StatusServiceUnavailable, "The console is shutting down: start the upload again once it is back.")
+	}
+	if b.jobs[j.id] != j {
+		// Expired or discarded since the request found it: its files are gone.
+		b.mu.Unlock()
+		_ = report.Close()
+		_ = os.Remove(report.Name())
+		return errNoSuchJob()
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	j.mu.Lock()
@@ -512,7 +530,7 @@ func (b *bulkHandlers) send(ctx context.Context, j *bulkJob, report *os.File) {
 	j.mu.Lock()
 	j.state, j.summary, j.err = bulkDone, sum, err
 	j.expires = time.Now().Add(bulkDoneTTL)
-	j.expiry = time.AfterFunc(bulkDoneTTL, func() { b.remove(j) })
+	j.expiry = time.AfterFunc(bulkDoneTTL, func() { b.removeIf(j, expired) })
 	j.mu.Unlock()
 	_ = os.Remove(j.spool)
 	log := b.h.deps.Logger.With("job", j.id, "user", j.user, "stream", j.spec.Stream.String(), "written", sum.Written,
@@ -627,17 +645,15 @@ func (b *bulkHandlers) cancel(c echo.Context) error {
 	if err != nil {
 		return err
 	}
+	if b.removeIf(j, unsent) {
+		return b.renderJob(c, http.StatusOK, b.formDefaults(c.Request().Context()), views.BulkJob{Notice: "The upload was discarded: nothing was sent."})
+	}
 	j.mu.Lock()
-	state := j.state
-	if state == bulkSending {
+	if j.state == bulkSending {
 		j.canceling = true
 		j.cancel()
 	}
 	j.mu.Unlock()
-	if state == bulkChecked {
-		b.remove(j)
-		return b.renderJob(c, http.StatusOK, b.formDefaults(c.Request().Context()), views.BulkJob{Notice: "The upload was discarded: nothing was sent."})
-	}
 	if wantsFragment(c) {
 		return c.NoContent(http.StatusNoContent) // the event stream shows the cancel
 	}
