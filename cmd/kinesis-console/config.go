@@ -85,7 +85,7 @@ func buildAuth(s settings) (*access.Authenticator, error) {
 // openAudit opens the audit destination: "-" is stdout, "" is off.
 func openAudit(path string, stdout io.Writer) (io.Writer, func() error, error) {
 	switch path {
-	case "":
+	case "", "none": // "none" also works from the environment, where empty is unset
 		return nil, func() error { return nil }, nil
 	case "-":
 		return stdout, func() error { return nil }, nil

@@ -13,6 +13,7 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
+	"strings"
 	"syscall"
 	"time"
 
@@ -66,43 +67,83 @@ func parseFlags(args []string, getenv func(string) string, stderr io.Writer) (se
 	var s settings
 	fs := flag.NewFlagSet(args[0], flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	fs.StringVar(&s.addr, "addr", envOr(getenv, "KINESIS_CONSOLE_ADDR", "127.0.0.1:8080"),
-		"address to listen on (env KINESIS_CONSOLE_ADDR)")
-	fs.BoolVar(&s.allowNonLocal, "allow-non-loopback", getenv("KINESIS_CONSOLE_ALLOW_NON_LOOPBACK") == "true",
-		"allow listening on a non-loopback address: anyone who reaches it writes with the server's AWS credentials (env KINESIS_CONSOLE_ALLOW_NON_LOOPBACK=true)")
-	fs.DurationVar(&s.putTimeout, "put-timeout", 15*time.Second, "bound on one PutRecord, retries included")
-	fs.DurationVar(&s.shutdownTimeout, "shutdown-timeout", 20*time.Second, "how long in-flight requests may finish on shutdown")
+	fs.StringVar(&s.addr, "addr", "127.0.0.1:8080", "address to listen on")
+	fs.BoolVar(&s.allowNonLocal, "allow-non-loopback", false,
+		"allow listening on a non-loopback address with sign-in off: anyone who reaches it writes with the server's AWS credentials")
+	fs.DurationVar(&s.putTimeout, "put-timeout", 15*time.Second, "bound on one PutRecord, retries included, and on one PutRecords call of a bulk upload")
+	fs.DurationVar(&s.shutdownTimeout, "shutdown-timeout", 20*time.Second, "how long in-flight requests may finish on shutdown; longer than -put-timeout")
 	fs.TextVar(&s.logLevel, "log-level", slog.LevelInfo, "log level: DEBUG, INFO, WARN, ERROR")
 	fs.BoolVar(&s.showVersion, "version", false, "print the version and exit")
-	fs.StringVar(&s.configFile, "config", getenv("KINESIS_CONSOLE_CONFIG"), "optional JSON config file with permissions (env KINESIS_CONSOLE_CONFIG)")
-	fs.StringVar(&s.authMode, "auth", envOr(getenv, "KINESIS_CONSOLE_AUTH", "none"), "sign-in: none, basic or proxy (env KINESIS_CONSOLE_AUTH)")
-	fs.StringVar(&s.basicAuthFile, "basic-auth-file", getenv("KINESIS_CONSOLE_BASIC_AUTH_FILE"), "with -auth basic: file of user:bcrypt-hash lines (env KINESIS_CONSOLE_BASIC_AUTH_FILE)")
-	fs.StringVar(&s.trustedProxies, "trusted-proxies", getenv("KINESIS_CONSOLE_TRUSTED_PROXIES"), "comma-separated addresses or CIDRs of the reverse proxy in front: with -auth proxy its user headers are believed, with -auth basic its X-Forwarded-For (env KINESIS_CONSOLE_TRUSTED_PROXIES)")
+	fs.StringVar(&s.configFile, "config", "", "optional JSON config file with permissions and targets")
+	fs.StringVar(&s.authMode, "auth", "none", "sign-in: none, basic or proxy")
+	fs.StringVar(&s.basicAuthFile, "basic-auth-file", "", "with -auth basic: file of user:bcrypt-hash lines")
+	fs.StringVar(&s.trustedProxies, "trusted-proxies", "", "comma-separated addresses or CIDRs of the reverse proxy in front: with -auth proxy its user headers are believed, with -auth basic its X-Forwarded-For")
 	fs.StringVar(&s.proxyUserHeader, "proxy-user-header", "X-Forwarded-User", "with -auth proxy: header holding the user name")
 	fs.StringVar(&s.proxyEmailHeader, "proxy-email-header", "X-Forwarded-Email", "with -auth proxy: header holding the user's email")
 	fs.StringVar(&s.proxyGroupsHeader, "proxy-groups-header", "X-Forwarded-Groups", "with -auth proxy: header holding the user's groups, comma-separated")
-	fs.BoolVar(&s.readOnly, "read-only", getenv("KINESIS_CONSOLE_READ_ONLY") == "true", "refuse every write (env KINESIS_CONSOLE_READ_ONLY=true)")
-	fs.StringVar(&s.auditLog, "audit-log", envOr(getenv, "KINESIS_CONSOLE_AUDIT_LOG", "-"), "where audit lines go: a file, - for stdout, empty for nowhere (env KINESIS_CONSOLE_AUDIT_LOG)")
+	fs.BoolVar(&s.readOnly, "read-only", false, "refuse every write")
+	fs.StringVar(&s.auditLog, "audit-log", "-", "where audit lines go: a file, - for stdout, none (or empty) for nowhere")
 	fs.Float64Var(&s.rateLimit, "rate-limit", 10, "records per second each user may put; 0 turns the limit off")
 	fs.IntVar(&s.rateBurst, "rate-burst", 20, "records a user may put at once before -rate-limit applies")
 	fs.Float64Var(&s.bulkRateLimit, "bulk-rate-limit", 1000, "records per second each user may send by bulk upload (one shard's write limit); 0 turns the limit off")
 	fs.Float64Var(&s.readBackRate, "readback-rate-limit", 2, "read-backs per second each user may make (burst 5); they spend the stream's read limit of 5 a second per shard; 0 turns the limit off")
-	fs.StringVar(&s.regions, "regions", getenv("KINESIS_CONSOLE_REGIONS"), "more regions to offer, comma-separated, with the same credentials (env KINESIS_CONSOLE_REGIONS)")
+	fs.StringVar(&s.regions, "regions", "", "more regions to offer, comma-separated, with the same credentials")
 	fs.Int64Var(&s.bodyLimit, "max-body-bytes", 4<<20, "largest request body accepted; larger ones get 413")
+	fs.VisitAll(func(f *flag.Flag) {
+		if f.Name != "version" {
+			f.Usage += " (env " + envName(f.Name) + ")"
+		}
+	})
+	fs.Usage = func() {
+		fmt.Fprintf(fs.Output(), "Usage of %s:\nEvery flag but -version can be given in the environment instead, as KINESIS_CONSOLE_<FLAG>; a flag given on the command line wins.\n", args[0])
+		fs.PrintDefaults()
+	}
 	if err := fs.Parse(args[1:]); err != nil {
 		return s, err
 	}
 	if fs.NArg() > 0 {
 		return s, fmt.Errorf("unexpected arguments: %v", fs.Args())
 	}
+	if err := setFromEnv(fs, getenv); err != nil {
+		return s, err
+	}
+	if s.putTimeout <= 0 {
+		return s, fmt.Errorf("-put-timeout %s: must be more than 0", s.putTimeout)
+	}
+	if s.shutdownTimeout <= s.putTimeout {
+		return s, fmt.Errorf("-shutdown-timeout %s must be longer than -put-timeout %s: a put or bulk batch in flight at shutdown must have time to finish",
+			s.shutdownTimeout, s.putTimeout)
+	}
 	return s, nil
 }
 
-func envOr(getenv func(string) string, key, def string) string {
-	if v := getenv(key); v != "" {
-		return v
-	}
-	return def
+// envName is the environment variable for a flag: -put-timeout is
+// KINESIS_CONSOLE_PUT_TIMEOUT.
+func envName(flagName string) string {
+	return "KINESIS_CONSOLE_" + strings.ToUpper(strings.ReplaceAll(flagName, "-", "_"))
+}
+
+// setFromEnv sets every flag not given on the command line from its
+// environment variable, when that is set and not empty. A bad value fails
+// naming the variable.
+func setFromEnv(fs *flag.FlagSet, getenv func(string) string) error {
+	given := map[string]bool{}
+	fs.Visit(func(f *flag.Flag) { given[f.Name] = true })
+	var err error
+	fs.VisitAll(func(f *flag.Flag) {
+		if err != nil || given[f.Name] || f.Name == "version" {
+			return
+		}
+		name := envName(f.Name)
+		v := getenv(name)
+		if v == "" {
+			return
+		}
+		if serr := fs.Set(f.Name, v); serr != nil {
+			err = fmt.Errorf("%s=%q (the environment's -%s): %w", name, v, f.Name, serr)
+		}
+	})
+	return err
 }
 
 // run wires the console together and serves until ctx is done.
@@ -195,12 +236,16 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	logger.Info("shutting down: letting in-flight requests finish", "timeout", s.shutdownTimeout.String())
 	shutdownCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), s.shutdownTimeout)
 	defer cancel()
-	// Bulk uploads first: they stop at their next batch, and their progress
-	// streams then end, which the server's shutdown waits for.
-	if err := handler.StopBulk(shutdownCtx); err != nil {
-		logger.Warn("shutdown", "err", err.Error())
+	// Both at once: the server stops taking connections and waits for the
+	// requests in flight, while bulk uploads stop at their next batch; their
+	// progress streams then end, which the server's shutdown also waits for.
+	bulkStopped := make(chan error, 1)
+	go func() { bulkStopped <- handler.StopBulk(shutdownCtx) }()
+	err = srv.Shutdown(shutdownCtx)
+	if berr := <-bulkStopped; berr != nil {
+		logger.Warn("shutdown", "err", berr.Error())
 	}
-	if err := srv.Shutdown(shutdownCtx); err != nil {
+	if err != nil {
 		return fmt.Errorf("shutdown: %w", err)
 	}
 	return nil

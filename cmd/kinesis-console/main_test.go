@@ -3,6 +3,8 @@ package main
 import (
 	"bytes"
 	"context"
+	"io"
+	"log/slog"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -123,6 +125,8 @@ func TestRunRefusesBadConfiguration(t *testing.T) {
 		{[]string{"-auth", "proxy", "-trusted-proxies", "nope"}, "-trusted-proxies"},
 		{[]string{"-config", "/does/not/exist"}, "-config"},
 		{[]string{"extra"}, "unexpected arguments"},
+		{[]string{"-shutdown-timeout", "10s"}, "-shutdown-timeout 10s must be longer than -put-timeout 15s"},
+		{[]string{"-put-timeout", "0s"}, "-put-timeout"},
 	}
 	for _, tt := range tests {
 		t.Run(strings.Join(tt.args, " "), func(t *testing.T) {
@@ -132,6 +136,46 @@ func TestRunRefusesBadConfiguration(t *testing.T) {
 				t.Fatalf("err = %v, want it to name %q", err, tt.want)
 			}
 		})
+	}
+}
+
+// Every flag but -version has an environment variable; the command line wins,
+// and a bad value names the variable.
+func TestFlagsFromEnvironment(t *testing.T) {
+	env := map[string]string{
+		"KINESIS_CONSOLE_ADDR":              "127.0.0.1:9999",
+		"KINESIS_CONSOLE_READ_ONLY":         "true",
+		"KINESIS_CONSOLE_RATE_LIMIT":        "2.5",
+		"KINESIS_CONSOLE_PUT_TIMEOUT":       "5s",
+		"KINESIS_CONSOLE_LOG_LEVEL":         "DEBUG",
+		"KINESIS_CONSOLE_VERSION":           "true",
+		"KINESIS_CONSOLE_AUDIT_LOG":         "",
+		"KINESIS_CONSOLE_PROXY_USER_HEADER": "X-Auth-Request-User",
+	}
+	getenv := func(k string) string { return env[k] }
+	s, err := parseFlags([]string{"kinesis-console", "-rate-limit", "7"}, getenv, io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s.addr != "127.0.0.1:9999" || !s.readOnly || s.putTimeout != 5*time.Second || s.logLevel != slog.LevelDebug ||
+		s.proxyUserHeader != "X-Auth-Request-User" {
+		t.Errorf("from the environment: addr %q read-only %v put-timeout %s log-level %s proxy-user-header %q",
+			s.addr, s.readOnly, s.putTimeout, s.logLevel, s.proxyUserHeader)
+	}
+	if s.rateLimit != 7 {
+		t.Errorf("-rate-limit 7 on the command line, KINESIS_CONSOLE_RATE_LIMIT=2.5: got %v, want the command line's", s.rateLimit)
+	}
+	if s.showVersion {
+		t.Error("KINESIS_CONSOLE_VERSION turned on -version")
+	}
+	if s.auditLog != "-" {
+		t.Errorf("an empty KINESIS_CONSOLE_AUDIT_LOG changed -audit-log to %q", s.auditLog)
+	}
+
+	env["KINESIS_CONSOLE_BULK_RATE_LIMIT"] = "fast"
+	_, err = parseFlags([]string{"kinesis-console"}, getenv, io.Discard)
+	if err == nil || !strings.Contains(err.Error(), `KINESIS_CONSOLE_BULK_RATE_LIMIT="fast"`) {
+		t.Errorf("bad KINESIS_CONSOLE_BULK_RATE_LIMIT: err = %v, want it named", err)
 	}
 }
 

@@ -122,7 +122,9 @@ func newTarget(cfg aws.Config, name, account, endpoint string, opts stream.Optio
 		Endpoint:  endpoint,
 		Publisher: stream.NewPublisher(kc, opts),
 		Identity:  identity.NewResolver(sts.NewFromConfig(cfg), identity.Options{}),
-		Bulk:      stream.NewBulkSender(kc, stream.BulkOptions{}),
+		// A bulk batch in flight gets as long as a put: both must be able to
+		// finish within the shutdown timeout.
+		Bulk: stream.NewBulkSender(kc, stream.BulkOptions{RequestTimeout: opts.PutTimeout}),
 	}
 }
 
