@@ -46,6 +46,15 @@ func stateFor(c echo.Context) *requestState {
 	return st
 }
 
+// authenticate checks the request's sign-in, and hands the guard's checked
+// (if any) whether the password was wrong, even if the check panics.
+func authenticate(auth *access.Authenticator, r *http.Request, checked func(wrong bool)) (u access.User, err error) {
+	if checked != nil {
+		defer func() { checked(errors.Is(err, access.ErrBadCredentials)) }()
+	}
+	return auth.Authenticate(r)
+}
+
 // userFrom returns the signed-in user of a request.
 func userFrom(ctx context.Context) access.User {
 	if st := stateOf(ctx); st != nil && st.signedIn {
@@ -102,10 +111,7 @@ func (h *handlers) signIn(next echo.HandlerFunc) echo.HandlerFunc {
 				}
 			}
 		}
-		u, err := auth.Authenticate(c.Request())
-		if checked != nil {
-			checked(errors.Is(err, access.ErrBadCredentials))
-		}
+		u, err := authenticate(auth, c.Request(), checked)
 		if err != nil {
 			h.auditRefusedSignIn(c, err)
 			if auth.Mode() == access.ModeBasic {

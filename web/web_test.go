@@ -1113,6 +1113,11 @@ func TestSignInFailuresThrottled(t *testing.T) {
 		r.RemoteAddr = from + ":40000"
 		return env.serve(r)
 	}
+	// Alice signs in once, so her password is remembered (no bcrypt next
+	// time); that must not let a guesser from her address past the guard.
+	if w := put("alice", "alice-pw", "192.0.2.7"); w.Code != http.StatusOK {
+		t.Fatalf("alice's first sign-in: status %d", w.Code)
+	}
 	for i := range 3 {
 		if w := put("alice", "guess", "192.0.2.7"); w.Code != http.StatusUnauthorized {
 			t.Fatalf("wrong password %d: status %d, want 401", i+1, w.Code)
@@ -1121,6 +1126,16 @@ func TestSignInFailuresThrottled(t *testing.T) {
 	w := put("alice", "alice-pw", "192.0.2.7")
 	if w.Code != http.StatusTooManyRequests || w.Header().Get("Retry-After") == "" {
 		t.Fatalf("right password after 3 wrong ones: status %d, Retry-After %q; want 429 with Retry-After", w.Code, w.Header().Get("Retry-After"))
+	}
+	// With no trusted proxy, X-Forwarded-For is the client's own words: a
+	// new one each time buys no new budget.
+	for _, forged := range []string{"203.0.113.1", "203.0.113.2"} {
+		r := formRequest("/records", recordForm(), "HX-Request", "true", "X-Forwarded-For", forged)
+		r.SetBasicAuth("alice", "guess")
+		r.RemoteAddr = "192.0.2.7:40001"
+		if code := env.serve(r).Code; code != http.StatusTooManyRequests {
+			t.Errorf("a guess claiming X-Forwarded-For %s: status %d, want 429", forged, code)
+		}
 	}
 	if !strings.Contains(audit.String(), `"error_code":"SignInThrottled"`) {
 		t.Errorf("no SignInThrottled audit line:\n%s", audit.String())
@@ -1131,8 +1146,8 @@ func TestSignInFailuresThrottled(t *testing.T) {
 	if w := put("alice", "alice-pw", "198.51.100.9"); w.Code != http.StatusOK {
 		t.Errorf("alice from another address: status %d, want 200", w.Code)
 	}
-	if n := len(env.pub.putCalls()); n != 2 {
-		t.Errorf("%d puts reached Kinesis, want 2 (bob's and alice's from elsewhere)", n)
+	if n := len(env.pub.putCalls()); n != 3 {
+		t.Errorf("%d puts reached Kinesis, want 3 (alice's first, bob's, and alice's from elsewhere)", n)
 	}
 
 	// Behind a trusted reverse proxy, clients are told apart by X-Forwarded-For.
@@ -1147,8 +1162,10 @@ func TestSignInFailuresThrottled(t *testing.T) {
 		r.RemoteAddr = "10.0.0.5:40000"
 		return env.serve(r).Code
 	}
-	for range 3 {
-		viaProxy("guess", "192.0.2.7")
+	for i := range 3 {
+		if code := viaProxy("guess", "192.0.2.7"); code != http.StatusUnauthorized {
+			t.Errorf("guess %d behind the proxy: status %d, want 401", i+1, code)
+		}
 	}
 	if code := viaProxy("alice-pw", "192.0.2.7"); code != http.StatusTooManyRequests {
 		t.Errorf("the guesser behind the proxy: status %d, want 429", code)

@@ -7,10 +7,13 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"errors"
+	"fmt"
+	"net/http"
 	"net/http/httptest"
 	"net/netip"
 	"strings"
 	"testing"
+	"time"
 
 	"golang.org/x/crypto/bcrypt"
 )
@@ -58,6 +61,63 @@ func TestBasicAuth(t *testing.T) {
 				t.Fatalf("user = %q, want %q", u.Name, tt.want)
 			}
 		})
+	}
+}
+
+// A password bcrypt accepted is remembered for a while, so the browser's
+// every request does not pay for bcrypt; a wrong one never is.
+func TestBasicAuthRemembers(t *testing.T) {
+	a, err := NewBasic(strings.NewReader("alice:" + mustHash(t, "s3cret") + "\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	clock := &fakeClock{t: time.Date(2026, 11, 27, 5, 0, 0, 0, time.UTC)}
+	a.remembered.now = clock.now
+	req := func(pass string) *http.Request {
+		r := httptest.NewRequest("GET", "/", nil)
+		r.SetBasicAuth("alice", pass)
+		return r
+	}
+	remembered := func(pass string) bool { return a.remembered.has("alice", pass) }
+	if remembered("s3cret") {
+		t.Fatal("remembered before any sign-in")
+	}
+	if _, err := a.Authenticate(req("wrong")); !errors.Is(err, ErrBadCredentials) {
+		t.Fatalf("wrong password: %v", err)
+	}
+	if remembered("wrong") {
+		t.Error("a wrong password was remembered")
+	}
+	if u, err := a.Authenticate(req("s3cret")); err != nil || u.Name != "alice" {
+		t.Fatalf("right password: %v %v", u, err)
+	}
+	if !remembered("s3cret") {
+		t.Error("right password not remembered")
+	}
+	if u, err := a.Authenticate(req("s3cret")); err != nil || u.Name != "alice" {
+		t.Errorf("remembered password: %v %v", u, err)
+	}
+	if remembered("s3cret ") {
+		t.Error("another password was taken for the remembered one")
+	}
+	clock.t = clock.t.Add(rememberFor)
+	if remembered("s3cret") {
+		t.Error("still remembered after rememberFor")
+	}
+	if _, err := a.Authenticate(req("s3cret")); err != nil {
+		t.Errorf("right password after the memory ran out: %v", err)
+	}
+
+	// Bounded: at most max pairs are kept, however many users sign in.
+	c := newCredentialCache(time.Hour, 3)
+	for i := range 10 {
+		c.add(fmt.Sprint("user-", i), "pw")
+	}
+	if n := len(c.until); n != 3 {
+		t.Errorf("%d pairs kept, want at most 3", n)
+	}
+	if !c.has("user-9", "pw") {
+		t.Error("the latest pair was not kept")
 	}
 }
 

@@ -8,6 +8,9 @@ package access
 
 import (
 	"bufio"
+	"crypto/hmac"
+	"crypto/rand"
+	"crypto/sha256"
 	"errors"
 	"fmt"
 	"io"
@@ -15,6 +18,8 @@ import (
 	"net/http"
 	"net/netip"
 	"strings"
+	"sync"
+	"time"
 
 	"golang.org/x/crypto/bcrypt"
 )
@@ -64,6 +69,12 @@ type Authenticator struct {
 	// dummy is checked for unknown users, at the file's highest cost, so a
 	// failed sign-in takes as long whether or not the user exists.
 	dummy []byte
+	// remembered are the name and password pairs bcrypt accepted lately:
+	// a browser sends them with every request, and bcrypt costs tens of
+	// milliseconds of CPU each time. It saves bcrypt only: the sign-in guard
+	// is asked first all the same, or a guesser could try passwords against
+	// it without limit while the user is signed in.
+	remembered *credentialCache
 
 	userHeader, emailHeader, groupsHeader string
 	trusted                               []netip.Prefix
@@ -112,8 +123,12 @@ func NewBasic(passwords io.Reader) (*Authenticator, error) {
 	if err != nil {
 		return nil, fmt.Errorf("access: %w", err)
 	}
-	return &Authenticator{mode: ModeBasic, users: users, dummy: dummy}, nil
+	return &Authenticator{mode: ModeBasic, users: users, dummy: dummy, remembered: newCredentialCache(rememberFor, 4096)}, nil
 }
+
+// rememberFor is how long a password bcrypt accepted is taken without
+// checking it again.
+const rememberFor = 5 * time.Minute
 
 // TrustForwardedFor makes a basic-auth console behind a reverse proxy tell
 // its clients apart: on connections from these addresses X-Forwarded-For
@@ -167,9 +182,13 @@ func (a *Authenticator) Authenticate(r *http.Request) (User, error) {
 			_ = bcrypt.CompareHashAndPassword(a.dummy, []byte(pass))
 			return User{}, ErrBadCredentials
 		}
+		if a.remembered.has(name, pass) {
+			return User{Name: name}, nil
+		}
 		if bcrypt.CompareHashAndPassword(hash, []byte(pass)) != nil {
 			return User{}, ErrBadCredentials
 		}
+		a.remembered.add(name, pass)
 		return User{Name: name}, nil
 	case ModeProxy:
 		name := strings.TrimSpace(r.Header.Get(a.userHeader))
@@ -235,4 +254,67 @@ func ParsePrefixes(s string) ([]netip.Prefix, error) {
 		out = append(out, netip.PrefixFrom(ip, ip.BitLen()))
 	}
 	return out, nil
+}
+
+// credentialCache remembers name and password pairs for a while. It holds
+// HMACs of them under a key made at start, never the passwords.
+type credentialCache struct {
+	key [32]byte
+	ttl time.Duration
+	max int
+	now func() time.Time
+
+	mu    sync.Mutex
+	until map[[32]byte]time.Time
+}
+
+func newCredentialCache(ttl time.Duration, maxEntries int) *credentialCache {
+	c := &credentialCache{ttl: ttl, max: maxEntries, now: time.Now, until: map[[32]byte]time.Time{}}
+	if _, err := rand.Read(c.key[:]); err != nil {
+		panic(err) // crypto/rand does not fail on supported systems
+	}
+	return c
+}
+
+func (c *credentialCache) mac(name, pass string) [32]byte {
+	m := hmac.New(sha256.New, c.key[:])
+	m.Write([]byte(name))
+	m.Write([]byte{0})
+	m.Write([]byte(pass))
+	var k [32]byte
+	m.Sum(k[:0])
+	return k
+}
+
+func (c *credentialCache) has(name, pass string) bool {
+	k := c.mac(name, pass)
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	until, ok := c.until[k]
+	if ok && !c.now().Before(until) {
+		delete(c.until, k)
+		return false
+	}
+	return ok
+}
+
+func (c *credentialCache) add(name, pass string) {
+	k := c.mac(name, pass)
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	now := c.now()
+	if len(c.until) >= c.max {
+		for k, until := range c.until {
+			if !now.Before(until) {
+				delete(c.until, k)
+			}
+		}
+	}
+	for k := range c.until {
+		if len(c.until) < c.max {
+			break
+		}
+		delete(c.until, k) // only right passwords get here: any may go
+	}
+	c.until[k] = now.Add(c.ttl)
 }

@@ -1,6 +1,7 @@
 package access
 
 import (
+	"fmt"
 	"strings"
 	"sync"
 	"testing"
@@ -115,7 +116,7 @@ func TestSignInGuardForgets(t *testing.T) {
 // never dropped, so filling the table does not buy a guesser new tries.
 func TestSignInGuardCapacity(t *testing.T) {
 	g, clock := newTestGuard(1)
-	g.capacity = 2
+	g.capacity = 3 // the address's key and two user names
 	for _, user := range []string{"a", "b"} {
 		_, done := g.Begin("192.0.2.7", user)
 		done(true)
@@ -132,4 +133,60 @@ func TestSignInGuardCapacity(t *testing.T) {
 		t.Fatal("no room was made once the spent keys had refilled")
 	}
 	done(false)
+}
+
+// One address gets ten times one name's budget over all names: it cannot
+// try name after name, while other addresses are untouched.
+func TestSignInGuardPerAddress(t *testing.T) {
+	g, clock := newTestGuard(2)
+	for i := range 20 {
+		ok, done := g.Begin("192.0.2.7", fmt.Sprint("user-", i))
+		if !ok {
+			t.Fatalf("wrong password %d (a new name each time) refused within the address's budget of 20", i+1)
+		}
+		done(true)
+	}
+	if ok, _ := g.Begin("192.0.2.7", "user-new"); ok {
+		t.Error("a 21st name from the same address was let through")
+	}
+	if ok, done := g.Begin("192.0.2.8", "user-new"); !ok {
+		t.Error("another address was refused")
+	} else {
+		done(false)
+	}
+	// The address's budget refills ten times as fast: one more every 6s.
+	clock.t = clock.t.Add(6 * time.Second)
+	ok, done := g.Begin("192.0.2.7", "user-new")
+	if !ok {
+		t.Fatal("refused once the address's budget had refilled one try")
+	}
+	done(false)
+}
+
+// An IPv6 client usually holds a whole /64: its addresses share one budget.
+func TestSignInGuardIPv6Prefix(t *testing.T) {
+	g, _ := newTestGuard(2)
+	for _, addr := range []string{"2001:db8:1:2::1", "2001:db8:1:2:ffff::9"} {
+		ok, done := g.Begin(addr, "alice")
+		if !ok {
+			t.Fatalf("wrong password from %s refused within the budget", addr)
+		}
+		done(true)
+	}
+	if ok, _ := g.Begin("2001:db8:1:2::77", "alice"); ok {
+		t.Error("a third address in the same /64 got a fresh budget")
+	}
+	if ok, done := g.Begin("2001:db8:1:3::1", "alice"); !ok {
+		t.Error("another /64 was refused")
+	} else {
+		done(false)
+	}
+	// An IPv4 address written as IPv6 is the IPv4 address.
+	for range 2 {
+		_, done := g.Begin("192.0.2.7", "bob")
+		done(true)
+	}
+	if ok, _ := g.Begin("::ffff:192.0.2.7", "bob"); ok {
+		t.Error("an IPv4-mapped address escaped the IPv4 address's budget")
+	}
 }
