@@ -107,7 +107,7 @@ func (h *handlers) signIn(next echo.HandlerFunc) echo.HandlerFunc {
 					// here, and so does the bcrypt work it would cost.
 					h.auditRefusedSignIn(c, errSignInThrottled)
 					c.Response().Header().Set("Retry-After", "60")
-					return echo.NewHTTPError(http.StatusTooManyRequests, "Too many wrong passwords for this user from your address: wait a minute, then sign in again.")
+					return echo.NewHTTPError(http.StatusTooManyRequests, "Too many wrong passwords from your address, for this user name or for many: wait a minute, then sign in again.")
 				}
 			}
 		}

@@ -107,14 +107,19 @@ func parseFlags(args []string, getenv func(string) string, stderr io.Writer) (se
 	if err := setFromEnv(fs, getenv); err != nil {
 		return s, err
 	}
+	return s, nil
+}
+
+// checkTimeouts refuses timeouts that would cut off a put at shutdown.
+func checkTimeouts(s settings) error {
 	if s.putTimeout <= 0 {
-		return s, fmt.Errorf("-put-timeout %s: must be more than 0", s.putTimeout)
+		return fmt.Errorf("-put-timeout %s: must be more than 0", s.putTimeout)
 	}
 	if s.shutdownTimeout <= s.putTimeout {
-		return s, fmt.Errorf("-shutdown-timeout %s must be longer than -put-timeout %s: a put or bulk batch in flight at shutdown must have time to finish",
+		return fmt.Errorf("-shutdown-timeout %s must be longer than -put-timeout %s: a put or bulk batch in flight at shutdown must have time to finish",
 			s.shutdownTimeout, s.putTimeout)
 	}
-	return s, nil
+	return nil
 }
 
 // envName is the environment variable for a flag: -put-timeout is
@@ -158,6 +163,9 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	if s.showVersion {
 		fmt.Fprintln(stdout, "kinesis-console", version)
 		return nil
+	}
+	if err := checkTimeouts(s); err != nil {
+		return err
 	}
 	logger := slog.New(slog.NewJSONHandler(stderr, &slog.HandlerOptions{Level: s.logLevel}))
 
@@ -205,7 +213,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		BulkRateLimit:     access.NewRateLimiter(s.bulkRateLimit, max(int(s.bulkRateLimit), 500)),
 		ReadBackRateLimit: access.NewRateLimiter(s.readBackRate, 5),
 		// 10 wrong passwords for a user name from one address, then one more a
-		// minute: online guessing gets nowhere, and nobody else is locked out.
+		// minute, and 100 from one address over all names: online guessing
+		// gets nowhere, and users signed in from that address stay in.
 		SignInGuard: access.NewSignInGuard(10, time.Minute),
 	})
 

@@ -11,6 +11,7 @@ import (
 	"crypto/hmac"
 	"crypto/rand"
 	"crypto/sha256"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"io"
@@ -278,8 +279,8 @@ func newCredentialCache(ttl time.Duration, maxEntries int) *credentialCache {
 
 func (c *credentialCache) mac(name, pass string) [32]byte {
 	m := hmac.New(sha256.New, c.key[:])
+	m.Write(binary.BigEndian.AppendUint64(nil, uint64(len(name))))
 	m.Write([]byte(name))
-	m.Write([]byte{0})
 	m.Write([]byte(pass))
 	var k [32]byte
 	m.Sum(k[:0])

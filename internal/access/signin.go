@@ -2,6 +2,7 @@ package access
 
 import (
 	"crypto/sha256"
+	"encoding/binary"
 	"net/netip"
 	"sync"
 	"time"
@@ -11,14 +12,19 @@ import (
 // name has a budget of wrong passwords that refills slowly; once it is spent,
 // sign-ins for that name from that address are refused before the password
 // is checked. Keyed by both, a guesser locks out neither other users nor the
-// same user elsewhere. Each address also has a larger budget across all
-// names, so one address cannot try name after name. An IPv6 address counts
-// as its /64, which one client usually holds whole.
+// same user elsewhere.
 //
-// A password check holds a unit of both budgets while it runs, so guesses
+// Each address also has a larger budget across all names, so one address
+// cannot try name after name. A user whose password was right from that
+// address in the last few minutes is not held to it: a guesser spraying
+// names from a shared address (an office behind one NAT) keeps out only
+// those who are not signed in yet. An IPv6 address counts as its /64, which
+// one client usually holds whole.
+//
+// A password check holds a unit of its budgets while it runs, so guesses
 // sent all at once cannot all be checked before the first failure counts.
-// Only failures are remembered: a key whose budget is full again is
-// forgotten, so right passwords and old failures take no memory.
+// A key whose budget is full again is forgotten, so old failures take no
+// memory; right passwords are remembered for goodFor, within capacity.
 type SignInGuard struct {
 	user, addr budget
 	capacity   int // most keys remembered; past it new keys are refused
@@ -26,7 +32,12 @@ type SignInGuard struct {
 
 	mu   sync.Mutex
 	keys map[[16]byte]*guardEntry
+	good map[[16]byte]time.Time // address and user keys with a right password, until when
 }
+
+// goodFor is how long a right password exempts its address and user name
+// from the address's budget; every right password renews it.
+const goodFor = 5 * time.Minute
 
 // budget is a number of wrong passwords allowed in a row, and the time it
 // takes to allow one more.
@@ -55,7 +66,7 @@ func NewSignInGuard(burst int, refill time.Duration) *SignInGuard {
 		user:     budget{burst: b, refill: refill},
 		addr:     budget{burst: b * addressFactor, refill: refill / addressFactor},
 		capacity: 100_000,
-		now:      time.Now, keys: map[[16]byte]*guardEntry{},
+		now:      time.Now, keys: map[[16]byte]*guardEntry{}, good: map[[16]byte]time.Time{},
 	}
 }
 
@@ -71,30 +82,73 @@ func (g *SignInGuard) Begin(addr, user string) (ok bool, done func(wrong bool)) 
 	g.mu.Lock()
 	defer g.mu.Unlock()
 	now := g.now()
-	eUser, eAddr := g.entry(kUser, &g.user, now), g.entry(kAddr, &g.addr, now)
-	if eUser == nil || eAddr == nil || !eUser.available() || !eAddr.available() {
+	// Room for both keys is made before either is taken, so that making
+	// room for one never drops the other.
+	if len(g.keys)+2 > g.capacity {
+		g.forgetRefilled(now)
+	}
+	useAddr := !now.Before(g.good[kUser])
+	if useAddr {
+		delete(g.good, kUser)
+	}
+	eUser := g.entry(kUser, &g.user, now)
+	var eAddr *guardEntry
+	if useAddr {
+		eAddr = g.entry(kAddr, &g.addr, now)
+	}
+	if eUser == nil || (useAddr && eAddr == nil) || !eUser.available() || (useAddr && !eAddr.available()) {
 		g.forgetIfFull(kUser, eUser)
 		g.forgetIfFull(kAddr, eAddr)
 		return false, nil
 	}
-	eUser.checking++
-	eAddr.checking++
+	held := []keyEntry{{kUser, eUser}}
+	if useAddr {
+		held = append(held, keyEntry{kAddr, eAddr})
+	}
+	for _, h := range held {
+		h.e.checking++
+	}
 	return true, func(wrong bool) {
 		g.mu.Lock()
 		defer g.mu.Unlock()
 		now := g.now()
-		for _, ke := range []struct {
-			k [16]byte
-			e *guardEntry
-		}{{kUser, eUser}, {kAddr, eAddr}} {
-			ke.e.refillAt(now)
-			ke.e.checking--
+		for _, h := range held {
+			h.e.refillAt(now)
+			h.e.checking--
 			if wrong {
-				ke.e.tokens--
+				h.e.tokens--
 			}
-			g.forgetIfFull(ke.k, ke.e)
+			g.forgetIfFull(h.k, h.e)
+		}
+		if !wrong {
+			g.markGood(kUser, now)
 		}
 	}
+}
+
+type keyEntry struct {
+	k [16]byte
+	e *guardEntry
+}
+
+// markGood exempts k from its address's budget for goodFor. Past capacity,
+// expired marks go first, then any: losing one costs its user only the
+// exemption, never a sign-in.
+func (g *SignInGuard) markGood(k [16]byte, now time.Time) {
+	if _, ok := g.good[k]; !ok && len(g.good) >= g.capacity {
+		for gk, until := range g.good {
+			if !now.Before(until) {
+				delete(g.good, gk)
+			}
+		}
+		for gk := range g.good {
+			if len(g.good) < g.capacity {
+				break
+			}
+			delete(g.good, gk)
+		}
+	}
+	g.good[k] = now.Add(goodFor)
 }
 
 // entry finds or makes the entry for k, refilled to now; nil when the table
@@ -102,9 +156,6 @@ func (g *SignInGuard) Begin(addr, user string) (ok bool, done func(wrong bool)) 
 func (g *SignInGuard) entry(k [16]byte, b *budget, now time.Time) *guardEntry {
 	e := g.keys[k]
 	if e == nil {
-		if len(g.keys) >= g.capacity {
-			g.forgetRefilled(now)
-		}
 		if len(g.keys) >= g.capacity {
 			return nil
 		}
@@ -126,9 +177,10 @@ func (e *guardEntry) refillAt(now time.Time) {
 
 func (e *guardEntry) full() bool { return e.checking == 0 && e.tokens >= e.budget.burst }
 
-// forgetIfFull drops k's entry e (if any) once its budget is whole again.
+// forgetIfFull drops k's entry e (if any, and if still e) once its budget is
+// whole again.
 func (g *SignInGuard) forgetIfFull(k [16]byte, e *guardEntry) {
-	if e != nil && e.full() {
+	if e != nil && e.full() && g.keys[k] == e {
 		delete(g.keys, k)
 	}
 }
@@ -142,26 +194,30 @@ func (g *SignInGuard) forgetRefilled(now time.Time) {
 }
 
 // clientKey is the part of a client's address that names the client: the
-// whole IPv4 address, or an IPv6 address's /64.
+// whole IPv4 address, or an IPv6 address's /64. Link-local addresses (one
+// /64 for a whole LAN) and NAT64 addresses (IPv4 clients, in the last 32
+// bits) are kept whole.
 func clientKey(addr string) string {
 	ip, err := netip.ParseAddr(addr)
 	if err != nil {
 		return addr
 	}
-	ip = ip.Unmap()
-	if ip.Is6() {
-		p, _ := ip.WithZone("").Prefix(64)
+	ip = ip.Unmap().WithZone("")
+	if ip.Is6() && !ip.IsLinkLocalUnicast() && !nat64.Contains(ip) {
+		p, _ := ip.Prefix(64)
 		return p.String()
 	}
 	return ip.String()
 }
 
+var nat64 = netip.MustParsePrefix("64:ff9b::/96")
+
 // guardKey is a fixed-size key, however long the name a request sends.
 func guardKey(kind byte, addr, user string) [16]byte {
 	h := sha256.New()
 	h.Write([]byte{kind})
+	h.Write(binary.BigEndian.AppendUint64(nil, uint64(len(addr))))
 	h.Write([]byte(addr))
-	h.Write([]byte{0})
 	h.Write([]byte(user))
 	var k [16]byte
 	copy(k[:], h.Sum(nil))

@@ -190,3 +190,83 @@ func TestSignInGuardIPv6Prefix(t *testing.T) {
 		t.Error("an IPv4-mapped address escaped the IPv4 address's budget")
 	}
 }
+
+// Users signed in from an address stay in when a guesser there spends the
+// address's budget on made-up names; only newcomers wait.
+func TestSignInGuardSignedInUsersStayIn(t *testing.T) {
+	g, _ := newTestGuard(2)
+	ok, done := g.Begin("192.0.2.7", "alice")
+	if !ok {
+		t.Fatal("alice's first sign-in refused")
+	}
+	done(false)
+	for i := range 20 {
+		_, done := g.Begin("192.0.2.7", fmt.Sprint("made-up-", i))
+		done(true)
+	}
+	if ok, _ := g.Begin("192.0.2.7", "bob"); ok {
+		t.Error("a newcomer got past the spent address budget")
+	}
+	ok, done = g.Begin("192.0.2.7", "alice")
+	if !ok {
+		t.Fatal("alice, signed in a minute ago, was locked out by the guesser")
+	}
+	done(false)
+	// Alice's own budget still holds for her name: 2 wrong passwords.
+	for range 2 {
+		_, done := g.Begin("192.0.2.7", "alice")
+		done(true)
+	}
+	if ok, _ := g.Begin("192.0.2.7", "alice"); ok {
+		t.Error("guesses at a signed-in user's name escaped the user's budget")
+	}
+	// Signed in long ago, alice is a newcomer again.
+	g2, clock2 := newTestGuard(2)
+	_, done = g2.Begin("192.0.2.7", "carol")
+	done(false)
+	clock2.t = clock2.t.Add(goodFor)
+	for i := range 20 {
+		_, done := g2.Begin("192.0.2.7", fmt.Sprint("made-up-", i))
+		done(true)
+	}
+	if ok, _ := g2.Begin("192.0.2.7", "carol"); ok {
+		t.Error("a right password from long ago still exempted carol")
+	}
+}
+
+// Making room in a full table never drops a key taken for the same check:
+// a wrong password is always counted.
+func TestSignInGuardCapacityKeepsTheCheckedKey(t *testing.T) {
+	g, clock := newTestGuard(1)
+	g.capacity = 3
+	_, done := g.Begin("198.51.100.9", "zed")
+	done(true)
+	clock.t = clock.t.Add(time.Minute) // zed's keys have refilled, and are still in the table
+	ok, done := g.Begin("192.0.2.7", "alice")
+	if !ok {
+		t.Fatal("refused with room to make")
+	}
+	done(true)
+	if ok, _ := g.Begin("192.0.2.7", "alice"); ok {
+		t.Error("a wrong password was lost while room was made, and another guess let through")
+	}
+}
+
+func TestClientKey(t *testing.T) {
+	for _, tc := range []struct {
+		a, b string
+		same bool
+	}{
+		{"2001:db8:1:2::1", "2001:db8:1:2::ffff", true},
+		{"2001:db8:1:2::1", "2001:db8:1:3::1", false},
+		{"fe80::1", "fe80::2", false},                     // link-local: one /64 for a whole LAN
+		{"fe80::1%eth0", "fe80::1%eth1", true},            // the zone is the interface, not the client
+		{"64:ff9b::c000:207", "64:ff9b::c000:208", false}, // NAT64: IPv4 clients
+		{"::ffff:192.0.2.7", "192.0.2.7", true},
+		{"192.0.2.7", "192.0.2.8", false},
+	} {
+		if got := clientKey(tc.a) == clientKey(tc.b); got != tc.same {
+			t.Errorf("clientKey(%s) == clientKey(%s) is %v, want %v", tc.a, tc.b, got, tc.same)
+		}
+	}
+}

@@ -142,6 +142,7 @@ func (be *backend) testOneWritePerPut(t *testing.T) {
 		maxWrites int32
 	}{
 		{"small", `{"small": true}`, 1},
+		{"2 KiB of JSON (base64 in the request)", `"` + strings.Repeat("x", 2<<10-2) + `"`, 1},
 		{"large", `"` + strings.Repeat("x", 100<<10) + `"`, 1 << 10},
 	} {
 		rec, errs := stream.Input{Stream: be.main, Data: tc.data, PartitionKey: "whole"}.Validate(stream.DefaultMaxRecordBytes)

@@ -154,18 +154,19 @@ func (p *Publisher) Put(ctx context.Context, rec Record) (PutResult, error) {
 	}, nil
 }
 
-// sendWhole makes the write client send a put's request line, headers and
-// body in one write to the connection. net/http flushes the headers on their
-// own before any body that is not a bytes or strings reader, and the SDK's
-// body is not: every put cost two writes, two packets and two wake-ups of the
-// endpoint. Bodies over wholeBodyMax gain nothing and are left alone.
+// sendWhole makes the write client send a small put's request line, headers
+// and body in one write to the connection. net/http flushes the headers on
+// their own before any body that is not a bytes or strings reader, and the
+// SDK's body is not: every put cost two writes, two packets and two wake-ups
+// of the endpoint. A body over wholeBodyMax would not fit net/http's 4 KiB
+// write buffer with the headers anyway, and is left alone.
 func sendWhole(o *kinesis.Options) {
 	if o.HTTPClient != nil {
 		o.HTTPClient = wholeBodyClient{o.HTTPClient}
 	}
 }
 
-const wholeBodyMax = 64 << 10
+const wholeBodyMax = 3 << 10
 
 type wholeBodyClient struct{ next kinesis.HTTPClient }
 
