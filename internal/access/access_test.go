@@ -113,7 +113,7 @@ func TestBasicAuthRemembers(t *testing.T) {
 	for i := range 10 {
 		c.add(fmt.Sprint("user-", i), "pw")
 	}
-	if n := len(c.until); n != 3 {
+	if n := len(c.set.until); n != 3 {
 		t.Errorf("%d pairs kept, want at most 3", n)
 	}
 	if !c.has("user-9", "pw") {

@@ -262,15 +262,14 @@ func ParsePrefixes(s string) ([]netip.Prefix, error) {
 type credentialCache struct {
 	key [32]byte
 	ttl time.Duration
-	max int
 	now func() time.Time
 
-	mu    sync.Mutex
-	until map[[32]byte]time.Time
+	mu  sync.Mutex
+	set expiringSet[[32]byte]
 }
 
 func newCredentialCache(ttl time.Duration, maxEntries int) *credentialCache {
-	c := &credentialCache{ttl: ttl, max: maxEntries, now: time.Now, until: map[[32]byte]time.Time{}}
+	c := &credentialCache{ttl: ttl, now: time.Now, set: newExpiringSet[[32]byte](maxEntries)}
 	if _, err := rand.Read(c.key[:]); err != nil {
 		panic(err) // crypto/rand does not fail on supported systems
 	}
@@ -291,12 +290,7 @@ func (c *credentialCache) has(name, pass string) bool {
 	k := c.mac(name, pass)
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	until, ok := c.until[k]
-	if ok && !c.now().Before(until) {
-		delete(c.until, k)
-		return false
-	}
-	return ok
+	return c.set.has(k, c.now())
 }
 
 func (c *credentialCache) add(name, pass string) {
@@ -304,18 +298,42 @@ func (c *credentialCache) add(name, pass string) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	now := c.now()
-	if len(c.until) >= c.max {
-		for k, until := range c.until {
-			if !now.Before(until) {
-				delete(c.until, k)
+	c.set.add(k, now.Add(c.ttl), now) // only right passwords get here: any may make room
+}
+
+// expiringSet remembers keys until a time each, at most max of them: past
+// that, expired keys make room first, then any. Its owner locks it.
+type expiringSet[K comparable] struct {
+	max   int
+	until map[K]time.Time
+}
+
+func newExpiringSet[K comparable](maxKeys int) expiringSet[K] {
+	return expiringSet[K]{max: maxKeys, until: map[K]time.Time{}}
+}
+
+func (s expiringSet[K]) has(k K, now time.Time) bool {
+	until, ok := s.until[k]
+	if ok && !now.Before(until) {
+		delete(s.until, k)
+		return false
+	}
+	return ok
+}
+
+func (s expiringSet[K]) add(k K, until, now time.Time) {
+	if _, ok := s.until[k]; !ok && len(s.until) >= s.max {
+		for old, u := range s.until {
+			if !now.Before(u) {
+				delete(s.until, old)
 			}
 		}
-	}
-	for k := range c.until {
-		if len(c.until) < c.max {
-			break
+		for old := range s.until {
+			if len(s.until) < s.max {
+				break
+			}
+			delete(s.until, old)
 		}
-		delete(c.until, k) // only right passwords get here: any may go
 	}
-	c.until[k] = now.Add(c.ttl)
+	s.until[k] = until
 }

@@ -32,8 +32,12 @@ type SignInGuard struct {
 
 	mu   sync.Mutex
 	keys map[[16]byte]*guardEntry
-	good map[[16]byte]time.Time // address and user keys with a right password, until when
+	good expiringSet[[16]byte] // address and user keys with a right password lately
 }
+
+// guardCapacity bounds the keys with failures, and apart from them the keys
+// with right passwords, that a guard remembers.
+const guardCapacity = 100_000
 
 // goodFor is how long a right password exempts its address and user name
 // from the address's budget; every right password renews it.
@@ -65,8 +69,8 @@ func NewSignInGuard(burst int, refill time.Duration) *SignInGuard {
 	return &SignInGuard{
 		user:     budget{burst: b, refill: refill},
 		addr:     budget{burst: b * addressFactor, refill: refill / addressFactor},
-		capacity: 100_000,
-		now:      time.Now, keys: map[[16]byte]*guardEntry{}, good: map[[16]byte]time.Time{},
+		capacity: guardCapacity,
+		now:      time.Now, keys: map[[16]byte]*guardEntry{}, good: newExpiringSet[[16]byte](guardCapacity),
 	}
 }
 
@@ -87,10 +91,7 @@ func (g *SignInGuard) Begin(addr, user string) (ok bool, done func(wrong bool)) 
 	if len(g.keys)+2 > g.capacity {
 		g.forgetRefilled(now)
 	}
-	useAddr := !now.Before(g.good[kUser])
-	if useAddr {
-		delete(g.good, kUser)
-	}
+	useAddr := !g.good.has(kUser, now)
 	eUser := g.entry(kUser, &g.user, now)
 	var eAddr *guardEntry
 	if useAddr {
@@ -121,7 +122,9 @@ func (g *SignInGuard) Begin(addr, user string) (ok bool, done func(wrong bool)) 
 			g.forgetIfFull(h.k, h.e)
 		}
 		if !wrong {
-			g.markGood(kUser, now)
+			// Past capacity a mark may be lost: that costs its user only
+			// the exemption, never a sign-in.
+			g.good.add(kUser, now.Add(goodFor), now)
 		}
 	}
 }
@@ -129,26 +132,6 @@ func (g *SignInGuard) Begin(addr, user string) (ok bool, done func(wrong bool)) 
 type keyEntry struct {
 	k [16]byte
 	e *guardEntry
-}
-
-// markGood exempts k from its address's budget for goodFor. Past capacity,
-// expired marks go first, then any: losing one costs its user only the
-// exemption, never a sign-in.
-func (g *SignInGuard) markGood(k [16]byte, now time.Time) {
-	if _, ok := g.good[k]; !ok && len(g.good) >= g.capacity {
-		for gk, until := range g.good {
-			if !now.Before(until) {
-				delete(g.good, gk)
-			}
-		}
-		for gk := range g.good {
-			if len(g.good) < g.capacity {
-				break
-			}
-			delete(g.good, gk)
-		}
-	}
-	g.good[k] = now.Add(goodFor)
 }
 
 // entry finds or makes the entry for k, refilled to now; nil when the table

@@ -22,37 +22,51 @@ func newTestGuard(burst int) (*SignInGuard, *fakeClock) {
 func TestSignInGuardBudget(t *testing.T) {
 	g, clock := newTestGuard(3)
 	for i := range 3 {
-		ok, done := g.Begin("192.0.2.7", "alice")
-		if !ok {
+		if !try(g, "192.0.2.7", "alice", wrong) {
 			t.Fatalf("wrong password %d refused before the budget was spent", i+1)
 		}
-		done(true)
 	}
-	if ok, _ := g.Begin("192.0.2.7", "alice"); ok {
+	if try(g, "192.0.2.7", "alice", right) {
 		t.Fatal("a fourth try was let through after 3 wrong passwords")
 	}
-	if ok, done := g.Begin("192.0.2.7", "bob"); !ok {
+	if !try(g, "192.0.2.7", "bob", right) {
 		t.Error("another user from the same address was refused")
-	} else {
-		done(false)
 	}
-	if ok, done := g.Begin("198.51.100.9", "alice"); !ok {
+	if !try(g, "198.51.100.9", "alice", right) {
 		t.Error("the same user from another address was refused")
-	} else {
-		done(false)
 	}
 	clock.t = clock.t.Add(59 * time.Second)
-	if ok, _ := g.Begin("192.0.2.7", "alice"); ok {
+	if try(g, "192.0.2.7", "alice", right) {
 		t.Error("let through before a minute had refilled one try")
 	}
 	clock.t = clock.t.Add(time.Second)
-	ok, done := g.Begin("192.0.2.7", "alice")
-	if !ok {
+	if !try(g, "192.0.2.7", "alice", wrong) {
 		t.Fatal("refused after a minute had refilled one try")
 	}
-	done(true)
-	if ok, _ := g.Begin("192.0.2.7", "alice"); ok {
+	if try(g, "192.0.2.7", "alice", right) {
 		t.Error("the refilled try was not used up by a wrong password")
+	}
+}
+
+const (
+	wrong = true
+	right = false
+)
+
+// try checks a password for user from addr if g lets it, and reports
+// whether g did.
+func try(g *SignInGuard, addr, user string, wrong bool) bool {
+	ok, done := g.Begin(addr, user)
+	if ok {
+		done(wrong)
+	}
+	return ok
+}
+
+// spend makes n wrong guesses for user from addr, whatever g says.
+func spend(g *SignInGuard, addr, user string, n int) {
+	for range n {
+		try(g, addr, user, wrong)
 	}
 }
 
@@ -140,53 +154,40 @@ func TestSignInGuardCapacity(t *testing.T) {
 func TestSignInGuardPerAddress(t *testing.T) {
 	g, clock := newTestGuard(2)
 	for i := range 20 {
-		ok, done := g.Begin("192.0.2.7", fmt.Sprint("user-", i))
-		if !ok {
+		if !try(g, "192.0.2.7", fmt.Sprint("user-", i), wrong) {
 			t.Fatalf("wrong password %d (a new name each time) refused within the address's budget of 20", i+1)
 		}
-		done(true)
 	}
-	if ok, _ := g.Begin("192.0.2.7", "user-new"); ok {
+	if try(g, "192.0.2.7", "user-new", right) {
 		t.Error("a 21st name from the same address was let through")
 	}
-	if ok, done := g.Begin("192.0.2.8", "user-new"); !ok {
+	if !try(g, "192.0.2.8", "user-new", right) {
 		t.Error("another address was refused")
-	} else {
-		done(false)
 	}
 	// The address's budget refills ten times as fast: one more every 6s.
 	clock.t = clock.t.Add(6 * time.Second)
-	ok, done := g.Begin("192.0.2.7", "user-new")
-	if !ok {
+	if !try(g, "192.0.2.7", "user-new", right) {
 		t.Fatal("refused once the address's budget had refilled one try")
 	}
-	done(false)
 }
 
 // An IPv6 client usually holds a whole /64: its addresses share one budget.
 func TestSignInGuardIPv6Prefix(t *testing.T) {
 	g, _ := newTestGuard(2)
 	for _, addr := range []string{"2001:db8:1:2::1", "2001:db8:1:2:ffff::9"} {
-		ok, done := g.Begin(addr, "alice")
-		if !ok {
+		if !try(g, addr, "alice", wrong) {
 			t.Fatalf("wrong password from %s refused within the budget", addr)
 		}
-		done(true)
 	}
-	if ok, _ := g.Begin("2001:db8:1:2::77", "alice"); ok {
+	if try(g, "2001:db8:1:2::77", "alice", right) {
 		t.Error("a third address in the same /64 got a fresh budget")
 	}
-	if ok, done := g.Begin("2001:db8:1:3::1", "alice"); !ok {
+	if !try(g, "2001:db8:1:3::1", "alice", right) {
 		t.Error("another /64 was refused")
-	} else {
-		done(false)
 	}
 	// An IPv4 address written as IPv6 is the IPv4 address.
-	for range 2 {
-		_, done := g.Begin("192.0.2.7", "bob")
-		done(true)
-	}
-	if ok, _ := g.Begin("::ffff:192.0.2.7", "bob"); ok {
+	spend(g, "192.0.2.7", "bob", 2)
+	if try(g, "::ffff:192.0.2.7", "bob", right) {
 		t.Error("an IPv4-mapped address escaped the IPv4 address's budget")
 	}
 }
@@ -194,43 +195,31 @@ func TestSignInGuardIPv6Prefix(t *testing.T) {
 // Users signed in from an address stay in when a guesser there spends the
 // address's budget on made-up names; only newcomers wait.
 func TestSignInGuardSignedInUsersStayIn(t *testing.T) {
-	g, _ := newTestGuard(2)
-	ok, done := g.Begin("192.0.2.7", "alice")
-	if !ok {
-		t.Fatal("alice's first sign-in refused")
+	g, clock := newTestGuard(2)
+	if !try(g, "192.0.2.7", "alice", right) || !try(g, "192.0.2.7", "carol", right) {
+		t.Fatal("a first sign-in was refused")
 	}
-	done(false)
+	clock.t = clock.t.Add(goodFor / 2)
+	if !try(g, "192.0.2.7", "alice", right) { // alice is still active; carol has gone
+		t.Fatal("alice's sign-in was refused")
+	}
+	clock.t = clock.t.Add(goodFor / 2)
 	for i := range 20 {
-		_, done := g.Begin("192.0.2.7", fmt.Sprint("made-up-", i))
-		done(true)
+		try(g, "192.0.2.7", fmt.Sprint("made-up-", i), wrong)
 	}
-	if ok, _ := g.Begin("192.0.2.7", "bob"); ok {
+	if try(g, "192.0.2.7", "bob", right) {
 		t.Error("a newcomer got past the spent address budget")
 	}
-	ok, done = g.Begin("192.0.2.7", "alice")
-	if !ok {
-		t.Fatal("alice, signed in a minute ago, was locked out by the guesser")
-	}
-	done(false)
-	// Alice's own budget still holds for her name: 2 wrong passwords.
-	for range 2 {
-		_, done := g.Begin("192.0.2.7", "alice")
-		done(true)
-	}
-	if ok, _ := g.Begin("192.0.2.7", "alice"); ok {
-		t.Error("guesses at a signed-in user's name escaped the user's budget")
-	}
-	// Signed in long ago, alice is a newcomer again.
-	g2, clock2 := newTestGuard(2)
-	_, done = g2.Begin("192.0.2.7", "carol")
-	done(false)
-	clock2.t = clock2.t.Add(goodFor)
-	for i := range 20 {
-		_, done := g2.Begin("192.0.2.7", fmt.Sprint("made-up-", i))
-		done(true)
-	}
-	if ok, _ := g2.Begin("192.0.2.7", "carol"); ok {
+	if try(g, "192.0.2.7", "carol", right) {
 		t.Error("a right password from long ago still exempted carol")
+	}
+	if !try(g, "192.0.2.7", "alice", right) {
+		t.Fatal("alice, active a moment ago, was locked out by the guesser")
+	}
+	// Alice's own budget still holds for her name: 2 wrong passwords.
+	spend(g, "192.0.2.7", "alice", 2)
+	if try(g, "192.0.2.7", "alice", right) {
+		t.Error("guesses at a signed-in user's name escaped the user's budget")
 	}
 }
 
@@ -239,15 +228,12 @@ func TestSignInGuardSignedInUsersStayIn(t *testing.T) {
 func TestSignInGuardCapacityKeepsTheCheckedKey(t *testing.T) {
 	g, clock := newTestGuard(1)
 	g.capacity = 3
-	_, done := g.Begin("198.51.100.9", "zed")
-	done(true)
+	spend(g, "198.51.100.9", "zed", 1)
 	clock.t = clock.t.Add(time.Minute) // zed's keys have refilled, and are still in the table
-	ok, done := g.Begin("192.0.2.7", "alice")
-	if !ok {
+	if !try(g, "192.0.2.7", "alice", wrong) {
 		t.Fatal("refused with room to make")
 	}
-	done(true)
-	if ok, _ := g.Begin("192.0.2.7", "alice"); ok {
+	if try(g, "192.0.2.7", "alice", right) {
 		t.Error("a wrong password was lost while room was made, and another guess let through")
 	}
 }
