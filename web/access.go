@@ -77,13 +77,14 @@ func requestIDFrom(ctx context.Context) string {
 // fast random source (ChaCha8, seeded by the OS) rather than from the OS on
 // every request.
 func assignRequestID(next echo.HandlerFunc) echo.HandlerFunc {
+	requestIDHeader := http.CanonicalHeaderKey(echo.HeaderXRequestID)
 	return func(c echo.Context) error {
 		var b [12]byte
 		binary.LittleEndian.PutUint64(b[:8], rand.Uint64())
 		binary.LittleEndian.PutUint32(b[8:], rand.Uint32())
 		st := stateFor(c)
 		st.id = hex.EncodeToString(b[:])
-		c.Response().Header().Set(echo.HeaderXRequestID, st.id)
+		c.Response().Header()[requestIDHeader] = []string{st.id}
 		return next(c)
 	}
 }

@@ -1,6 +1,7 @@
 package web
 
 import (
+	"cmp"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
@@ -221,23 +222,12 @@ func formatLatency(d time.Duration) string {
 // lower-cased and sorted, indented by two. It is written by hand, not with
 // encoding/json, because it is on every put's path.
 func boto3JSON(res stream.PutResult) string {
-	headers := make([]stream.Header, len(res.Headers))
-	for i, hd := range res.Headers {
-		headers[i] = stream.Header{Name: strings.ToLower(hd.Name), Value: hd.Value}
+	headers := boto3Headers(res.Headers)
+	size := 256 + len(res.ShardID) + len(res.SequenceNumber) + len(res.EncryptionType) + len(res.RequestID)
+	for _, hd := range headers {
+		size += 12 + len(hd.Name) + len(hd.Value)
 	}
-	slices.SortStableFunc(headers, func(a, b stream.Header) int { return strings.Compare(a.Name, b.Name) })
-	// One name given twice (in another case) is one header: join the values,
-	// as HTTP does.
-	for i := 1; i < len(headers); {
-		if headers[i].Name == headers[i-1].Name {
-			headers[i-1].Value += ", " + headers[i].Value
-			headers = slices.Delete(headers, i, i+1)
-			continue
-		}
-		i++
-	}
-
-	b := make([]byte, 0, 512)
+	b := make([]byte, 0, size)
 	b = append(b, "{\n  \"ShardId\": "...)
 	b = appendJSONString(b, res.ShardID)
 	b = append(b, ",\n  \"SequenceNumber\": "...)
@@ -256,7 +246,7 @@ func boto3JSON(res stream.PutResult) string {
 			b = append(b, ',')
 		}
 		b = append(b, "\n      "...)
-		b = appendJSONString(b, hd.Name)
+		b = appendLowerJSONString(b, hd.Name)
 		b = append(b, ": "...)
 		b = appendJSONString(b, hd.Value)
 	}
@@ -267,6 +257,81 @@ func boto3JSON(res stream.PutResult) string {
 	b = strconv.AppendInt(b, int64(max(res.Attempts-1, 0)), 10)
 	b = append(b, "\n  }\n}"...)
 	return string(b)
+}
+
+// boto3Headers returns the headers as boto3 keys them: in the order of
+// their lower-cased names, each name once. The response's headers come from
+// Go's HTTP client, canonical and sorted (stream.PutResult), and are then
+// used as they are: their names are lower-cased as they are written.
+func boto3Headers(hs []stream.Header) []stream.Header {
+	ordered := true
+	for i := 1; i < len(hs) && ordered; i++ {
+		ordered = compareLower(hs[i-1].Name, hs[i].Name) < 0
+	}
+	if ordered {
+		return hs
+	}
+	headers := make([]stream.Header, len(hs))
+	for i, hd := range hs {
+		headers[i] = stream.Header{Name: strings.ToLower(hd.Name), Value: hd.Value}
+	}
+	slices.SortStableFunc(headers, func(a, b stream.Header) int { return strings.Compare(a.Name, b.Name) })
+	// One name given twice (in another case) is one header: join the values,
+	// as HTTP does.
+	for i := 1; i < len(headers); {
+		if headers[i].Name == headers[i-1].Name {
+			headers[i-1].Value += ", " + headers[i].Value
+			headers = slices.Delete(headers, i, i+1)
+			continue
+		}
+		i++
+	}
+	return headers
+}
+
+// compareLower compares strings.ToLower(a) and strings.ToLower(b), without
+// making either when both are ASCII.
+func compareLower(a, b string) int {
+	if !isASCII(a) || !isASCII(b) {
+		return strings.Compare(strings.ToLower(a), strings.ToLower(b))
+	}
+	for i := 0; i < len(a) && i < len(b); i++ {
+		if x, y := lowerASCII(a[i]), lowerASCII(b[i]); x != y {
+			return cmp.Compare(x, y)
+		}
+	}
+	return cmp.Compare(len(a), len(b))
+}
+
+// appendLowerJSONString is appendJSONString(b, strings.ToLower(s)), without
+// making the lower-cased copy when s is plain ASCII.
+func appendLowerJSONString(b []byte, s string) []byte {
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c < 0x20 || c >= utf8.RuneSelf || c == '"' || c == '\\' {
+			return appendJSONString(b, strings.ToLower(s))
+		}
+	}
+	b = append(b, '"')
+	for i := 0; i < len(s); i++ {
+		b = append(b, lowerASCII(s[i]))
+	}
+	return append(b, '"')
+}
+
+func lowerASCII(c byte) byte {
+	if 'A' <= c && c <= 'Z' {
+		return c + 'a' - 'A'
+	}
+	return c
+}
+
+func isASCII(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] >= utf8.RuneSelf {
+			return false
+		}
+	}
+	return true
 }
 
 // readBackVals are the extra fields the read-back request sends with the

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"slices"
 	"strings"
 	"testing"
 
@@ -55,6 +56,25 @@ func TestBoto3JSON(t *testing.T) {
 				{Name: "X-Amzn-Requestid", Value: "c7b9b5d2-0000-4000-8000-000000000001"}, {Name: "Content-Type", Value: "application/x-amz-json-1.1"},
 				{Name: "Date", Value: "Fri, 27 Nov 2026 04:21:27 GMT"}, {Name: "X-Amz-Id-2", Value: "a+b/c=="},
 			},
+		}},
+		{name: "as Go's HTTP client gives them: canonical and sorted", res: stream.PutResult{
+			ShardID: "shardId-000000000003", SequenceNumber: "1", HTTPStatus: 200, Attempts: 1,
+			Headers: []stream.Header{
+				{Name: "Content-Length", Value: "110"}, {Name: "Content-Type", Value: "application/x-amz-json-1.1"},
+				{Name: "Date", Value: "Fri, 27 Nov 2026 04:21:27 GMT"}, {Name: "X-Amz-Id-2", Value: "a+b/c=="},
+				{Name: "X-Amzn-Requestid", Value: "c7b9b5d2"},
+			},
+		}},
+		{name: "names in any case and order", res: stream.PutResult{
+			ShardID: "s", SequenceNumber: "1", HTTPStatus: 200, Attempts: 1,
+			Headers: []stream.Header{
+				{Name: "x-b", Value: "1"}, {Name: "X-A", Value: "2"}, {Name: "Ä-Header", Value: "3"}, {Name: "a", Value: "4"},
+				{Name: "X-Quote\"", Value: "5"}, {Name: "Z", Value: "6"},
+			},
+		}},
+		{name: "in order but not all ASCII", res: stream.PutResult{
+			ShardID: "s", SequenceNumber: "1", HTTPStatus: 200, Attempts: 1,
+			Headers: []stream.Header{{Name: "A", Value: "1"}, {Name: "B-Ä", Value: "2"}, {Name: "C", Value: "3"}},
 		}},
 		{name: "no headers, no encryption, no attempts", res: stream.PutResult{ShardID: "shardId-000000000000", SequenceNumber: "1", HTTPStatus: 200}},
 		{name: "every kind of escape", res: stream.PutResult{
@@ -147,6 +167,33 @@ func FuzzAppendJSONString(f *testing.F) {
 		}
 		if got := appendJSONString(nil, s); string(got) != strings.TrimSuffix(want.String(), "\n") {
 			t.Errorf("%q: wrote %s, encoding/json %s", s, got, want.String())
+		}
+	})
+}
+
+// FuzzBoto3Headers checks the header names written without a lower-cased
+// copy, in order or not, against encoding/json's map of lower-cased names.
+func FuzzBoto3Headers(f *testing.F) {
+	f.Add("Content-Type", "X-Amz-Id-2", "x-amzn-requestid")
+	f.Add("b", "A", "Ä")
+	f.Add("\"", "\x00", "\xff")
+	f.Fuzz(func(t *testing.T, a, b, c string) {
+		names := []string{a, b, c}
+		seen := map[string]bool{}
+		for _, n := range names {
+			if seen[strings.ToLower(n)] {
+				t.Skip("a name given twice is one header: TestBoto3JSONRepeatedHeader")
+			}
+			seen[strings.ToLower(n)] = true
+		}
+		for _, order := range [][]string{names, slices.SortedFunc(slices.Values(names), compareLower)} {
+			res := stream.PutResult{ShardID: "s", SequenceNumber: "1", HTTPStatus: 200, Attempts: 1}
+			for i, n := range order {
+				res.Headers = append(res.Headers, stream.Header{Name: n, Value: fmt.Sprint(i)})
+			}
+			if got, want := boto3JSON(res), boto3Oracle(t, res); got != want {
+				t.Errorf("headers %q:\n%s\nencoding/json:\n%s", order, got, want)
+			}
 		}
 	})
 }

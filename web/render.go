@@ -53,7 +53,7 @@ func putRenderBuffer(buf *bytes.Buffer) {
 // requests and plain form posts get the whole page.
 func wantsFragment(c echo.Context) bool {
 	r := c.Request()
-	return r.Header.Get("HX-Request") == "true" && r.Header.Get("HX-Boosted") != "true"
+	return fromHTMX(r) && r.Header.Get(hxBoosted) != "true"
 }
 
 func (h *handlers) assets() views.Assets {

@@ -797,15 +797,18 @@ func TestPutRecordIdentityError(t *testing.T) {
 func TestSecurityHeaders(t *testing.T) {
 	env := newUnitEnv(t, nil, nil, func(d *web.Deps) { d.BodyLimit = 64 << 10 })
 	appJS := exactlyOne(t, htmlDoc(t, env.get("/")), `script[src*="/app."]`).AttrOr("src", "")
+	htmx := []string{"HX-Request", "true"}
 	tests := []struct {
 		name   string
 		req    func() *http.Request
 		status int
+		htmx   bool // answered to htmx's script, never shown as a page
 	}{
 		{name: "page", status: http.StatusOK, req: func() *http.Request { return httptest.NewRequest(http.MethodGet, "/", nil) }},
 		{name: "not found", status: http.StatusNotFound, req: func() *http.Request { return httptest.NewRequest(http.MethodGet, "/no/such/page", nil) }},
 		{name: "unknown asset", status: http.StatusNotFound, req: func() *http.Request { return httptest.NewRequest(http.MethodGet, "/static/js/nope.js", nil) }},
 		{name: "asset", status: http.StatusOK, req: func() *http.Request { return httptest.NewRequest(http.MethodGet, appJS, nil) }},
+		{name: "put", status: http.StatusOK, req: func() *http.Request { return formRequest("/records", recordForm()) }},
 		{name: "invalid form", status: http.StatusUnprocessableEntity, req: func() *http.Request { return formRequest("/records", recordForm("partition_key", "")) }},
 		{name: "too large", status: http.StatusRequestEntityTooLarge, req: func() *http.Request {
 			return formRequest("/records", recordForm("data", strings.Repeat("x", 65<<10), "data_format", "text"))
@@ -814,12 +817,40 @@ func TestSecurityHeaders(t *testing.T) {
 			return formRequest("/records", recordForm(), "Sec-Fetch-Site", "cross-site")
 		}},
 		{name: "health", status: http.StatusOK, req: func() *http.Request { return httptest.NewRequest(http.MethodGet, "/healthz", nil) }},
+		{name: "htmx put", htmx: true, status: http.StatusOK, req: func() *http.Request { return formRequest("/records", recordForm(), htmx...) }},
+		{name: "htmx invalid form", htmx: true, status: http.StatusUnprocessableEntity, req: func() *http.Request {
+			return formRequest("/records", recordForm("partition_key", ""), htmx...)
+		}},
+		{name: "htmx cross-site", htmx: true, status: http.StatusForbidden, req: func() *http.Request {
+			return formRequest("/records", recordForm(), append([]string{"Sec-Fetch-Site", "cross-site"}, htmx...)...)
+		}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			w := env.serve(tt.req())
 			wantStatus(t, w, tt.status)
 			h := w.Header()
+			for name, want := range map[string]string{
+				"X-Content-Type-Options":       "nosniff",
+				"Cross-Origin-Resource-Policy": "same-origin",
+			} {
+				if got := h.Get(name); got != want {
+					t.Errorf("%s = %q, want %q", name, got, want)
+				}
+			}
+			if h.Get("X-Request-Id") == "" {
+				t.Error("no X-Request-Id")
+			}
+			if tt.htmx {
+				// A page's policies do nothing on an answer only a script
+				// reads, and it is on every put's path: it goes without.
+				for _, name := range []string{"Content-Security-Policy", "X-Frame-Options", "Referrer-Policy", "Cross-Origin-Opener-Policy", "Permissions-Policy"} {
+					if got := h.Get(name); got != "" {
+						t.Errorf("%s = %q on an htmx answer", name, got)
+					}
+				}
+				return
+			}
 			csp := h.Get("Content-Security-Policy")
 			for _, d := range []string{"script-src 'self'", "frame-ancestors 'none'", "default-src 'none'"} {
 				if !strings.Contains(csp, d) {
@@ -830,9 +861,9 @@ func TestSecurityHeaders(t *testing.T) {
 				t.Errorf("Content-Security-Policy allows unsafe code: %q", csp)
 			}
 			for name, want := range map[string]string{
-				"X-Content-Type-Options": "nosniff",
-				"Referrer-Policy":        "no-referrer",
-				"X-Frame-Options":        "DENY",
+				"Referrer-Policy":            "no-referrer",
+				"X-Frame-Options":            "DENY",
+				"Cross-Origin-Opener-Policy": "same-origin",
 			} {
 				if got := h.Get(name); got != want {
 					t.Errorf("%s = %q, want %q", name, got, want)
@@ -840,8 +871,8 @@ func TestSecurityHeaders(t *testing.T) {
 			}
 		})
 	}
-	if n := len(env.pub.putCalls()); n != 0 {
-		t.Errorf("Put called %d times by refused requests", n)
+	if n := len(env.pub.putCalls()); n != 2 {
+		t.Errorf("Put called %d times, want 2: once for each put, never for a refused request", n)
 	}
 }
 
