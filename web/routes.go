@@ -8,14 +8,16 @@ import (
 
 // routes lists every route the console serves, and the middleware in front.
 func (h *handlers) routes(e *echo.Echo) {
-	e.Use(h.recoverPanics)
-	e.Use(securityHeaders)
-	e.Use(assignRequestID)
-	e.Use(h.logRequests)
-	e.Use(crossOriginProtection)
-	e.Use(h.limitBody)
-	e.Use(h.signIn)
-	e.Use(h.selectTarget)
+	e.Use(once(
+		h.recoverPanics,
+		securityHeaders,
+		assignRequestID,
+		h.logRequests,
+		crossOriginProtection,
+		h.limitBody,
+		h.signIn,
+		h.selectTarget,
+	))
 
 	e.GET("/", h.index)
 	e.POST("/records", h.putRecord)
@@ -42,4 +44,16 @@ func (h *handlers) routes(e *echo.Echo) {
 
 func healthz(c echo.Context) error {
 	return c.String(http.StatusOK, "ok")
+}
+
+// once chains middleware in front of whatever route a request matched (or
+// echo's not-found handler), and builds that chain once. Echo applies its
+// middleware anew on every request: each one's setup would run, and each
+// closure be made, for every request.
+func once(middleware ...echo.MiddlewareFunc) echo.MiddlewareFunc {
+	chain := func(c echo.Context) error { return c.Handler()(c) }
+	for i := len(middleware) - 1; i >= 0; i-- {
+		chain = middleware[i](chain)
+	}
+	return func(echo.HandlerFunc) echo.HandlerFunc { return chain }
 }

@@ -57,7 +57,6 @@ func ParseDataFormat(s string) (DataFormat, bool) {
 }
 
 var (
-	streamNameRe      = regexp.MustCompile(`^[a-zA-Z0-9_.-]{1,128}$`)
 	streamARNRe       = regexp.MustCompile(`^arn:aws[a-z-]*:kinesis:([a-z0-9-]+):([0-9]{12}):stream/([a-zA-Z0-9_.-]{1,128})$`)
 	explicitHashKeyRe = regexp.MustCompile(`^(0|[1-9][0-9]{0,38})$`)
 	sequenceNumberRe  = regexp.MustCompile(`^(0|[1-9][0-9]{0,128})$`)
@@ -160,10 +159,24 @@ func ParseStreamRef(s string) (StreamRef, string) {
 		return StreamRef{Name: m[3], ARN: s, Region: m[1], Account: m[2]}, ""
 	case len(s) > MaxStreamNameLength:
 		return StreamRef{}, fmt.Sprintf("A stream name has at most %d characters; this one has %d.", MaxStreamNameLength, len(s))
-	case !streamNameRe.MatchString(s):
+	case !isStreamName(s):
 		return StreamRef{}, "A stream name uses only letters, digits, '_', '.' and '-'."
 	}
 	return StreamRef{Name: s}, ""
+}
+
+// isStreamName reports a name of only letters, digits, '_', '.' and '-'
+// (its length is checked apart). Every put checks one: a loop is cheaper
+// than a regular expression.
+func isStreamName(s string) bool {
+	for i := 0; i < len(s); i++ {
+		switch c := s[i]; {
+		case 'a' <= c && c <= 'z', 'A' <= c && c <= 'Z', '0' <= c && c <= '9', c == '_', c == '.', c == '-':
+		default:
+			return false
+		}
+	}
+	return s != ""
 }
 
 // CheckPartitionKey applies the 1-256 Unicode character rule.

@@ -13,6 +13,20 @@ func validInput() Input {
 	return Input{Stream: "orders", Data: `{"a":1}`, Format: FormatJSON, PartitionKey: "pk"}
 }
 
+// Every byte either side of the allowed ranges is refused.
+func TestParseStreamRefEdges(t *testing.T) {
+	for _, c := range "@[`{/:,+^~ \x00\x7f" {
+		if ref, msg := ParseStreamRef("a" + string(c) + "b"); msg == "" {
+			t.Errorf("%q accepted as %+v", "a"+string(c)+"b", ref)
+		}
+	}
+	for _, c := range "AZaz09_.-" {
+		if _, msg := ParseStreamRef("a" + string(c) + "b"); msg != "" {
+			t.Errorf("%q refused: %s", "a"+string(c)+"b", msg)
+		}
+	}
+}
+
 func TestParseStreamRef(t *testing.T) {
 	tests := []struct {
 		name     string
