@@ -40,7 +40,7 @@ func FuzzRenderEscapes(f *testing.F) {
 		if got, _ := doc.Find("#stream").Attr("value"); got != stream {
 			t.Fatalf("stream = %q, want %q", got, stream)
 		}
-		if got, _ := doc.Find("#partition_key").Attr("value"); got != key {
+		if got, _ := doc.Find("#partition-key").Attr("value"); got != key {
 			t.Fatalf("partition key = %q, want %q", got, key)
 		}
 		// A textarea drops one leading newline when parsed: HTML's own rule.

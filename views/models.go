@@ -3,6 +3,8 @@
 // page can be rendered and checked in a unit test.
 package views
 
+import "strings"
+
 // Assets holds the content-hashed URLs of the static files.
 type Assets struct {
 	CSS  string
@@ -52,10 +54,6 @@ type Workspace struct {
 	Failure *Failure
 }
 
-// FieldErrorsShown is the form field a record form with field errors sends
-// along, so that the answer to it replaces the form as well as the result.
-const FieldErrorsShown = "errors_shown"
-
 // Form is the record form as the user filled it.
 type Form struct {
 	Target                    string // the account and region it writes to
@@ -66,7 +64,7 @@ type Form struct {
 	ExplicitHashKey           string
 	SequenceNumberForOrdering string
 	MaxRecordBytes            int
-	Errors                    []FieldError
+	Errors                    FieldErrors
 }
 
 // FieldError is a message for one form field.
@@ -75,22 +73,25 @@ type FieldError struct {
 	Message string
 }
 
-// ErrorFor returns the message for a field, or "".
-func (f Form) ErrorFor(field string) string {
-	for _, e := range f.Errors {
-		if e.Field == field {
-			return e.Message
+// FieldErrors are a form's messages, in the order its fields come.
+type FieldErrors []FieldError
+
+// For returns the message for a field, or "".
+func (e FieldErrors) For(name string) string {
+	for _, fe := range e {
+		if fe.Field == name {
+			return fe.Message
 		}
 	}
 	return ""
 }
 
-// FirstInvalid names the first field with an error, for autofocus.
-func (f Form) FirstInvalid() string {
-	if len(f.Errors) == 0 {
+// First names the first field with an error, for autofocus.
+func (e FieldErrors) First() string {
+	if len(e) == 0 {
 		return ""
 	}
-	return f.Errors[0].Field
+	return e[0].Field
 }
 
 // Result is a successful put.
@@ -196,4 +197,9 @@ type TargetOption struct {
 	Name     string
 	Label    string
 	Selected bool
+}
+
+// kebab writes a field name as an id or test id: partition_key as partition-key.
+func kebab(name string) string {
+	return strings.ReplaceAll(name, "_", "-")
 }

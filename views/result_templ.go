@@ -83,7 +83,7 @@ func ResultView(r Result) templ.Component {
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
-		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 6, "</code> <button type=\"button\" class=\"btn tiny js-only copy\" data-copy-target=\"sequence-number\" aria-label=\"Copy SequenceNumber\">Copy</button></dd></div><div class=\"wide\"><button type=\"button\" class=\"btn small js-only\" data-fill-field=\"sequence_number_for_ordering\" data-fill-from=\"sequence-number\" data-testid=\"use-for-ordering\">Use as SequenceNumberForOrdering for the next record</button></div>")
+		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 6, "</code> <button type=\"button\" class=\"btn tiny js-only copy\" data-copy-target=\"sequence-number\" aria-label=\"Copy SequenceNumber\">Copy</button></dd></div><div class=\"wide\"><button type=\"button\" class=\"btn small js-only\" data-fill-field=\"sequence-number-for-ordering\" data-fill-from=\"sequence-number\" data-testid=\"use-for-ordering\">Use as SequenceNumberForOrdering for the next record</button></div>")
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}

@@ -150,6 +150,12 @@ func TestStreamList(t *testing.T) {
 
 var formFields = []string{"stream", "data", "partition_key", "explicit_hash_key", "sequence_number_for_ordering"}
 
+// inputID is the id of each record form field's input.
+var inputID = map[string]string{
+	"stream": "stream", "data": "data", "partition_key": "partition-key",
+	"explicit_hash_key": "explicit-hash-key", "sequence_number_for_ordering": "sequence-number-for-ordering",
+}
+
 func TestRecordFormFieldErrors(t *testing.T) {
 	type tc struct {
 		name      string
@@ -188,20 +194,20 @@ func TestRecordFormFieldErrors(t *testing.T) {
 				if got := strings.TrimSpace(el.Text()); got != e.Message {
 					t.Errorf("%s: message = %q, want %q", e.Field, got, e.Message)
 				}
-				if id, _ := el.Attr("id"); id != e.Field+"-error" {
+				if id, _ := el.Attr("id"); id != inputID[e.Field]+"-error" {
 					t.Errorf("%s: error id = %q", e.Field, id)
 				}
 				// Next to the right field: in the same field container as its input.
-				if el.Closest(".field").Find("#"+e.Field).Length() != 1 {
+				if el.Closest(".field").Find("#"+inputID[e.Field]).Length() != 1 {
 					t.Errorf("%s: the error is not next to its input", e.Field)
 				}
-				input := one(t, doc, "#"+e.Field)
-				if d, _ := input.Attr("aria-describedby"); !strings.Contains(d, e.Field+"-error") {
+				input := one(t, doc, "#"+inputID[e.Field])
+				if d, _ := input.Attr("aria-describedby"); !strings.Contains(d, inputID[e.Field]+"-error") {
 					t.Errorf("%s: aria-describedby = %q, want the error's id", e.Field, d)
 				}
 			}
 			for _, f := range formFields {
-				input := one(t, doc, "#"+f)
+				input := one(t, doc, "#"+inputID[f])
 				aria, hasAria := input.Attr("aria-invalid")
 				switch {
 				case invalid[f] && aria != "true":
@@ -269,7 +275,7 @@ func TestRecordFormKeepsTypedValues(t *testing.T) {
 				t.Errorf("data = %q, want %q", got, tt.value)
 			}
 			for _, f := range []string{"stream", "partition_key", "explicit_hash_key", "sequence_number_for_ordering"} {
-				if got, _ := one(t, doc, "input#"+f).Attr("value"); got != tt.value {
+				if got, _ := one(t, doc, "input#"+inputID[f]).Attr("value"); got != tt.value {
 					t.Errorf("%s = %q, want %q", f, got, tt.value)
 				}
 			}

@@ -9,7 +9,6 @@ import (
 	"math/rand/v2"
 	"net"
 	"net/http"
-	"strings"
 
 	"github.com/labstack/echo/v4"
 
@@ -94,11 +93,6 @@ func assignRequestID(next echo.HandlerFunc) echo.HandlerFunc {
 func (h *handlers) signIn(next echo.HandlerFunc) echo.HandlerFunc {
 	auth := h.deps.Auth
 	return func(c echo.Context) error {
-		path := c.Request().URL.Path
-		// Health checks and assets carry nothing secret; /metrics names streams, so it stays behind sign-in.
-		if path == "/healthz" || path == "/readyz" || strings.HasPrefix(path, "/static/") {
-			return next(c)
-		}
 		var checked func(wrong bool)
 		if auth.Mode() == access.ModeBasic {
 			if name, _, ok := c.Request().BasicAuth(); ok {

@@ -30,7 +30,7 @@ func BenchmarkPutRoundTrip(b *testing.B) {
 	backend := localawstest.Start(b, "kinesalite")
 	client := localawstest.Kinesis(b, backend)
 	localawstest.CreateStream(b, client, "bench", 4)
-	srv := httptest.NewServer(web.New(web.Deps{
+	srv := httptest.NewServer(newConsole(b, web.Deps{
 		Publisher: stream.NewPublisher(client, stream.Options{}),
 		Identity:  identity.NewResolver(localawstest.STS(b, backend), identity.Options{}),
 		Region:    "us-east-1",
@@ -126,7 +126,7 @@ func BenchmarkPageRender1000Streams(b *testing.B) {
 	for i := range names {
 		names[i] = fmt.Sprintf("team-%03d-events-%d", i%97, i)
 	}
-	h := web.New(web.Deps{
+	h := newConsole(b, web.Deps{
 		Publisher: benchPublisher{names: names},
 		Identity:  benchIdentity{},
 		Region:    "eu-west-1",

@@ -89,7 +89,7 @@ func newBrowserEnv(t *testing.T) *browserEnv {
 	env.fourShard = env.newStream(t, 4)
 
 	logs := &syncBuffer{}
-	srv := httptest.NewServer(web.New(web.Deps{
+	srv := httptest.NewServer(newConsole(t, web.Deps{
 		Publisher: stream.NewPublisher(kc, stream.Options{}),
 		Identity:  identity.NewResolver(sc, identity.Options{}),
 		Logger:    slog.New(slog.NewJSONHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug})),

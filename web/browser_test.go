@@ -199,7 +199,7 @@ func TestBrowser(t *testing.T) {
 				Identity:  identity.NewResolver(env.sts, identity.Options{}),
 			}
 		}
-		srv := httptest.NewServer(web.New(web.Deps{Targets: targets}))
+		srv := httptest.NewServer(newConsole(t, web.Deps{Targets: targets}))
 		t.Cleanup(srv.Close)
 
 		ctx := env.openTab(t)

@@ -14,6 +14,7 @@ import (
 
 	"github.com/chromedp/chromedp"
 
+	"github.com/kinesis-console/kinesis-console/internal/bulk"
 	"github.com/kinesis-console/kinesis-console/internal/localaws"
 	"github.com/kinesis-console/kinesis-console/internal/localaws/localawstest"
 	"github.com/kinesis-console/kinesis-console/internal/stream"
@@ -30,9 +31,9 @@ func TestBulkBrowser(t *testing.T) {
 	kc := localawstest.Kinesis(t, backend)
 	t.Setenv("TMPDIR", t.TempDir())
 	logs := &syncBuffer{}
-	srv := httptest.NewServer(web.New(web.Deps{
+	srv := httptest.NewServer(newConsole(t, web.Deps{
 		Publisher: stream.NewPublisher(kc, stream.Options{}), Identity: knownIdentity, Region: localaws.Region,
-		Endpoint: backend.Endpoint, Bulk: stream.NewBulkSender(kc, stream.BulkOptions{}),
+		Endpoint: backend.Endpoint, Bulk: bulk.NewSender(kc, bulk.Options{}),
 		Logger: slog.New(slog.NewJSONHandler(logs, nil)),
 	}))
 	t.Cleanup(srv.Close)
@@ -99,8 +100,8 @@ func TestBulkBrowser(t *testing.T) {
 		t.Fatalf("the report has %d lines, want %d", len(lines), n)
 	}
 	for i, l := range lines {
-		var r stream.BulkResult
-		if err := json.Unmarshal([]byte(l), &r); err != nil || r.Line != i+1 || r.Status != stream.StatusWritten || r.SequenceNumber == "" {
+		var r bulk.Result
+		if err := json.Unmarshal([]byte(l), &r); err != nil || r.Line != i+1 || r.Status != bulk.StatusWritten || r.SequenceNumber == "" {
 			t.Fatalf("report line %d = %s (%v)", i+1, l, err)
 		}
 	}

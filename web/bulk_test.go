@@ -28,6 +28,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/kinesis/types"
 
 	"github.com/kinesis-console/kinesis-console/internal/access"
+	"github.com/kinesis-console/kinesis-console/internal/bulk"
 	"github.com/kinesis-console/kinesis-console/internal/localaws"
 	"github.com/kinesis-console/kinesis-console/internal/localaws/localawstest"
 	"github.com/kinesis-console/kinesis-console/internal/stream"
@@ -93,13 +94,14 @@ func newBulkEnv(t *testing.T, api *bulkFakeAPI, tune ...func(*web.Deps)) *bulkEn
 	env := &bulkEnv{api: api, pub: &stubPublisher{}, audit: &syncBuffer{}, tmp: tmp}
 	deps := web.Deps{
 		Publisher: env.pub, Identity: knownIdentity, Region: "eu-west-1",
-		Bulk:  stream.NewBulkSender(api, stream.BulkOptions{BaseBackoff: time.Millisecond, MaxBackoff: 5 * time.Millisecond}),
+		Bulk:  bulk.NewSender(api, bulk.Options{BaseBackoff: time.Millisecond, MaxBackoff: 5 * time.Millisecond}),
 		Audit: access.NewAuditor(env.audit),
 	}
 	for _, f := range tune {
 		f(&deps)
 	}
-	env.console = web.New(deps)
+	deps.TempDir = tmp
+	env.console = newConsole(t, deps)
 	srv := httptest.NewServer(env.console)
 	t.Cleanup(srv.Close)
 	env.url = srv.URL
@@ -220,18 +222,54 @@ func bulkJobPath(t *testing.T, doc *goquery.Document) string {
 	return path
 }
 
+// bulkEvent is one progress event, read from the fragment it carries as
+// the page shows it.
 type bulkEvent struct {
 	Event              string
-	State              string `json:"state"`
-	Total              int64  `json:"total"`
-	Processed          int64  `json:"processed"`
-	Written            int64  `json:"written"`
-	Failed             int64  `json:"failed"`
-	Percent            int    `json:"percent"`
-	PossiblyDuplicated int64  `json:"possibly_duplicated"`
-	Rate               string `json:"rate"`
-	Remaining          string `json:"remaining"`
-	Note               string `json:"note"`
+	State              string
+	Total              int64
+	Processed          int64
+	Written            int64
+	Failed             int64
+	Percent            int
+	PossiblyDuplicated int64
+	Rate               string
+	Remaining          string
+	Note               string
+}
+
+// parseBulkEvent reads an event's fragment: the progress panel, or on
+// "done" the whole job area around it.
+func parseBulkEvent(t *testing.T, name, data string) bulkEvent {
+	t.Helper()
+	doc, err := goquery.NewDocumentFromReader(strings.NewReader(data))
+	if err != nil {
+		t.Fatalf("event %s: %v", name, err)
+	}
+	panel := doc.Find(byTestID("bulk-progress-panel"))
+	if panel.Length() != 1 {
+		t.Fatalf("event %s holds %d progress panels:\n%s", name, panel.Length(), data)
+	}
+	num := func(s string) int64 {
+		n, err := strconv.ParseInt(strings.TrimSuffix(strings.TrimSpace(s), "%"), 10, 64)
+		if err != nil && s != "" {
+			t.Fatalf("event %s: %q is not a number", name, s)
+		}
+		return n
+	}
+	text := func(id string) string { return strings.TrimSpace(panel.Find(byTestID(id)).Text()) }
+	ev := bulkEvent{
+		Event: name, State: panel.AttrOr("data-state", ""),
+		Total: num(panel.AttrOr("data-total", "")), Processed: num(panel.AttrOr("data-processed", "")),
+		Written: num(text("bulk-written")), Failed: num(text("bulk-failed")), Percent: int(num(text("bulk-percent"))),
+		PossiblyDuplicated: num(text("bulk-dups")), Rate: text("bulk-rate"), Remaining: text("bulk-remaining"), Note: text("bulk-state-note"),
+	}
+	if name == "done" {
+		if job := doc.Find(byTestID("bulk-job")); job.Length() != 1 || job.AttrOr("data-state", "") != "done" {
+			t.Fatalf("the done event does not carry the finished job area:\n%s", data)
+		}
+	}
+	return ev
 }
 
 // waitDone follows the job's event stream, as EventSource does (reconnecting
@@ -251,22 +289,23 @@ func (e *bulkEnv) waitDone(t *testing.T, job string, timeout time.Duration) []bu
 			t.Fatalf("events: %d %s", resp.StatusCode, resp.Header.Get("Content-Type"))
 		}
 		sc := bufio.NewScanner(resp.Body)
+		sc.Buffer(nil, 1<<20)
 		var name string
+		var data []string
 		for sc.Scan() {
 			line := sc.Text()
 			switch {
 			case strings.HasPrefix(line, "event: "):
 				name = strings.TrimPrefix(line, "event: ")
 			case strings.HasPrefix(line, "data: "):
-				ev := bulkEvent{Event: name}
-				if err := json.Unmarshal([]byte(strings.TrimPrefix(line, "data: ")), &ev); err != nil {
-					t.Fatalf("event data %q: %v", line, err)
-				}
-				events = append(events, ev)
+				data = append(data, strings.TrimPrefix(line, "data: "))
+			case line == "" && name != "":
+				events = append(events, parseBulkEvent(t, name, strings.Join(data, "\n")))
 				if name == "done" {
 					resp.Body.Close()
 					return events
 				}
+				name, data = "", nil
 			}
 		}
 		resp.Body.Close()
@@ -277,7 +316,7 @@ func (e *bulkEnv) waitDone(t *testing.T, job string, timeout time.Duration) []bu
 }
 
 // reportLines downloads the job's NDJSON report.
-func (e *bulkEnv) reportLines(t *testing.T, job string) []stream.BulkResult {
+func (e *bulkEnv) reportLines(t *testing.T, job string) []bulk.Result {
 	t.Helper()
 	resp := e.do(t, http.MethodGet, job+"/report.ndjson", false)
 	if resp.StatusCode != http.StatusOK {
@@ -287,10 +326,10 @@ func (e *bulkEnv) reportLines(t *testing.T, job string) []stream.BulkResult {
 	if ct, cd := resp.Header.Get("Content-Type"), resp.Header.Get("Content-Disposition"); ct != "application/x-ndjson" || !strings.HasPrefix(cd, "attachment;") {
 		t.Errorf("report headers: %q, %q", ct, cd)
 	}
-	var out []stream.BulkResult
+	var out []bulk.Result
 	sc := bufio.NewScanner(resp.Body)
 	for sc.Scan() {
-		var r stream.BulkResult
+		var r bulk.Result
 		if err := json.Unmarshal(sc.Bytes(), &r); err != nil {
 			t.Fatalf("report line %q: %v", sc.Text(), err)
 		}
@@ -357,9 +396,9 @@ func TestBulkUploadSendsEveryRecord(t *testing.T) {
 	resp := env.postBulk(t, bulkDefaults("orders"), "records.ndjson", strings.NewReader(bulkNDJSON(n)), true)
 	doc := bulkDoc(t, resp, http.StatusOK)
 	job := bulkJobPath(t, doc)
-	panel := exactlyOne(t, doc, byTestID("bulk-progress-panel"))
-	if panel.AttrOr("data-bulk-events", "") != job+"/events" {
-		t.Errorf("events URL = %q", panel.AttrOr("data-bulk-events", ""))
+	exactlyOne(t, doc, byTestID("bulk-progress-panel"))
+	if got := exactlyOne(t, doc, byTestID("bulk-job")).AttrOr("data-bulk-events", ""); got != job+"/events" {
+		t.Errorf("events URL = %q", got)
 	}
 	if got := testIDText(t, doc, "bulk-valid-count"); !strings.HasPrefix(got, "1234 ") {
 		t.Errorf("valid count = %q", got)
@@ -385,7 +424,7 @@ func TestBulkUploadSendsEveryRecord(t *testing.T) {
 		t.Fatalf("report has %d lines, want %d", len(lines), n)
 	}
 	for i, r := range lines {
-		if r.Line != i+1 || r.Status != stream.StatusWritten || r.ShardID == "" || r.SequenceNumber == "" || r.PartitionKey != "u"+strconv.Itoa((i+1)%7) {
+		if r.Line != i+1 || r.Status != bulk.StatusWritten || r.ShardID == "" || r.SequenceNumber == "" || r.PartitionKey != "u"+strconv.Itoa((i+1)%7) {
 			t.Fatalf("report line %d = %+v", i, r)
 		}
 	}
@@ -411,7 +450,7 @@ func TestBulkUploadSendsEveryRecord(t *testing.T) {
 		t.Errorf("%d audit lines, first %s", len(audit), audit[0])
 	}
 	// The spool is gone once sent; the report stays for the download.
-	files, _ := filepath.Glob(filepath.Join(env.tmp, "kinesis-console-bulk-*"))
+	files, _ := filepath.Glob(filepath.Join(env.tmp, "kinesis-console-bulk-*", "*"))
 	if len(files) != 1 || !strings.HasSuffix(files[0], ".report.ndjson") {
 		t.Errorf("temp files = %v, want only the report", files)
 	}
@@ -485,7 +524,7 @@ func TestBulkHonoursUserRateLimit(t *testing.T) {
 	}
 	noted := false
 	for _, e := range events {
-		noted = noted || strings.Contains(e.Note, "per-user write rate")
+		noted = noted || strings.Contains(e.Note, "per-user bulk rate")
 	}
 	if last := events[len(events)-1]; last.Written != 60 || !noted {
 		t.Errorf("last event %+v; the rate limit noted: %v", last, noted)
@@ -500,10 +539,10 @@ func TestBulkDiscard(t *testing.T) {
 	if !strings.Contains(testIDText(t, doc, "bulk-notice"), "nothing was sent") {
 		t.Errorf("notice = %q", testIDText(t, doc, "bulk-notice"))
 	}
-	if resp := env.do(t, http.MethodGet, job, true); resp.StatusCode != http.StatusNotFound {
-		t.Errorf("GET a discarded job: %d", resp.StatusCode)
+	if resp := env.do(t, http.MethodGet, job, true); resp.StatusCode != http.StatusGone {
+		t.Errorf("GET a discarded job: %d, want 410", resp.StatusCode)
 	}
-	if files, _ := filepath.Glob(filepath.Join(env.tmp, "kinesis-console-bulk-*")); len(files) != 0 {
+	if files, _ := filepath.Glob(filepath.Join(env.tmp, "kinesis-console-bulk-*", "*")); len(files) != 0 {
 		t.Errorf("files left behind: %v", files)
 	}
 	if calls, _ := env.api.counts(); calls != 0 {
@@ -538,9 +577,9 @@ func TestBulkCancel(t *testing.T) {
 	written := 0
 	for _, r := range report {
 		switch r.Status {
-		case stream.StatusWritten:
+		case bulk.StatusWritten:
 			written++
-		case stream.StatusNotSent:
+		case bulk.StatusNotSent:
 		default:
 			t.Fatalf("report line %+v", r)
 		}
@@ -603,9 +642,9 @@ func TestBulkStopOnShutdown(t *testing.T) {
 	written := 0
 	for _, r := range env.reportLines(t, job) {
 		switch r.Status {
-		case stream.StatusWritten:
+		case bulk.StatusWritten:
 			written++
-		case stream.StatusNotSent:
+		case bulk.StatusNotSent:
 		default:
 			t.Fatalf("report line %+v: want written or not sent, nothing unknown", r)
 		}
@@ -676,7 +715,7 @@ func TestBulkRefused(t *testing.T) {
 			if calls, _ := env.api.counts(); calls != 0 {
 				t.Errorf("%d PutRecords calls", calls)
 			}
-			if files, _ := filepath.Glob(filepath.Join(env.tmp, "kinesis-console-bulk-*")); len(files) != 0 {
+			if files, _ := filepath.Glob(filepath.Join(env.tmp, "kinesis-console-bulk-*", "*")); len(files) != 0 {
 				t.Errorf("files left behind: %v", files)
 			}
 			if tt.name == "read-only console" && !strings.Contains(env.audit.String(), `"result":"denied"`) {
@@ -720,8 +759,8 @@ func TestBulkTargets(t *testing.T) {
 	east, west := &bulkFakeAPI{}, &bulkFakeAPI{}
 	env := newBulkEnv(t, nil, func(d *web.Deps) {
 		d.Targets = []web.Target{
-			{Name: "east", Region: "us-east-1", Publisher: &stubPublisher{}, Identity: knownIdentity, Bulk: stream.NewBulkSender(east, stream.BulkOptions{})},
-			{Name: "west", Region: "us-west-2", Publisher: &stubPublisher{}, Identity: knownIdentity, Bulk: stream.NewBulkSender(west, stream.BulkOptions{})},
+			{Name: "east", Region: "us-east-1", Publisher: &stubPublisher{}, Identity: knownIdentity, Bulk: bulk.NewSender(east, bulk.Options{})},
+			{Name: "west", Region: "us-west-2", Publisher: &stubPublisher{}, Identity: knownIdentity, Bulk: bulk.NewSender(west, bulk.Options{})},
 			{Name: "no-bulk", Region: "eu-west-1", Publisher: &stubPublisher{}, Identity: knownIdentity},
 		}
 	})
@@ -802,9 +841,9 @@ func TestBulkThroughKinesalite(t *testing.T) {
 	kc := localawstest.Kinesis(t, backend)
 	localawstest.CreateStream(t, kc, "bulk-it", 4)
 	t.Setenv("TMPDIR", t.TempDir())
-	srv := httptest.NewServer(web.New(web.Deps{
+	srv := httptest.NewServer(newConsole(t, web.Deps{
 		Publisher: stream.NewPublisher(kc, stream.Options{}), Identity: knownIdentity, Region: localaws.Region,
-		Bulk: stream.NewBulkSender(kc, stream.BulkOptions{}),
+		Bulk: bulk.NewSender(kc, bulk.Options{}),
 	}))
 	t.Cleanup(srv.Close)
 	env := &bulkEnv{url: srv.URL}
@@ -824,7 +863,7 @@ func TestBulkThroughKinesalite(t *testing.T) {
 	}
 	where := map[string]int{} // shard/sequence number -> id
 	for _, r := range report {
-		if r.Status != stream.StatusWritten || r.PossiblyDuplicated {
+		if r.Status != bulk.StatusWritten || r.PossiblyDuplicated {
 			t.Fatalf("report line %+v", r)
 		}
 		where[r.ShardID+"/"+r.SequenceNumber] = r.Line
@@ -918,9 +957,9 @@ func TestBulkPeakMemory(t *testing.T) {
 	kc := localawstest.Kinesis(t, backend)
 	localawstest.CreateStream(t, kc, "bulk-mem", 4)
 	t.Setenv("TMPDIR", t.TempDir())
-	srv := httptest.NewServer(web.New(web.Deps{
+	srv := httptest.NewServer(newConsole(t, web.Deps{
 		Publisher: stream.NewPublisher(kc, stream.Options{}), Identity: knownIdentity, Region: localaws.Region,
-		Bulk:   stream.NewBulkSender(kc, stream.BulkOptions{}),
+		Bulk:   bulk.NewSender(kc, bulk.Options{}),
 		Logger: slog.New(slog.DiscardHandler),
 	}))
 	t.Cleanup(srv.Close)

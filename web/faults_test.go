@@ -477,7 +477,7 @@ type faultConsole struct {
 func newFaultConsole(t *testing.T, rig faultRig, opts stream.Options) *faultConsole {
 	t.Helper()
 	c := &faultConsole{logs: &syncBuffer{}}
-	h := web.New(web.Deps{
+	h := newConsole(t, web.Deps{
 		Publisher: stream.NewPublisher(rig.kinesis, opts),
 		Identity:  identity.NewResolver(rig.sts, identity.Options{TTL: faultIdentityTTL, FailureTTL: faultFailureTTL}),
 		Logger:    slog.New(slog.NewJSONHandler(c.logs, &slog.HandlerOptions{Level: slog.LevelDebug})),

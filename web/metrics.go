@@ -12,6 +12,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
+	"github.com/kinesis-console/kinesis-console/internal/bulk"
 	"github.com/kinesis-console/kinesis-console/internal/stream"
 )
 
@@ -69,16 +70,29 @@ func (m *metrics) observePut(streamName string, took time.Duration, res stream.P
 	if errors.As(err, &f) {
 		result, attempts = f.CodeOrKind(), f.Attempts
 	}
-	if f != nil && f.Kind != stream.KindThrottled && f.Kind != stream.KindOutcomeUnknown && f.Kind != stream.KindServiceError {
+	if f != nil && f.Refused() {
 		// A refused put may name a stream that does not exist: keep made-up
 		// names out of the label set.
-		streamName = "(refused)"
+		streamName = refusedStream
 	}
 	m.puts.WithLabelValues(streamName, result).Inc()
 	m.awsCalls.WithLabelValues("PutRecord", outcome(err)).Observe(took.Seconds())
 	if attempts > 0 {
 		m.attempts.WithLabelValues(result).Observe(float64(attempts))
 	}
+}
+
+// refusedStream labels puts to a stream that may not exist.
+const refusedStream = "(refused)"
+
+// observeBulk counts one record of a bulk upload. The stream was confirmed
+// when the upload was checked unless its look-up failed; a record Kinesis
+// refused whole may still name a stream that does not exist.
+func (m *metrics) observeBulk(streamName string, r bulk.Result) {
+	if r.Status != bulk.StatusWritten && r.Status != bulk.StatusUnknown && r.ErrorCode != "ProvisionedThroughputExceededException" {
+		streamName = refusedStream
+	}
+	m.puts.WithLabelValues(streamName, "bulk-"+string(r.Status)).Inc()
 }
 
 // observeCall records the latency of any other AWS call.

@@ -53,7 +53,7 @@ func TestMetrics(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv := httptest.NewServer(web.New(web.Deps{
+	srv := httptest.NewServer(newConsole(t, web.Deps{
 		Publisher: stream.NewPublisher(kinesis.NewFromConfig(cfg), stream.Options{MaxBackoff: time.Millisecond}),
 		Identity:  knownIdentity,
 		Region:    localaws.Region,

@@ -7,6 +7,7 @@ import (
 
 	"github.com/labstack/echo/v4"
 
+	"github.com/kinesis-console/kinesis-console/internal/field"
 	"github.com/kinesis-console/kinesis-console/internal/stream"
 	"github.com/kinesis-console/kinesis-console/views"
 )
@@ -19,9 +20,9 @@ func (h *handlers) preview(c echo.Context) error {
 }
 
 func (h *handlers) previewView(c echo.Context) views.ShardPreview {
-	name := c.QueryParam(stream.FieldStream)
-	pk := c.QueryParam(stream.FieldPartitionKey)
-	ehk := c.QueryParam(stream.FieldExplicitHashKey)
+	name := c.QueryParam(field.Stream)
+	pk := c.QueryParam(field.PartitionKey)
+	ehk := c.QueryParam(field.ExplicitHashKey)
 	if name == "" || (pk == "" && ehk == "") {
 		return views.ShardPreview{Empty: true}
 	}

@@ -16,6 +16,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/kinesis-console/kinesis-console/internal/access"
+	"github.com/kinesis-console/kinesis-console/internal/field"
 	"github.com/kinesis-console/kinesis-console/internal/stream"
 	"github.com/kinesis-console/kinesis-console/views"
 )
@@ -48,11 +49,11 @@ func (h *handlers) putRecord(c echo.Context) error {
 	var errs stream.FieldErrors
 	if refMsg == "" {
 		if msg := h.checkARN(ctx, ref); msg != "" {
-			errs = append(errs, stream.FieldError{Field: stream.FieldStream, Message: msg})
+			errs = append(errs, stream.FieldError{Field: field.Stream, Message: msg})
 		}
 	}
 	if !formatOK {
-		errs = append(errs, stream.FieldError{Field: stream.FieldDataFormat, Message: "Choose JSON, text or base64."})
+		errs = append(errs, stream.FieldError{Field: field.DataFormat, Message: "Choose JSON, text or base64."})
 	}
 	rec, verrs := in.Validate(stream.DefaultMaxRecordBytes)
 	if verrs.OnlyTooLarge() && len(errs) == 0 {
@@ -91,7 +92,7 @@ func (h *handlers) putRecord(c echo.Context) error {
 			return err
 		}
 		attempt.Outcome, attempt.ErrorCode, attempt.AWSRequestID = access.OutcomeFailed, f.CodeOrKind(), f.RequestID
-		attempt.MayHaveWritten = f.MayHaveWritten()
+		attempt.MayHaveWritten = f.Outcome() == stream.Unknown
 		h.deps.Audit.Record(ctx, attempt)
 		h.deps.Logger.Warn("put failed", "stream", rec.Stream.String(), "kind", f.Title(), "code", f.Code,
 			"request_id", f.RequestID, "attempts", f.Attempts, "err", err.Error())
@@ -112,25 +113,24 @@ func (h *handlers) renderWorkspace(c echo.Context, status int, w views.Workspace
 	if !wantsFragment(c) {
 		return render(c, status, views.PageView(h.page(c.Request().Context(), w)))
 	}
-	if len(w.Form.Errors) == 0 && c.FormValue(views.FieldErrorsShown) == "" {
+	if len(w.Form.Errors) == 0 && c.FormValue(field.ErrorsShown) == "" {
 		return render(c, status, views.ResultContent(w))
 	}
-	c.Response().Header().Set("HX-Retarget", "#workspace")
-	c.Response().Header().Set("HX-Reswap", "outerHTML")
+	retarget(c, "#workspace", "outerHTML")
 	return render(c, status, views.WorkspaceView(w))
 }
 
 // bindInput reads the record form. Data keeps the user's text, with the
 // browser's CRLF line breaks turned into the LF the user sees.
 func bindInput(c echo.Context) (stream.Input, bool) {
-	format, ok := stream.ParseDataFormat(c.FormValue(stream.FieldDataFormat))
+	format, ok := stream.ParseDataFormat(c.FormValue(field.DataFormat))
 	return stream.Input{
-		Stream:                    strings.TrimSpace(c.FormValue(stream.FieldStream)),
-		Data:                      stream.NormalizeNewlines(c.FormValue(stream.FieldData)),
+		Stream:                    strings.TrimSpace(c.FormValue(field.Stream)),
+		Data:                      stream.NormalizeNewlines(c.FormValue(field.Data)),
 		Format:                    format,
-		PartitionKey:              c.FormValue(stream.FieldPartitionKey),
-		ExplicitHashKey:           strings.TrimSpace(c.FormValue(stream.FieldExplicitHashKey)),
-		SequenceNumberForOrdering: strings.TrimSpace(c.FormValue(stream.FieldSequenceNumberForOrdering)),
+		PartitionKey:              c.FormValue(field.PartitionKey),
+		ExplicitHashKey:           strings.TrimSpace(c.FormValue(field.ExplicitHashKey)),
+		SequenceNumberForOrdering: strings.TrimSpace(c.FormValue(field.SequenceNumberForOrdering)),
 	}, ok
 }
 
@@ -189,7 +189,7 @@ func failureView(f *stream.Failure, caller views.Caller) *views.Failure {
 		RequestID:      f.RequestID,
 		HTTPStatus:     f.HTTPStatus,
 		Attempts:       f.Attempts,
-		MayHaveWritten: f.MayHaveWritten(),
+		MayHaveWritten: f.Outcome() == stream.Unknown,
 		Caller:         caller,
 	}
 }

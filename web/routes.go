@@ -8,52 +8,43 @@ import (
 
 // routes lists every route the console serves, and the middleware in front.
 func (h *handlers) routes(e *echo.Echo) {
-	e.Use(once(
+	// Every request, answered or not.
+	e.Use(
 		h.recoverPanics,
 		securityHeaders,
 		assignRequestID,
 		h.logRequests,
-		crossOriginProtection,
-		h.limitBody,
-		h.signIn,
-		h.selectTarget,
-	))
+		crossOriginProtection(),
+	)
+	// The console's own pages and actions: a bounded body, a signed-in
+	// user, and a target, in that order (sign-in may read the form).
+	app := []echo.MiddlewareFunc{h.limitBody(h.deps.BodyLimit), h.signIn, h.selectTarget(true)}
+	e.GET("/", h.index, app...)
+	e.POST("/records", h.putRecord, app...)
+	e.POST("/records/readback", h.readBack, app...)
+	e.POST("/records/code", h.code, app...)
+	e.GET("/records/preview", h.preview, app...)
+	e.GET("/streams/options", h.streamOptions, app...)
+	e.GET("/streams/summary", h.streamSummary, app...)
+	e.GET("/bulk", h.bulkPage, app...)
+	// An upload is streamed to disk as it arrives, never parsed whole: it
+	// has a limit of its own, and names its target in the query or in the
+	// multipart body, which only the handler reads.
+	e.POST("/bulk", h.bulkUpload, h.signIn, h.limitUpload, h.selectTarget(false))
+	e.GET("/bulk/:id", h.bulkShow, app...)
+	e.POST("/bulk/:id/start", h.bulkStart, app...)
+	e.POST("/bulk/:id/cancel", h.bulkCancel, app...)
+	e.GET("/bulk/:id/events", h.bulkEvents, app...)
+	e.GET("/bulk/:id/report.ndjson", h.bulkReport, app...)
+	e.GET("/metrics", h.metrics.handler(), app...) // it names streams: behind sign-in
 
-	e.GET("/", h.index)
-	e.POST("/records", h.putRecord)
-	e.POST("/records/readback", h.readBack)
-	e.POST("/records/code", h.code)
-	e.GET("/records/preview", h.preview)
-	e.GET("/streams/options", h.streamOptions)
-	e.GET("/streams/summary", h.streamSummary)
-	bulk := newBulkHandlers(h)
-	h.bulk = bulk
-	e.GET("/bulk", bulk.page)
-	e.POST("/bulk", bulk.upload)
-	e.GET("/bulk/:id", bulk.show)
-	e.POST("/bulk/:id/start", bulk.startJob)
-	e.POST("/bulk/:id/cancel", bulk.cancel)
-	e.GET("/bulk/:id/events", bulk.events)
-	e.GET("/bulk/:id/report.ndjson", bulk.reportFile)
+	// Health checks and assets carry nothing secret.
 	e.GET("/healthz", healthz)
 	e.HEAD("/healthz", healthz)
 	e.GET("/readyz", h.readyz)
-	e.GET("/metrics", h.metrics.handler())
 	e.GET("/static/*", echo.WrapHandler(h.deps.Assets))
 }
 
 func healthz(c echo.Context) error {
 	return c.String(http.StatusOK, "ok")
-}
-
-// once chains middleware in front of whatever route a request matched (or
-// echo's not-found handler), and builds that chain once. Echo applies its
-// middleware anew on every request: each one's setup would run, and each
-// closure be made, for every request.
-func once(middleware ...echo.MiddlewareFunc) echo.MiddlewareFunc {
-	chain := func(c echo.Context) error { return c.Handler()(c) }
-	for i := len(middleware) - 1; i >= 0; i-- {
-		chain = middleware[i](chain)
-	}
-	return func(echo.HandlerFunc) echo.HandlerFunc { return chain }
 }

@@ -1,45 +1,70 @@
 package web
 
 import (
+	"context"
+	"errors"
 	"net/http"
 	"net/http/httptest"
-	"slices"
 	"strings"
 	"testing"
 
 	"github.com/labstack/echo/v4"
+
+	"github.com/kinesis-console/kinesis-console/internal/access"
+	"github.com/kinesis-console/kinesis-console/internal/identity"
+	"github.com/kinesis-console/kinesis-console/internal/stream"
 )
 
-// once builds its chain once, runs it in order in front of whichever
-// handler a request matched, the not-found one included.
-func TestOnceBuildsTheChainOnce(t *testing.T) {
-	var setups []string
-	mark := func(name string) echo.MiddlewareFunc {
-		return func(next echo.HandlerFunc) echo.HandlerFunc {
-			setups = append(setups, name)
-			return func(c echo.Context) error {
-				c.Response().Header().Add("X-Trail", name)
-				return next(c)
-			}
-		}
+// Sign-in is route-scoped middleware: every route but the health checks and
+// the assets must carry it, so a route added without it is caught here.
+func TestEveryRouteButHealthAndAssetsNeedsSignIn(t *testing.T) {
+	auth, err := access.NewBasic(strings.NewReader("alice:$2y$05$abcdefghijklmnopqrstuu5Zrd0sPmY3tM0lRyIYUZ1Vuq7GVxKXi\n"))
+	if err != nil {
+		t.Fatal(err)
 	}
-	e := echo.New()
-	e.Use(once(mark("a"), mark("b")))
-	e.GET("/x", func(c echo.Context) error { return c.String(http.StatusOK, "x") })
-	for _, tt := range []struct {
-		path   string
-		status int
-	}{{"/x", http.StatusOK}, {"/x", http.StatusOK}, {"/nowhere", http.StatusNotFound}} {
+	c, err := New(Deps{Auth: auth, Publisher: nopPublisher{}, Identity: nopIdentity{}, TempDir: t.TempDir()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = c.Close() })
+	public := map[string]bool{"/healthz": true, "/readyz": true, "/static/*": true}
+	routes := c.e.Routes()
+	if len(routes) < 10 {
+		t.Fatalf("only %d routes", len(routes))
+	}
+	for _, r := range routes {
+		if public[r.Path] || r.Method == echo.RouteNotFound {
+			continue
+		}
+		path := strings.ReplaceAll(r.Path, ":id", "00000000-0000-4000-8000-000000000000")
 		w := httptest.NewRecorder()
-		e.ServeHTTP(w, httptest.NewRequest(http.MethodGet, tt.path, nil))
-		if w.Code != tt.status {
-			t.Errorf("GET %s: status %d, want %d", tt.path, w.Code, tt.status)
+		req := httptest.NewRequest(r.Method, path, nil)
+		req.Header.Set("Sec-Fetch-Site", "same-origin")
+		c.ServeHTTP(w, req)
+		if w.Code != http.StatusUnauthorized {
+			t.Errorf("%s %s without sign-in: status %d, want 401", r.Method, r.Path, w.Code)
 		}
-		if got := strings.Join(w.Header().Values("X-Trail"), ","); got != "a,b" {
-			t.Errorf("GET %s went through %q, want a,b", tt.path, got)
-		}
-	}
-	if len(setups) != 2 || !slices.Contains(setups, "a") || !slices.Contains(setups, "b") {
-		t.Errorf("middleware set up as %q over three requests, want a and b once each", setups)
 	}
 }
+
+// nopPublisher and nopIdentity answer nothing: enough to build a console
+// whose requests are all refused before they reach AWS.
+type nopPublisher struct{}
+
+func (nopPublisher) Put(context.Context, stream.Record) (stream.PutResult, error) {
+	return stream.PutResult{}, errors.New("nop")
+}
+func (nopPublisher) ListStreams(context.Context) ([]string, error) { return nil, nil }
+func (nopPublisher) Describe(context.Context, stream.StreamRef) (stream.Summary, error) {
+	return stream.Summary{}, errors.New("nop")
+}
+func (nopPublisher) Shards(context.Context, stream.StreamRef) ([]stream.Shard, error) {
+	return nil, errors.New("nop")
+}
+func (nopPublisher) ReadBack(context.Context, stream.StreamRef, string, string) (stream.ReadRecord, error) {
+	return stream.ReadRecord{}, errors.New("nop")
+}
+
+type nopIdentity struct{}
+
+func (nopIdentity) Caller(context.Context) identity.Caller { return identity.Caller{Err: "nop"} }

@@ -4,9 +4,11 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"mime"
 	"net/http"
 	"time"
 
+	"github.com/kinesis-console/kinesis-console/internal/bulk"
 	"github.com/labstack/echo/v4"
 )
 
@@ -46,17 +48,6 @@ func securityHeaders(next echo.HandlerFunc) echo.HandlerFunc {
 	}
 }
 
-// fromHTMX reports a request made by htmx, whose answer is never shown as a
-// page of its own.
-func fromHTMX(r *http.Request) bool { return r.Header.Get(hxRequest) == "true" }
-
-// The htmx request headers, in the canonical form a request's header map
-// holds: looking up "HX-Request" would build that form on every request.
-var (
-	hxRequest = http.CanonicalHeaderKey("HX-Request")
-	hxBoosted = http.CanonicalHeaderKey("HX-Boosted")
-)
-
 // everyResponseHeaders and documentHeaders are set by assigning these
 // canonical keys and shared one-element slices, with no copy per response:
 // Header.Set replaces a value slice and Header.Add appends to a slice with no
@@ -83,54 +74,67 @@ func shared(v string) []string { return []string{v}[:1:1] }
 
 // crossOriginProtection refuses state-changing requests from other origins,
 // using the browser's Sec-Fetch-Site and Origin headers (Go's own check).
-func crossOriginProtection(next echo.HandlerFunc) echo.HandlerFunc {
+func crossOriginProtection() echo.MiddlewareFunc {
 	cop := http.NewCrossOriginProtection()
-	return func(c echo.Context) error {
-		if err := cop.Check(c.Request()); err != nil {
-			return echo.NewHTTPError(http.StatusForbidden, "Cross-origin requests are refused: open the console itself and submit the form there.").SetInternal(err)
+	return func(next echo.HandlerFunc) echo.HandlerFunc {
+		return func(c echo.Context) error {
+			if err := cop.Check(c.Request()); err != nil {
+				return echo.NewHTTPError(http.StatusForbidden, "Cross-origin requests are refused: open the console itself and submit the form there.").SetInternal(err)
+			}
+			return next(c)
 		}
-		return next(c)
 	}
 }
 
 // limitBody caps the request body; a larger one gets 413 before any parsing.
-func (h *handlers) limitBody(next echo.HandlerFunc) echo.HandlerFunc {
-	bodyLimit := h.deps.BodyLimit
-	return func(c echo.Context) error {
-		r := c.Request()
-		limit := bodyLimit
-		if isBulkUpload(c) {
-			limit = bulkUploadLimit // streamed to disk by bulk.go, never held in memory
-		}
-		if r.ContentLength > limit {
-			return echo.NewHTTPError(http.StatusRequestEntityTooLarge)
-		}
-		r.Body = http.MaxBytesReader(c.Response(), r.Body, limit)
-		// Handlers read forms with FormValue, which drops parse errors: a body
-		// of unknown length that runs over the limit would arrive as an empty
-		// form. Parse it here, so that it is refused as too large.
-		if isBulkUpload(c) {
-			// The upload is streamed from the body by bulk.go: never parse it
-			// here, and refuse anything but multipart, which ParseForm would
-			// read whole into memory.
-			if !isMultipart(c) {
-				return echo.NewHTTPError(http.StatusUnsupportedMediaType, "Upload records as multipart/form-data.")
+func (h *handlers) limitBody(limit int64) echo.MiddlewareFunc {
+	return func(next echo.HandlerFunc) echo.HandlerFunc {
+		return func(c echo.Context) error {
+			r := c.Request()
+			if r.ContentLength > limit {
+				return echo.NewHTTPError(http.StatusRequestEntityTooLarge)
 			}
-		} else if r.ContentLength < 0 && r.Method == http.MethodPost {
-			if _, err := c.FormParams(); err != nil {
-				var mbe *http.MaxBytesError
-				if errors.As(err, &mbe) {
-					return echo.NewHTTPError(http.StatusRequestEntityTooLarge).SetInternal(err)
+			r.Body = http.MaxBytesReader(c.Response(), r.Body, limit)
+			// Handlers read forms with FormValue, which drops parse errors: a
+			// body of unknown length that runs over the limit would arrive as
+			// an empty form. Parse it here, so that it is refused as too large.
+			if r.ContentLength < 0 && r.Method == http.MethodPost {
+				if _, err := c.FormParams(); err != nil {
+					var mbe *http.MaxBytesError
+					if errors.As(err, &mbe) {
+						return echo.NewHTTPError(http.StatusRequestEntityTooLarge).SetInternal(err)
+					}
 				}
 			}
+			return tooLarge(next(c))
 		}
-		err := next(c)
-		var mbe *http.MaxBytesError
-		if errors.As(err, &mbe) {
-			return echo.NewHTTPError(http.StatusRequestEntityTooLarge).SetInternal(err)
-		}
-		return err
 	}
+}
+
+// limitUpload caps a bulk upload, which the handler streams to disk: it is
+// never parsed here, and must be multipart, which echo's form parsing would
+// otherwise read whole into memory.
+func (h *handlers) limitUpload(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		r := c.Request()
+		if r.ContentLength > bulk.MaxUploadBytes {
+			return echo.NewHTTPError(http.StatusRequestEntityTooLarge)
+		}
+		if mt, _, err := mime.ParseMediaType(r.Header.Get(echo.HeaderContentType)); err != nil || mt != "multipart/form-data" {
+			return echo.NewHTTPError(http.StatusUnsupportedMediaType, "Upload records as multipart/form-data.")
+		}
+		r.Body = http.MaxBytesReader(c.Response(), r.Body, bulk.MaxUploadBytes)
+		return tooLarge(next(c))
+	}
+}
+
+// tooLarge turns a body that ran over its limit into 413.
+func tooLarge(err error) error {
+	var mbe *http.MaxBytesError
+	if errors.As(err, &mbe) {
+		return echo.NewHTTPError(http.StatusRequestEntityTooLarge).SetInternal(err)
+	}
+	return err
 }
 
 // recoverPanics turns a panic in a handler into a logged 500.

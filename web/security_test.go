@@ -151,7 +151,7 @@ func (e *secEnv) console(t *testing.T, tune func(*web.Deps)) *secConsole {
 	if tune != nil {
 		tune(&deps)
 	}
-	srv := httptest.NewServer(web.New(deps))
+	srv := httptest.NewServer(newConsole(t, deps))
 	t.Cleanup(srv.Close)
 	t.Cleanup(func() {
 		if t.Failed() {

@@ -10,6 +10,7 @@ import (
 
 	"github.com/labstack/echo/v4"
 
+	"github.com/kinesis-console/kinesis-console/internal/field"
 	"github.com/kinesis-console/kinesis-console/internal/stream"
 	"github.com/kinesis-console/kinesis-console/views"
 )
@@ -22,7 +23,7 @@ const maxStreamOptions = 100
 // send a page of matches, not every name.
 func (h *handlers) streamOptions(c echo.Context) error {
 	list := h.allowedStreams(c.Request().Context())
-	return render(c, http.StatusOK, views.StreamOptionsView(matchStreams(list, c.QueryParam(stream.FieldStream))))
+	return render(c, http.StatusOK, views.StreamOptionsView(matchStreams(list, c.QueryParam(field.Stream))))
 }
 
 // matchStreams returns the names holding q (any case), shortest first.
@@ -48,7 +49,7 @@ func matchStreams(list views.StreamList, q string) views.StreamOptions {
 
 // streamSummary handles GET /streams/summary?stream=NAME.
 func (h *handlers) streamSummary(c echo.Context) error {
-	return render(c, http.StatusOK, views.StreamSummaryView(h.summaryView(c.Request().Context(), c.QueryParam(stream.FieldStream))))
+	return render(c, http.StatusOK, views.StreamSummaryView(h.summaryView(c.Request().Context(), c.QueryParam(field.Stream))))
 }
 
 func (h *handlers) summaryView(ctx context.Context, name string) views.StreamSummary {

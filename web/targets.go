@@ -3,13 +3,13 @@ package web
 import (
 	"context"
 	"fmt"
-	"mime"
 	"net/http"
 	"strings"
 
 	"github.com/labstack/echo/v4"
 
 	"github.com/kinesis-console/kinesis-console/internal/access"
+	"github.com/kinesis-console/kinesis-console/internal/field"
 	"github.com/kinesis-console/kinesis-console/views"
 )
 
@@ -49,9 +49,6 @@ type target struct {
 	streams *streamCache
 }
 
-// FieldTarget is the form and query field that picks a target.
-const FieldTarget = "target"
-
 func newTargets(deps Deps) ([]*target, error) {
 	list := deps.Targets
 	if len(list) == 0 {
@@ -72,33 +69,38 @@ func newTargets(deps Deps) ([]*target, error) {
 	return out, nil
 }
 
-// selectTarget puts the request's target (the "target" field, else the first)
-// in its context. An unknown name is refused rather than silently replaced:
-// a write must go where the user asked, or nowhere.
-func (h *handlers) selectTarget(next echo.HandlerFunc) echo.HandlerFunc {
-	return func(c echo.Context) error {
-		name := c.QueryParam(FieldTarget)
-		// Any POST but the streamed bulk upload names its target in the body,
-		// multipart or not: a write must never fall back to another target.
-		if name == "" && c.Request().Method == http.MethodPost && !isBulkUpload(c) {
-			name = c.FormValue(FieldTarget)
-		}
-		t := h.targets[0]
-		if name != "" {
-			found, ok := h.targetNamed(name)
-			if !ok {
-				return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("There is no target %q in this console.", name))
+// selectTarget puts the request's target (the "target" field, else the
+// first) in its context. An unknown name is refused rather than silently
+// replaced: a write must go where the user asked, or nowhere. A POST names
+// its target in the query or in its form; with fromBody false (the streamed
+// bulk upload, whose body only its handler reads) in the query alone.
+func (h *handlers) selectTarget(fromBody bool) echo.MiddlewareFunc {
+	return func(next echo.HandlerFunc) echo.HandlerFunc {
+		return func(c echo.Context) error {
+			name := c.QueryParam(field.Target)
+			if name == "" && fromBody && c.Request().Method == http.MethodPost {
+				name = c.FormValue(field.Target)
 			}
-			t = found
+			if err := h.setTarget(c, name); err != nil {
+				return err
+			}
+			return next(c)
 		}
-		stateFor(c).target = t
-		return next(c)
 	}
 }
 
-func isMultipart(c echo.Context) bool {
-	mt, _, err := mime.ParseMediaType(c.Request().Header.Get(echo.HeaderContentType))
-	return err == nil && mt == "multipart/form-data"
+// setTarget makes the named target the request's; "" is the first.
+func (h *handlers) setTarget(c echo.Context, name string) error {
+	t := h.targets[0]
+	if name != "" {
+		found, ok := h.targetNamed(name)
+		if !ok {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("There is no target %q in this console.", name))
+		}
+		t = found
+	}
+	stateFor(c).target = t
+	return nil
 }
 
 func (h *handlers) targetNamed(name string) (*target, bool) {

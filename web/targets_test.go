@@ -54,7 +54,7 @@ func TestTargets(t *testing.T) {
 	defaultRecords, prodRecords := &browserEnv{kinesis: defaultKinesis}, &browserEnv{kinesis: prodKinesis}
 
 	audit, logs := &syncBuffer{}, &syncBuffer{}
-	srv := httptest.NewServer(web.New(web.Deps{
+	srv := httptest.NewServer(newConsole(t, web.Deps{
 		Targets: []web.Target{
 			{Name: "default", Region: base.Region, Endpoint: backend.Endpoint,
 				Publisher: stream.NewPublisher(defaultKinesis, stream.Options{}),

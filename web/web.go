@@ -6,7 +6,7 @@ package web
 
 import (
 	"context"
-	"io"
+	"fmt"
 	"log/slog"
 	"net/http"
 	"time"
@@ -14,6 +14,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/kinesis-console/kinesis-console/internal/access"
+	"github.com/kinesis-console/kinesis-console/internal/bulk"
 	"github.com/kinesis-console/kinesis-console/internal/identity"
 	"github.com/kinesis-console/kinesis-console/internal/stream"
 	"github.com/kinesis-console/kinesis-console/static"
@@ -33,15 +34,14 @@ type Identity interface {
 	Caller(ctx context.Context) identity.Caller
 }
 
-// BulkSender sends many records with PutRecords (bulk.go).
-type BulkSender interface {
-	Send(ctx context.Context, spec stream.BulkSpec, src io.Reader, opts stream.BulkSendOptions) (stream.BulkSummary, error)
-}
+// BulkSender sends many records with PutRecords: the bulk engine's own
+// sender, or a test's.
+type BulkSender = bulk.RecordSender
 
 var (
 	_ Publisher  = (*stream.Publisher)(nil)
 	_ Identity   = (*identity.Resolver)(nil)
-	_ BulkSender = (*stream.BulkSender)(nil)
+	_ BulkSender = (*bulk.Sender)(nil)
 )
 
 // Deps are everything the web layer needs, passed in explicitly.
@@ -80,6 +80,9 @@ type Deps struct {
 	// stream's read limit (GetRecords: 5 a second per shard, shared with its
 	// consumers); nil means no limit.
 	ReadBackRateLimit *access.RateLimiter
+	// TempDir is where the console makes its own temporary folder for bulk
+	// uploads; "" is the system's.
+	TempDir string
 }
 
 // handlers holds the dependencies every handler method uses.
@@ -87,13 +90,13 @@ type handlers struct {
 	deps    Deps
 	targets []*target
 	metrics *metrics
-	bulk    *bulkHandlers
+	jobs    *bulk.Manager
 }
 
 // Console is the console's HTTP handler.
 type Console struct {
 	e    *echo.Echo
-	bulk *bulkHandlers
+	jobs *bulk.Manager
 }
 
 func (c *Console) ServeHTTP(w http.ResponseWriter, r *http.Request) { c.e.ServeHTTP(w, r) }
@@ -102,11 +105,14 @@ func (c *Console) ServeHTTP(w http.ResponseWriter, r *http.Request) { c.e.ServeH
 // cancels the ones sending (each finishes the PutRecords it has in flight, so
 // no record is left of unknown outcome; the rest are reported not sent), and
 // waits for them until ctx ends.
-func (c *Console) StopBulk(ctx context.Context) error { return c.bulk.stopAll(ctx) }
+func (c *Console) StopBulk(ctx context.Context) error { return c.jobs.StopAll(ctx) }
 
-// New builds the console's HTTP server. It panics on a wiring mistake
-// (targets without names or clients), which is a programming error.
-func New(deps Deps) *Console {
+// Close removes the console's temporary folder, with every bulk upload's
+// files: they hold record data. Call it after StopBulk.
+func (c *Console) Close() error { return c.jobs.Close() }
+
+// New builds the console's HTTP server, with its temporary folder.
+func New(deps Deps) (*Console, error) {
 	if deps.Logger == nil {
 		deps.Logger = slog.New(slog.DiscardHandler)
 	}
@@ -127,14 +133,21 @@ func New(deps Deps) *Console {
 	}
 	targets, err := newTargets(deps)
 	if err != nil {
-		panic(err)
+		return nil, err
 	}
 	h := &handlers{deps: deps, targets: targets, metrics: newMetrics()}
+	jobs := bulk.Config{Dir: deps.TempDir, Logger: deps.Logger, OnResult: h.recordBulkResult}
+	if deps.BulkRateLimit != nil { // never a nil *access.RateLimiter in a non-nil interface
+		jobs.RateLimit = deps.BulkRateLimit
+	}
+	if h.jobs, err = bulk.NewManager(jobs); err != nil {
+		return nil, fmt.Errorf("web: %w", err)
+	}
 	e := echo.New()
 	e.HideBanner = true
 	e.HidePort = true
 	e.HTTPErrorHandler = h.handleError
 	e.IPExtractor = ipExtractor(deps.Auth)
 	h.routes(e)
-	return &Console{e: e, bulk: h.bulk}
+	return &Console{e: e, jobs: h.jobs}, nil
 }

@@ -22,9 +22,9 @@ import (
 	"golang.org/x/crypto/bcrypt"
 
 	"github.com/kinesis-console/kinesis-console/internal/access"
+	"github.com/kinesis-console/kinesis-console/internal/field"
 	"github.com/kinesis-console/kinesis-console/internal/identity"
 	"github.com/kinesis-console/kinesis-console/internal/stream"
-	"github.com/kinesis-console/kinesis-console/views"
 	"github.com/kinesis-console/kinesis-console/web"
 )
 
@@ -201,7 +201,7 @@ func newUnitEnv(t *testing.T, pub *stubPublisher, id web.Identity, tune ...func(
 	for _, f := range tune {
 		f(&deps)
 	}
-	return &unitEnv{pub: pub, h: web.New(deps)}
+	return &unitEnv{pub: pub, h: newConsole(t, deps)}
 }
 
 func (e *unitEnv) serve(r *http.Request) *httptest.ResponseRecorder {
@@ -470,7 +470,7 @@ func TestPutRecordSuccess(t *testing.T) {
 				if got := exactlyOne(t, doc, "textarea#data").Text(); got != `{"orderId": 42}` {
 					t.Errorf("data = %q", got)
 				}
-				if got := exactlyOne(t, doc, "input#partition_key").AttrOr("value", ""); got != "customer-7" {
+				if got := exactlyOne(t, doc, "input#partition-key").AttrOr("value", ""); got != "customer-7" {
 					t.Errorf("partition key = %q", got)
 				}
 			} else {
@@ -506,8 +506,8 @@ func TestPutRecordSwapTarget(t *testing.T) {
 		{name: "written", form: recordForm(), wantStatus: http.StatusOK},
 		{name: "AWS refused", form: recordForm(), putErr: notFound, wantStatus: http.StatusBadGateway},
 		{name: "field errors", form: recordForm("partition_key", ""), wantStatus: http.StatusUnprocessableEntity, wantWorkspace: true},
-		{name: "written after field errors", form: recordForm(views.FieldErrorsShown, "1"), wantStatus: http.StatusOK, wantWorkspace: true},
-		{name: "AWS refused after field errors", form: recordForm(views.FieldErrorsShown, "1"), putErr: notFound, wantStatus: http.StatusBadGateway, wantWorkspace: true},
+		{name: "written after field errors", form: recordForm(field.ErrorsShown, "1"), wantStatus: http.StatusOK, wantWorkspace: true},
+		{name: "AWS refused after field errors", form: recordForm(field.ErrorsShown, "1"), putErr: notFound, wantStatus: http.StatusBadGateway, wantWorkspace: true},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -534,14 +534,14 @@ func TestPutRecordSwapTarget(t *testing.T) {
 			exactlyOne(t, doc, "#workspace #record-form")
 			exactlyOne(t, doc, "#workspace #result")
 			errs := doc.Find(byTestID("field-error"))
-			shown := doc.Find(`input[name="` + views.FieldErrorsShown + `"]`)
+			shown := doc.Find(`input[name="` + field.ErrorsShown + `"]`)
 			if tt.wantStatus == http.StatusUnprocessableEntity {
 				if errs.Length() == 0 || shown.Length() != 1 {
-					t.Errorf("%d field errors, %d %s fields; want errors and the flag", errs.Length(), shown.Length(), views.FieldErrorsShown)
+					t.Errorf("%d field errors, %d %s fields; want errors and the flag", errs.Length(), shown.Length(), field.ErrorsShown)
 				}
 			} else if errs.Length() != 0 || shown.Length() != 0 || doc.Find("[aria-invalid]").Length() != 0 {
 				t.Errorf("%d field errors, %d %s fields after a put that passed the checks; want the stale ones gone",
-					errs.Length(), shown.Length(), views.FieldErrorsShown)
+					errs.Length(), shown.Length(), field.ErrorsShown)
 			}
 		})
 	}
@@ -669,10 +669,10 @@ func TestPutRecordInvalid(t *testing.T) {
 				}
 				if tt.wantField != "data_format" {
 					// Next to its field, which is focused and marked invalid.
-					if errEl.Closest(".field").Find("#"+tt.wantField).Length() != 1 {
+					if errEl.Closest(".field").Find("[name="+tt.wantField+"]").Length() != 1 {
 						t.Errorf("the error is not next to #%s", tt.wantField)
 					}
-					input := exactlyOne(t, doc, "#"+tt.wantField)
+					input := exactlyOne(t, doc, "[name="+tt.wantField+"]")
 					if _, ok := input.Attr("autofocus"); !ok {
 						t.Errorf("#%s is not focused", tt.wantField)
 					}
@@ -685,7 +685,7 @@ func TestPutRecordInvalid(t *testing.T) {
 					t.Errorf("data = %q, want %q", got, want)
 				}
 				for _, f := range []string{"stream", "partition_key", "explicit_hash_key", "sequence_number_for_ordering"} {
-					if got, want := exactlyOne(t, doc, "input#"+f).AttrOr("value", ""), strings.TrimSpace(tt.form.Get(f)); got != want && got != tt.form.Get(f) {
+					if got, want := exactlyOne(t, doc, "input[name="+f+"]").AttrOr("value", ""), strings.TrimSpace(tt.form.Get(f)); got != want && got != tt.form.Get(f) {
 						t.Errorf("%s = %q, want %q", f, got, want)
 					}
 				}
@@ -1204,4 +1204,28 @@ func TestSignInFailuresThrottled(t *testing.T) {
 	if code := viaProxy("alice-pw", "198.51.100.9"); code != http.StatusOK {
 		t.Errorf("alice from another client behind the same proxy: status %d, want 200", code)
 	}
+}
+
+// newConsole builds a console for a test, with its temporary folder in the
+// test's, and stops its bulk uploads and removes that folder at the end.
+func newConsole(tb testing.TB, deps web.Deps) *web.Console {
+	tb.Helper()
+	if deps.TempDir == "" {
+		deps.TempDir = tb.TempDir()
+	}
+	c, err := web.New(deps)
+	if err != nil {
+		tb.Fatalf("web.New: %v", err)
+	}
+	tb.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		defer cancel()
+		if err := c.StopBulk(ctx); err != nil {
+			tb.Errorf("StopBulk: %v", err)
+		}
+		if err := c.Close(); err != nil {
+			tb.Errorf("Close: %v", err)
+		}
+	})
+	return c
 }

@@ -87,13 +87,17 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 
 	// The console as cmd/kinesis-console wires it, on a loopback port. No
 	// rate limit: the point is to load the console, not its limiter.
-	handler := web.New(web.Deps{
+	handler, err := web.New(web.Deps{
 		Publisher: stream.NewPublisher(client, stream.Options{}),
 		Identity:  identity.NewResolver(sc, identity.Options{}),
 		Region:    localaws.Region,
 		Endpoint:  b.Endpoint,
 		Logger:    slog.New(slog.DiscardHandler),
 	})
+	if err != nil {
+		return err
+	}
+	defer handler.Close()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		return err

@@ -201,7 +201,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return err
 	}
 
-	handler := web.New(web.Deps{
+	handler, err := web.New(web.Deps{
 		Targets:   targets,
 		Logger:    logger,
 		BodyLimit: s.bodyLimit,
@@ -217,6 +217,15 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		// gets nowhere, and users signed in from that address stay in.
 		SignInGuard: access.NewSignInGuard(10, time.Minute),
 	})
+	if err != nil {
+		return err
+	}
+	defer func() {
+		// Bulk uploads' files hold record data: they go with the console.
+		if err := handler.Close(); err != nil {
+			logger.Warn("shutdown", "err", err.Error())
+		}
+	}()
 
 	ln, err := net.Listen("tcp", s.addr)
 	if err != nil {

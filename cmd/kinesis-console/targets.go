@@ -13,6 +13,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/kinesis"
 	"github.com/aws/aws-sdk-go-v2/service/sts"
 
+	"github.com/kinesis-console/kinesis-console/internal/bulk"
 	"github.com/kinesis-console/kinesis-console/internal/identity"
 	"github.com/kinesis-console/kinesis-console/internal/stream"
 	"github.com/kinesis-console/kinesis-console/web"
@@ -124,7 +125,7 @@ func newTarget(cfg aws.Config, name, account, endpoint string, opts stream.Optio
 		Identity:  identity.NewResolver(sts.NewFromConfig(cfg), identity.Options{}),
 		// A bulk batch in flight gets as long as a put: both must be able to
 		// finish within the shutdown timeout.
-		Bulk: stream.NewBulkSender(kc, stream.BulkOptions{RequestTimeout: opts.PutTimeout}),
+		Bulk: bulk.NewSender(kc, bulk.Options{RequestTimeout: opts.PutTimeout}),
 	}
 }
 

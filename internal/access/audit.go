@@ -15,10 +15,11 @@ type Outcome string
 
 // The outcomes an audit line records.
 const (
-	OutcomeWritten Outcome = "written" // PutRecord succeeded
-	OutcomeDenied  Outcome = "denied"  // the console refused: not signed in, not allowed, read-only, rate limit
-	OutcomeInvalid Outcome = "invalid" // the input broke a rule; nothing was sent
-	OutcomeFailed  Outcome = "failed"  // AWS refused, or the outcome is unknown
+	OutcomeWritten Outcome = "written"  // PutRecord succeeded
+	OutcomeDenied  Outcome = "denied"   // the console refused: not signed in, not allowed, read-only, rate limit
+	OutcomeInvalid Outcome = "invalid"  // the input broke a rule; nothing was sent
+	OutcomeFailed  Outcome = "failed"   // AWS refused, or the outcome is unknown
+	OutcomeNotSent Outcome = "not_sent" // part of a bulk upload that was canceled or stopped before it was sent
 )
 
 // Attempt is one write attempt, as the audit trail records it. It never
@@ -36,7 +37,10 @@ type Attempt struct {
 	SequenceNumber string
 	ErrorCode      string
 	AWSRequestID   string
+	// MayHaveWritten: the outcome is unknown, the record may be in the stream.
 	MayHaveWritten bool
+	// PossiblyDuplicated: a bulk record that may be in the stream twice.
+	PossiblyDuplicated bool
 }
 
 // Auditor writes one JSON line per write attempt.
@@ -91,6 +95,9 @@ func (a *Auditor) Record(ctx context.Context, at Attempt) {
 	}
 	if at.MayHaveWritten {
 		attrs = append(attrs, slog.Bool("may_have_written", true))
+	}
+	if at.PossiblyDuplicated {
+		attrs = append(attrs, slog.Bool("possibly_duplicated", true))
 	}
 	a.mu.Lock()
 	defer a.mu.Unlock()

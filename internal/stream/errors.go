@@ -52,11 +52,6 @@ func (f *Failure) Error() string {
 // Unwrap returns the SDK's error.
 func (f *Failure) Unwrap() error { return f.Err }
 
-// MayHaveWritten reports whether a write may have taken effect despite the error.
-func (f *Failure) MayHaveWritten() bool {
-	return f.Kind == KindOutcomeUnknown || f.Kind == KindServiceError || f.Kind == KindCanceled
-}
-
 // CodeOrKind is AWS's error code, or a name for a failure AWS never
 // answered: what audit lines, reports and metrics record.
 func (f *Failure) CodeOrKind() string {

@@ -6,43 +6,21 @@ import (
 	"fmt"
 	"io"
 	"net"
-	"net/http"
 	"os"
 	"strings"
 	"syscall"
 	"testing"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
 	"github.com/aws/aws-sdk-go-v2/service/kinesis/types"
 	"github.com/aws/smithy-go"
-	smithyhttp "github.com/aws/smithy-go/transport/http"
+	"github.com/kinesis-console/kinesis-console/internal/stream/streamtest"
 )
-
-// sdkError wraps an API error the way the SDK returns it: an OperationError
-// around an HTTP ResponseError that carries the request id and status.
-func sdkError(apiErr error, status int, requestID string) error {
-	return &smithy.OperationError{
-		ServiceID:     "Kinesis",
-		OperationName: "PutRecord",
-		Err: &awshttp.ResponseError{
-			ResponseError: &smithyhttp.ResponseError{
-				Response: &smithyhttp.Response{Response: &http.Response{StatusCode: status, Header: http.Header{}}},
-				Err:      apiErr,
-			},
-			RequestID: requestID,
-		},
-	}
-}
 
 // transportError wraps a network error the way the SDK does when no
 // response came back.
 func transportError(err error) error {
 	return &smithy.OperationError{ServiceID: "Kinesis", OperationName: "PutRecord", Err: fmt.Errorf("https request failed: %w", err)}
-}
-
-func apiError(code string) error {
-	return &smithy.GenericAPIError{Code: code, Message: "message for " + code, Fault: smithy.FaultClient}
 }
 
 func TestClassifyAPIErrors(t *testing.T) {
@@ -54,20 +32,20 @@ func TestClassifyAPIErrors(t *testing.T) {
 		wantCode    string
 		wantMessage string
 	}{
-		{name: "ResourceNotFoundException", err: apiError("ResourceNotFoundException"), status: 400, wantKind: KindNotFound},
-		{name: "AccessDeniedException", err: apiError("AccessDeniedException"), status: 400, wantKind: KindAccessDenied},
-		{name: "KMSDisabledException", err: apiError("KMSDisabledException"), status: 400, wantKind: KindKMS},
-		{name: "KMSAccessDeniedException is KMS, not access", err: apiError("KMSAccessDeniedException"), status: 400, wantKind: KindKMS},
-		{name: "KMSNotFoundException", err: apiError("KMSNotFoundException"), status: 400, wantKind: KindKMS},
-		{name: "ExpiredTokenException", err: apiError("ExpiredTokenException"), status: 400, wantKind: KindExpiredCredentials},
-		{name: "UnrecognizedClientException", err: apiError("UnrecognizedClientException"), status: 400, wantKind: KindExpiredCredentials},
-		{name: "InvalidSignatureException", err: apiError("InvalidSignatureException"), status: 400, wantKind: KindExpiredCredentials},
-		{name: "ProvisionedThroughputExceededException generic", err: apiError("ProvisionedThroughputExceededException"), status: 400, wantKind: KindThrottled},
-		{name: "ThrottlingException", err: apiError("ThrottlingException"), status: 400, wantKind: KindThrottled},
-		{name: "InvalidArgumentException", err: apiError("InvalidArgumentException"), status: 400, wantKind: KindInvalidArgument},
-		{name: "ValidationException", err: apiError("ValidationException"), status: 400, wantKind: KindInvalidArgument},
-		{name: "unknown code with 500", err: apiError("InternalFailure"), status: 500, wantKind: KindServiceError},
-		{name: "unknown code with 400", err: apiError("SomethingNew"), status: 400, wantKind: KindOther},
+		{name: "ResourceNotFoundException", err: streamtest.APIError("ResourceNotFoundException"), status: 400, wantKind: KindNotFound},
+		{name: "AccessDeniedException", err: streamtest.APIError("AccessDeniedException"), status: 400, wantKind: KindAccessDenied},
+		{name: "KMSDisabledException", err: streamtest.APIError("KMSDisabledException"), status: 400, wantKind: KindKMS},
+		{name: "KMSAccessDeniedException is KMS, not access", err: streamtest.APIError("KMSAccessDeniedException"), status: 400, wantKind: KindKMS},
+		{name: "KMSNotFoundException", err: streamtest.APIError("KMSNotFoundException"), status: 400, wantKind: KindKMS},
+		{name: "ExpiredTokenException", err: streamtest.APIError("ExpiredTokenException"), status: 400, wantKind: KindExpiredCredentials},
+		{name: "UnrecognizedClientException", err: streamtest.APIError("UnrecognizedClientException"), status: 400, wantKind: KindExpiredCredentials},
+		{name: "InvalidSignatureException", err: streamtest.APIError("InvalidSignatureException"), status: 400, wantKind: KindExpiredCredentials},
+		{name: "ProvisionedThroughputExceededException generic", err: streamtest.APIError("ProvisionedThroughputExceededException"), status: 400, wantKind: KindThrottled},
+		{name: "ThrottlingException", err: streamtest.APIError("ThrottlingException"), status: 400, wantKind: KindThrottled},
+		{name: "InvalidArgumentException", err: streamtest.APIError("InvalidArgumentException"), status: 400, wantKind: KindInvalidArgument},
+		{name: "ValidationException", err: streamtest.APIError("ValidationException"), status: 400, wantKind: KindInvalidArgument},
+		{name: "unknown code with 500", err: streamtest.APIError("InternalFailure"), status: 500, wantKind: KindServiceError},
+		{name: "unknown code with 400", err: streamtest.APIError("SomethingNew"), status: 400, wantKind: KindOther},
 		{
 			name:     "typed ProvisionedThroughputExceededException",
 			err:      &types.ProvisionedThroughputExceededException{Message: aws.String("Rate exceeded for shard shardId-000000000001")},
@@ -104,8 +82,8 @@ func TestClassifyAPIErrors(t *testing.T) {
 				requestID string
 				status    int
 			}{
-				{name: "as the SDK returns it", err: sdkError(tt.err, tt.status, requestID), requestID: requestID, status: tt.status},
-				{name: "wrapped again", err: fmt.Errorf("stream: put: %w", sdkError(tt.err, tt.status, requestID)), requestID: requestID, status: tt.status},
+				{name: "as the SDK returns it", err: streamtest.SDKError(tt.err, tt.status, requestID), requestID: requestID, status: tt.status},
+				{name: "wrapped again", err: fmt.Errorf("stream: put: %w", streamtest.SDKError(tt.err, tt.status, requestID)), requestID: requestID, status: tt.status},
 				{name: "bare", err: tt.err},
 			} {
 				if wrap.status == 0 && tt.status >= 500 {
@@ -163,8 +141,8 @@ func TestClassifyTransportErrors(t *testing.T) {
 		{name: "canceled", err: transportError(context.Canceled), wantKind: KindCanceled, mayHave: true},
 		{name: "bare canceled", err: context.Canceled, wantKind: KindCanceled, mayHave: true},
 		{name: "no credentials", err: errors.New("operation error Kinesis: PutRecord, failed to retrieve credentials: no EC2 IMDS role found"), wantKind: KindNoCredentials},
-		{name: "5xx service error", err: sdkError(apiError("InternalFailure"), 500, "r"), wantKind: KindServiceError, mayHave: true},
-		{name: "refused 4xx", err: sdkError(apiError("ResourceNotFoundException"), 400, "r"), wantKind: KindNotFound},
+		{name: "5xx service error", err: streamtest.SDKError(streamtest.APIError("InternalFailure"), 500, "r"), wantKind: KindServiceError, mayHave: true},
+		{name: "refused 4xx", err: streamtest.SDKError(streamtest.APIError("ResourceNotFoundException"), 400, "r"), wantKind: KindNotFound},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -172,7 +150,7 @@ func TestClassifyTransportErrors(t *testing.T) {
 			if f.Kind != tt.wantKind {
 				t.Errorf("Kind = %d, want %d", f.Kind, tt.wantKind)
 			}
-			if got := f.MayHaveWritten(); got != tt.mayHave {
+			if got := (f.Outcome() == Unknown); got != tt.mayHave {
 				t.Errorf("MayHaveWritten() = %v, want %v", got, tt.mayHave)
 			}
 			if f.Code != "" && tt.wantKind != KindServiceError && tt.wantKind != KindNotFound {
@@ -183,7 +161,7 @@ func TestClassifyTransportErrors(t *testing.T) {
 }
 
 func TestClassifyKeepsAFailure(t *testing.T) {
-	first := Classify("PutRecord", sdkError(apiError("ResourceNotFoundException"), 400, "req-1"), 2)
+	first := Classify("PutRecord", streamtest.SDKError(streamtest.APIError("ResourceNotFoundException"), 400, "req-1"), 2)
 	again := Classify("ListShards", fmt.Errorf("web: %w", first), 9)
 	if again != first {
 		t.Fatalf("Classify of a Failure made a new one: %+v", again)
@@ -230,15 +208,15 @@ func TestRetryableWrite(t *testing.T) {
 		err  error
 		want aws.Ternary
 	}{
-		{name: "throttled (typed)", err: sdkError(&types.ProvisionedThroughputExceededException{Message: aws.String("slow down")}, 400, "r"), want: aws.TrueTernary},
-		{name: "throttled (code)", err: sdkError(apiError("ThrottlingException"), 400, "r"), want: aws.TrueTernary},
+		{name: "throttled (typed)", err: streamtest.SDKError(&types.ProvisionedThroughputExceededException{Message: aws.String("slow down")}, 400, "r"), want: aws.TrueTernary},
+		{name: "throttled (code)", err: streamtest.SDKError(streamtest.APIError("ThrottlingException"), 400, "r"), want: aws.TrueTernary},
 		{name: "connection refused", err: transportError(&net.OpError{Op: "dial", Net: "tcp", Err: syscall.ECONNREFUSED}), want: aws.TrueTernary},
 		{name: "DNS failure", err: transportError(&net.DNSError{Err: "no such host", Name: "x.invalid"}), want: aws.TrueTernary},
 		{name: "connection reset after sending", err: transportError(&net.OpError{Op: "read", Net: "tcp", Err: syscall.ECONNRESET}), want: aws.FalseTernary},
 		{name: "unexpected EOF", err: transportError(io.ErrUnexpectedEOF), want: aws.FalseTernary},
 		{name: "timeout", err: transportError(context.DeadlineExceeded), want: aws.FalseTernary},
-		{name: "500", err: sdkError(apiError("InternalFailure"), 500, "r"), want: aws.FalseTernary},
-		{name: "not found", err: sdkError(apiError("ResourceNotFoundException"), 400, "r"), want: aws.FalseTernary},
+		{name: "500", err: streamtest.SDKError(streamtest.APIError("InternalFailure"), 500, "r"), want: aws.FalseTernary},
+		{name: "not found", err: streamtest.SDKError(streamtest.APIError("ResourceNotFoundException"), 400, "r"), want: aws.FalseTernary},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

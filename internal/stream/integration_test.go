@@ -302,7 +302,7 @@ func (be *backend) testExplicitHashKey(t *testing.T) {
 						t.Fatal(errs)
 					}
 					_, err := be.pub.Put(t.Context(), rec)
-					if f := asFailure(t, err); f.Kind != stream.KindServiceError || f.HTTPStatus != http.StatusInternalServerError || !f.MayHaveWritten() {
+					if f := asFailure(t, err); f.Kind != stream.KindServiceError || f.HTTPStatus != http.StatusInternalServerError || f.Outcome() != stream.Unknown {
 						t.Errorf("moto's HTTP 500: kind %v status %d (%v), want KindServiceError 500", f.Kind, f.HTTPStatus, err)
 					}
 					t.Skip("moto answers an ExplicitHashKey equal to a shard's EndingHashKey with HTTP 500")
@@ -371,9 +371,9 @@ func (be *backend) testUnknownStream(t *testing.T) {
 		t.Errorf("Put to an unknown stream: kind %v op %q code %q attempts %d, want KindNotFound PutRecord ResourceNotFoundException 1 (%v)",
 			f.Kind, f.Op, f.Code, f.Attempts, err)
 	}
-	if f.HTTPStatus != http.StatusBadRequest || f.RequestID == "" || f.MayHaveWritten() {
+	if f.HTTPStatus != http.StatusBadRequest || f.RequestID == "" || (f.Outcome() == stream.Unknown) {
 		t.Errorf("Put to an unknown stream: status %d request id %q may have written %v, want 400, an id, false",
-			f.HTTPStatus, f.RequestID, f.MayHaveWritten())
+			f.HTTPStatus, f.RequestID, (f.Outcome() == stream.Unknown))
 	}
 
 	_, err = be.pub.Describe(ctx, stream.StreamRef{Name: "no-such-stream"})
@@ -517,9 +517,9 @@ func TestPutConnectionRefused(t *testing.T) {
 	pub := stream.NewPublisher(kinesisClient(t, endpoint), stream.Options{MaxAttempts: 3, MaxBackoff: time.Millisecond})
 	_, err := pub.Put(t.Context(), validRecord(t))
 	f := asFailure(t, err)
-	if f.Kind != stream.KindUnreachable || f.MayHaveWritten() || f.Attempts != 3 {
+	if f.Kind != stream.KindUnreachable || (f.Outcome() == stream.Unknown) || f.Attempts != 3 {
 		t.Errorf("connection refused: kind %v attempts %d may have written %v (%v), want KindUnreachable, 3, false",
-			f.Kind, f.Attempts, f.MayHaveWritten(), err)
+			f.Kind, f.Attempts, (f.Outcome() == stream.Unknown), err)
 	}
 }
 
@@ -558,9 +558,9 @@ func TestPutNoAnswer(t *testing.T) {
 	_, err = pub.Put(t.Context(), validRecord(t))
 	elapsed := time.Since(start)
 	f := asFailure(t, err)
-	if f.Kind != stream.KindOutcomeUnknown || !f.MayHaveWritten() || f.Attempts != 1 {
+	if f.Kind != stream.KindOutcomeUnknown || f.Outcome() != stream.Unknown || f.Attempts != 1 {
 		t.Errorf("no answer: kind %v attempts %d may have written %v (%v), want KindOutcomeUnknown, 1, true",
-			f.Kind, f.Attempts, f.MayHaveWritten(), err)
+			f.Kind, f.Attempts, (f.Outcome() == stream.Unknown), err)
 	}
 	if n := conns.Load(); n != 1 {
 		t.Errorf("server saw %d connections, want 1 (no resend)", n)
@@ -593,9 +593,9 @@ func TestPutAlwaysThrottled(t *testing.T) {
 			pub := stream.NewPublisher(client, stream.Options{MaxAttempts: 4, MaxBackoff: time.Millisecond})
 			_, err := pub.Put(t.Context(), validRecord(t))
 			f := asFailure(t, err)
-			if f.Kind != stream.KindThrottled || f.Attempts != 4 || requests.Load() != 4 || f.MayHaveWritten() {
+			if f.Kind != stream.KindThrottled || f.Attempts != 4 || requests.Load() != 4 || (f.Outcome() == stream.Unknown) {
 				t.Errorf("always throttled: kind %v attempts %d requests %d may have written %v (%v), want KindThrottled, 4, 4, false",
-					f.Kind, f.Attempts, requests.Load(), f.MayHaveWritten(), err)
+					f.Kind, f.Attempts, requests.Load(), (f.Outcome() == stream.Unknown), err)
 			}
 			if f.Code != "ProvisionedThroughputExceededException" || f.HTTPStatus != http.StatusBadRequest || f.RequestID != "throttled-4" {
 				t.Errorf("always throttled: code %q status %d request id %q, want the last answer's", f.Code, f.HTTPStatus, f.RequestID)
@@ -625,9 +625,9 @@ func TestPutThrottledUntilDeadline(t *testing.T) {
 	pub := stream.NewPublisher(kinesisClient(t, srv.URL), stream.Options{PutTimeout: 2 * time.Second, MaxAttempts: 5, MaxBackoff: 10 * time.Millisecond})
 	_, err := pub.Put(t.Context(), validRecord(t))
 	f := asFailure(t, err)
-	if f.Kind != stream.KindThrottled || f.MayHaveWritten() || f.Attempts != 1 || requests.Load() != 1 {
+	if f.Kind != stream.KindThrottled || (f.Outcome() == stream.Unknown) || f.Attempts != 1 || requests.Load() != 1 {
 		t.Errorf("throttled until the deadline: kind %v attempts %d requests %d may have written %v (%v), want KindThrottled, 1, 1, false",
-			f.Kind, f.Attempts, requests.Load(), f.MayHaveWritten(), err)
+			f.Kind, f.Attempts, requests.Load(), (f.Outcome() == stream.Unknown), err)
 	}
 }
 
@@ -657,9 +657,9 @@ func TestPutUnreadableErrorAnswer(t *testing.T) {
 			pub := stream.NewPublisher(kinesisClient(t, srv.URL), stream.Options{MaxBackoff: time.Millisecond})
 			_, err := pub.Put(t.Context(), validRecord(t))
 			f := asFailure(t, err)
-			if f.Kind != tc.want || f.HTTPStatus != tc.status || f.MayHaveWritten() != tc.mayHave || f.Attempts != 1 || requests.Load() != 1 {
+			if f.Kind != tc.want || f.HTTPStatus != tc.status || (f.Outcome() == stream.Unknown) != tc.mayHave || f.Attempts != 1 || requests.Load() != 1 {
 				t.Errorf("HTML %d: kind %v status %d may have written %v attempts %d requests %d (%v); want kind %v, %v, 1 attempt",
-					tc.status, f.Kind, f.HTTPStatus, f.MayHaveWritten(), f.Attempts, requests.Load(), err, tc.want, tc.mayHave)
+					tc.status, f.Kind, f.HTTPStatus, (f.Outcome() == stream.Unknown), f.Attempts, requests.Load(), err, tc.want, tc.mayHave)
 			}
 		})
 	}

@@ -108,7 +108,7 @@ func (p *Publisher) Put(ctx context.Context, rec Record) (PutResult, error) {
 		Data:         rec.Data,
 		PartitionKey: aws.String(rec.PartitionKey),
 	}
-	setStream(rec.Stream, &in.StreamName, &in.StreamARN)
+	SetStream(rec.Stream, &in.StreamName, &in.StreamARN)
 	if rec.ExplicitHashKey != "" {
 		in.ExplicitHashKey = aws.String(rec.ExplicitHashKey)
 	}
@@ -198,8 +198,7 @@ func (p *Publisher) writeRetryer(o *kinesis.Options) {
 }
 
 func retryableWrite(err error) aws.Ternary {
-	f := Classify("PutRecord", err, 0)
-	if f.Kind == KindThrottled || f.Kind == KindUnreachable {
+	if Classify("PutRecord", err, 0).Retryable() {
 		return aws.TrueTernary
 	}
 	return aws.FalseTernary
@@ -271,8 +270,8 @@ func sortedHeaders(h http.Header) []Header {
 	return out
 }
 
-// setStream fills whichever of StreamName or StreamARN the reference carries.
-func setStream(ref StreamRef, name, arn **string) {
+// SetStream fills whichever of StreamName or StreamARN the reference carries.
+func SetStream(ref StreamRef, name, arn **string) {
 	if ref.ARN != "" {
 		*arn = aws.String(ref.ARN)
 		return
@@ -297,7 +296,7 @@ func (p *Publisher) ReadBack(ctx context.Context, ref StreamRef, shardID, sequen
 		ShardIteratorType:      types.ShardIteratorTypeAtSequenceNumber,
 		StartingSequenceNumber: aws.String(sequenceNumber),
 	}
-	setStream(ref, &itIn.StreamName, &itIn.StreamARN)
+	SetStream(ref, &itIn.StreamName, &itIn.StreamARN)
 	it, err := p.api.GetShardIterator(ctx, itIn)
 	if err != nil {
 		return ReadRecord{}, Classify("GetShardIterator", err, 0)

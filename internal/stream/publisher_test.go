@@ -11,6 +11,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/kinesis"
 	"github.com/aws/aws-sdk-go-v2/service/kinesis/types"
+	"github.com/kinesis-console/kinesis-console/internal/stream/streamtest"
 )
 
 // fakeKinesis answers the calls a test sets; any other call panics through
@@ -161,7 +162,7 @@ func TestPublisherPutFailure(t *testing.T) {
 		wantKind      Kind
 		wantRequestID string
 	}{
-		{name: "not found", err: sdkError(apiError("ResourceNotFoundException"), 400, "req-404"), wantKind: KindNotFound, wantRequestID: "req-404"},
+		{name: "not found", err: streamtest.SDKError(streamtest.APIError("ResourceNotFoundException"), 400, "req-404"), wantKind: KindNotFound, wantRequestID: "req-404"},
 		{name: "timeout", err: transportError(context.DeadlineExceeded), wantKind: KindOutcomeUnknown},
 		{name: "unexpected EOF", err: transportError(io.ErrUnexpectedEOF), wantKind: KindOutcomeUnknown},
 	}
@@ -192,7 +193,7 @@ func TestPublisherPutTimeout(t *testing.T) {
 	}}
 	_, err := NewPublisher(api, Options{PutTimeout: 20 * time.Millisecond}).Put(context.Background(), Record{Stream: StreamRef{Name: "orders"}, Data: []byte("x"), PartitionKey: "pk"})
 	var f *Failure
-	if !errors.As(err, &f) || f.Kind != KindOutcomeUnknown || !f.MayHaveWritten() {
+	if !errors.As(err, &f) || f.Kind != KindOutcomeUnknown || f.Outcome() != Unknown {
 		t.Fatalf("err = %v, want an outcome-unknown Failure", err)
 	}
 }

@@ -50,7 +50,7 @@ func (s Summary) Active() bool {
 // Describe returns a stream's summary.
 func (p *Publisher) Describe(ctx context.Context, ref StreamRef) (Summary, error) {
 	in := &kinesis.DescribeStreamSummaryInput{}
-	setStream(ref, &in.StreamName, &in.StreamARN)
+	SetStream(ref, &in.StreamName, &in.StreamARN)
 	out, err := p.api.DescribeStreamSummary(ctx, in)
 	if err != nil {
 		return Summary{}, Classify("DescribeStreamSummary", err, 0)
@@ -92,7 +92,7 @@ func (p *Publisher) Describe(ctx context.Context, ref StreamRef) (Summary, error
 func (p *Publisher) Shards(ctx context.Context, ref StreamRef) ([]Shard, error) {
 	var shards []Shard
 	in := &kinesis.ListShardsInput{}
-	setStream(ref, &in.StreamName, &in.StreamARN)
+	SetStream(ref, &in.StreamName, &in.StreamARN)
 	for {
 		out, err := p.api.ListShards(ctx, in)
 		if err != nil {

@@ -13,16 +13,8 @@ import (
 	"regexp"
 	"strings"
 	"unicode/utf8"
-)
 
-// Form field names, shared by validation messages and the HTML form.
-const (
-	FieldStream                    = "stream"
-	FieldData                      = "data"
-	FieldDataFormat                = "data_format"
-	FieldPartitionKey              = "partition_key"
-	FieldExplicitHashKey           = "explicit_hash_key"
-	FieldSequenceNumberForOrdering = "sequence_number_for_ordering"
+	"github.com/kinesis-console/kinesis-console/internal/field"
 )
 
 // Limits from the Kinesis API reference.
@@ -234,14 +226,15 @@ func DecodeData(text string, format DataFormat) ([]byte, string) {
 			return nil, "Enter the record's data as JSON, or switch the format to text."
 		}
 		if !json.Valid([]byte(text)) {
-			return nil, "The data is not valid JSON: " + jsonProblem(text)
+			return nil, "The data is not valid JSON: " + JSONProblem(text)
 		}
 		return []byte(text), ""
 	}
 }
 
-// jsonProblem says where JSON parsing failed, in words.
-func jsonProblem(text string) string {
+// JSONProblem says what is wrong with text that is not one JSON value, and
+// where: the column, and the line too when the text has several.
+func JSONProblem(text string) string {
 	var v any
 	err := json.Unmarshal([]byte(text), &v)
 	var se *json.SyntaxError
@@ -250,6 +243,9 @@ func jsonProblem(text string) string {
 	}
 	if errors.As(err, &se) {
 		line, col := lineCol(text, int(se.Offset))
+		if !strings.Contains(text, "\n") {
+			return fmt.Sprintf("%s (column %d).", se.Error(), col)
+		}
 		return fmt.Sprintf("%s (line %d, column %d).", se.Error(), line, col)
 	}
 	return err.Error() + "."
@@ -280,18 +276,18 @@ func (in Input) Validate(maxRecordBytes int) (Record, FieldErrors) {
 	}
 
 	ref, msg := ParseStreamRef(in.Stream)
-	add(FieldStream, msg)
+	add(field.Stream, msg)
 
 	data, msg := DecodeData(NormalizeNewlines(in.Data), in.Format)
-	add(FieldData, msg)
+	add(field.Data, msg)
 
 	pkMsg := CheckPartitionKey(in.PartitionKey)
-	add(FieldPartitionKey, pkMsg)
+	add(field.PartitionKey, pkMsg)
 
 	if data != nil && pkMsg == "" {
 		if size := len(in.PartitionKey) + len(data); size > maxRecordBytes {
 			errs = append(errs, FieldError{
-				Field:    FieldData,
+				Field:    field.Data,
 				Message:  fmt.Sprintf("The record is %s (partition key + data); the stream's limit is %s.", FormatBytes(size), FormatBytes(maxRecordBytes)),
 				TooLarge: true,
 			})
@@ -300,10 +296,10 @@ func (in Input) Validate(maxRecordBytes int) (Record, FieldErrors) {
 
 	if in.ExplicitHashKey != "" {
 		_, msg := ParseExplicitHashKey(in.ExplicitHashKey)
-		add(FieldExplicitHashKey, msg)
+		add(field.ExplicitHashKey, msg)
 	}
 	if in.SequenceNumberForOrdering != "" {
-		add(FieldSequenceNumberForOrdering, CheckSequenceNumberForOrdering(in.SequenceNumberForOrdering))
+		add(field.SequenceNumberForOrdering, CheckSequenceNumberForOrdering(in.SequenceNumberForOrdering))
 	}
 	if len(errs) > 0 {
 		return Record{}, errs

@@ -6,6 +6,8 @@ import (
 	"math/big"
 	"strings"
 	"testing"
+
+	"github.com/kinesis-console/kinesis-console/internal/field"
 )
 
 // validInput is a record that passes every rule; each case changes one thing.
@@ -146,7 +148,7 @@ func TestCheckPartitionKey(t *testing.T) {
 			in := validInput()
 			in.PartitionKey = tt.key
 			rec, errs := in.Validate(DefaultMaxRecordBytes)
-			if got := errs.For(FieldPartitionKey); got != msg {
+			if got := errs.For(field.PartitionKey); got != msg {
 				t.Errorf("Validate's partition key message = %q, want %q", got, msg)
 			}
 			if tt.wantErr == "" && rec.PartitionKey != tt.key {
@@ -211,8 +213,8 @@ func TestValidateRecordSize(t *testing.T) {
 				t.Fatalf("errors = %v, want exactly one", errs)
 			}
 			e := errs[0]
-			if e.Field != FieldData || !e.TooLarge {
-				t.Errorf("error = %+v, want a TooLarge error on %q", e, FieldData)
+			if e.Field != field.Data || !e.TooLarge {
+				t.Errorf("error = %+v, want a TooLarge error on %q", e, field.Data)
 			}
 			if !errs.OnlyTooLarge() {
 				t.Error("OnlyTooLarge() = false, want true")
@@ -310,7 +312,7 @@ func TestParseExplicitHashKey(t *testing.T) {
 			in := validInput()
 			in.ExplicitHashKey = tt.in
 			rec, errs := in.Validate(DefaultMaxRecordBytes)
-			if got := errs.For(FieldExplicitHashKey); got != msg {
+			if got := errs.For(field.ExplicitHashKey); got != msg {
 				t.Errorf("Validate's message = %q, want %q", got, msg)
 			}
 			if tt.wantErr == "" && rec.ExplicitHashKey != tt.in {
@@ -351,7 +353,7 @@ func TestCheckSequenceNumberForOrdering(t *testing.T) {
 			in := validInput()
 			in.SequenceNumberForOrdering = tt.in
 			rec, errs := in.Validate(DefaultMaxRecordBytes)
-			if got := errs.For(FieldSequenceNumberForOrdering); got != msg {
+			if got := errs.For(field.SequenceNumberForOrdering); got != msg {
 				t.Errorf("Validate's message = %q, want %q", got, msg)
 			}
 			if tt.valid && rec.SequenceNumberForOrdering != tt.in {
@@ -537,17 +539,17 @@ func TestFieldErrors(t *testing.T) {
 		{
 			name:       "every field wrong, in form order",
 			in:         Input{Stream: "", Data: "{", Format: FormatJSON, PartitionKey: "", ExplicitHashKey: "01", SequenceNumberForOrdering: "01"},
-			wantFields: []string{FieldStream, FieldData, FieldPartitionKey, FieldExplicitHashKey, FieldSequenceNumberForOrdering},
+			wantFields: []string{field.Stream, field.Data, field.PartitionKey, field.ExplicitHashKey, field.SequenceNumberForOrdering},
 		},
 		{
 			name:       "size error comes after the partition key",
 			in:         Input{Stream: "bad name", Data: strings.Repeat("x", DefaultMaxRecordBytes), Format: FormatText, PartitionKey: "pk", SequenceNumberForOrdering: "x"},
-			wantFields: []string{FieldStream, FieldData, FieldSequenceNumberForOrdering},
+			wantFields: []string{field.Stream, field.Data, field.SequenceNumberForOrdering},
 		},
 		{
 			name:       "no size check without a valid key",
 			in:         Input{Stream: "orders", Data: strings.Repeat("x", DefaultMaxRecordBytes+1), Format: FormatText, PartitionKey: ""},
-			wantFields: []string{FieldPartitionKey},
+			wantFields: []string{field.PartitionKey},
 		},
 		{name: "valid", in: validInput()},
 	}
@@ -582,10 +584,10 @@ func TestFieldErrors(t *testing.T) {
 
 func TestFieldErrorsForReturnsFirst(t *testing.T) {
 	errs := FieldErrors{
-		{Field: FieldData, Message: "first"},
-		{Field: FieldData, Message: "second", TooLarge: true},
+		{Field: field.Data, Message: "first"},
+		{Field: field.Data, Message: "second", TooLarge: true},
 	}
-	if got := errs.For(FieldData); got != "first" {
+	if got := errs.For(field.Data); got != "first" {
 		t.Errorf("For = %q, want the first message", got)
 	}
 	if errs.OnlyTooLarge() {

@@ -48,7 +48,7 @@
       }
     }
     var n = dataBytes(data.value, format);
-    var key = byId("partition_key");
+    var key = byId("partition-key");
     var max = parseInt(form.dataset.maxBytes || "1048576", 10);
     if (n === null) {
       size.textContent = "Not valid base64";
@@ -166,7 +166,7 @@
         status.className = "data-status bad";
       }
     } else if (t.id === "random-key") {
-      var key = byId("partition_key");
+      var key = byId("partition-key");
       key.value = randomUUID();
       key.dispatchEvent(new Event("input", { bubbles: true }));
     } else if (t.dataset.copyTarget) {
@@ -303,15 +303,16 @@
   // stream: a stream of the same name in another account is another stream,
   // and a record meant for one must not be one click from the other.
   var carryKey = "kinesis-console.carry";
-  var carriedFields = ["data", "partition_key", "explicit_hash_key", "sequence_number_for_ordering"];
+  // The carried fields: their ids, and the form field names they fill.
+  var carriedFields = { "data": "data", "partition-key": "partition_key", "explicit-hash-key": "explicit_hash_key", "sequence-number-for-ordering": "sequence_number_for_ordering" };
 
   function carryForm() {
     var form = byId("record-form");
     if (!form) return;
     var values = { data_format: currentFormat(form) };
-    carriedFields.forEach(function (id) {
+    Object.keys(carriedFields).forEach(function (id) {
       var el = byId(id);
-      if (el) values[id] = el.value;
+      if (el) values[carriedFields[id]] = el.value;
     });
     try { sessionStorage.setItem(carryKey, JSON.stringify(values)); } catch (e) { /* full or disabled */ }
   }
@@ -324,9 +325,9 @@
     } catch (e) { /* ignore */ }
     var form = byId("record-form");
     if (!values || !form) return false;
-    carriedFields.forEach(function (id) {
-      var el = byId(id);
-      if (el && typeof values[id] === "string") el.value = values[id];
+    Object.keys(carriedFields).forEach(function (id) {
+      var el = byId(id), value = values[carriedFields[id]];
+      if (el && typeof value === "string") el.value = value;
     });
     form.querySelectorAll("input[name=data_format]").forEach(function (radio) {
       if (radio.value === values.data_format) radio.checked = true;

@@ -1,6 +1,7 @@
 // Kinesis Console bulk upload: the upload's own progress, the key fields
 // that follow the chosen mode, and the sending's progress from the server's
-// event stream (EventSource), until the report replaces it.
+// event stream (EventSource), whose events carry the server-rendered panel
+// and, at the end, the job area with its report.
 (function () {
   "use strict";
 
@@ -23,54 +24,44 @@
     });
   }
 
-  function setStat(panel, name, text) {
-    panel.querySelectorAll("[data-bulk-stat=" + name + "]").forEach(function (el) { el.textContent = text; });
+  // swap replaces an element with server-rendered HTML and lets htmx wire it.
+  function swap(el, html) {
+    var tpl = document.createElement("template");
+    tpl.innerHTML = html.trim();
+    var fresh = tpl.content.firstElementChild;
+    if (!fresh) return null;
+    el.replaceWith(fresh);
+    htmx.process(fresh);
+    return fresh;
   }
 
-  // watch follows one job's event stream; the panel's attributes say where.
-  function watch(panel) {
-    if (panel.dataset.watching) return;
-    panel.dataset.watching = "1";
-    var source = new EventSource(panel.dataset.bulkEvents);
-    var bar = panel.querySelector("progress");
-
-    function update(e) {
-      var p = JSON.parse(e.data);
-      if (bar) {
-        bar.max = Math.max(p.total, 1);
-        bar.value = p.processed;
-      }
-      setStat(panel, "percent", p.percent + "%");
-      setStat(panel, "written", String(p.written));
-      setStat(panel, "failed", String(p.failed));
-      setStat(panel, "retried", String(p.retried));
-      setStat(panel, "rate", p.rate);
-      setStat(panel, "remaining", p.remaining);
-      setStat(panel, "state", p.note || "");
-      if (p.canceling && p.state !== "done") {
-        setStat(panel, "state", "Canceling: requests already sent are finishing…");
-        var button = panel.querySelector("[data-bulk-cancel]");
-        if (button) { button.disabled = true; button.textContent = "Canceling…"; }
-      }
-    }
-
-    source.addEventListener("progress", update);
+  // watch follows a sending job's event stream. Every event carries HTML
+  // the server rendered with the page's own templates: "progress" the
+  // progress panel, "done" the whole job area with its report.
+  function watch(job) {
+    if (job.dataset.watching) return;
+    job.dataset.watching = "1";
+    var source = new EventSource(job.dataset.bulkEvents);
+    source.addEventListener("progress", function (e) {
+      var panel = byId("bulk-progress-panel");
+      if (panel) swap(panel, e.data);
+    });
     source.addEventListener("done", function (e) {
-      update(e);
       source.close();
-      // The report replaces the progress panel.
-      htmx.ajax("GET", panel.dataset.bulkJob, { target: "#bulk-job", swap: "outerHTML" });
+      var area = byId("bulk-job");
+      if (area) swap(area, e.data);
     });
     source.addEventListener("error", function () {
       // The server ends each stream after a while and EventSource reconnects
       // by itself; only a closed source (the job is gone) is a failure.
       if (source.readyState === EventSource.CLOSED) {
-        setStat(panel, "state", "Lost track of the upload: reload the page to see how it ended.");
+        var note = document.querySelector("#bulk-progress-panel [data-testid=bulk-state-note]");
+        if (note) note.textContent = "Lost track of the upload: reload the page to see how it ended.";
       }
     });
-    // The panel may leave the page (a new upload): stop listening then.
+    // The job area may leave the page (a new upload): stop listening then.
     var observer = new MutationObserver(function () {
-      if (!document.body.contains(panel)) {
+      if (!document.body.contains(job)) {
         source.close();
         observer.disconnect();
       }

@@ -1,4 +1,4 @@
-package stream_test
+package bulk_test
 
 import (
 	"bytes"
@@ -12,9 +12,9 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/kinesis"
 	"github.com/aws/aws-sdk-go-v2/service/kinesis/types"
 
+	"github.com/kinesis-console/kinesis-console/internal/bulk"
 	"github.com/kinesis-console/kinesis-console/internal/localaws"
 	"github.com/kinesis-console/kinesis-console/internal/localaws/localawstest"
-	"github.com/kinesis-console/kinesis-console/internal/stream"
 )
 
 // benchRecords is how many records each way of sending writes per
@@ -85,15 +85,15 @@ func BenchmarkBulk(b *testing.B) {
 	b.Run("console-bulk-sender", func(b *testing.B) {
 		name := newStream(b)
 		_, spec := bulkInput(name, 0)
-		sender := stream.NewBulkSender(client, stream.BulkOptions{})
+		sender := bulk.NewSender(client, bulk.Options{})
 		for b.Loop() {
 			var spool bytes.Buffer
-			v, err := stream.ValidateBulk(strings.NewReader(in), spec, &spool)
+			v, err := bulk.Validate(strings.NewReader(in), spec, &spool)
 			if err != nil || v.Valid != benchRecords {
-				b.Fatalf("ValidateBulk: %+v, %v", v, err)
+				b.Fatalf("Validate: %+v, %v", v, err)
 			}
 			spec.Format = v.Format
-			sum, err := sender.Send(b.Context(), spec, &spool, stream.BulkSendOptions{OnResult: discardResult})
+			sum, err := sender.Send(b.Context(), spec, &spool, bulk.SendOptions{OnResult: discardResult})
 			if err != nil || sum.Written != benchRecords {
 				b.Fatalf("Send: %+v, %v", sum, err)
 			}
@@ -116,10 +116,10 @@ func BenchmarkBulk(b *testing.B) {
 	})
 }
 
-const stream500 = stream.MaxBatchRecords
+const stream500 = bulk.MaxBatchRecords
 
 // discardResult stands in for the report file the console writes.
-func discardResult(r stream.BulkResult) error {
+func discardResult(r bulk.Result) error {
 	_, err := fmt.Fprintf(io.Discard, "%d %s %s\n", r.Line, r.ShardID, r.SequenceNumber)
 	return err
 }
@@ -129,7 +129,7 @@ func BenchmarkValidateBulk(b *testing.B) {
 	in, spec := bulkInput("s", 50000)
 	b.SetBytes(int64(len(in)))
 	for b.Loop() {
-		v, err := stream.ValidateBulk(strings.NewReader(in), spec, io.Discard)
+		v, err := bulk.Validate(strings.NewReader(in), spec, io.Discard)
 		if err != nil || v.Valid != 50000 {
 			b.Fatalf("%+v, %v", v, err)
 		}

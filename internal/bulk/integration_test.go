@@ -1,4 +1,4 @@
-package stream_test
+package bulk_test
 
 import (
 	"bytes"
@@ -20,6 +20,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/kinesis"
 	"github.com/aws/aws-sdk-go-v2/service/kinesis/types"
 
+	"github.com/kinesis-console/kinesis-console/internal/bulk"
 	"github.com/kinesis-console/kinesis-console/internal/localaws"
 	"github.com/kinesis-console/kinesis-console/internal/localaws/localawstest"
 	"github.com/kinesis-console/kinesis-console/internal/stream"
@@ -45,11 +46,11 @@ func TestBulkFaults(t *testing.T) {
 
 			const n = 4000
 			in, spec := bulkInput(name, n)
-			var results []stream.BulkResult
-			sender := stream.NewBulkSender(client, stream.BulkOptions{BaseBackoff: 5 * time.Millisecond, MaxBackoff: 50 * time.Millisecond, MaxAttempts: 10})
-			sum, err := sender.Send(t.Context(), spec, strings.NewReader(in), stream.BulkSendOptions{
+			var results []bulk.Result
+			sender := bulk.NewSender(client, bulk.Options{BaseBackoff: 5 * time.Millisecond, MaxBackoff: 50 * time.Millisecond, MaxAttempts: 10})
+			sum, err := sender.Send(t.Context(), spec, strings.NewReader(in), bulk.SendOptions{
 				ResendUnknown: resend,
-				OnResult: func(r stream.BulkResult) error {
+				OnResult: func(r bulk.Result) error {
 					r.Data = nil
 					results = append(results, r)
 					return nil
@@ -82,12 +83,12 @@ func TestBulkFaults(t *testing.T) {
 					if !r.PossiblyDuplicated {
 						t.Errorf("record %d is in the stream %d times but reported %+v", i, c, r)
 					}
-				case c == 1 && r.Status != stream.StatusWritten && r.Status != stream.StatusUnknown:
+				case c == 1 && r.Status != bulk.StatusWritten && r.Status != bulk.StatusUnknown:
 					t.Errorf("record %d is in the stream but reported %+v", i, r)
-				case c == 0 && r.Status != stream.StatusFailed && r.Status != stream.StatusUnknown:
+				case c == 0 && r.Status != bulk.StatusFailed && r.Status != bulk.StatusUnknown:
 					t.Errorf("record %d is not in the stream but reported %+v", i, r)
 				}
-				if r.Status == stream.StatusWritten && r.SequenceNumber == "" {
+				if r.Status == bulk.StatusWritten && r.SequenceNumber == "" {
 					t.Errorf("record %d written without a sequence number", i)
 				}
 			}
@@ -113,16 +114,16 @@ func TestBulkFaults(t *testing.T) {
 }
 
 // bulkInput is n NDJSON records {"id":i,...} keyed by their "user" field.
-func bulkInput(streamName string, n int) (string, stream.BulkSpec) {
+func bulkInput(streamName string, n int) (string, bulk.Spec) {
 	var sb strings.Builder
 	for i := range n {
 		fmt.Fprintf(&sb, "{\"id\":%d,\"user\":\"user-%d\",\"pad\":\"%s\"}\n", i, i%97, strings.Repeat("x", i%50))
 	}
-	return sb.String(), stream.BulkSpec{
+	return sb.String(), bulk.Spec{
 		Stream:          stream.StreamRef{Name: streamName},
-		Format:          stream.BulkAuto,
-		PartitionKey:    stream.KeySource{Mode: stream.KeyField, Value: "user"},
-		ExplicitHashKey: stream.KeySource{Mode: stream.KeyNone},
+		Format:          bulk.FormatAuto,
+		PartitionKey:    bulk.KeySource{Mode: bulk.KeyField, Value: "user"},
+		ExplicitHashKey: bulk.KeySource{Mode: bulk.KeyNone},
 	}
 }
 

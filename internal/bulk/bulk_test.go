@@ -1,4 +1,4 @@
-package stream
+package bulk
 
 import (
 	"bytes"
@@ -15,10 +15,13 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/kinesis"
 	"github.com/aws/aws-sdk-go-v2/service/kinesis/types"
+	"github.com/kinesis-console/kinesis-console/internal/field"
+	"github.com/kinesis-console/kinesis-console/internal/stream"
+	"github.com/kinesis-console/kinesis-console/internal/stream/streamtest"
 )
 
 func bulkPending(pk string, dataBytes int) *pendingRecord {
-	return &pendingRecord{rec: BulkRecord{PartitionKey: pk, Data: bytes.Repeat([]byte("x"), dataBytes)}}
+	return &pendingRecord{rec: Record{PartitionKey: pk, Data: bytes.Repeat([]byte("x"), dataBytes)}}
 }
 
 // TestBatcherLimits checks the PutRecords limits: 500 records, 5 MiB of
@@ -92,23 +95,23 @@ func TestReadBulk(t *testing.T) {
 	tests := []struct {
 		name       string
 		in         string
-		format     BulkFormat
+		format     Format
 		max        int
-		wantFormat BulkFormat
+		wantFormat Format
 		want       []entry
 	}{
 		{
-			name: "ndjson with blank lines, CRLF and spaces", format: BulkAuto, wantFormat: BulkNDJSON,
+			name: "ndjson with blank lines, CRLF and spaces", format: FormatAuto, wantFormat: FormatNDJSON,
 			in:   "{\"a\":1}\n\n  {\"a\":2}  \r\n\t\r\n3\n",
 			want: []entry{{Line: 1, Data: `{"a":1}`}, {Line: 3, Data: `{"a":2}`}, {Line: 5, Data: "3"}},
 		},
 		{
-			name: "ndjson without final newline, with BOM", format: BulkNDJSON, wantFormat: BulkNDJSON,
+			name: "ndjson without final newline, with BOM", format: FormatNDJSON, wantFormat: FormatNDJSON,
 			in:   "\xef\xbb\xbf\"x\"\n\"y\"",
 			want: []entry{{Line: 1, Data: `"x"`}, {Line: 2, Data: `"y"`}},
 		},
 		{
-			name: "ndjson invalid lines keep their numbers", format: BulkNDJSON, wantFormat: BulkNDJSON,
+			name: "ndjson invalid lines keep their numbers", format: FormatNDJSON, wantFormat: FormatNDJSON,
 			in: "{\"a\":1}\n{\"a\":\n{} {}\n{\"b\":2}\n",
 			want: []entry{
 				{Line: 1, Data: `{"a":1}`},
@@ -118,12 +121,12 @@ func TestReadBulk(t *testing.T) {
 			},
 		},
 		{
-			name: "ndjson line over the limit is reported, not held", format: BulkNDJSON, max: 10, wantFormat: BulkNDJSON,
+			name: "ndjson line over the limit is reported, not held", format: FormatNDJSON, max: 10, wantFormat: FormatNDJSON,
 			in:   "\"short\"\n\"" + strings.Repeat("x", 500) + "\"\n\"again\"\n",
 			want: []entry{{Line: 1, Data: `"short"`}, {Line: 2, Err: "The line is 502 bytes"}, {Line: 3, Data: `"again"`}},
 		},
 		{
-			name: "array across lines", format: BulkAuto, wantFormat: BulkArray,
+			name: "array across lines", format: FormatAuto, wantFormat: FormatArray,
 			in: "\n  [\n  {\"a\": 1},\n  {\n    \"b\": [1,\n 2]\n  },\n\n  \"s\\n\" , 4\n]\n",
 			want: []entry{
 				{Line: 3, Data: `{"a": 1}`},
@@ -133,33 +136,33 @@ func TestReadBulk(t *testing.T) {
 			},
 		},
 		{
-			name: "empty array", format: BulkArray, wantFormat: BulkArray, in: " [ ] ",
+			name: "empty array", format: FormatArray, wantFormat: FormatArray, in: " [ ] ",
 		},
 		{
-			name: "empty input", format: BulkAuto, wantFormat: BulkNDJSON, in: "\n \n",
+			name: "empty input", format: FormatAuto, wantFormat: FormatNDJSON, in: "\n \n",
 		},
 		{
-			name: "broken array stops with its line", format: BulkArray, wantFormat: BulkArray,
+			name: "broken array stops with its line", format: FormatArray, wantFormat: FormatArray,
 			in:   "[\n1,\n2,\n{\"a\" 3},\n4]",
 			want: []entry{{Line: 2, Data: "1"}, {Line: 3, Data: "2"}, {Line: 4, Err: "the rest of the array cannot be read", Fatal: true}},
 		},
 		{
-			name: "array cut short", format: BulkArray, wantFormat: BulkArray,
+			name: "array cut short", format: FormatArray, wantFormat: FormatArray,
 			in:   "[1,\n2,\n",
 			want: []entry{{Line: 1, Data: "1"}, {Line: 2, Data: "2"}, {Line: 3, Err: "ends too early", Fatal: true}},
 		},
 		{
-			name: "not an array", format: BulkArray, wantFormat: BulkArray,
+			name: "not an array", format: FormatArray, wantFormat: FormatArray,
 			in:   "{\"a\":1}\n",
 			want: []entry{{Line: 1, Err: "not a JSON array", Fatal: true}},
 		},
 		{
-			name: "data after the array", format: BulkArray, wantFormat: BulkArray,
+			name: "data after the array", format: FormatArray, wantFormat: FormatArray,
 			in:   "[1]\n[2]\n",
 			want: []entry{{Line: 1, Data: "1"}, {Line: 2, Err: "more after the array", Fatal: true}},
 		},
 		{
-			name: "array value over the limit is skipped", format: BulkArray, max: 10, wantFormat: BulkArray,
+			name: "array value over the limit is skipped", format: FormatArray, max: 10, wantFormat: FormatArray,
 			in:   "[\"a\",\n\"" + strings.Repeat("y", 100) + "\",\n\"b\"]",
 			want: []entry{{Line: 1, Data: `"a"`}, {Line: 2, Err: "The value is 102 bytes"}, {Line: 3, Data: `"b"`}},
 		},
@@ -168,10 +171,10 @@ func TestReadBulk(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			max := tt.max
 			if max == 0 {
-				max = DefaultMaxRecordBytes
+				max = stream.DefaultMaxRecordBytes
 			}
 			var got []entry
-			format, err := ReadBulk(strings.NewReader(tt.in), tt.format, max, func(e BulkEntry) error {
+			format, err := Read(strings.NewReader(tt.in), tt.format, max, func(e Entry) error {
 				got = append(got, entry{Line: e.Line, Data: string(e.Data), Err: e.Err, Fatal: e.Fatal})
 				return nil
 			})
@@ -209,7 +212,7 @@ func TestReadBulkLargeArrayLines(t *testing.T) {
 	}
 	in.WriteString("]\n")
 	i := 0
-	_, err := ReadBulk(strings.NewReader(in.String()), BulkAuto, DefaultMaxRecordBytes, func(e BulkEntry) error {
+	_, err := Read(strings.NewReader(in.String()), FormatAuto, stream.DefaultMaxRecordBytes, func(e Entry) error {
 		if want := 2 + 2*i; e.Line != want || e.Err != "" {
 			return fmt.Errorf("value %d: line %d (err %q), want line %d", i, e.Line, e.Err, want)
 		}
@@ -237,34 +240,34 @@ func TestPrepare(t *testing.T) {
 		wantErr string
 	}{
 		{name: "fixed", pk: fixed, ehk: none, data: `{}`, wantPK: "k"},
-		{name: "field string", pk: KeySource{KeyField, "user.id"}, ehk: none, data: `{"user":{"id":"u-1"}}`, wantPK: "u-1"},
-		{name: "field number as written", pk: KeySource{KeyField, "n"}, ehk: none, data: `{"n": 1.50}`, wantPK: "1.50"},
-		{name: "field in array", pk: KeySource{KeyField, "items.1.id"}, ehk: none, data: `{"items":[{"id":"a"},{"id":"b"}]}`, wantPK: "b"},
-		{name: "field after tricky values", pk: KeySource{KeyField, "a.id"}, ehk: none, data: ` { "x" : ["}", {"id":"no"}, "\\\"{"] , "a" : { "b":{}, "id" : "yes" } } `, wantPK: "yes"},
-		{name: "field with escapes", pk: KeySource{KeyField, "k\u00e9y"}, ehk: none, data: `{"k\u00e9y":"a\"b\u00e9"}`, wantPK: "a\"bé"},
-		{name: "last duplicate wins", pk: KeySource{KeyField, "k"}, ehk: none, data: `{"k":"first","k":"last"}`, wantPK: "last"},
-		{name: "field is a boolean", pk: KeySource{KeyField, "k"}, ehk: none, data: `{"k":true}`, wantErr: "is a boolean"},
-		{name: "index out of range", pk: KeySource{KeyField, "a.2"}, ehk: none, data: `{"a":[1,2]}`, wantErr: "no field a.2"},
-		{name: "field missing", pk: KeySource{KeyField, "user.id"}, ehk: none, data: `{"user":{}}`, wantErr: "no field user.id"},
-		{name: "field on a non-object", pk: KeySource{KeyField, "a.b"}, ehk: none, data: `{"a":"x"}`, wantErr: "no field a.b"},
-		{name: "field is an object", pk: KeySource{KeyField, "user"}, ehk: none, data: `{"user":{}}`, wantErr: "is an object"},
-		{name: "field is null", pk: KeySource{KeyField, "user"}, ehk: none, data: `{"user":null}`, wantErr: "is null"},
-		{name: "field is empty string", pk: KeySource{KeyField, "k"}, ehk: none, data: `{"k":""}`, wantErr: "Enter a partition key"},
-		{name: "field key too long", pk: KeySource{KeyField, "k"}, ehk: none, data: `{"k":"` + strings.Repeat("é", 257) + `"}`, wantErr: "at most 256"},
-		{name: "ehk fixed", pk: fixed, ehk: KeySource{KeyFixed, "42"}, data: `1`, wantPK: "k", wantEHK: "42"},
-		{name: "ehk field number", pk: fixed, ehk: KeySource{KeyField, "h"}, data: `{"h":340282366920938463463374607431768211455}`, wantPK: "k", wantEHK: "340282366920938463463374607431768211455"},
-		{name: "ehk field too large", pk: fixed, ehk: KeySource{KeyField, "h"}, data: `{"h":"340282366920938463463374607431768211456"}`, wantErr: "larger than 2^128-1"},
-		{name: "ehk field negative", pk: fixed, ehk: KeySource{KeyField, "h"}, data: `{"h":-1}`, wantErr: "ExplicitHashKey from field h"},
-		{name: "size counts the key", pk: KeySource{KeyFixed, "kk"}, ehk: none, data: `"12345678"`, max: 11, wantErr: "12 bytes"},
-		{name: "size at the limit", pk: KeySource{KeyFixed, "k"}, ehk: none, data: `"12345678"`, max: 11, wantPK: "k"},
+		{name: "field string", pk: KeySource{Mode: KeyField, Value: "user.id"}, ehk: none, data: `{"user":{"id":"u-1"}}`, wantPK: "u-1"},
+		{name: "field number as written", pk: KeySource{Mode: KeyField, Value: "n"}, ehk: none, data: `{"n": 1.50}`, wantPK: "1.50"},
+		{name: "field in array", pk: KeySource{Mode: KeyField, Value: "items.1.id"}, ehk: none, data: `{"items":[{"id":"a"},{"id":"b"}]}`, wantPK: "b"},
+		{name: "field after tricky values", pk: KeySource{Mode: KeyField, Value: "a.id"}, ehk: none, data: ` { "x" : ["}", {"id":"no"}, "\\\"{"] , "a" : { "b":{}, "id" : "yes" } } `, wantPK: "yes"},
+		{name: "field with escapes", pk: KeySource{Mode: KeyField, Value: "k\u00e9y"}, ehk: none, data: `{"k\u00e9y":"a\"b\u00e9"}`, wantPK: "a\"bé"},
+		{name: "last duplicate wins", pk: KeySource{Mode: KeyField, Value: "k"}, ehk: none, data: `{"k":"first","k":"last"}`, wantPK: "last"},
+		{name: "field is a boolean", pk: KeySource{Mode: KeyField, Value: "k"}, ehk: none, data: `{"k":true}`, wantErr: "is a boolean"},
+		{name: "index out of range", pk: KeySource{Mode: KeyField, Value: "a.2"}, ehk: none, data: `{"a":[1,2]}`, wantErr: "no field a.2"},
+		{name: "field missing", pk: KeySource{Mode: KeyField, Value: "user.id"}, ehk: none, data: `{"user":{}}`, wantErr: "no field user.id"},
+		{name: "field on a non-object", pk: KeySource{Mode: KeyField, Value: "a.b"}, ehk: none, data: `{"a":"x"}`, wantErr: "no field a.b"},
+		{name: "field is an object", pk: KeySource{Mode: KeyField, Value: "user"}, ehk: none, data: `{"user":{}}`, wantErr: "is an object"},
+		{name: "field is null", pk: KeySource{Mode: KeyField, Value: "user"}, ehk: none, data: `{"user":null}`, wantErr: "is null"},
+		{name: "field is empty string", pk: KeySource{Mode: KeyField, Value: "k"}, ehk: none, data: `{"k":""}`, wantErr: "Enter a partition key"},
+		{name: "field key too long", pk: KeySource{Mode: KeyField, Value: "k"}, ehk: none, data: `{"k":"` + strings.Repeat("é", 257) + `"}`, wantErr: "at most 256"},
+		{name: "ehk fixed", pk: fixed, ehk: KeySource{Mode: KeyFixed, Value: "42"}, data: `1`, wantPK: "k", wantEHK: "42"},
+		{name: "ehk field number", pk: fixed, ehk: KeySource{Mode: KeyField, Value: "h"}, data: `{"h":340282366920938463463374607431768211455}`, wantPK: "k", wantEHK: "340282366920938463463374607431768211455"},
+		{name: "ehk field too large", pk: fixed, ehk: KeySource{Mode: KeyField, Value: "h"}, data: `{"h":"340282366920938463463374607431768211456"}`, wantErr: "larger than 2^128-1"},
+		{name: "ehk field negative", pk: fixed, ehk: KeySource{Mode: KeyField, Value: "h"}, data: `{"h":-1}`, wantErr: "ExplicitHashKey from field h"},
+		{name: "size counts the key", pk: KeySource{Mode: KeyFixed, Value: "kk"}, ehk: none, data: `"12345678"`, max: 11, wantErr: "12 bytes"},
+		{name: "size at the limit", pk: KeySource{Mode: KeyFixed, Value: "k"}, ehk: none, data: `"12345678"`, max: 11, wantPK: "k"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			spec := BulkSpec{Format: BulkNDJSON, PartitionKey: tt.pk, ExplicitHashKey: tt.ehk, MaxRecordBytes: tt.max}
+			spec := Spec{Format: FormatNDJSON, PartitionKey: tt.pk, ExplicitHashKey: tt.ehk, MaxRecordBytes: tt.max}
 			if errs := spec.Check(); len(errs) > 0 {
 				t.Fatalf("Check: %v", errs)
 			}
-			rec, msg := spec.Prepare(BulkEntry{Line: 7, Data: []byte(tt.data)})
+			rec, msg := spec.Prepare(Entry{Line: 7, Data: []byte(tt.data)})
 			if tt.wantErr != "" {
 				if !strings.Contains(msg, tt.wantErr) {
 					t.Fatalf("Prepare error = %q, want it to contain %q", msg, tt.wantErr)
@@ -280,9 +283,9 @@ func TestPrepare(t *testing.T) {
 		})
 	}
 	t.Run("uuid", func(t *testing.T) {
-		spec := BulkSpec{Format: BulkNDJSON, PartitionKey: KeySource{Mode: KeyUUID}, ExplicitHashKey: none}
-		a, _ := spec.Prepare(BulkEntry{Line: 1, Data: []byte("1")})
-		b, _ := spec.Prepare(BulkEntry{Line: 2, Data: []byte("1")})
+		spec := Spec{Format: FormatNDJSON, PartitionKey: KeySource{Mode: KeyUUID}, ExplicitHashKey: none}
+		a, _ := spec.Prepare(Entry{Line: 1, Data: []byte("1")})
+		b, _ := spec.Prepare(Entry{Line: 2, Data: []byte("1")})
 		if len(a.PartitionKey) != 36 || a.PartitionKey[14] != '4' || a.PartitionKey == b.PartitionKey {
 			t.Errorf("uuid keys %q, %q", a.PartitionKey, b.PartitionKey)
 		}
@@ -290,20 +293,20 @@ func TestPrepare(t *testing.T) {
 }
 
 func TestBulkSpecCheck(t *testing.T) {
-	ok := BulkSpec{Format: BulkAuto, PartitionKey: KeySource{Mode: KeyUUID}, ExplicitHashKey: KeySource{Mode: KeyNone}}
+	ok := Spec{Format: FormatAuto, PartitionKey: KeySource{Mode: KeyUUID}, ExplicitHashKey: KeySource{Mode: KeyNone}}
 	tests := []struct {
 		name  string
-		edit  func(*BulkSpec)
+		edit  func(*Spec)
 		field string
 	}{
-		{"valid", func(*BulkSpec) {}, ""},
-		{"bad format", func(s *BulkSpec) { s.Format = "csv" }, FieldBulkFormat},
-		{"empty fixed key", func(s *BulkSpec) { s.PartitionKey = KeySource{KeyFixed, ""} }, FieldPartitionKey},
-		{"empty field path", func(s *BulkSpec) { s.PartitionKey = KeySource{KeyField, " "} }, FieldPartitionKey},
-		{"double dot", func(s *BulkSpec) { s.PartitionKey = KeySource{KeyField, "a..b"} }, FieldPartitionKey},
-		{"no partition key mode", func(s *BulkSpec) { s.PartitionKey = KeySource{KeyNone, ""} }, FieldPartitionKeyMode},
-		{"bad fixed ehk", func(s *BulkSpec) { s.ExplicitHashKey = KeySource{KeyFixed, "01"} }, FieldExplicitHashKey},
-		{"uuid ehk", func(s *BulkSpec) { s.ExplicitHashKey = KeySource{KeyUUID, ""} }, FieldExplicitHashKeyMode},
+		{"valid", func(*Spec) {}, ""},
+		{"bad format", func(s *Spec) { s.Format = "csv" }, field.Format},
+		{"empty fixed key", func(s *Spec) { s.PartitionKey = KeySource{Mode: KeyFixed, Value: ""} }, field.PartitionKey},
+		{"empty field path", func(s *Spec) { s.PartitionKey = KeySource{Mode: KeyField, Value: " "} }, field.PartitionKey},
+		{"double dot", func(s *Spec) { s.PartitionKey = KeySource{Mode: KeyField, Value: "a..b"} }, field.PartitionKey},
+		{"no partition key mode", func(s *Spec) { s.PartitionKey = KeySource{Mode: KeyNone, Value: ""} }, field.PartitionKeyMode},
+		{"bad fixed ehk", func(s *Spec) { s.ExplicitHashKey = KeySource{Mode: KeyFixed, Value: "01"} }, field.ExplicitHashKey},
+		{"uuid ehk", func(s *Spec) { s.ExplicitHashKey = KeySource{Mode: KeyUUID, Value: ""} }, field.ExplicitHashKeyMode},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -325,16 +328,16 @@ func TestBulkSpecCheck(t *testing.T) {
 
 func TestValidateBulkSpools(t *testing.T) {
 	in := "{\"id\":\"a\"}\n{\"id\":1}\n{}\nnope\n"
-	spec := BulkSpec{Format: BulkAuto, PartitionKey: KeySource{KeyField, "id"}, ExplicitHashKey: KeySource{Mode: KeyNone}}
+	spec := Spec{Format: FormatAuto, PartitionKey: KeySource{Mode: KeyField, Value: "id"}, ExplicitHashKey: KeySource{Mode: KeyNone}}
 	var spool bytes.Buffer
-	v, err := ValidateBulk(strings.NewReader(in), spec, &spool)
+	v, err := Validate(strings.NewReader(in), spec, &spool)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if spool.String() != in {
 		t.Errorf("spool = %q, want the input", spool.String())
 	}
-	if v.Format != BulkNDJSON || v.Records != 4 || v.Valid != 2 || v.Invalid != 2 || v.InputBytes != int64(len(in)) {
+	if v.Format != FormatNDJSON || v.Records != 4 || v.Valid != 2 || v.Invalid != 2 || v.InputBytes != int64(len(in)) {
 		t.Errorf("validation = %+v", v)
 	}
 	if len(v.Problems) != 2 || v.Problems[0].Line != 3 || v.Problems[1].Line != 4 {
@@ -385,21 +388,21 @@ func bulkNDJSON(n int) string {
 	return b.String()
 }
 
-func bulkSendAll(t *testing.T, api BatchAPI, in string, opts BulkSendOptions) (BulkSummary, []BulkResult) {
+func bulkSendAll(t *testing.T, api API, in string, opts SendOptions) (Summary, []Result) {
 	t.Helper()
 	return bulkSendAllCtx(t, t.Context(), api, in, opts)
 }
 
-func bulkSendAllCtx(t *testing.T, ctx context.Context, api BatchAPI, in string, opts BulkSendOptions) (BulkSummary, []BulkResult) {
+func bulkSendAllCtx(t *testing.T, ctx context.Context, api API, in string, opts SendOptions) (Summary, []Result) {
 	t.Helper()
-	var results []BulkResult
-	opts.OnResult = func(r BulkResult) error {
+	var results []Result
+	opts.OnResult = func(r Result) error {
 		r.Data = nil
 		results = append(results, r)
 		return nil
 	}
-	s := NewBulkSender(api, BulkOptions{BaseBackoff: time.Millisecond, MaxBackoff: 2 * time.Millisecond, MaxAttempts: 4})
-	spec := BulkSpec{Stream: StreamRef{Name: "s"}, Format: BulkAuto, PartitionKey: KeySource{KeyField, "k"}, ExplicitHashKey: KeySource{Mode: KeyNone}}
+	s := NewSender(api, Options{BaseBackoff: time.Millisecond, MaxBackoff: 2 * time.Millisecond, MaxAttempts: 4})
+	spec := Spec{Stream: stream.StreamRef{Name: "s"}, Format: FormatAuto, PartitionKey: KeySource{Mode: KeyField, Value: "k"}, ExplicitHashKey: KeySource{Mode: KeyNone}}
 	sum, err := s.Send(ctx, spec, strings.NewReader(in), opts)
 	if err != nil {
 		t.Fatal(err)
@@ -417,7 +420,7 @@ func TestSendAllWritten(t *testing.T) {
 		return allWritten(in), nil
 	}}
 	in := bulkNDJSON(1201) + "not json\n"
-	sum, res := bulkSendAll(t, api, in, BulkSendOptions{})
+	sum, res := bulkSendAll(t, api, in, SendOptions{})
 	if sum.Records != 1202 || sum.Written != 1201 || sum.Invalid != 1 || sum.Retried != 0 || sum.PossiblyDuplicated != 0 {
 		t.Errorf("summary = %+v", sum)
 	}
@@ -460,7 +463,7 @@ func TestSendRetriesFailedEntries(t *testing.T) {
 		out.FailedRecordCount = aws.Int32(failed)
 		return out, nil
 	}}
-	sum, res := bulkSendAll(t, api, bulkNDJSON(1000), BulkSendOptions{ResendUnknown: true})
+	sum, res := bulkSendAll(t, api, bulkNDJSON(1000), SendOptions{ResendUnknown: true})
 	if sum.Written != 1000 || sum.Failed != 0 || sum.PossiblyDuplicated != 0 || sum.Retried != 334 {
 		t.Errorf("summary = %+v", sum)
 	}
@@ -489,7 +492,7 @@ func TestSendGivesUpOnFailedEntries(t *testing.T) {
 		out.Records[0] = types.PutRecordsResultEntry{ErrorCode: aws.String("ProvisionedThroughputExceededException"), ErrorMessage: aws.String("Rate exceeded")}
 		return out, nil
 	}}
-	sum, res := bulkSendAll(t, api, bulkNDJSON(3), BulkSendOptions{})
+	sum, res := bulkSendAll(t, api, bulkNDJSON(3), SendOptions{})
 	// The first entry of every call fails: the first record, every time.
 	if sum.Written != 2 || sum.Failed != 1 || len(sum.Failures) != 1 || sum.Retried != 3 {
 		t.Fatalf("summary = %+v", sum)
@@ -508,7 +511,7 @@ func TestSendGivesUpOnFailedEntries(t *testing.T) {
 		out.Records[0] = types.PutRecordsResultEntry{ErrorCode: aws.String("KMSDisabledException"), ErrorMessage: aws.String("key disabled")}
 		return out, nil
 	}}
-	sum, res = bulkSendAll(t, api, bulkNDJSON(2), BulkSendOptions{})
+	sum, res = bulkSendAll(t, api, bulkNDJSON(2), SendOptions{})
 	if sum.Failed != 1 || res[0].Attempts != 1 || res[0].ErrorCode != "KMSDisabledException" {
 		t.Errorf("a KMS refusal is not retried: %+v / %+v", sum, res[0])
 	}
@@ -522,7 +525,7 @@ func TestSendWholeRequestFailures(t *testing.T) {
 		name          string
 		errs          []error // answers of the first calls, then success
 		resend        bool
-		wantStatus    BulkStatus
+		wantStatus    Status
 		wantAttempts  int
 		wantDuplicate bool
 	}{
@@ -534,8 +537,8 @@ func TestSendWholeRequestFailures(t *testing.T) {
 		{"lost twice, then throttled for good", []error{reset, reset, throttled, throttled}, true, StatusUnknown, 4, true},
 		{"lost once, then throttled for good", []error{reset, throttled, throttled, throttled}, true, StatusUnknown, 4, false},
 		{"throttled for good", []error{throttled, throttled, throttled, throttled}, true, StatusFailed, 4, false},
-		{"503 answered, resent", []error{sdkError(apiError("ServiceUnavailable"), 503, "r-1")}, true, StatusWritten, 2, true},
-		{"429 without a code, then written", []error{sdkError(errors.New("slow down"), 429, "")}, true, StatusWritten, 2, false},
+		{"503 answered, resent", []error{streamtest.SDKError(streamtest.APIError("ServiceUnavailable"), 503, "r-1")}, true, StatusWritten, 2, true},
+		{"429 without a code, then written", []error{streamtest.SDKError(errors.New("slow down"), 429, "")}, true, StatusWritten, 2, false},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -545,7 +548,7 @@ func TestSendWholeRequestFailures(t *testing.T) {
 				}
 				return allWritten(in), nil
 			}}
-			sum, res := bulkSendAll(t, api, bulkNDJSON(10), BulkSendOptions{ResendUnknown: tt.resend})
+			sum, res := bulkSendAll(t, api, bulkNDJSON(10), SendOptions{ResendUnknown: tt.resend})
 			for _, r := range res {
 				if r.Status != tt.wantStatus || r.Attempts != tt.wantAttempts || r.PossiblyDuplicated != tt.wantDuplicate {
 					t.Fatalf("result = %+v; want %s after %d attempts, duplicate %v", r, tt.wantStatus, tt.wantAttempts, tt.wantDuplicate)
@@ -569,8 +572,8 @@ func TestSendStopsOnRefusal(t *testing.T) {
 	}}
 	// Ten calls' worth: at most four (one per worker) are under way when
 	// the first answer comes back.
-	sum, res := bulkSendAll(t, api, bulkNDJSON(5000), BulkSendOptions{})
-	if sum.Stopped == nil || sum.Stopped.Kind != KindNotFound {
+	sum, res := bulkSendAll(t, api, bulkNDJSON(5000), SendOptions{})
+	if sum.Stopped == nil || sum.Stopped.Kind != stream.KindNotFound {
 		t.Fatalf("stopped = %v", sum.Stopped)
 	}
 	if sum.Failed == 0 || sum.Failed+sum.NotSent != 5000 || sum.Written != 0 {
@@ -583,7 +586,7 @@ func TestSendStopsOnRefusal(t *testing.T) {
 	if last.Status != StatusNotSent || !strings.Contains(last.ErrorMessage, "Stream not found") {
 		t.Errorf("last result = %+v", last)
 	}
-	i := slices.IndexFunc(res, func(r BulkResult) bool { return r.Status == StatusFailed })
+	i := slices.IndexFunc(res, func(r Result) bool { return r.Status == StatusFailed })
 	if i < 0 || res[i].ErrorCode != "ResourceNotFoundException" || res[i].Attempts != 1 {
 		t.Errorf("no record failed with ResourceNotFoundException: %+v", res[max(i, 0)])
 	}
@@ -593,9 +596,9 @@ func TestSendStopsOnRefusal(t *testing.T) {
 // page) was answered and refused: nothing written, and no use going on.
 func TestSendStopsOnProxyRefusal(t *testing.T) {
 	api := &fakeBatchAPI{fn: func(call int, in *kinesis.PutRecordsInput) (*kinesis.PutRecordsOutput, error) {
-		return nil, sdkError(errors.New("forbidden by the proxy"), 403, "")
+		return nil, streamtest.SDKError(errors.New("forbidden by the proxy"), 403, "")
 	}}
-	sum, res := bulkSendAll(t, api, bulkNDJSON(10), BulkSendOptions{ResendUnknown: true})
+	sum, res := bulkSendAll(t, api, bulkNDJSON(10), SendOptions{ResendUnknown: true})
 	if sum.Stopped == nil || sum.Failed != 10 || sum.Unknown != 0 || res[0].Attempts != 1 || api.calls != 1 {
 		t.Errorf("summary = %+v, first result %+v, %d calls", sum, res[0], api.calls)
 	}
@@ -612,12 +615,12 @@ func TestSendCancel(t *testing.T) {
 		}
 		return allWritten(in), nil
 	}}
-	sender := NewBulkSender(api, BulkOptions{Workers: 1})
-	spec := BulkSpec{Stream: StreamRef{Name: "s"}, Format: BulkAuto, PartitionKey: KeySource{KeyField, "k"}, ExplicitHashKey: KeySource{Mode: KeyNone}}
-	var progress BulkProgress
+	sender := NewSender(api, Options{Workers: 1})
+	spec := Spec{Stream: stream.StreamRef{Name: "s"}, Format: FormatAuto, PartitionKey: KeySource{Mode: KeyField, Value: "k"}, ExplicitHashKey: KeySource{Mode: KeyNone}}
+	var progress Progress
 	progress.SetTotal(5000)
-	var res []BulkResult
-	sum, err := sender.Send(ctx, spec, strings.NewReader(bulkNDJSON(5000)), BulkSendOptions{Progress: &progress, OnResult: func(r BulkResult) error {
+	var res []Result
+	sum, err := sender.Send(ctx, spec, strings.NewReader(bulkNDJSON(5000)), SendOptions{Progress: &progress, OnResult: func(r Result) error {
 		res = append(res, r)
 		return nil
 	}})
@@ -644,7 +647,7 @@ func TestSendRateLimit(t *testing.T) {
 		return allWritten(in), nil
 	}}
 	start := time.Now()
-	sum, _ := bulkSendAll(t, api, bulkNDJSON(25), BulkSendOptions{RatePerSecond: 10})
+	sum, _ := bulkSendAll(t, api, bulkNDJSON(25), SendOptions{RatePerSecond: 10})
 	if sum.Written != 25 {
 		t.Fatalf("summary = %+v", sum)
 	}
@@ -686,7 +689,7 @@ func TestSendBoundsBytesInFlight(t *testing.T) {
 	for i := range 60 {
 		fmt.Fprintf(&in, "{\"k\":\"r%d\",\"pad\":%q}\n", i, pad)
 	}
-	sum, _ := bulkSendAll(t, api, in.String(), BulkSendOptions{})
+	sum, _ := bulkSendAll(t, api, in.String(), SendOptions{})
 	if sum.Written != 60 {
 		t.Fatalf("summary = %+v", sum)
 	}

@@ -1,0 +1,524 @@
+package bulk
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"time"
+
+	"github.com/kinesis-console/kinesis-console/internal/field"
+	"github.com/kinesis-console/kinesis-console/internal/stream"
+)
+
+// Limits of the job engine.
+const (
+	// MaxUploadBytes caps one upload; it is spooled to disk, so this bounds
+	// disk, not memory.
+	MaxUploadBytes = 1 << 30
+	// DefaultMaxActive bounds uploads being checked, waiting or sending at once.
+	DefaultMaxActive = 8
+	// DefaultMaxActivePerUser bounds one user's share of them, so one user's
+	// waiting uploads cannot lock everybody else out.
+	DefaultMaxActivePerUser = 2
+	// DefaultCheckedTTL is how long a checked upload waits to be sent or discarded.
+	DefaultCheckedTTL = 30 * time.Minute
+	// DefaultDoneTTL is how long a finished job's report stays downloadable.
+	DefaultDoneTTL = time.Hour
+	// maxGone bounds the ids remembered as expired, to answer "gone" rather
+	// than "no such upload" for a while.
+	maxGone = 1000
+	// maxJobsListed is how many of a user's recent uploads Jobs lists.
+	maxJobsListed = 10
+)
+
+// Errors a Manager returns; the web layer turns them into answers.
+var (
+	ErrBusy         = errors.New("bulk: too many uploads in progress")
+	ErrUserBusy     = errors.New("bulk: too many uploads in progress for this user")
+	ErrShuttingDown = errors.New("bulk: the console is shutting down")
+	ErrNoJob        = errors.New("bulk: no such upload")
+	ErrGone         = errors.New("bulk: the upload has expired")
+	ErrNotDone      = errors.New("bulk: the upload is still sending")
+)
+
+// RecordSender sends checked records; *Sender is the real one.
+type RecordSender interface {
+	Send(ctx context.Context, spec Spec, src io.Reader, opts SendOptions) (Summary, error)
+}
+
+var _ RecordSender = (*Sender)(nil)
+
+// Config sets up a Manager; the zero value gives sensible defaults.
+type Config struct {
+	// Dir is where the console's own temporary folder is made; "" is the
+	// system's. Folders left there by a console that crashed are removed.
+	Dir              string
+	Logger           *slog.Logger
+	MaxActive        int
+	MaxActivePerUser int
+	CheckedTTL       time.Duration
+	DoneTTL          time.Duration
+	// RateLimit, when set, holds each user's jobs to the console's per-user
+	// write rate: it is asked before every PutRecords call.
+	RateLimit Limiter
+	// OnResult receives the result of every record of a job that was sent,
+	// invalid ones included: the audit trail and the metrics. It is called
+	// from the job's goroutine.
+	OnResult func(j *Job, r Result)
+}
+
+// Limiter is a per-user budget of records: *access.RateLimiter.
+type Limiter interface {
+	// Allow takes n records from the user's budget, or reports it spent.
+	Allow(user string, n int) bool
+	// Wait blocks until the user may send n records, or ctx ends.
+	Wait(ctx context.Context, user string, n int) error
+}
+
+// Upload is what a user asked to send.
+type Upload struct {
+	User          string
+	Source        string // where the user connected from, for the audit trail
+	RequestID     string // the console's id of the upload request
+	Target        string
+	Sender        RecordSender
+	Spec          Spec
+	Rate          float64 // records per second the user asked for; 0 is none
+	ResendUnknown bool
+	SendValidOnly bool
+	Name          string // the file's name, or "pasted records"
+}
+
+// Manager runs bulk jobs: it checks uploads into spool files, sends them in
+// the background, keeps their reports, and forgets them when they expire.
+type Manager struct {
+	cfg Config
+	dir string
+
+	mu       sync.Mutex
+	jobs     map[string]*Job
+	active   map[string]int // per user: uploads being checked, waiting or sending
+	total    int
+	gone     []string // ids of expired jobs, oldest first, at most maxGone
+	closing  bool
+	sendings sync.WaitGroup
+}
+
+// tempPrefix names the console's temporary folders; the process id lets a
+// later start tell a crashed console's folder from a running one's.
+const tempPrefix = "kinesis-console-bulk-"
+
+// NewManager makes the console's temporary folder, first removing any that
+// a console which is no longer running left behind: they hold record data.
+func NewManager(cfg Config) (*Manager, error) {
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.DiscardHandler)
+	}
+	if cfg.MaxActive <= 0 {
+		cfg.MaxActive = DefaultMaxActive
+	}
+	if cfg.MaxActivePerUser <= 0 {
+		cfg.MaxActivePerUser = DefaultMaxActivePerUser
+	}
+	if cfg.CheckedTTL <= 0 {
+		cfg.CheckedTTL = DefaultCheckedTTL
+	}
+	if cfg.DoneTTL <= 0 {
+		cfg.DoneTTL = DefaultDoneTTL
+	}
+	parent := cfg.Dir
+	if parent == "" {
+		parent = os.TempDir()
+	}
+	removeStale(parent, cfg.Logger)
+	dir, err := os.MkdirTemp(parent, tempPrefix+strconv.Itoa(os.Getpid())+"-")
+	if err != nil {
+		return nil, fmt.Errorf("bulk: temporary folder: %w", err)
+	}
+	return &Manager{cfg: cfg, dir: dir, jobs: map[string]*Job{}, active: map[string]int{}}, nil
+}
+
+// removeStale deletes temporary folders of consoles that are not running.
+func removeStale(parent string, log *slog.Logger) {
+	entries, err := os.ReadDir(parent)
+	if err != nil {
+		return
+	}
+	for _, e := range entries {
+		rest, ok := strings.CutPrefix(e.Name(), tempPrefix)
+		if !e.IsDir() || !ok {
+			continue
+		}
+		pidText, _, _ := strings.Cut(rest, "-")
+		pid, err := strconv.Atoi(pidText)
+		if err != nil || pid <= 0 || processAlive(pid) {
+			continue
+		}
+		if err := os.RemoveAll(filepath.Join(parent, e.Name())); err != nil {
+			log.Warn("bulk: could not remove a stale temporary folder", "dir", e.Name(), "err", err.Error())
+			continue
+		}
+		log.Info("bulk: removed the temporary folder of a console that stopped", "dir", e.Name())
+	}
+}
+
+func processAlive(pid int) bool {
+	if pid == os.Getpid() {
+		return true
+	}
+	err := syscall.Kill(pid, 0)
+	return err == nil || errors.Is(err, syscall.EPERM)
+}
+
+// Dir is the console's temporary folder.
+func (m *Manager) Dir() string { return m.dir }
+
+// reserve counts an upload against the caps before any of it is read, so
+// uploads arriving together cannot all pass the check.
+func (m *Manager) reserve(user string) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	switch {
+	case m.closing:
+		return ErrShuttingDown
+	case m.total >= m.cfg.MaxActive:
+		return ErrBusy
+	case m.active[user] >= m.cfg.MaxActivePerUser:
+		return ErrUserBusy
+	}
+	m.total++
+	m.active[user]++
+	return nil
+}
+
+// release gives back a reservation; m.mu is held.
+func (m *Manager) release(user string) {
+	m.total--
+	if m.active[user]--; m.active[user] <= 0 {
+		delete(m.active, user)
+	}
+}
+
+// Check reads an upload once, checking every record against its spec while
+// spooling it to disk, and registers the job. It does not send: see Start.
+// A spec that fails Check, or input with no valid record, is a
+// stream.FieldErrors error.
+func (m *Manager) Check(up Upload, src io.Reader) (*Job, error) {
+	if errs := up.Spec.Check(); len(errs) > 0 {
+		return nil, errs
+	}
+	if err := m.reserve(up.User); err != nil {
+		return nil, err
+	}
+	j, err := m.check(up, src)
+	if err != nil {
+		m.mu.Lock()
+		m.release(up.User)
+		m.mu.Unlock()
+		return nil, err
+	}
+	m.register(j)
+	return j, nil
+}
+
+func (m *Manager) check(up Upload, src io.Reader) (*Job, error) {
+	spool, err := os.CreateTemp(m.dir, "*.input")
+	if err != nil {
+		return nil, fmt.Errorf("bulk: spool: %w", err)
+	}
+	w := bufio.NewWriterSize(spool, 256<<10)
+	v, err := Validate(src, up.Spec, w)
+	if err == nil {
+		err = w.Flush()
+	}
+	if cerr := spool.Close(); err == nil {
+		err = cerr
+	}
+	if err == nil {
+		err = noneValid(v)
+	}
+	if err != nil {
+		_ = os.Remove(spool.Name())
+		return nil, err
+	}
+	up.Spec.Format = v.Format
+	return &Job{
+		Upload: up, ID: stream.NewUUID(), Check: v, spool: spool.Name(), created: time.Now(),
+		state: StateChecked, done: make(chan struct{}), changed: make(chan struct{}),
+	}, nil
+}
+
+// noneValid explains an upload that holds nothing to send.
+func noneValid(v Validation) error {
+	if v.Records == 0 {
+		return stream.FieldErrors{{Field: field.Records, Message: "No records found: the input holds no JSON values."}}
+	}
+	if v.Valid == 0 {
+		return stream.FieldErrors{{Field: field.Records, Message: fmt.Sprintf("None of the %d records can be sent. The first problem, on line %d: %s", v.Records, v.Problems[0].Line, v.Problems[0].Message)}}
+	}
+	return nil
+}
+
+// register makes a checked job reachable; unsent, it expires after CheckedTTL.
+func (m *Manager) register(j *Job) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	j.expires = time.Now().Add(m.cfg.CheckedTTL)
+	j.expiry = time.AfterFunc(m.cfg.CheckedTTL, func() { m.removeIf(j, expired) })
+	m.jobs[j.ID] = j
+}
+
+// Job finds a user's job by id: ErrGone for one that expired a while ago,
+// ErrNoJob for one that does not exist or is somebody else's.
+func (m *Manager) Job(user, id string) (*Job, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if j, ok := m.jobs[id]; ok && j.User == user {
+		return j, nil
+	}
+	if slices.Contains(m.gone, user+"\x00"+id) {
+		return nil, ErrGone
+	}
+	return nil, ErrNoJob
+}
+
+// Jobs lists a user's recent uploads, newest first.
+func (m *Manager) Jobs(user string) []*Job {
+	m.mu.Lock()
+	var out []*Job
+	for _, j := range m.jobs {
+		if j.User == user {
+			out = append(out, j)
+		}
+	}
+	m.mu.Unlock()
+	slices.SortFunc(out, func(a, b *Job) int { return b.created.Compare(a.created) })
+	return out[:min(len(out), maxJobsListed)]
+}
+
+// removeIf forgets a job and deletes its files if ok(j) holds, checked under
+// the locks Start takes, so that a job is never removed just as it starts
+// sending. It reports whether it removed the job.
+func (m *Manager) removeIf(j *Job, ok func(*Job) bool) bool {
+	m.mu.Lock()
+	j.mu.Lock()
+	if m.jobs[j.ID] != j || j.state == StateSending || !ok(j) {
+		j.mu.Unlock()
+		m.mu.Unlock()
+		return false
+	}
+	delete(m.jobs, j.ID)
+	if j.state == StateChecked {
+		m.release(j.User)
+	}
+	if j.expiry != nil {
+		j.expiry.Stop()
+	}
+	if len(m.gone) == maxGone {
+		m.gone = slices.Delete(m.gone, 0, 1)
+	}
+	m.gone = append(m.gone, j.User+"\x00"+j.ID)
+	j.mu.Unlock()
+	m.mu.Unlock()
+	j.removeFiles()
+	return true
+}
+
+// expired holds for a job whose time is up; j.mu is held.
+func expired(j *Job) bool { return !time.Now().Before(j.expires) }
+
+// unsent holds for a checked job that was never started; j.mu is held.
+func unsent(j *Job) bool { return j.state == StateChecked }
+
+// Start sends a checked job in the background. Starting a job that is
+// already sending or done does nothing.
+func (m *Manager) Start(j *Job) error {
+	report, err := os.CreateTemp(m.dir, "*.report.ndjson")
+	if err != nil {
+		return fmt.Errorf("bulk: report: %w", err)
+	}
+	discardReport := func() {
+		_ = report.Close()
+		_ = os.Remove(report.Name())
+	}
+	// Under m.mu, so that StopAll either sees this job sending or has
+	// already closed the door on it.
+	m.mu.Lock()
+	if m.closing {
+		m.mu.Unlock()
+		discardReport()
+		return ErrShuttingDown
+	}
+	if m.jobs[j.ID] != j {
+		// Expired or discarded since the request found it: its files are gone.
+		m.mu.Unlock()
+		discardReport()
+		return ErrGone
+	}
+	j.mu.Lock()
+	if j.state != StateChecked {
+		j.mu.Unlock()
+		m.mu.Unlock()
+		discardReport()
+		return nil
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	j.state, j.cancel, j.report = StateSending, cancel, report.Name()
+	if j.expiry != nil {
+		j.expiry.Stop()
+	}
+	j.mu.Unlock()
+	m.sendings.Add(1)
+	m.mu.Unlock()
+	j.progress.SetTotal(j.Check.Valid)
+	m.cfg.Logger.Info("bulk upload sending", "job", j.ID, "user", j.User, "target", j.Target, "stream", j.Spec.Stream.String(),
+		"records", j.Check.Valid, "invalid", j.Check.Invalid, "bytes", j.Check.InputBytes)
+	go m.send(ctx, j, report)
+	return nil
+}
+
+// Cancel discards a checked job (reporting true), or stops one sending:
+// its requests in flight finish, and the rest are reported not sent.
+func (m *Manager) Cancel(j *Job) (discarded bool) {
+	if m.removeIf(j, unsent) {
+		return true
+	}
+	j.stop()
+	return false
+}
+
+// StopAll stops every job from sending, for shutdown: no job starts any
+// more, the ones sending finish the PutRecords they have in flight (so no
+// record is left of unknown outcome; the rest are reported not sent), and
+// it waits for them until ctx ends.
+func (m *Manager) StopAll(ctx context.Context) error {
+	m.mu.Lock()
+	m.closing = true
+	jobs := make([]*Job, 0, len(m.jobs))
+	for _, j := range m.jobs {
+		jobs = append(jobs, j)
+	}
+	m.mu.Unlock()
+	for _, j := range jobs {
+		j.stop()
+	}
+	stopped := make(chan struct{})
+	go func() {
+		m.sendings.Wait()
+		close(stopped)
+	}()
+	select {
+	case <-stopped:
+		return nil
+	case <-ctx.Done():
+		return fmt.Errorf("bulk: uploads still sending: %w", ctx.Err())
+	}
+}
+
+// Close removes the console's temporary folder with every spool and report
+// in it: they hold record data. Call it after StopAll.
+func (m *Manager) Close() error {
+	m.mu.Lock()
+	m.closing = true
+	for _, j := range m.jobs {
+		j.mu.Lock()
+		if j.expiry != nil {
+			j.expiry.Stop()
+		}
+		j.mu.Unlock()
+	}
+	m.jobs = map[string]*Job{}
+	m.mu.Unlock()
+	if err := os.RemoveAll(m.dir); err != nil {
+		return fmt.Errorf("bulk: remove temporary folder: %w", err)
+	}
+	return nil
+}
+
+// send runs a job to its end, then keeps its report for DoneTTL.
+func (m *Manager) send(ctx context.Context, j *Job, report *os.File) {
+	defer m.sendings.Done()
+	sum, err := m.sendFile(ctx, j, report)
+	_ = os.Remove(j.spool)
+	m.mu.Lock()
+	m.release(j.User)
+	m.mu.Unlock()
+	j.finish(sum, err, time.Now().Add(m.cfg.DoneTTL))
+	j.mu.Lock()
+	j.expiry = time.AfterFunc(m.cfg.DoneTTL, func() { m.removeIf(j, expired) })
+	j.mu.Unlock()
+	log := m.cfg.Logger.With("job", j.ID, "user", j.User, "stream", j.Spec.Stream.String(), "written", sum.Written,
+		"failed", sum.Failed, "unknown", sum.Unknown, "possibly_duplicated", sum.PossiblyDuplicated, "not_sent", sum.NotSent,
+		"canceled", sum.Canceled, "duration_ms", sum.Elapsed.Milliseconds())
+	if err != nil {
+		log.Error("bulk upload failed", "err", err.Error())
+		return
+	}
+	log.Info("bulk upload finished")
+}
+
+// sendFile sends the spool and writes one report line per input record.
+func (m *Manager) sendFile(ctx context.Context, j *Job, report *os.File) (Summary, error) {
+	defer report.Close()
+	in, err := os.Open(j.spool)
+	if err != nil {
+		return Summary{}, fmt.Errorf("bulk: spool: %w", err)
+	}
+	defer in.Close()
+	w := bufio.NewWriterSize(report, 256<<10)
+	enc := json.NewEncoder(w)
+	opts := SendOptions{
+		RatePerSecond: j.Rate,
+		ResendUnknown: j.ResendUnknown,
+		Progress:      &j.progress,
+		OnResult: func(r Result) error {
+			if m.cfg.OnResult != nil {
+				m.cfg.OnResult(j, r)
+			}
+			return enc.Encode(r)
+		},
+	}
+	if lim := m.cfg.RateLimit; lim != nil {
+		opts.Admit = func(ctx context.Context, n int) error {
+			if lim.Allow(j.User, n) {
+				return nil
+			}
+			j.held.Store(true) // said while it waits
+			return lim.Wait(ctx, j.User, n)
+		}
+	}
+	sum, err := j.Sender.Send(ctx, j.Spec, bufio.NewReaderSize(in, 256<<10), opts)
+	if ferr := w.Flush(); err == nil && ferr != nil {
+		err = fmt.Errorf("bulk: report: %w", ferr)
+	}
+	return sum, err
+}
+
+// OpenReport opens a finished job's report, one NDJSON line per input record.
+func (m *Manager) OpenReport(j *Job) (*os.File, error) {
+	st := j.Status()
+	if st.State != StateDone {
+		return nil, ErrNotDone
+	}
+	f, err := os.Open(j.reportPath())
+	if errors.Is(err, os.ErrNotExist) {
+		return nil, ErrGone
+	}
+	if err != nil {
+		return nil, fmt.Errorf("bulk: report: %w", err)
+	}
+	return f, nil
+}

@@ -1,0 +1,83 @@
+package bulk
+
+import (
+	"errors"
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+)
+
+// A job is removed (on expiry, or discarded by its user) only while it is
+// still not sending, checked under the locks Start takes: an expiry timer
+// that fires as the user starts the job must neither cancel it nor delete
+// its spool, and a job removed first must not start.
+func TestRemoveIfRacesWithStart(t *testing.T) {
+	m, err := NewManager(Config{Dir: t.TempDir()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = m.Close() })
+	newJob := func(id string, state State, expires time.Time) *Job {
+		spool := filepath.Join(m.Dir(), id+".spool")
+		if err := os.WriteFile(spool, []byte("{}\n"), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		if err := m.reserve(id); err != nil {
+			t.Fatal(err)
+		}
+		j := &Job{Upload: Upload{User: id}, ID: id, state: state, expires: expires, spool: spool, done: make(chan struct{}), changed: make(chan struct{})}
+		m.jobs[id] = j
+		return j
+	}
+	past, future := time.Now().Add(-time.Second), time.Now().Add(time.Hour)
+	exists := func(p string) bool { _, err := os.Stat(p); return err == nil }
+
+	for _, tc := range []struct {
+		name    string
+		state   State
+		expires time.Time
+		ok      func(*Job) bool
+		removed bool
+	}{
+		{"checked and expired", StateChecked, past, expired, true},
+		{"checked, not yet expired", StateChecked, future, expired, false},
+		{"started as its time ran out", StateSending, past, expired, false},
+		{"done and expired", StateDone, past, expired, true},
+		{"discarded before start", StateChecked, future, unsent, true},
+		{"discarded once sending", StateSending, future, unsent, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			j := newJob(tc.name, tc.state, tc.expires)
+			if got := m.removeIf(j, tc.ok); got != tc.removed {
+				t.Errorf("removeIf = %v, want %v", got, tc.removed)
+			}
+			_, listed := m.jobs[j.ID]
+			if listed == tc.removed || exists(j.spool) == tc.removed {
+				t.Errorf("after removeIf: listed %v, spool kept %v; want both %v", listed, exists(j.spool), !tc.removed)
+			}
+			if tc.removed && m.removeIf(j, tc.ok) {
+				t.Error("a job was removed twice")
+			}
+			if _, err := m.Job(j.User, j.ID); tc.removed != errors.Is(err, ErrGone) {
+				t.Errorf("looking up the job after removeIf: %v; gone should be %v", err, tc.removed)
+			}
+		})
+	}
+
+	t.Run("start after removal", func(t *testing.T) {
+		j := newJob("gone", StateChecked, past)
+		if !m.removeIf(j, expired) {
+			t.Fatal("removeIf refused an expired checked job")
+		}
+		if err := m.Start(j); !errors.Is(err, ErrGone) {
+			t.Fatalf("Start of a removed job = %v, want ErrGone", err)
+		}
+		if j.state != StateChecked || j.cancel != nil {
+			t.Errorf("a removed job was started: state %q", j.state)
+		}
+		if left, _ := filepath.Glob(filepath.Join(m.Dir(), "*.report.ndjson")); len(left) != 0 {
+			t.Errorf("Start left report files: %v", left)
+		}
+	})
+}

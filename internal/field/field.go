@@ -1,0 +1,30 @@
+// Package field names the console's form fields, once: the handlers that
+// bind them, the checks that report errors on them, and the templates that
+// render them all use these names.
+package field
+
+// The record form.
+const (
+	Target                    = "target"
+	Stream                    = "stream"
+	Data                      = "data"
+	DataFormat                = "data_format"
+	PartitionKey              = "partition_key"
+	ExplicitHashKey           = "explicit_hash_key"
+	SequenceNumberForOrdering = "sequence_number_for_ordering"
+	// ErrorsShown is sent by a record form that shows field errors, so that
+	// the answer to it replaces the form as well as the result.
+	ErrorsShown = "errors_shown"
+)
+
+// The bulk upload form, beside Stream, PartitionKey and ExplicitHashKey.
+const (
+	Format              = "format"
+	PartitionKeyMode    = "partition_key_mode"
+	ExplicitHashKeyMode = "explicit_hash_key_mode"
+	Records             = "records"
+	File                = "file"
+	Rate                = "rate"
+	SendValidOnly       = "send_valid_only"
+	ResendUnknown       = "resend_unknown"
+)
