@@ -85,10 +85,10 @@ const maxNoteDetail = 200
 
 // Options tune Decode. The zero value is ready to use.
 type Options struct {
-	// MaxInflated bounds the bytes gzip and zlib streams may inflate to, in
-	// total for one call of Decode (the user records of an aggregate share
-	// it). Past it the output is cut and a note says so. Zero means
-	// DefaultMaxInflated.
+	// MaxInflated bounds the bytes gzip and zlib streams may inflate to,
+	// and the text SchemaDecoder returns, in total for one call of Decode
+	// (the user records of an aggregate share it). Past it the output is
+	// cut and a note says so. Zero means DefaultMaxInflated.
 	MaxInflated int
 	// MaxUserRecords bounds the user records returned for one aggregate;
 	// the rest are counted in a note. Zero means DefaultMaxUserRecords.
@@ -123,7 +123,8 @@ type Record struct {
 	// or a user record's own data bytes. It shares memory with that data.
 	Raw []byte
 	// Text is what to show: indented JSON, the text, or a hex dump. It is
-	// whole; use Preview to cut it for display.
+	// whole; use Preview to cut it for display. For a GSR frame it shows
+	// the payload (the header is SchemaVersionID).
 	Text string
 	// Notes say everything a person should know about how Text came to be:
 	// a layer that did not decode and why, a cut, an empty record.

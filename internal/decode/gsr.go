@@ -63,6 +63,13 @@ func (d *decoder) gsr(r *Record, b []byte) {
 			r.setBinary(payload)
 		default:
 			r.note("decoded with schema version %s", r.SchemaVersionID)
+			// The decoded text counts against the same budget as inflated
+			// bytes: a schema can blow a payload up as much as deflate can.
+			if len(text) > d.inflateLeft {
+				text, _ = Preview(text, d.inflateLeft)
+				r.note("decoded text stopped at %d bytes", len(text))
+			}
+			d.inflateLeft -= len(text)
 			d.inner(r, []byte(text))
 		}
 	default:
