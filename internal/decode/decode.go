@@ -13,9 +13,10 @@
 // One Record, or one per user record of a KPL aggregate. A Record's Formats
 // lists the layers it was made of, outermost first, each one of the tokens
 // kpl, gsr, gzip, zlib, json, text, binary. The last token always says what
-// Text holds: json (indented with two spaces, numbers exactly as written),
-// text (the data unchanged), or binary (a hex dump: offset, 16 bytes in hex,
-// an ASCII column). The only exception is an aggregate with no user records,
+// Text holds: json (indented with two spaces, numbers exactly as written;
+// as written, with a note, when it nests too deeply to indent), text (the
+// data unchanged), or binary (a hex dump: offset, 16 bytes in hex, an ASCII
+// column). The only exception is an aggregate with no user records,
 // which is the single Record ["kpl"] with empty Text and a note.
 //
 // The grammar, outermost first:
@@ -24,6 +25,13 @@
 //	body    = gsr [zlib] payload | gzip inner | zlib inner | inner
 //	payload = json | what Options.SchemaDecoder made of it | binary
 //	inner   = json | text | binary
+//
+// A layer whose signature is there but which does not decode adds no
+// token: its bytes go on to be classified as they are (a broken gzip stream
+// is binary; text that merely starts with "x^", a zlib header, stays text)
+// and a note says why. A record that starts like a KPL aggregate but is not
+// a well-formed one (MD5 mismatch, malformed protobuf, an index out of its
+// table) is one Record of the whole data, ["binary"], with the reason.
 //
 // The tokens of a KPL user record are "kpl" followed by the tokens its own
 // data gets when decoded alone: a user record holding gzip of JSON is

@@ -13,11 +13,14 @@ import (
 // compression byte and the 16-byte schema version id, then the payload.
 const (
 	gsrHeaderVersion = 3
-	// GSRCompressionNone and GSRCompressionZlib are the compression bytes
-	// of a Glue Schema Registry frame.
+	gsrHeaderLen     = 18
+)
+
+// GSRCompressionNone and GSRCompressionZlib are the compression bytes of a
+// Glue Schema Registry frame.
+const (
 	GSRCompressionNone = 0
 	GSRCompressionZlib = 5
-	gsrHeaderLen       = 18
 )
 
 // isGSR says whether b starts with a Glue Schema Registry header with a
