@@ -46,10 +46,12 @@ test: setup check ## Run every test: unit, integration (moto, kinesalite, kinesi
 load: ## Load test: 20 concurrent users through the console against kinesalite (USERS=20 REQUESTS=200)
 	go run ./cmd/kinesis-console-loadtest -users $${USERS:-20} -requests $${REQUESTS:-200}
 
-fuzz: ## Fuzz the validators and the rendering (FUZZTIME=30s each)
+fuzz: ## Fuzz the validators, the rendering and the record decoder (FUZZTIME=30s each)
 	go test -run '^$$' -fuzz '^FuzzValidate$$' -fuzztime $(FUZZTIME) ./internal/stream
 	go test -run '^$$' -fuzz '^FuzzRenderEscapes$$' -fuzztime $(FUZZTIME) ./views
 	go test -run '^$$' -fuzz '^FuzzAppendJSONString$$' -fuzztime $(FUZZTIME) ./web
+	go test -run '^$$' -fuzz '^FuzzDecode$$' -fuzztime $(FUZZTIME) ./internal/decode
+	go test -run '^$$' -fuzz '^FuzzFilter$$' -fuzztime $(FUZZTIME) ./internal/decode
 
 test-unit: ## Unit tests only, no backends or browser
 	KINESIS_CONSOLE_SKIP_BACKENDS=1 go test -count=1 $(GOTESTFLAGS) ./...
