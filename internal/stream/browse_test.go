@@ -37,6 +37,9 @@ type fakeStream struct {
 	calls    map[string]int // GetRecords calls per shard
 	throttle int            // answer this many GetRecords calls with throttling first
 	names    []string       // stream names asked for
+	// beforeGet, when set, runs at the start of each GetRecords with the
+	// lock held: a test's producer, writing between polls.
+	beforeGet func()
 }
 
 func (f *fakeStream) shard(id string) *fakeShard {
@@ -124,6 +127,10 @@ func (f *fakeStream) GetRecords(_ context.Context, in *kinesis.GetRecordsInput, 
 		f.calls = map[string]int{}
 	}
 	f.calls[s.id]++
+	if f.beforeGet != nil {
+		f.beforeGet()
+		s = f.shard(parts[0])
+	}
 	if f.throttle > 0 {
 		f.throttle--
 		return nil, &types.ProvisionedThroughputExceededException{Message: aws.String("Rate exceeded for shard")}
@@ -572,4 +579,75 @@ func TestParsePositionAndLimit(t *testing.T) {
 			t.Errorf("ParseLimit(%q) = %d, %q", s, got, msg)
 		}
 	}
+}
+
+func TestTail(t *testing.T) {
+	t.Run("idle bound", func(t *testing.T) {
+		f := &fakeStream{shards: []*fakeShard{{id: sid(0)}, {id: sid(1)}}}
+		c := newFakeClock()
+		r := NewReader(f, NewReadBudget(BudgetOptions{Clock: c}), ReaderOptions{Clock: c, TailIdle: time.Minute})
+		start := c.Now()
+		err := r.Tail(context.Background(), TailRequest{Stream: orders, Viewer: "ann"}, func([]StoredRecord) error {
+			t.Error("emit called on a quiet stream")
+			return nil
+		})
+		if !errors.Is(err, ErrTailIdle) {
+			t.Fatalf("Tail = %v, want ErrTailIdle", err)
+		}
+		// One poll a second per shard, for a minute: the budget and the
+		// poll interval hold it there.
+		if took, calls := c.Now().Sub(start), f.totalCalls(); took < time.Minute || calls > 2*62 {
+			t.Errorf("idle tail ran %s with %d calls, want a minute and at most 124", took, calls)
+		}
+	})
+	t.Run("new records, then a reshard", func(t *testing.T) {
+		f := &fakeStream{shards: []*fakeShard{{id: sid(0)}, {id: sid(3)}}}
+		t0 := time.Date(2024, 5, 1, 11, 0, 0, 0, time.UTC)
+		f.add(sid(0), "1", t0) // before the tail began: not shown
+		gets := 0
+		f.beforeGet = func() {
+			gets++
+			switch gets {
+			case 1:
+				f.add(sid(3), "2", t0.Add(2*time.Second))
+				f.add(sid(0), "3", t0.Add(3*time.Second))
+			case 5:
+				// Shard 0 takes one last record and splits into 1 and 2.
+				f.add(sid(0), "5", t0.Add(5*time.Second))
+				f.shard(sid(0)).closed = true
+				f.shards = append(f.shards, &fakeShard{id: sid(1), parents: []string{sid(0)}}, &fakeShard{id: sid(2), parents: []string{sid(0)}})
+				f.add(sid(2), "6", t0.Add(6*time.Second))
+				f.add(sid(1), "7", t0.Add(7*time.Second))
+			}
+		}
+		c := newFakeClock()
+		r := NewReader(f, NewReadBudget(BudgetOptions{Clock: c}), ReaderOptions{Clock: c, TailIdle: time.Minute})
+		var got []string
+		enough := errors.New("seen enough")
+		err := r.Tail(context.Background(), TailRequest{Stream: orders, Viewer: "ann"}, func(recs []StoredRecord) error {
+			if !slices.IsSortedFunc(recs, func(a, b StoredRecord) int { return compareKeys(a.key(), b.key()) }) {
+				t.Errorf("emitted out of order: %v", seqs(recs))
+			}
+			got = append(got, seqs(recs)...)
+			if len(got) >= 5 {
+				return enough
+			}
+			return nil
+		})
+		if !errors.Is(err, enough) {
+			t.Fatalf("Tail = %v, want emit's error", err)
+		}
+		if slices.Sort(got); !slices.Equal(got, []string{"2", "3", "5", "6", "7"}) {
+			t.Errorf("tail saw %v, want 2 3 5 6 7 (the children's records too, not the old 1)", got)
+		}
+	})
+	t.Run("ctx ends", func(t *testing.T) {
+		f := &fakeStream{shards: []*fakeShard{{id: sid(0)}}}
+		ctx, cancel := context.WithCancel(context.Background())
+		f.beforeGet = cancel
+		r, _ := newReaderTest(f, ReaderOptions{})
+		if err := r.Tail(ctx, TailRequest{Stream: orders}, func([]StoredRecord) error { return nil }); err != nil {
+			t.Errorf("Tail after ctx ended = %v, want nil", err)
+		}
+	})
 }

@@ -23,7 +23,7 @@ func (p *pageRun) forward(ctx context.Context) error {
 	reads := make([]shardRead, n)
 	p.r.eachShard(n, func(i int) {
 		if !skip[i] {
-			reads[i] = p.r.readShard(ctx, p.req.Viewer, p.req.Stream, p.shards[i].id, p.starts[i], stopAt{}, p.req.Limit, p.r.opts.MaxCallsPerShard, false)
+			reads[i] = p.r.readShard(ctx, p.req.Viewer, p.req.Stream, p.shards[i], p.starts[i], stopAt{}, p.req.Limit, p.r.opts.MaxCallsPerShard, false)
 		}
 	})
 	var all []StoredRecord
@@ -81,7 +81,7 @@ func (p *pageRun) newest(ctx context.Context) error {
 		reads := make([]shardRead, n)
 		p.r.eachShard(n, func(i int) {
 			if callsLeft[i] > 0 {
-				reads[i] = p.r.readShard(ctx, p.req.Viewer, p.req.Stream, p.shards[i].id, st, bound, p.req.Limit, callsLeft[i], true)
+				reads[i] = p.r.readShard(ctx, p.req.Viewer, p.req.Stream, p.shards[i], st, bound, p.req.Limit, callsLeft[i], true)
 			} else {
 				reads[i] = shardRead{spent: true}
 			}

@@ -90,11 +90,13 @@ type shardRead struct {
 
 // readShard reads one shard from st until keep records are kept, the bound
 // is reached, it is caught up or closed, or calls GetRecords calls are
-// spent. With newest set it keeps only the newest keep records it sees
+// spent. A closed shard is read on until Kinesis says it has ended (some
+// backends first answer caught up with an iterator), so that later pages
+// can skip it. With newest set it keeps only the newest keep records it sees
 // (reading on to the bound), for the newest-first search.
-func (r *Reader) readShard(ctx context.Context, viewer string, ref StreamRef, shard string, st start, bound stopAt, keep, calls int, newest bool) shardRead {
+func (r *Reader) readShard(ctx context.Context, viewer string, ref StreamRef, shard listedShard, st start, bound stopAt, keep, calls int, newest bool) shardRead {
 	var res shardRead
-	itIn := &kinesis.GetShardIteratorInput{ShardId: aws.String(shard), ShardIteratorType: st.typ}
+	itIn := &kinesis.GetShardIteratorInput{ShardId: aws.String(shard.id), ShardIteratorType: st.typ}
 	switch st.typ {
 	case types.ShardIteratorTypeAtTimestamp:
 		itIn.Timestamp = aws.Time(st.timestamp)
@@ -122,7 +124,7 @@ func (r *Reader) readShard(ctx context.Context, viewer string, ref StreamRef, sh
 			res.spent = true
 			return res
 		}
-		if err := r.budget.Wait(ctx, viewer, ref.Name, shard); err != nil {
+		if err := r.budget.Wait(ctx, viewer, ref.Name, shard.id); err != nil {
 			res.err = err
 			return res
 		}
@@ -142,7 +144,7 @@ func (r *Reader) readShard(ctx context.Context, viewer string, ref StreamRef, sh
 			return res
 		}
 		for _, rec := range out.Records {
-			sr := storedRecord(shard, rec)
+			sr := storedRecord(shard.id, rec)
 			if bound.reached(sr.key()) {
 				res.stopped = true
 				return res
@@ -167,7 +169,7 @@ func (r *Reader) readShard(ctx context.Context, viewer string, ref StreamRef, sh
 		}
 		// MillisBehindLatest is 0 also for a full batch with more after it
 		// on some backends; a short batch settles it.
-		if aws.ToInt64(out.MillisBehindLatest) == 0 && len(out.Records) < int(limit) {
+		if shard.open && aws.ToInt64(out.MillisBehindLatest) == 0 && len(out.Records) < int(limit) {
 			res.caughtUp = true
 			return res
 		}
