@@ -1,0 +1,204 @@
+package stream
+
+import (
+	"context"
+	"errors"
+	"sync"
+	"time"
+
+	"golang.org/x/time/rate"
+)
+
+// Clock is the time a ReadBudget and a Reader wait on. Tests give a fake one,
+// so that no test sleeps or depends on how fast the machine is.
+type Clock interface {
+	Now() time.Time
+	// After sends the time on the returned channel once d has passed.
+	After(d time.Duration) <-chan time.Time
+}
+
+type realClock struct{}
+
+func (realClock) Now() time.Time                         { return time.Now() }
+func (realClock) After(d time.Duration) <-chan time.Time { return time.After(d) }
+
+// BudgetOptions tune a ReadBudget; the zero value gives the defaults.
+type BudgetOptions struct {
+	// PerViewer is how many GetRecords calls a second one viewer may make on
+	// one shard. Default 1.
+	PerViewer float64
+	// PerViewerBurst is how many such calls may go at once. Default 2.
+	PerViewerBurst int
+	// PerShard is how many GetRecords calls a second the whole console may
+	// make on one shard, all viewers together. Default 2: Kinesis allows 5
+	// per shard and the stream's real consumers need the rest.
+	PerShard float64
+	// PerShardBurst is how many such calls may go at once. Default 4.
+	PerShardBurst int
+	// MaxEntries caps how many buckets each of the two maps holds (viewer
+	// and shard, and shard alone). Default 10,000.
+	MaxEntries int
+	// IdleAfter is how long a bucket must go unused before it is forgotten.
+	// It is never shorter than a bucket's refill time, so forgetting one
+	// gives nobody calls they would not have had. Default 1 minute.
+	IdleAfter time.Duration
+	// Clock is the time source. Default the system clock.
+	Clock Clock
+}
+
+// ErrBudgetFull means the read budget tracks as many viewers and shards as
+// it may and none of them has been idle long enough to forget: the read is
+// refused rather than tracked without bound. Readers retry later.
+var ErrBudgetFull = errors.New("stream: too many reads in progress; try again in a minute")
+
+// ReadBudget paces the console's GetRecords calls. Kinesis allows 5 calls a
+// second per shard, shared with every consumer of the stream, and the console
+// is a guest: it spends at most PerShard of them over all viewers, and one
+// viewer at most PerViewer, so one person paging quickly cannot starve
+// another, nor the stream's real consumers.
+//
+// A call waits for its token (for as long as its context allows) rather than
+// failing. Buckets are kept in two maps whose size is capped: buckets unused
+// for IdleAfter are dropped, and when a map is full of buckets still in use,
+// Wait refuses with ErrBudgetFull. Memory stays bounded whatever names the
+// callers make up.
+type ReadBudget struct {
+	opts BudgetOptions
+
+	mu        sync.Mutex
+	viewers   map[viewerShard]*bucket
+	shards    map[shardKey]*bucket
+	lastSweep time.Time
+}
+
+type shardKey struct{ stream, shard string }
+
+type viewerShard struct {
+	viewer string
+	shardKey
+}
+
+type bucket struct {
+	lim  *rate.Limiter
+	used time.Time
+}
+
+// NewReadBudget returns a budget with opts' limits.
+func NewReadBudget(opts BudgetOptions) *ReadBudget {
+	if opts.PerViewer <= 0 {
+		opts.PerViewer = 1
+	}
+	if opts.PerViewerBurst <= 0 {
+		opts.PerViewerBurst = 2
+	}
+	if opts.PerShard <= 0 {
+		opts.PerShard = 2
+	}
+	if opts.PerShardBurst <= 0 {
+		opts.PerShardBurst = 4
+	}
+	if opts.MaxEntries <= 0 {
+		opts.MaxEntries = 10000
+	}
+	refill := max(time.Duration(float64(opts.PerViewerBurst)/opts.PerViewer*float64(time.Second)),
+		time.Duration(float64(opts.PerShardBurst)/opts.PerShard*float64(time.Second)))
+	if opts.IdleAfter < refill {
+		opts.IdleAfter = max(refill, time.Minute)
+	}
+	if opts.Clock == nil {
+		opts.Clock = realClock{}
+	}
+	return &ReadBudget{
+		opts:    opts,
+		viewers: map[viewerShard]*bucket{},
+		shards:  map[shardKey]*bucket{},
+	}
+}
+
+// Wait blocks until viewer may make one GetRecords call on the shard of the
+// stream, or ctx ends (then it returns ctx's error and spends nothing).
+func (b *ReadBudget) Wait(ctx context.Context, viewer, stream, shard string) error {
+	delay, cancel, err := b.reserve(viewer, stream, shard)
+	if err != nil {
+		return err
+	}
+	if delay <= 0 {
+		return nil
+	}
+	// A context's deadline is on the system clock, whatever the budget's.
+	if d, ok := ctx.Deadline(); ok && time.Until(d) < delay {
+		// The token comes too late for this caller: give it back now.
+		cancel()
+		return context.DeadlineExceeded
+	}
+	select {
+	case <-b.opts.Clock.After(delay):
+		return nil
+	case <-ctx.Done():
+		cancel()
+		return ctx.Err()
+	}
+}
+
+// Entries returns how many buckets the two maps hold, for tests and metrics.
+func (b *ReadBudget) Entries() (viewerShards, shards int) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return len(b.viewers), len(b.shards)
+}
+
+// reserve takes a token from the viewer's bucket and the shard's, and
+// returns how long to wait until both are due, and how to give them back.
+func (b *ReadBudget) reserve(viewer, stream, shard string) (time.Duration, func(), error) {
+	now := b.opts.Clock.Now()
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	sk := shardKey{stream, shard}
+	vk := viewerShard{viewer, sk}
+	sb, vb := b.shards[sk], b.viewers[vk]
+	if (sb == nil && len(b.shards) >= b.opts.MaxEntries) || (vb == nil && len(b.viewers) >= b.opts.MaxEntries) {
+		b.sweep(now)
+		if (sb == nil && len(b.shards) >= b.opts.MaxEntries) || (vb == nil && len(b.viewers) >= b.opts.MaxEntries) {
+			return 0, nil, ErrBudgetFull
+		}
+	}
+	if sb == nil {
+		sb = &bucket{lim: rate.NewLimiter(rate.Limit(b.opts.PerShard), b.opts.PerShardBurst)}
+		b.shards[sk] = sb
+	}
+	if vb == nil {
+		vb = &bucket{lim: rate.NewLimiter(rate.Limit(b.opts.PerViewer), b.opts.PerViewerBurst)}
+		b.viewers[vk] = vb
+	}
+	sr := sb.lim.ReserveN(now, 1)
+	vr := vb.lim.ReserveN(now, 1)
+	delay := max(sr.DelayFrom(now), vr.DelayFrom(now))
+	// A bucket is in use until its last token is due, not only from when
+	// it was asked.
+	sb.used, vb.used = now.Add(delay), now.Add(delay)
+	cancel := func() {
+		at := b.opts.Clock.Now()
+		sr.CancelAt(at)
+		vr.CancelAt(at)
+	}
+	return delay, cancel, nil
+}
+
+// sweep drops buckets unused for IdleAfter; at most once a second, so a
+// full map of busy buckets does not cost a scan on every refused call.
+func (b *ReadBudget) sweep(now time.Time) {
+	if now.Sub(b.lastSweep) < time.Second {
+		return
+	}
+	b.lastSweep = now
+	for k, v := range b.viewers {
+		if now.Sub(v.used) >= b.opts.IdleAfter {
+			delete(b.viewers, k)
+		}
+	}
+	for k, v := range b.shards {
+		if now.Sub(v.used) >= b.opts.IdleAfter {
+			delete(b.shards, k)
+		}
+	}
+}
