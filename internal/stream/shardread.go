@@ -26,7 +26,7 @@ type listedShard struct {
 func (r *Reader) listShards(ctx context.Context, ref StreamRef) ([]listedShard, error) {
 	var shards []listedShard
 	in := &kinesis.ListShardsInput{}
-	setStream(ref, &in.StreamName, &in.StreamARN)
+	SetStream(ref, &in.StreamName, &in.StreamARN)
 	for {
 		out, err := r.api.ListShards(ctx, in)
 		if err != nil {
@@ -103,7 +103,7 @@ func (r *Reader) readShard(ctx context.Context, viewer string, ref StreamRef, sh
 	case types.ShardIteratorTypeAtSequenceNumber, types.ShardIteratorTypeAfterSequenceNumber:
 		itIn.StartingSequenceNumber = aws.String(st.seq)
 	}
-	setStream(ref, &itIn.StreamName, &itIn.StreamARN)
+	SetStream(ref, &itIn.StreamName, &itIn.StreamARN)
 	var it *kinesis.GetShardIteratorOutput
 	err := r.retryThrottled(ctx, &res.throttle, func() error {
 		var err error

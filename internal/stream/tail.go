@@ -187,7 +187,7 @@ func (r *Reader) tailIterator(ctx context.Context, ref StreamRef, s *tailShard, 
 	if typ == types.ShardIteratorTypeAfterSequenceNumber {
 		in.StartingSequenceNumber = aws.String(s.lastSeq)
 	}
-	setStream(ref, &in.StreamName, &in.StreamARN)
+	SetStream(ref, &in.StreamName, &in.StreamARN)
 	var out *kinesis.GetShardIteratorOutput
 	var throttled int
 	err := r.retryThrottled(ctx, &throttled, func() error {
