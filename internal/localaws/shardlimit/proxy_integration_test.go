@@ -8,7 +8,9 @@ import (
 	"fmt"
 	"math/big"
 	"net/http"
+	"runtime"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -35,6 +37,7 @@ func TestProxy(t *testing.T) {
 	}{
 		{"RecordLimit", testRecordLimit},
 		{"ByteLimit", testByteLimit},
+		{"Concurrent", testConcurrent},
 		{"ShardsApart", testShardsApart},
 		{"ExplicitHashKey", testExplicitHashKey},
 		{"Reshard", testReshard},
@@ -42,6 +45,7 @@ func TestProxy(t *testing.T) {
 		{"LoseAnswer", testLoseAnswer},
 		{"NotJSON", testNotJSON},
 		{"UnknownStreamPasses", testUnknownStreamPasses},
+		{"CloseLeavesNoGoroutines", testClose},
 	} {
 		t.Run(c.name, func(t *testing.T) { c.fn(t, b) })
 	}
@@ -519,4 +523,61 @@ func testUnknownStreamPasses(t *testing.T, b *localaws.Backend) {
 	if !errors.As(err, &nf) {
 		t.Fatalf("write to a missing stream: %v, want the backend's ResourceNotFoundException", err)
 	}
+}
+
+func testClose(t *testing.T, b *localaws.Backend) {
+	before := runtime.NumGoroutine()
+	p, err := shardlimit.New(b.Endpoint, shardlimit.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg, err := localaws.ConfigFor(t.Context(), p.URL())
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := kinesis.NewFromConfig(cfg)
+	localawstest.CreateStream(t, c, shardlimittest.StreamName(t), 1)
+	put(t, c, shardlimittest.StreamName(t), entries(0, 10, plainKey))
+	p.Close()
+	// Closed connections wind down on their own: wait for it, though for
+	// less than the 5s after which Node (kinesalite) drops idle ones itself.
+	deadline := time.Now().Add(3 * time.Second)
+	tick := time.NewTicker(5 * time.Millisecond)
+	defer tick.Stop()
+	for ; runtime.NumGoroutine() > before; <-tick.C {
+		if time.Now().After(deadline) {
+			buf := make([]byte, 1<<16)
+			t.Fatalf("%d goroutines before the proxy, %d after Close:\n%s", before, runtime.NumGoroutine(), buf[:runtime.Stack(buf, true)])
+		}
+	}
+}
+
+// testConcurrent sends 2,000 records to one shard from four writers at
+// once: the shard's buckets must still let exactly 1,000 through.
+func testConcurrent(t *testing.T, b *localaws.Backend) {
+	env, _ := fakeClock(t, b, 1)
+	outs := make([]*kinesis.PutRecordsOutput, 4)
+	errs := make([]error, 4)
+	var wg sync.WaitGroup
+	for i := range outs {
+		wg.Go(func() {
+			outs[i], errs[i] = env.Client.PutRecords(t.Context(), &kinesis.PutRecordsInput{
+				StreamName: aws.String(env.Stream), Records: entries(i*500, 500, plainKey),
+			})
+		})
+	}
+	wg.Wait()
+	w := written{}
+	failed := 0
+	for i, out := range outs {
+		if errs[i] != nil {
+			t.Fatal(errs[i])
+		}
+		failed += int(aws.ToInt32(out.FailedRecordCount))
+		w.add(t, entries(i*500, 500, plainKey), out)
+	}
+	if failed != 1000 || len(w) != 1000 {
+		t.Fatalf("%d failed, %d written; want 1,000 each", failed, len(w))
+	}
+	checkStream(t, env, w)
 }
