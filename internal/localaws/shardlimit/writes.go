@@ -56,6 +56,13 @@ func (p *Proxy) admit(ctx context.Context, name string, es []entry, keys []*big.
 	learnt := false
 	if st.stale(now, p.ttl) {
 		if err := st.learn(ctx, p.kinesis, now); err != nil {
+			if errors.Is(err, errNoStream) {
+				// Keep no state for names that are not streams. (Lock
+				// order: a stream's mu, then p.mu; never the other way.)
+				p.mu.Lock()
+				delete(p.streams, name)
+				p.mu.Unlock()
+			}
 			return nil, nil, err
 		}
 		learnt = true
