@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/kinesis-console/kinesis-console/internal/bulk"
+	"github.com/kinesis-console/kinesis-console/internal/stream"
 	"github.com/kinesis-console/kinesis-console/views"
 )
 
@@ -28,7 +29,7 @@ func (h *handlers) bulkJobViewOf(j *bulk.Job, st bulk.JobStatus) views.BulkJob {
 		Expiration: st.Expires.Format("15:04 MST"),
 		Check: views.BulkCheck{
 			Records: j.Check.Records, Valid: j.Check.Valid, Invalid: j.Check.Invalid, Format: bulkFormatName(j.Check.Format),
-			InputSize: byteSize(j.Check.InputBytes), ValidSize: byteSize(j.Check.ValidBytes), Took: tookText(j.Check.ElapsedTime),
+			InputSize: stream.FormatBytes(int(j.Check.InputBytes)), ValidSize: stream.FormatBytes(int(j.Check.ValidBytes)), Took: tookText(j.Check.ElapsedTime),
 			Unreadable: j.Check.Unreadable, MoreProblems: j.Check.Invalid - len(j.Check.Problems),
 		},
 	}
@@ -123,17 +124,6 @@ func bulkFormatName(f bulk.Format) string {
 		return "JSON array"
 	}
 	return "NDJSON"
-}
-
-// byteSize is a size as a person reads it.
-func byteSize(n int64) string {
-	switch {
-	case n >= 1<<20:
-		return fmt.Sprintf("%.1f MiB", float64(n)/(1<<20))
-	case n >= 1<<10:
-		return fmt.Sprintf("%.1f KiB", float64(n)/(1<<10))
-	}
-	return fmt.Sprintf("%d bytes", n)
 }
 
 // groupDigits writes 12345 as "12,345".

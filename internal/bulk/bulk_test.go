@@ -123,7 +123,7 @@ func TestReadBulk(t *testing.T) {
 		{
 			name: "ndjson line over the limit is reported, not held", format: FormatNDJSON, max: 10, wantFormat: FormatNDJSON,
 			in:   "\"short\"\n\"" + strings.Repeat("x", 500) + "\"\n\"again\"\n",
-			want: []entry{{Line: 1, Data: `"short"`}, {Line: 2, Err: "The line is 502 bytes"}, {Line: 3, Data: `"again"`}},
+			want: []entry{{Line: 1, Data: `"short"`}, {Line: 2, Err: "The record is 502 bytes"}, {Line: 3, Data: `"again"`}},
 		},
 		{
 			name: "array across lines", format: FormatAuto, wantFormat: FormatArray,
@@ -164,7 +164,7 @@ func TestReadBulk(t *testing.T) {
 		{
 			name: "array value over the limit is skipped", format: FormatArray, max: 10, wantFormat: FormatArray,
 			in:   "[\"a\",\n\"" + strings.Repeat("y", 100) + "\",\n\"b\"]",
-			want: []entry{{Line: 1, Data: `"a"`}, {Line: 2, Err: "The value is 102 bytes"}, {Line: 3, Data: `"b"`}},
+			want: []entry{{Line: 1, Data: `"a"`}, {Line: 2, Err: "The record is 102 bytes"}, {Line: 3, Data: `"b"`}},
 		},
 	}
 	for _, tt := range tests {

@@ -139,7 +139,7 @@ func readLine(br *bufio.Reader, buf []byte, keep int) ([]byte, int, error) {
 // ndjsonEntry turns one line into an entry; blank lines are no entry.
 func ndjsonEntry(line int, buf []byte, size, maxBytes int) (Entry, bool) {
 	if size > len(buf) { // cut short by readLine: far too long
-		return Entry{Line: line, Err: fmt.Sprintf("The line is %d bytes; a record holds at most %d with its partition key.", size, maxBytes)}, true
+		return Entry{Line: line, Err: stream.TooLargeMessage(size, maxBytes)}, true
 	}
 	data := bytes.TrimFunc(buf, func(r rune) bool { return r < 128 && isJSONSpace(byte(r)) })
 	if len(data) == 0 {
@@ -197,7 +197,7 @@ func readArray(br *bufio.Reader, maxBytes int, fn func(Entry) error) error {
 		lr.boundary = end
 		e := Entry{Line: lr.lineAt(start), Data: []byte(raw)}
 		if len(raw) > maxBytes {
-			e = Entry{Line: e.Line, Err: fmt.Sprintf("The value is %d bytes; a record holds at most %d with its partition key.", len(raw), maxBytes)}
+			e = Entry{Line: e.Line, Err: stream.TooLargeMessage(len(raw), maxBytes)}
 		}
 		if err := fn(e); err != nil {
 			return err

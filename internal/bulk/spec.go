@@ -194,7 +194,7 @@ func (s Spec) prepare(e Entry, keys bool) (Record, string) {
 		rec.ExplicitHashKey = k
 	}
 	if n, limit := rec.size(), s.maxRecordBytes(); n > limit {
-		return Record{}, fmt.Sprintf("The record is %d bytes with its partition key; the stream takes at most %d.", n, limit)
+		return Record{}, stream.TooLargeMessage(n, limit)
 	}
 	return rec, ""
 }

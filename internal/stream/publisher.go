@@ -1,10 +1,8 @@
 package stream
 
 import (
-	"bytes"
 	"context"
 	"errors"
-	"io"
 	"math/big"
 	"net/http"
 	"slices"
@@ -61,7 +59,7 @@ func NewPublisher(api KinesisAPI, opts Options) *Publisher {
 		opts.MaxBackoff = 2 * time.Second
 	}
 	p := &Publisher{api: api, opts: opts}
-	writeOpts := []func(*kinesis.Options){p.writeRetryer, addResponseTap, sendWhole}
+	writeOpts := []func(*kinesis.Options){p.writeRetryer, addResponseTap}
 	if c, ok := api.(*kinesis.Client); ok {
 		// A client of its own for writes, built once. The same options given
 		// per call would copy the client's options, build a retryer and
@@ -152,37 +150,6 @@ func (p *Publisher) Put(ctx context.Context, rec Record) (PutResult, error) {
 		Attempts:       tap.attempts,
 		Latency:        latency,
 	}, nil
-}
-
-// sendWhole makes the write client send a small put's request line, headers
-// and body in one write to the connection. net/http flushes the headers on
-// their own before any body that is not a bytes or strings reader, and the
-// SDK's body is not: every put cost two writes, two packets and two wake-ups
-// of the endpoint. A body over wholeBodyMax would not fit net/http's 4 KiB
-// write buffer with the headers anyway, and is left alone.
-func sendWhole(o *kinesis.Options) {
-	if o.HTTPClient != nil {
-		o.HTTPClient = wholeBodyClient{o.HTTPClient}
-	}
-}
-
-const wholeBodyMax = 3 << 10
-
-type wholeBodyClient struct{ next kinesis.HTTPClient }
-
-func (c wholeBodyClient) Do(req *http.Request) (*http.Response, error) {
-	if req.Body == nil || req.Body == http.NoBody || req.ContentLength <= 0 || req.ContentLength > wholeBodyMax {
-		return c.next.Do(req)
-	}
-	body := make([]byte, req.ContentLength)
-	_, err := io.ReadFull(req.Body, body)
-	req.Body.Close()
-	if err != nil {
-		return nil, err
-	}
-	whole := *req // the SDK builds a request per attempt; this one stays as given
-	whole.Body = io.NopCloser(bytes.NewReader(body))
-	return c.next.Do(&whole)
 }
 
 // writeRetryer retries a write only when Kinesis certainly did not take it.

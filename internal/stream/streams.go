@@ -2,7 +2,6 @@ package stream
 
 import (
 	"context"
-	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/kinesis"
@@ -28,18 +27,15 @@ func (p *Publisher) ListStreams(ctx context.Context) ([]string, error) {
 
 // Summary is DescribeStreamSummary's answer, in the console's terms.
 type Summary struct {
-	Name               string
-	ARN                string
-	Status             string
-	CapacityMode       string // ON_DEMAND or PROVISIONED
-	OpenShards         int
-	RetentionHours     int
-	EncryptionType     string
-	KeyID              string
-	MaxRecordBytes     int
-	CreatedAt          time.Time
-	ConsumerCount      int
-	EnhancedMonitoring bool
+	Name           string
+	ARN            string
+	Status         string
+	CapacityMode   string // ON_DEMAND or PROVISIONED
+	OpenShards     int
+	RetentionHours int
+	EncryptionType string
+	KeyID          string
+	MaxRecordBytes int
 }
 
 // Active reports whether the stream takes writes now.
@@ -65,8 +61,6 @@ func (p *Publisher) Describe(ctx context.Context, ref StreamRef) (Summary, error
 		EncryptionType: string(d.EncryptionType),
 		KeyID:          aws.ToString(d.KeyId),
 		MaxRecordBytes: DefaultMaxRecordBytes,
-		CreatedAt:      aws.ToTime(d.StreamCreationTimestamp),
-		ConsumerCount:  int(aws.ToInt32(d.ConsumerCount)),
 	}
 	if d.StreamModeDetails != nil {
 		s.CapacityMode = string(d.StreamModeDetails.StreamMode)
@@ -79,11 +73,6 @@ func (p *Publisher) Describe(ctx context.Context, ref StreamRef) (Summary, error
 	}
 	if s.EncryptionType == "" {
 		s.EncryptionType = string(types.EncryptionTypeNone)
-	}
-	for _, m := range d.EnhancedMonitoring {
-		if len(m.ShardLevelMetrics) > 0 {
-			s.EnhancedMonitoring = true
-		}
 	}
 	return s, nil
 }

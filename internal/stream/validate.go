@@ -288,7 +288,7 @@ func (in Input) Validate(maxRecordBytes int) (Record, FieldErrors) {
 		if size := len(in.PartitionKey) + len(data); size > maxRecordBytes {
 			errs = append(errs, FieldError{
 				Field:    field.Data,
-				Message:  fmt.Sprintf("The record is %s (partition key + data); the stream's limit is %s.", FormatBytes(size), FormatBytes(maxRecordBytes)),
+				Message:  TooLargeMessage(size, maxRecordBytes),
 				TooLarge: true,
 			})
 		}
@@ -311,6 +311,12 @@ func (in Input) Validate(maxRecordBytes int) (Record, FieldErrors) {
 		ExplicitHashKey:           in.ExplicitHashKey,
 		SequenceNumberForOrdering: in.SequenceNumberForOrdering,
 	}, nil
+}
+
+// TooLargeMessage says that a record is over its stream's size limit: the
+// one wording for the form and for every line of a bulk upload.
+func TooLargeMessage(size, limit int) string {
+	return fmt.Sprintf("The record is %s (partition key + data); the stream's limit is %s.", FormatBytes(size), FormatBytes(limit))
 }
 
 // FormatBytes writes a byte count for people: exact bytes, with KiB or MiB beside.
