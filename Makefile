@@ -49,7 +49,6 @@ load: ## Load test: 20 concurrent users through the console against kinesalite (
 fuzz: ## Fuzz the validators, the rendering and the record decoder (FUZZTIME=30s each)
 	go test -run '^$$' -fuzz '^FuzzValidate$$' -fuzztime $(FUZZTIME) ./internal/stream
 	go test -run '^$$' -fuzz '^FuzzRenderEscapes$$' -fuzztime $(FUZZTIME) ./views
-	go test -run '^$$' -fuzz '^FuzzAppendJSONString$$' -fuzztime $(FUZZTIME) ./web
 	go test -run '^$$' -fuzz '^FuzzDecode$$' -fuzztime $(FUZZTIME) ./internal/decode
 	go test -run '^$$' -fuzz '^FuzzFilter$$' -fuzztime $(FUZZTIME) ./internal/decode
 

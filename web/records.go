@@ -1,17 +1,15 @@
 package web
 
 import (
-	"cmp"
+	"bytes"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"net/http"
-	"slices"
-	"strconv"
 	"strings"
 	"time"
-	"unicode/utf8"
 
 	"github.com/labstack/echo/v4"
 
@@ -217,134 +215,55 @@ func formatLatency(d time.Duration) string {
 	return d.Round(time.Millisecond).String()
 }
 
-// boto3JSON writes the response the way boto3's put_record returns it, the
-// shape people already know from scripts: keys in boto3's order, headers
-// lower-cased and sorted, indented by two. It is written by hand, not with
-// encoding/json, because it is on every put's path.
-func boto3JSON(res stream.PutResult) string {
-	headers := boto3Headers(res.Headers)
-	size := 256 + len(res.ShardID) + len(res.SequenceNumber) + len(res.EncryptionType) + len(res.RequestID)
-	for _, hd := range headers {
-		size += 12 + len(hd.Name) + len(hd.Value)
-	}
-	b := make([]byte, 0, size)
-	b = append(b, "{\n  \"ShardId\": "...)
-	b = appendJSONString(b, res.ShardID)
-	b = append(b, ",\n  \"SequenceNumber\": "...)
-	b = appendJSONString(b, res.SequenceNumber)
-	if res.EncryptionType != "" {
-		b = append(b, ",\n  \"EncryptionType\": "...)
-		b = appendJSONString(b, res.EncryptionType)
-	}
-	b = append(b, ",\n  \"ResponseMetadata\": {\n    \"RequestId\": "...)
-	b = appendJSONString(b, res.RequestID)
-	b = append(b, ",\n    \"HTTPStatusCode\": "...)
-	b = strconv.AppendInt(b, int64(res.HTTPStatus), 10)
-	b = append(b, ",\n    \"HTTPHeaders\": {"...)
-	for i, hd := range headers {
-		if i > 0 {
-			b = append(b, ',')
-		}
-		b = append(b, "\n      "...)
-		b = appendLowerJSONString(b, hd.Name)
-		b = append(b, ": "...)
-		b = appendJSONString(b, hd.Value)
-	}
-	if len(headers) > 0 {
-		b = append(b, "\n    "...)
-	}
-	b = append(b, "},\n    \"RetryAttempts\": "...)
-	b = strconv.AppendInt(b, int64(max(res.Attempts-1, 0)), 10)
-	b = append(b, "\n  }\n}"...)
-	return string(b)
+// boto3Response is PutRecord's answer the way boto3's put_record returns
+// it, the shape people already know from scripts: keys in boto3's order.
+type boto3Response struct {
+	ShardID          string        `json:"ShardId"`
+	SequenceNumber   string        `json:"SequenceNumber"`
+	EncryptionType   string        `json:"EncryptionType,omitempty"`
+	ResponseMetadata boto3Metadata `json:"ResponseMetadata"`
 }
 
-// boto3Headers returns the headers as boto3 keys them: in the order of
-// their lower-cased names, each name once. The response's headers come from
-// Go's HTTP client, canonical and sorted (stream.PutResult), and are then
-// used as they are: their names are lower-cased as they are written.
-func boto3Headers(hs []stream.Header) []stream.Header {
-	ordered := true
-	for i := 1; i < len(hs) && ordered; i++ {
-		ordered = compareLower(hs[i-1].Name, hs[i].Name) < 0
-	}
-	if ordered {
-		return hs
-	}
-	headers := make([]stream.Header, len(hs))
-	for i, hd := range hs {
-		headers[i] = stream.Header{Name: strings.ToLower(hd.Name), Value: hd.Value}
-	}
-	slices.SortStableFunc(headers, func(a, b stream.Header) int { return strings.Compare(a.Name, b.Name) })
-	// One name given twice (in another case) is one header: join the values,
-	// as HTTP does.
-	for i := 1; i < len(headers); {
-		if headers[i].Name == headers[i-1].Name {
-			headers[i-1].Value += ", " + headers[i].Value
-			headers = slices.Delete(headers, i, i+1)
+type boto3Metadata struct {
+	RequestID      string            `json:"RequestId"`
+	HTTPStatusCode int               `json:"HTTPStatusCode"`
+	HTTPHeaders    map[string]string `json:"HTTPHeaders"` // lower-cased names, sorted as JSON writes maps
+	RetryAttempts  int               `json:"RetryAttempts"`
+}
+
+// boto3JSON writes the response as boto3 prints it, indented by two. A
+// header name given twice (in another case) is one header: its values are
+// joined, as HTTP does.
+func boto3JSON(res stream.PutResult) string {
+	headers := make(map[string]string, len(res.Headers))
+	for _, hd := range res.Headers {
+		name := strings.ToLower(hd.Name)
+		if v, ok := headers[name]; ok {
+			headers[name] = v + ", " + hd.Value
 			continue
 		}
-		i++
+		headers[name] = hd.Value
 	}
-	return headers
-}
-
-// compareLower compares strings.ToLower(a) and strings.ToLower(b), without
-// making either when both are ASCII.
-func compareLower(a, b string) int {
-	if !isASCII(a) || !isASCII(b) {
-		return strings.Compare(strings.ToLower(a), strings.ToLower(b))
-	}
-	for i := 0; i < len(a) && i < len(b); i++ {
-		if x, y := lowerASCII(a[i]), lowerASCII(b[i]); x != y {
-			return cmp.Compare(x, y)
-		}
-	}
-	return cmp.Compare(len(a), len(b))
-}
-
-// appendLowerJSONString is appendJSONString(b, strings.ToLower(s)), without
-// making the lower-cased copy when s is plain ASCII.
-func appendLowerJSONString(b []byte, s string) []byte {
-	for i := 0; i < len(s); i++ {
-		if c := s[i]; c < 0x20 || c >= utf8.RuneSelf || c == '"' || c == '\\' {
-			return appendJSONString(b, strings.ToLower(s))
-		}
-	}
-	b = append(b, '"')
-	for i := 0; i < len(s); i++ {
-		b = append(b, lowerASCII(s[i]))
-	}
-	return append(b, '"')
-}
-
-func lowerASCII(c byte) byte {
-	if 'A' <= c && c <= 'Z' {
-		return c + 'a' - 'A'
-	}
-	return c
-}
-
-func isASCII(s string) bool {
-	for i := 0; i < len(s); i++ {
-		if s[i] >= utf8.RuneSelf {
-			return false
-		}
-	}
-	return true
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false) // shown as text, escaped by the template
+	enc.SetIndent("", "  ")
+	_ = enc.Encode(boto3Response{ // a struct of strings, ints and a map: it cannot fail
+		ShardID: res.ShardID, SequenceNumber: res.SequenceNumber, EncryptionType: res.EncryptionType,
+		ResponseMetadata: boto3Metadata{
+			RequestID: res.RequestID, HTTPStatusCode: res.HTTPStatus, HTTPHeaders: headers, RetryAttempts: max(res.Attempts-1, 0),
+		},
+	})
+	return strings.TrimSuffix(buf.String(), "\n")
 }
 
 // readBackVals are the extra fields the read-back request sends with the
 // form: where the record landed, and a fingerprint of what was sent.
 func readBackVals(rec stream.Record, res stream.PutResult) string {
-	b := make([]byte, 0, 192)
-	b = append(b, `{"sent":"`...)
-	b = append(b, sentFingerprint(rec)...)
-	b = append(b, `","sequence_number":`...)
-	b = appendJSONString(b, res.SequenceNumber)
-	b = append(b, `,"shard_id":`...)
-	b = appendJSONString(b, res.ShardID)
-	return string(append(b, '}'))
+	b, _ := json.Marshal(map[string]string{ // strings only: it cannot fail
+		"sent": sentFingerprint(rec), "sequence_number": res.SequenceNumber, "shard_id": res.ShardID,
+	})
+	return string(b)
 }
 
 // sentFingerprint identifies a record by its stream, partition key and data:
@@ -358,60 +277,4 @@ func sentFingerprint(rec stream.Record) string {
 	h.Write([]byte{0})
 	h.Write(rec.Data)
 	return hex.EncodeToString(h.Sum(nil)[:16])
-}
-
-// appendJSONString appends s as a JSON string, escaped as encoding/json
-// does it without HTML escaping: invalid UTF-8 becomes U+FFFD, and U+2028
-// and U+2029 are escaped so the text is also valid JavaScript.
-func appendJSONString(b []byte, s string) []byte {
-	const hex = "0123456789abcdef"
-	b = append(b, '"')
-	start := 0
-	for i := 0; i < len(s); {
-		c := s[i]
-		if c < utf8.RuneSelf {
-			if c >= 0x20 && c != '"' && c != '\\' {
-				i++
-				continue
-			}
-			b = append(b, s[start:i]...)
-			switch c {
-			case '"', '\\':
-				b = append(b, '\\', c)
-			case '\n':
-				b = append(b, '\\', 'n')
-			case '\r':
-				b = append(b, '\\', 'r')
-			case '\t':
-				b = append(b, '\\', 't')
-			case '\b':
-				b = append(b, '\\', 'b')
-			case '\f':
-				b = append(b, '\\', 'f')
-			default:
-				b = append(b, '\\', 'u', '0', '0', hex[c>>4], hex[c&0xf])
-			}
-			i++
-			start = i
-			continue
-		}
-		r, size := utf8.DecodeRuneInString(s[i:])
-		if r == utf8.RuneError && size == 1 {
-			b = append(b, s[start:i]...)
-			b = append(b, `\ufffd`...)
-			i += size
-			start = i
-			continue
-		}
-		if r == '\u2028' || r == '\u2029' {
-			b = append(b, s[start:i]...)
-			b = append(b, '\\', 'u', '2', '0', '2', hex[r&0xf])
-			i += size
-			start = i
-			continue
-		}
-		i += size
-	}
-	b = append(b, s[start:]...)
-	return append(b, '"')
 }
