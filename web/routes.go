@@ -13,6 +13,7 @@ func (h *handlers) routes(e *echo.Echo) {
 		securityHeaders,
 		assignRequestID,
 		h.logRequests,
+		h.checkHost,
 		crossOriginProtection,
 		h.limitBody,
 		h.signIn,

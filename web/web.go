@@ -62,6 +62,10 @@ type Deps struct {
 	// StreamListTTL is how long the stream picker's list is reused; default 30s.
 	StreamListTTL time.Duration
 
+	// Hosts are the Host headers the console answers (DNS rebinding); the
+	// zero value answers localhost, 127.0.0.1 and [::1] on any port.
+	Hosts HostPolicy
+
 	// Auth signs users in; nil means no sign-in (everyone is anonymous).
 	Auth *access.Authenticator
 	// Policy says who may write to which streams; the zero value lets everyone write.

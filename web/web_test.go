@@ -183,6 +183,9 @@ var knownIdentity = stubIdentity(func(context.Context) identity.Caller {
 	return identity.Caller{Account: "123456789012", ARN: "arn:aws:iam::123456789012:user/console", UserID: "AIDAEXAMPLE"}
 })
 
+// exampleHost answers the Host that httptest.NewRequest sends.
+var exampleHost = web.HostPolicy{Names: []string{"example.com"}}
+
 // unitEnv is one console server over stubs.
 type unitEnv struct {
 	pub *stubPublisher
@@ -197,7 +200,7 @@ func newUnitEnv(t *testing.T, pub *stubPublisher, id web.Identity, tune ...func(
 	if id == nil {
 		id = knownIdentity
 	}
-	deps := web.Deps{Publisher: pub, Identity: id, Region: "eu-west-1"}
+	deps := web.Deps{Publisher: pub, Identity: id, Region: "eu-west-1", Hosts: exampleHost}
 	for _, f := range tune {
 		f(&deps)
 	}

@@ -41,6 +41,7 @@ func main() {
 type settings struct {
 	addr            string
 	allowNonLocal   bool
+	allowedHosts    string
 	shutdownTimeout time.Duration
 	putTimeout      time.Duration
 	logLevel        slog.Level
@@ -70,6 +71,8 @@ func parseFlags(args []string, getenv func(string) string, stderr io.Writer) (se
 	fs.StringVar(&s.addr, "addr", "127.0.0.1:8080", "address to listen on")
 	fs.BoolVar(&s.allowNonLocal, "allow-non-loopback", false,
 		"allow listening on a non-loopback address with sign-in off: anyone who reaches it writes with the server's AWS credentials")
+	fs.StringVar(&s.allowedHosts, "allowed-hosts", "",
+		"more Host names the console answers, comma-separated (name, or name:port), for use behind a DNS name; * answers any (needs sign-in)")
 	fs.DurationVar(&s.putTimeout, "put-timeout", 15*time.Second, "bound on one PutRecord, retries included, and on one PutRecords call of a bulk upload")
 	fs.DurationVar(&s.shutdownTimeout, "shutdown-timeout", 20*time.Second, "how long in-flight requests may finish on shutdown; longer than -put-timeout")
 	fs.TextVar(&s.logLevel, "log-level", slog.LevelInfo, "log level: DEBUG, INFO, WARN, ERROR")
@@ -201,7 +204,19 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return err
 	}
 
+	ln, err := net.Listen("tcp", s.addr)
+	if err != nil {
+		return fmt.Errorf("listen on %s: %w", s.addr, err)
+	}
+	defer ln.Close()
+	// The port is the one listened on, which "-addr host:0" leaves to the system.
+	hosts, err := hostPolicy(s.addr, ln.Addr(), s.allowedHosts, auth.Mode())
+	if err != nil {
+		return err
+	}
+
 	handler := web.New(web.Deps{
+		Hosts:     hosts,
 		Targets:   targets,
 		Logger:    logger,
 		BodyLimit: s.bodyLimit,
@@ -218,10 +233,6 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		SignInGuard: access.NewSignInGuard(10, time.Minute),
 	})
 
-	ln, err := net.Listen("tcp", s.addr)
-	if err != nil {
-		return fmt.Errorf("listen on %s: %w", s.addr, err)
-	}
 	srv := &http.Server{
 		Handler:           handler,
 		ReadHeaderTimeout: 10 * time.Second,
