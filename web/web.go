@@ -140,5 +140,6 @@ func New(deps Deps) *Console {
 	e.HTTPErrorHandler = h.handleError
 	e.IPExtractor = ipExtractor(deps.Auth)
 	h.routes(e)
+	h.metrics.knowRoutes(e.Routes())
 	return &Console{e: e, bulk: h.bulk}
 }
