@@ -94,7 +94,7 @@ func (h *handlers) putRecord(c echo.Context) error {
 		attempt.MayHaveWritten = f.MayHaveWritten()
 		h.deps.Audit.Record(ctx, attempt)
 		h.deps.Logger.Warn("put failed", "stream", rec.Stream.String(), "kind", f.Title(), "code", f.Code,
-			"request_id", f.RequestID, "attempts", f.Attempts, "err", err.Error())
+			"request_id", f.RequestID, "attempts", f.Attempts, "err", access.Bound(err.Error(), logErrorBytes))
 		return h.renderWorkspace(c, http.StatusBadGateway, views.Workspace{Form: form, Failure: failureView(f, caller)})
 	}
 	attempt.Outcome, attempt.ShardID, attempt.SequenceNumber, attempt.AWSRequestID = access.OutcomeWritten, res.ShardID, res.SequenceNumber, res.RequestID

@@ -11,6 +11,8 @@ import (
 	"time"
 
 	"github.com/labstack/echo/v4"
+
+	"github.com/kinesis-console/kinesis-console/internal/access"
 )
 
 // contentSecurityPolicy allows only the console's own scripts and styles:
@@ -151,6 +153,15 @@ func (h *handlers) recoverPanics(next echo.HandlerFunc) echo.HandlerFunc {
 	}
 }
 
+// logFieldBytes and logErrorBytes bound what a request log line takes from
+// the request (method, path, user agent) and from an error's text, which
+// may quote what the request sent: anyone may send a request, and its
+// method, path and headers may each be tens of KiB.
+const (
+	logFieldBytes = 512
+	logErrorBytes = 2048
+)
+
 // logRequests writes one structured line per request, and counts it, once
 // the answer has gone out.
 func (h *handlers) logRequests(next echo.HandlerFunc) echo.HandlerFunc {
@@ -169,9 +180,11 @@ func (h *handlers) logRequests(next echo.HandlerFunc) echo.HandlerFunc {
 		h.metrics.observeHTTP(c, took)
 		if h.deps.Logger.Enabled(r.Context(), slog.LevelInfo) {
 			h.deps.Logger.LogAttrs(r.Context(), slog.LevelInfo, "request",
-				slog.String("method", r.Method), slog.String("path", r.URL.Path), slog.Int("status", c.Response().Status),
+				slog.String("method", access.Bound(r.Method, logFieldBytes)), slog.String("path", access.Bound(r.URL.Path, logFieldBytes)),
+				slog.Int("status", c.Response().Status),
 				slog.Int64("bytes", c.Response().Size), slog.Float64("duration_ms", float64(took.Microseconds())/1000),
-				slog.Bool("htmx", fromHTMX(r)), slog.String("remote", c.RealIP()))
+				slog.Bool("htmx", fromHTMX(r)), slog.String("remote", access.Bound(c.RealIP(), logFieldBytes)),
+				slog.String("user_agent", access.Bound(r.UserAgent(), logFieldBytes)))
 		}
 		return nil
 	}
