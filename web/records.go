@@ -3,8 +3,6 @@ package web
 import (
 	"cmp"
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"errors"
 	"net/http"
 	"slices"
@@ -99,7 +97,9 @@ func (h *handlers) putRecord(c echo.Context) error {
 	}
 	attempt.Outcome, attempt.ShardID, attempt.SequenceNumber, attempt.AWSRequestID = access.OutcomeWritten, res.ShardID, res.SequenceNumber, res.RequestID
 	h.deps.Audit.Record(ctx, attempt)
-	return h.renderWorkspace(c, http.StatusOK, views.Workspace{Form: form, Result: resultView(rec, res, caller)})
+	result := resultView(rec, res, caller)
+	result.ReadBackVals = h.readBackVals(ctx, rec, res)
+	return h.renderWorkspace(c, http.StatusOK, views.Workspace{Form: form, Result: result})
 }
 
 // renderWorkspace answers a plain post with the whole page, and htmx with
@@ -175,7 +175,6 @@ func resultView(rec stream.Record, res stream.PutResult, caller views.Caller) *v
 		Latency:        formatLatency(res.Latency),
 		Caller:         caller,
 		ResponseJSON:   boto3JSON(res),
-		ReadBackVals:   readBackVals(rec, res),
 		WrittenAt:      time.Now().UTC().Format(time.RFC3339),
 	}
 }
@@ -332,32 +331,6 @@ func isASCII(s string) bool {
 		}
 	}
 	return true
-}
-
-// readBackVals are the extra fields the read-back request sends with the
-// form: where the record landed, and a fingerprint of what was sent.
-func readBackVals(rec stream.Record, res stream.PutResult) string {
-	b := make([]byte, 0, 192)
-	b = append(b, `{"sent":"`...)
-	b = append(b, sentFingerprint(rec)...)
-	b = append(b, `","sequence_number":`...)
-	b = appendJSONString(b, res.SequenceNumber)
-	b = append(b, `,"shard_id":`...)
-	b = appendJSONString(b, res.ShardID)
-	return string(append(b, '}'))
-}
-
-// sentFingerprint identifies a record by its stream, partition key and data:
-// the read-back compares against the form only while the form still holds
-// what was sent, as the user may type on while a put is in flight.
-func sentFingerprint(rec stream.Record) string {
-	h := sha256.New()
-	h.Write([]byte(rec.Stream.String()))
-	h.Write([]byte{0})
-	h.Write([]byte(rec.PartitionKey))
-	h.Write([]byte{0})
-	h.Write(rec.Data)
-	return hex.EncodeToString(h.Sum(nil)[:16])
 }
 
 // appendJSONString appends s as a JSON string, escaped as encoding/json

@@ -113,45 +113,6 @@ func TestBoto3JSONRepeatedHeader(t *testing.T) {
 	}
 }
 
-func TestReadBackVals(t *testing.T) {
-	rec := stream.Record{Stream: stream.StreamRef{Name: "orders"}, PartitionKey: "k", Data: []byte(`{"a":1}`)}
-	for _, res := range []stream.PutResult{
-		{ShardID: "shardId-000000000001", SequenceNumber: "49546986683135544286507457936321625675700192471156785154"},
-		{ShardID: `"}<x>`, SequenceNumber: "\u2028\x00"},
-	} {
-		var got map[string]string
-		if err := json.Unmarshal([]byte(readBackVals(rec, res)), &got); err != nil {
-			t.Fatalf("readBackVals(%+v) = %s: %v", res, readBackVals(rec, res), err)
-		}
-		if got["shard_id"] != res.ShardID || got["sequence_number"] != res.SequenceNumber || got["sent"] != sentFingerprint(rec) || len(got) != 3 {
-			t.Errorf("readBackVals(%+v) decodes to %v", res, got)
-		}
-	}
-}
-
-// The fingerprint tells apart records that differ in stream, key or data,
-// also where a naive concatenation would not.
-func TestSentFingerprint(t *testing.T) {
-	base := stream.Record{Stream: stream.StreamRef{Name: "orders"}, PartitionKey: "k", Data: []byte("ab")}
-	seen := map[string]string{sentFingerprint(base): "base"}
-	for name, rec := range map[string]stream.Record{
-		"other stream":         {Stream: stream.StreamRef{Name: "orders2"}, PartitionKey: "k", Data: []byte("ab")},
-		"other key":            {Stream: base.Stream, PartitionKey: "k2", Data: []byte("ab")},
-		"other data":           {Stream: base.Stream, PartitionKey: "k", Data: []byte("ac")},
-		"key and data shifted": {Stream: base.Stream, PartitionKey: "ka", Data: []byte("b")},
-		"by ARN, not by name":  {Stream: stream.StreamRef{Name: "orders", ARN: "arn:aws:kinesis:eu-west-1:123456789012:stream/orders"}, PartitionKey: "k", Data: []byte("ab")},
-	} {
-		fp := sentFingerprint(rec)
-		if other, dup := seen[fp]; dup {
-			t.Errorf("%s has the fingerprint of %s", name, other)
-		}
-		seen[fp] = name
-	}
-	if sentFingerprint(base) != sentFingerprint(stream.Record{Stream: base.Stream, PartitionKey: "k", Data: []byte("ab")}) {
-		t.Error("the same record has two fingerprints")
-	}
-}
-
 // FuzzAppendJSONString checks the hand-written escaping byte for byte
 // against encoding/json's (without HTML escaping).
 func FuzzAppendJSONString(f *testing.F) {

@@ -84,6 +84,11 @@ type Deps struct {
 	// stream's read limit (GetRecords: 5 a second per shard, shared with its
 	// consumers); nil means no limit.
 	ReadBackRateLimit *access.RateLimiter
+	// LookupRateLimit bounds each user's stream look-ups behind the page's
+	// hints (summary, shard preview) that reach AWS: DescribeStreamSummary
+	// has an account-wide quota of 20 a second, which one user could spend
+	// for everybody. nil means no limit.
+	LookupRateLimit *access.RateLimiter
 }
 
 // handlers holds the dependencies every handler method uses.
@@ -92,6 +97,8 @@ type handlers struct {
 	targets []*target
 	metrics *metrics
 	bulk    *bulkHandlers
+	// readBackKeys sign the token a put's answer carries for its read-back.
+	readBackKeys *readBackKeys
 }
 
 // Console is the console's HTTP handler.
@@ -133,7 +140,7 @@ func New(deps Deps) *Console {
 	if err != nil {
 		panic(err)
 	}
-	h := &handlers{deps: deps, targets: targets, metrics: newMetrics()}
+	h := &handlers{deps: deps, targets: targets, metrics: newMetrics(), readBackKeys: newReadBackKeys()}
 	e := echo.New()
 	e.HideBanner = true
 	e.HidePort = true

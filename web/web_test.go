@@ -40,6 +40,7 @@ type stubPublisher struct {
 	puts      []stream.Record
 	describes []stream.StreamRef
 	readBacks int
+	readAt    []string // "stream shard sequence" of each read-back
 }
 
 var _ web.Publisher = (*stubPublisher)(nil)
@@ -82,9 +83,10 @@ func (p *stubPublisher) Shards(ctx context.Context, ref stream.StreamRef) ([]str
 	return nil, errors.New("stub: no shards")
 }
 
-func (p *stubPublisher) ReadBack(context.Context, stream.StreamRef, string, string) (stream.ReadRecord, error) {
+func (p *stubPublisher) ReadBack(_ context.Context, ref stream.StreamRef, shardID, seq string) (stream.ReadRecord, error) {
 	p.mu.Lock()
 	p.readBacks++
+	p.readAt = append(p.readAt, ref.String()+" "+shardID+" "+seq)
 	p.mu.Unlock()
 	return stream.ReadRecord{}, stream.ErrNotReadBack
 }

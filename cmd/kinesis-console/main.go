@@ -60,6 +60,7 @@ type settings struct {
 	rateBurst         int
 	bulkRateLimit     float64
 	readBackRate      float64
+	lookupRate        float64
 	bodyLimit         int64
 	regions           string
 }
@@ -90,6 +91,7 @@ func parseFlags(args []string, getenv func(string) string, stderr io.Writer) (se
 	fs.IntVar(&s.rateBurst, "rate-burst", 20, "records a user may put at once before -rate-limit applies")
 	fs.Float64Var(&s.bulkRateLimit, "bulk-rate-limit", 1000, "records per second each user may send by bulk upload (one shard's write limit); 0 turns the limit off")
 	fs.Float64Var(&s.readBackRate, "readback-rate-limit", 2, "read-backs per second each user may make (burst 5); they spend the stream's read limit of 5 a second per shard; 0 turns the limit off")
+	fs.Float64Var(&s.lookupRate, "lookup-rate-limit", 5, "stream look-ups reaching AWS (summary, shard preview) per second each user may make (burst 10); DescribeStreamSummary has an account-wide quota of 20 a second; 0 turns the limit off")
 	fs.StringVar(&s.regions, "regions", "", "more regions to offer, comma-separated, with the same credentials")
 	fs.Int64Var(&s.bodyLimit, "max-body-bytes", 4<<20, "largest request body accepted; larger ones get 413")
 	fs.VisitAll(func(f *flag.Flag) {
@@ -227,6 +229,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		// A burst of one full PutRecords batch, so a batch never waits on itself.
 		BulkRateLimit:     access.NewRateLimiter(s.bulkRateLimit, max(int(s.bulkRateLimit), 500)),
 		ReadBackRateLimit: access.NewRateLimiter(s.readBackRate, 5),
+		LookupRateLimit:   access.NewRateLimiter(s.lookupRate, 10),
 		// 10 wrong passwords for a user name from one address, then one more a
 		// minute, and 100 from one address over all names: online guessing
 		// gets nowhere, and users signed in from that address stay in.
