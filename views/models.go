@@ -108,7 +108,7 @@ type Result struct {
 	Latency        string
 	Caller         Caller
 	ResponseJSON   string // the response as boto3 prints it, indented
-	ReadBackVals   string // JSON of shard_id and sequence_number for the read-back request
+	ReadBackVals   string // JSON of the read-back request's extra fields: the token the console signed for this put
 	WrittenAt      string // RFC 3339, UTC
 }
 

@@ -133,6 +133,7 @@ func BenchmarkPageRender1000Streams(b *testing.B) {
 		Publisher: benchPublisher{names: names},
 		Identity:  benchIdentity{},
 		Region:    "eu-west-1",
+		Hosts:     exampleHost,
 	})
 	req := httptest.NewRequest(http.MethodGet, "/?stream=team-001-events-1", nil)
 	h.ServeHTTP(httptest.NewRecorder(), req) // fill the stream cache

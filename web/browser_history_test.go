@@ -127,7 +127,7 @@ func TestBrowserHistory(t *testing.T) {
 	do(t, ctx, "click Same as code", chromedp.Click(chromedp.CSS("[data-testid=show-code]")))
 	waitVisible(t, ctx, "[data-testid=code-cli]")
 	cli := text(t, ctx, "[data-testid=code-cli]")
-	for _, want := range []string{"--stream-name '" + name + "'", "--partition-key 'code-key'", "--sequence-number-for-ordering " + older.seq, `--data '{"as": "code"}'`} {
+	for _, want := range []string{"--stream-name='" + name + "'", "--partition-key='code-key'", "--sequence-number-for-ordering=" + older.seq, `--data='{"as": "code"}'`} {
 		if !strings.Contains(cli, want) {
 			t.Errorf("code-cli = %q, want %q in it", cli, want)
 		}

@@ -47,7 +47,7 @@ func TestPerUserClients(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	h := newConsole(t, web.Deps{Auth: auth, Targets: []web.Target{{
+	h := newConsole(t, web.Deps{Auth: auth, Hosts: exampleHost, Targets: []web.Target{{
 		Name: "prod", Region: "eu-west-1", Publisher: pub("shared"), Identity: benchIdentity{},
 		ForUser: func(user string) web.Clients { return web.Clients{Publisher: pub(user), Identity: benchIdentity{}} },
 	}}})
@@ -72,7 +72,7 @@ func TestPerUserClients(t *testing.T) {
 func TestARNMustMatchTheTarget(t *testing.T) {
 	var mu sync.Mutex
 	var puts []string
-	h := newConsole(t, web.Deps{Targets: []web.Target{{
+	h := newConsole(t, web.Deps{Hosts: exampleHost, Targets: []web.Target{{
 		Name: "prod", Region: "eu-west-1", Identity: benchIdentity{}, // account 123456789012
 		Publisher: recordingPublisher{name: "prod", mu: &mu, puts: &puts},
 	}}})

@@ -8,6 +8,8 @@ import (
 
 	"github.com/labstack/echo/v4"
 
+	"github.com/kinesis-console/kinesis-console/internal/access"
+
 	"github.com/kinesis-console/kinesis-console/views"
 )
 
@@ -30,7 +32,9 @@ func (h *handlers) handleError(err error, c echo.Context) {
 			msg = "The request is larger than the console accepts. A record holds at most 1 MiB by default."
 		}
 	}
-	log := h.deps.Logger.With("status", status, "method", c.Request().Method, "path", c.Request().URL.Path, "err", err.Error())
+	r := c.Request()
+	log := h.deps.Logger.With("status", status, "method", access.Bound(r.Method, logFieldBytes),
+		"path", access.Bound(r.URL.Path, logFieldBytes), "err", access.Bound(err.Error(), logErrorBytes))
 	if status >= 500 {
 		log.Error("request failed")
 	} else {
@@ -44,7 +48,7 @@ func (h *handlers) handleError(err error, c echo.Context) {
 		rerr = render(c, status, views.ErrorView(p))
 	}
 	if rerr != nil {
-		h.deps.Logger.Error("rendering the error page failed", "err", rerr.Error())
+		h.deps.Logger.Error("rendering the error page failed", "err", access.Bound(rerr.Error(), logErrorBytes))
 		_ = c.NoContent(status)
 	}
 }

@@ -24,6 +24,9 @@ type metrics struct {
 	awsCalls *prometheus.HistogramVec // by operation and outcome
 	attempts *prometheus.HistogramVec // attempts per put, by result
 	requests *prometheus.HistogramVec // HTTP requests by route, method and status
+	// routes are the route patterns the console serves: the only route
+	// labels, set once the routes are (knowRoutes).
+	routes map[string]bool
 }
 
 func newMetrics() *metrics {
@@ -54,13 +57,34 @@ func (m *metrics) handler() echo.HandlerFunc {
 	return echo.WrapHandler(promhttp.HandlerFor(m.registry, promhttp.HandlerOpts{Registry: m.registry}))
 }
 
-// observeHTTP records one request; the route pattern keeps labels bounded.
+// knowRoutes makes the console's route patterns its only route labels.
+func (m *metrics) knowRoutes(routes []*echo.Route) {
+	m.routes = make(map[string]bool, len(routes))
+	for _, r := range routes {
+		m.routes[r.Path] = true
+	}
+}
+
+// observeHTTP records one request. Every label comes from a fixed set, as
+// anyone may send requests before signing in: the route pattern the request
+// matched, else "not_found", never its path; a known method, else "other",
+// never the method as sent (a method may be any token, tens of KiB long).
 func (m *metrics) observeHTTP(c echo.Context, took time.Duration) {
 	route := c.Path()
-	if route == "" {
-		route = "unmatched"
+	if !m.routes[route] {
+		route = "not_found"
 	}
-	m.requests.WithLabelValues(route, c.Request().Method, strconv.Itoa(c.Response().Status)).Observe(took.Seconds())
+	m.requests.WithLabelValues(route, methodLabel(c.Request().Method), strconv.Itoa(c.Response().Status)).Observe(took.Seconds())
+}
+
+// methodLabel is a request method as a metric label: the methods HTTP
+// clients use, else "other".
+func methodLabel(method string) string {
+	switch method {
+	case http.MethodGet, http.MethodHead, http.MethodPost, http.MethodPut, http.MethodDelete, http.MethodPatch, http.MethodOptions:
+		return method
+	}
+	return "other"
 }
 
 // observePut records a PutRecord's result, latency and attempts.
@@ -70,26 +94,34 @@ func (m *metrics) observePut(streamName string, took time.Duration, res stream.P
 	if errors.As(err, &f) {
 		result, attempts = f.CodeOrKind(), f.Attempts
 	}
-	if f != nil && f.Refused() {
-		// A refused put may name a stream that does not exist: keep made-up
-		// names out of the label set.
-		streamName = refusedStream
-	}
-	m.puts.WithLabelValues(streamName, result).Inc()
+	m.puts.WithLabelValues(m.streamLabel(streamName, err), result).Inc()
 	m.awsCalls.WithLabelValues("PutRecord", outcome(err)).Observe(took.Seconds())
 	if attempts > 0 {
 		m.attempts.WithLabelValues(result).Observe(float64(attempts))
 	}
 }
 
-// refusedStream labels puts to a stream that may not exist.
+// refusedStream labels writes to a stream that may not exist.
 const refusedStream = "(refused)"
 
-// observeBulk counts one record of a bulk upload. The stream was confirmed
-// when the upload was checked unless its look-up failed; a record Kinesis
-// refused whole may still name a stream that does not exist.
+// streamLabel is a stream's name as a metric label, for a write to it that
+// ended with err: the name only when the answer shows the stream exists
+// (written, throttled, or cut off while on its way), else "(refused)". A
+// refused write may name a stream that does not exist, and anyone allowed
+// to write may make up as many names as they like: those must not grow the
+// label set.
+func (m *metrics) streamLabel(streamName string, err error) string {
+	var f *stream.Failure
+	if err == nil || (errors.As(err, &f) && (f.Kind == stream.KindThrottled || f.Outcome() == stream.Unknown)) {
+		return streamName
+	}
+	return refusedStream
+}
+
+// observeBulk counts one record of a bulk upload, by the same rule as
+// streamLabel: a record Kinesis refused may name a stream that does not exist.
 func (m *metrics) observeBulk(streamName string, r bulk.Result) {
-	if r.Status != bulk.StatusWritten && r.Status != bulk.StatusUnknown && r.ErrorCode != "ProvisionedThroughputExceededException" {
+	if r.Outcome() == stream.NotWritten && r.ErrorCode != "ProvisionedThroughputExceededException" {
 		streamName = refusedStream
 	}
 	m.puts.WithLabelValues(streamName, "bulk-"+string(r.Status)).Inc()

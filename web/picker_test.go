@@ -14,7 +14,7 @@ import (
 // not throw the user back to the single-record page.
 func TestTargetPickerStaysOnItsPage(t *testing.T) {
 	pub, id := benchPublisher{names: []string{"a"}}, benchIdentity{}
-	h := newConsole(t, web.Deps{Targets: []web.Target{
+	h := newConsole(t, web.Deps{Hosts: exampleHost, Targets: []web.Target{
 		{Name: "one", Region: "us-east-1", Publisher: pub, Identity: id},
 		{Name: "two", Region: "eu-west-1", Publisher: pub, Identity: id},
 	}})

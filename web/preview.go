@@ -1,6 +1,7 @@
 package web
 
 import (
+	"errors"
 	"math/big"
 	"net/http"
 	"time"
@@ -30,8 +31,13 @@ func (h *handlers) previewView(c echo.Context) views.ShardPreview {
 	if msg != "" {
 		return views.ShardPreview{Err: msg}
 	}
-	if d := h.canWrite(c.Request().Context(), ref.Name); !d.Allowed {
+	ctx := c.Request().Context()
+	if d := h.canWrite(ctx, ref.Name); !d.Allowed {
 		return views.ShardPreview{Err: d.Reason}
+	}
+	// An ARN must lie where the target writes, as for a put.
+	if msg := h.checkARN(ctx, ref); msg != "" {
+		return views.ShardPreview{Err: msg}
 	}
 	var key *big.Int
 	source := "partition key"
@@ -47,7 +53,10 @@ func (h *handlers) previewView(c echo.Context) views.ShardPreview {
 		}
 		key = stream.HashKey(pk)
 	}
-	shards, at, err := h.targetOf(c.Request().Context()).streams.shards(c.Request().Context(), ref, c.QueryParam("refresh") == "1")
+	shards, at, err := h.targetOf(ctx).streams.shards(ctx, ref, c.QueryParam("refresh") == "1", h.lookUpAllowed(ctx))
+	if errors.Is(err, errLookUpsLimited) {
+		return views.ShardPreview{Err: lookUpsLimitedText}
+	}
 	if err != nil {
 		return views.ShardPreview{Err: "No shard preview: " + failureText(err)}
 	}

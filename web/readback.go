@@ -3,10 +3,15 @@ package web
 import (
 	"bytes"
 	"context"
+	"crypto/hmac"
+	"crypto/rand"
+	"crypto/sha256"
 	"encoding/base64"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"net/http"
+	"strings"
 	"time"
 	"unicode/utf8"
 
@@ -16,38 +21,156 @@ import (
 	"github.com/kinesis-console/kinesis-console/views"
 )
 
-// readBack handles POST /records/readback: the record form, plus shard_id,
-// sequence_number and the sent record's fingerprint from the put. It reads
-// the record back from the stream and compares it with the form's bytes,
-// while the form still holds what was sent. It runs as its own request so
-// the put's answer is never held up by it.
+// FieldReadBackToken is the read-back request's field holding the token the
+// put's answer carried.
+const FieldReadBackToken = "readback_token"
+
+// readBack handles POST /records/readback: the record form, plus the token
+// the put's answer carried. It reads the record back from the stream and
+// compares it with what was sent, while the form still holds it. It runs as
+// its own request so the put's answer is never held up by it.
+//
+// Only the token says where to read: the console signed it over the user,
+// target, stream, shard, sequence number and what was sent when the put
+// succeeded, so a user reads back only records they wrote, never one at a
+// sequence number guessed or learnt elsewhere.
 func (h *handlers) readBack(c echo.Context) error {
-	in, _ := bindInput(c)
-	// Only what this user could have written may be read back through the console.
-	if ref, msg := stream.ParseStreamRef(in.Stream); msg == "" {
-		if d := h.canWrite(c.Request().Context(), ref.Name); !d.Allowed {
-			return echo.NewHTTPError(http.StatusForbidden, d.Reason)
-		}
+	ctx := c.Request().Context()
+	user, t := userFrom(ctx), h.targetOf(ctx)
+	claim, err := h.readBackKeys.verify(c.FormValue(FieldReadBackToken))
+	if errors.Is(err, errReadBackExpired) {
+		return render(c, http.StatusOK, views.ReadBackView(views.ReadBack{Err: "Not read back: this result is more than an hour old; put the record again to check it."}))
 	}
+	if err != nil || claim.User != user.Name || claim.Target != t.Name {
+		return echo.NewHTTPError(http.StatusForbidden, "Not read back: a read-back is only for the record you just wrote, on the same target.").SetInternal(err)
+	}
+	ref, msg := stream.ParseStreamRef(claim.Stream)
+	if msg != "" {
+		return echo.NewHTTPError(http.StatusForbidden, msg)
+	}
+	// The policy may have changed since the put.
+	if d := h.canWrite(ctx, ref.Name); !d.Allowed {
+		return echo.NewHTTPError(http.StatusForbidden, d.Reason)
+	}
+	if msg := h.checkARN(ctx, ref); msg != "" {
+		return echo.NewHTTPError(http.StatusForbidden, msg)
+	}
+	in, _ := bindInput(c)
 	rec, errs := in.Validate(stream.MaxRecordBytesLimit)
-	if len(errs) > 0 || sentFingerprint(rec) != c.FormValue("sent") {
+	if len(errs) > 0 || rec.Stream.String() != claim.Stream || hashHex([]byte(rec.PartitionKey)) != claim.Key || hashHex(rec.Data) != claim.Data {
 		return render(c, http.StatusOK, views.ReadBackView(views.ReadBack{Err: "Not read back: the form was edited while the put was in flight, so it no longer holds what was sent."}))
 	}
-	shardID, seq := c.FormValue("shard_id"), c.FormValue("sequence_number")
-	if shardID == "" || stream.CheckSequenceNumberForOrdering(seq) != "" {
-		return echo.NewHTTPError(http.StatusBadRequest, "shard_id and sequence_number are required.")
-	}
-	if !h.deps.ReadBackRateLimit.Allow(userFrom(c.Request().Context()).Name, 1) {
+	if !h.deps.ReadBackRateLimit.Allow(user.Name, 1) {
 		return render(c, http.StatusOK, views.ReadBackView(views.ReadBack{Err: "Not read back: you are reading back faster than this console allows, " +
 			"to leave the stream's read limit to its consumers."}))
 	}
-	ctx, cancel := context.WithTimeout(c.Request().Context(), awsCallTimeout)
+	ctx, cancel := context.WithTimeout(ctx, awsCallTimeout)
 	defer cancel()
-	got, err := h.targetOf(ctx).clientsFor(userFrom(ctx)).Publisher.ReadBack(ctx, rec.Stream, shardID, seq)
+	got, err := t.clientsFor(user).Publisher.ReadBack(ctx, ref, claim.Shard, claim.Sequence)
 	if err != nil {
 		return render(c, http.StatusOK, views.ReadBackView(views.ReadBack{Err: readBackFailure(err)}))
 	}
-	return render(c, http.StatusOK, views.ReadBackView(readBackView(rec, got)))
+	v := readBackView(rec, got)
+	// What was read is judged against what the token says was sent.
+	v.Matches = hashHex(got.Data) == claim.Data && hashHex([]byte(got.PartitionKey)) == claim.Key
+	return render(c, http.StatusOK, views.ReadBackView(v))
+}
+
+// readBackVals are the extra fields the read-back request sends with the
+// form: the token for the record just written.
+func (h *handlers) readBackVals(ctx context.Context, rec stream.Record, res stream.PutResult) string {
+	tok := h.readBackKeys.sign(readBackClaim{
+		User: userFrom(ctx).Name, Target: h.targetOf(ctx).Name, Stream: rec.Stream.String(),
+		Shard: res.ShardID, Sequence: res.SequenceNumber,
+		Key: hashHex([]byte(rec.PartitionKey)), Data: hashHex(rec.Data),
+	})
+	b, err := json.Marshal(map[string]string{FieldReadBackToken: tok})
+	if err != nil {
+		panic(err) // a map of strings always marshals
+	}
+	return string(b)
+}
+
+// readBackTokenTTL is how long a put's answer may be read back: the page
+// asks at once, but a result may be reopened later.
+const readBackTokenTTL = time.Hour
+
+// readBackClaim is what a read-back token vouches for: who wrote which
+// record where, and the SHA-256 of what they sent.
+type readBackClaim struct {
+	User     string `json:"u"`
+	Target   string `json:"t"`
+	Stream   string `json:"s"`
+	Shard    string `json:"h"`
+	Sequence string `json:"n"`
+	Key      string `json:"k"` // hex SHA-256 of the partition key
+	Data     string `json:"d"` // hex SHA-256 of the data
+	Expires  int64  `json:"e"` // Unix seconds
+}
+
+// readBackKeys signs read-back tokens with HMAC-SHA256 under a key made at
+// start: tokens die with the process, which a read-back outlives rarely.
+type readBackKeys struct {
+	key [32]byte
+	now func() time.Time
+}
+
+func newReadBackKeys() *readBackKeys {
+	k := &readBackKeys{now: time.Now}
+	if _, err := rand.Read(k.key[:]); err != nil {
+		panic(err) // crypto/rand does not fail on supported systems
+	}
+	return k
+}
+
+var (
+	errReadBackToken   = errors.New("web: read-back token missing or not the console's")
+	errReadBackExpired = errors.New("web: read-back token expired")
+)
+
+// sign returns the claim, expiring readBackTokenTTL from now, and its MAC,
+// each base64url, joined by a dot.
+func (k *readBackKeys) sign(cl readBackClaim) string {
+	cl.Expires = k.now().Add(readBackTokenTTL).Unix()
+	payload, err := json.Marshal(cl)
+	if err != nil {
+		panic(err) // a struct of strings always marshals
+	}
+	p := base64.RawURLEncoding.EncodeToString(payload)
+	return p + "." + base64.RawURLEncoding.EncodeToString(k.mac(p))
+}
+
+func (k *readBackKeys) mac(payload string) []byte {
+	m := hmac.New(sha256.New, k.key[:])
+	m.Write([]byte(payload))
+	return m.Sum(nil)
+}
+
+// verify returns the claim of a token this console signed and that has not
+// expired.
+func (k *readBackKeys) verify(tok string) (readBackClaim, error) {
+	var cl readBackClaim
+	p, sig, ok := strings.Cut(tok, ".")
+	if !ok || len(tok) > 4096 {
+		return cl, errReadBackToken
+	}
+	mac, err := base64.RawURLEncoding.DecodeString(sig)
+	if err != nil || !hmac.Equal(mac, k.mac(p)) {
+		return cl, errReadBackToken
+	}
+	payload, err := base64.RawURLEncoding.DecodeString(p)
+	if err != nil || json.Unmarshal(payload, &cl) != nil {
+		return cl, errReadBackToken
+	}
+	if !k.now().Before(time.Unix(cl.Expires, 0)) {
+		return cl, errReadBackExpired
+	}
+	return cl, nil
+}
+
+func hashHex(b []byte) string {
+	sum := sha256.Sum256(b)
+	return hex.EncodeToString(sum[:])
 }
 
 func readBackFailure(err error) string {

@@ -3,8 +3,6 @@ package web
 import (
 	"bytes"
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"net/http"
@@ -93,12 +91,14 @@ func (h *handlers) putRecord(c echo.Context) error {
 		attempt.MayHaveWritten = f.Outcome() == stream.Unknown
 		h.deps.Audit.Record(ctx, attempt)
 		h.deps.Logger.Warn("put failed", "stream", rec.Stream.String(), "kind", f.Title(), "code", f.Code,
-			"request_id", f.RequestID, "attempts", f.Attempts, "err", err.Error())
+			"request_id", f.RequestID, "attempts", f.Attempts, "err", access.Bound(err.Error(), logErrorBytes))
 		return h.renderWorkspace(c, http.StatusBadGateway, views.Workspace{Form: form, Failure: failureView(f, caller)})
 	}
 	attempt.Outcome, attempt.ShardID, attempt.SequenceNumber, attempt.AWSRequestID = access.OutcomeWritten, res.ShardID, res.SequenceNumber, res.RequestID
 	h.deps.Audit.Record(ctx, attempt)
-	return h.renderWorkspace(c, http.StatusOK, views.Workspace{Form: form, Result: resultView(rec, res, caller)})
+	result := resultView(rec, res, caller)
+	result.ReadBackVals = h.readBackVals(ctx, rec, res)
+	return h.renderWorkspace(c, http.StatusOK, views.Workspace{Form: form, Result: result})
 }
 
 // renderWorkspace answers a plain post with the whole page, and htmx with
@@ -173,7 +173,6 @@ func resultView(rec stream.Record, res stream.PutResult, caller views.Caller) *v
 		Latency:        formatLatency(res.Latency),
 		Caller:         caller,
 		ResponseJSON:   boto3JSON(res),
-		ReadBackVals:   readBackVals(rec, res),
 		WrittenAt:      time.Now().UTC().Format(time.RFC3339),
 	}
 }
@@ -255,26 +254,4 @@ func boto3JSON(res stream.PutResult) string {
 		},
 	})
 	return strings.TrimSuffix(buf.String(), "\n")
-}
-
-// readBackVals are the extra fields the read-back request sends with the
-// form: where the record landed, and a fingerprint of what was sent.
-func readBackVals(rec stream.Record, res stream.PutResult) string {
-	b, _ := json.Marshal(map[string]string{ // strings only: it cannot fail
-		"sent": sentFingerprint(rec), "sequence_number": res.SequenceNumber, "shard_id": res.ShardID,
-	})
-	return string(b)
-}
-
-// sentFingerprint identifies a record by its stream, partition key and data:
-// the read-back compares against the form only while the form still holds
-// what was sent, as the user may type on while a put is in flight.
-func sentFingerprint(rec stream.Record) string {
-	h := sha256.New()
-	h.Write([]byte(rec.Stream.String()))
-	h.Write([]byte{0})
-	h.Write([]byte(rec.PartitionKey))
-	h.Write([]byte{0})
-	h.Write(rec.Data)
-	return hex.EncodeToString(h.Sum(nil)[:16])
 }

@@ -14,6 +14,7 @@ func (h *handlers) routes(e *echo.Echo) {
 		securityHeaders,
 		assignRequestID,
 		h.logRequests,
+		h.checkHost,
 		crossOriginProtection(),
 	)
 	// The console's own pages and actions: a bounded body, a signed-in

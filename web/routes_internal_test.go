@@ -39,6 +39,7 @@ func TestEveryRouteButHealthAndAssetsNeedsSignIn(t *testing.T) {
 		path := strings.ReplaceAll(r.Path, ":id", "00000000-0000-4000-8000-000000000000")
 		w := httptest.NewRecorder()
 		req := httptest.NewRequest(r.Method, path, nil)
+		req.Host = "localhost"
 		req.Header.Set("Sec-Fetch-Site", "same-origin")
 		c.ServeHTTP(w, req)
 		if w.Code != http.StatusUnauthorized {

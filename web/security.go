@@ -5,11 +5,16 @@ import (
 	"fmt"
 	"log/slog"
 	"mime"
+	"net"
 	"net/http"
+	"net/netip"
+	"strings"
 	"time"
 
 	"github.com/kinesis-console/kinesis-console/internal/bulk"
 	"github.com/labstack/echo/v4"
+
+	"github.com/kinesis-console/kinesis-console/internal/access"
 )
 
 // contentSecurityPolicy allows only the console's own scripts and styles:
@@ -152,6 +157,15 @@ func (h *handlers) recoverPanics(next echo.HandlerFunc) echo.HandlerFunc {
 	}
 }
 
+// logFieldBytes and logErrorBytes bound what a request log line takes from
+// the request (method, path, user agent) and from an error's text, which
+// may quote what the request sent: anyone may send a request, and its
+// method, path and headers may each be tens of KiB.
+const (
+	logFieldBytes = 512
+	logErrorBytes = 2048
+)
+
 // logRequests writes one structured line per request, and counts it, once
 // the answer has gone out.
 func (h *handlers) logRequests(next echo.HandlerFunc) echo.HandlerFunc {
@@ -170,10 +184,110 @@ func (h *handlers) logRequests(next echo.HandlerFunc) echo.HandlerFunc {
 		h.metrics.observeHTTP(c, took)
 		if h.deps.Logger.Enabled(r.Context(), slog.LevelInfo) {
 			h.deps.Logger.LogAttrs(r.Context(), slog.LevelInfo, "request",
-				slog.String("method", r.Method), slog.String("path", r.URL.Path), slog.Int("status", c.Response().Status),
+				slog.String("method", access.Bound(r.Method, logFieldBytes)), slog.String("path", access.Bound(r.URL.Path, logFieldBytes)),
+				slog.Int("status", c.Response().Status),
 				slog.Int64("bytes", c.Response().Size), slog.Float64("duration_ms", float64(took.Microseconds())/1000),
-				slog.Bool("htmx", fromHTMX(r)), slog.String("remote", c.RealIP()))
+				slog.Bool("htmx", fromHTMX(r)), slog.String("remote", access.Bound(c.RealIP(), logFieldBytes)),
+				slog.String("user_agent", access.Bound(r.UserAgent(), logFieldBytes)))
 		}
 		return nil
+	}
+}
+
+// HostPolicy says which Host headers the console answers.
+//
+// A console on loopback is reachable from any web page its user opens, by
+// DNS rebinding: the page's own name first resolves to the attacker's
+// server, then to 127.0.0.1, and the browser takes the console's answers
+// for the attacker's origin, POSTs included (the Origin it sends matches
+// that Host, so the cross-origin check passes). So the console answers only
+// Host names no attacker's DNS can point at it (loopback names, IP
+// addresses) and names the operator lists.
+type HostPolicy struct {
+	// Names are the hosts answered, any case: "host:port" on that port only
+	// ("[::1]:8080" for IPv6), a bare "host" on any port. Empty: localhost,
+	// 127.0.0.1 and [::1], on any port.
+	Names []string
+	// AnyIP also answers localhost and any IP address, on any port: for a
+	// console listening on every interface (a container), whose clients
+	// reach it by its addresses and through port mappings it cannot know.
+	// An IP address or localhost is never a name an attacker's DNS serves.
+	AnyIP bool
+	// Any answers every Host, turning this defence off. It is for a console
+	// with sign-in only, behind names too many to list: a page rebound to
+	// the console's address carries no credentials for it.
+	Any bool
+}
+
+// hostMatcher is a HostPolicy parsed once.
+type hostMatcher struct {
+	any, anyIP bool
+	names      []hostName
+}
+
+// hostName is one allowed host; an empty port is any port.
+type hostName struct{ name, port string }
+
+func newHostMatcher(p HostPolicy) hostMatcher {
+	m := hostMatcher{any: p.Any, anyIP: p.AnyIP}
+	names := p.Names
+	if len(names) == 0 {
+		names = []string{"localhost", "127.0.0.1", "[::1]"}
+	}
+	for _, n := range names {
+		name, port := splitHost(n)
+		m.names = append(m.names, hostName{name: name, port: port})
+	}
+	return m
+}
+
+// splitHost splits a Host value into its lower-cased name, without an IPv6
+// address's brackets, and its port ("" when there is none).
+func splitHost(h string) (name, port string) {
+	h = strings.ToLower(strings.TrimSpace(h))
+	if n, p, err := net.SplitHostPort(h); err == nil {
+		return n, p
+	}
+	return strings.TrimSuffix(strings.TrimPrefix(h, "["), "]"), ""
+}
+
+func (m hostMatcher) allows(host string) bool {
+	if m.any {
+		return true
+	}
+	if host == "" {
+		return false
+	}
+	name, port := splitHost(host)
+	if m.anyIP {
+		if name == "localhost" {
+			return true
+		}
+		if _, err := netip.ParseAddr(name); err == nil && !strings.Contains(name, "%") {
+			return true
+		}
+	}
+	for _, n := range m.names {
+		if n.name == name && (n.port == "" || n.port == port) {
+			return true
+		}
+	}
+	return false
+}
+
+// checkHost answers a request whose Host the console does not own with 421,
+// before anything reads its form, signs it in or calls AWS. Health checks
+// answer any Host: probes (Kubernetes' among them) send the address they
+// dialled, and these answers carry nothing secret and change nothing.
+func (h *handlers) checkHost(next echo.HandlerFunc) echo.HandlerFunc {
+	m := newHostMatcher(h.deps.Hosts)
+	return func(c echo.Context) error {
+		r := c.Request()
+		if m.allows(r.Host) || r.URL.Path == "/healthz" || r.URL.Path == "/readyz" {
+			return next(c)
+		}
+		return echo.NewHTTPError(http.StatusMisdirectedRequest,
+			"This console does not answer to the name in this address. Open it by its own address; "+
+				"an operator who serves it under another name lists that name in its allowed hosts (-allowed-hosts).")
 	}
 }

@@ -343,9 +343,11 @@ func testSecurityPolicy(t *testing.T, env *secEnv) {
 		for _, tt := range tests {
 			t.Run(tt.who.name+"/"+tt.stream, func(t *testing.T) {
 				c := tt.who.console
+				data := fmt.Sprintf(`{"who": %q, "stream": %q}`, tt.who.name, tt.stream)
+				var readBack url.Values // the read-back request of the put's answer
+				var putSeq string
 				t.Run("put", func(t *testing.T) {
 					before := env.count(t, tt.stream)
-					data := fmt.Sprintf(`{"who": %q, "stream": %q}`, tt.who.name, tt.stream)
 					resp := secPut(t, c, secForm(tt.stream, data, "pk-"+tt.who.name), tt.who.auth, "HX-Request", "true")
 					after := env.count(t, tt.stream)
 					if !tt.allow {
@@ -363,28 +365,45 @@ func testSecurityPolicy(t *testing.T, env *secEnv) {
 						t.Fatalf("the stream went from %d to %d records, want one more", before, after)
 					}
 					doc := resp.doc(t)
-					rec := env.records.recordAt(t, tt.stream, testIDText(t, doc, "shard-id"), testIDText(t, doc, "sequence-number"))
+					putSeq = testIDText(t, doc, "sequence-number")
+					rec := env.records.recordAt(t, tt.stream, testIDText(t, doc, "shard-id"), putSeq)
 					if string(rec.Data) != data || aws.ToString(rec.PartitionKey) != "pk-"+tt.who.name {
 						t.Errorf("stored %q under key %q, want %q under %q", rec.Data, aws.ToString(rec.PartitionKey), data, "pk-"+tt.who.name)
 					}
+					var vals map[string]string
+					if err := json.Unmarshal([]byte(exactlyOne(t, doc, "#readback-slot").AttrOr("hx-vals", "")), &vals); err != nil {
+						t.Fatalf("the read-back's hx-vals: %v", err)
+					}
+					readBack = secForm(tt.stream, data, "pk-"+tt.who.name)
+					for k, v := range vals {
+						readBack.Set(k, v)
+					}
 				})
 				t.Run("readback", func(t *testing.T) {
+					// Someone else's record, at a sequence number learnt
+					// elsewhere, with the fingerprint a client can compute:
+					// refused, writer of the stream or not.
 					seed := env.seeds[tt.stream]
 					form := secForm(tt.stream, seed.data, seed.key, "shard_id", seed.shardID, "sequence_number", seed.seq,
 						"sent", sentFingerprint(tt.stream, seed.key, seed.data))
 					resp := secSend(t, http.MethodPost, c.url+"/records/readback", form, tt.who.auth, "HX-Request", "true")
+					resp.want(t, http.StatusForbidden)
+					if strings.Contains(resp.body, seed.data) || strings.Contains(resp.body, "readback-data") {
+						t.Errorf("a refused read-back shows the record:\n%s", resp.body)
+					}
 					if !tt.allow {
-						resp.want(t, http.StatusForbidden)
-						if strings.Contains(resp.body, seed.data) || strings.Contains(resp.body, "readback-data") {
-							t.Errorf("a refused read-back shows the record:\n%s", resp.body)
-						}
 						return
 					}
+					// The user's own record, by the token the put's answer carried.
+					if readBack == nil {
+						t.Fatal("the put gave no read-back")
+					}
+					resp = secSend(t, http.MethodPost, c.url+"/records/readback", readBack, tt.who.auth, "HX-Request", "true")
 					resp.want(t, http.StatusOK)
 					doc := resp.doc(t)
 					exactlyOne(t, doc, byTestID("readback-match"))
-					if got := testIDText(t, doc, "readback-sequence-number"); got != seed.seq {
-						t.Errorf("read back sequence number %s, want %s", got, seed.seq)
+					if got := testIDText(t, doc, "readback-sequence-number"); got != putSeq {
+						t.Errorf("read back sequence number %s, want %s", got, putSeq)
 					}
 				})
 			})
@@ -827,9 +846,9 @@ func testSecurityHeaders(t *testing.T, env *secEnv) {
 	}
 }
 
-// sentFingerprint is the read-back's fingerprint of a sent record, as the
-// console defines it (web/records.go), for read-backs of records this test
-// put with the SDK.
+// sentFingerprint is the fingerprint of a sent record that the read-back
+// once took from the client, computed as a client could: a read-back by it
+// must be refused.
 func sentFingerprint(streamName, key, data string) string {
 	sum := sha256.Sum256([]byte(streamName + "\x00" + key + "\x00" + data))
 	return hex.EncodeToString(sum[:16])

@@ -2,6 +2,7 @@ package web
 
 import (
 	"context"
+	"errors"
 	"net/http"
 	"slices"
 	"strings"
@@ -67,7 +68,16 @@ func (h *handlers) summaryView(ctx context.Context, name string) views.StreamSum
 		out.Err = d.Reason
 		return out
 	}
-	s, err := h.targetOf(ctx).streams.summary(ctx, ref)
+	// An ARN must lie where the target writes, as for a put.
+	if msg := h.checkARN(ctx, ref); msg != "" {
+		out.Err = msg
+		return out
+	}
+	s, err := h.targetOf(ctx).streams.lookUpSummary(ctx, ref, h.lookUpAllowed(ctx))
+	if errors.Is(err, errLookUpsLimited) {
+		out.Err = lookUpsLimitedText
+		return out
+	}
 	if err != nil {
 		out.Err = "No summary: " + failureText(err)
 		return out
@@ -79,8 +89,26 @@ func (h *handlers) summaryView(ctx context.Context, name string) views.StreamSum
 	}
 }
 
+// errLookUpsLimited is a look-up refused by the user's look-up budget.
+var errLookUpsLimited = errors.New("web: stream look-ups over the user's rate limit")
+
+const lookUpsLimitedText = "Not looked up: you are looking up streams faster than this console allows, " +
+	"to leave AWS's account-wide limit on these calls to everybody. Wait a second."
+
+// lookUpAllowed returns what asks the request's user's look-up budget for
+// one more AWS call behind the page's hints (summary, shard preview).
+func (h *handlers) lookUpAllowed(ctx context.Context) func() bool {
+	user := userFrom(ctx).Name
+	return func() bool { return h.deps.LookupRateLimit.Allow(user, 1) }
+}
+
 // streamCache keeps the stream list, summaries and shard maps briefly, so a
 // page load, a preview or a put does not repeat the same AWS calls.
+//
+// Failed look-ups are kept too, briefly: DescribeStreamSummary has an
+// account-wide quota (20 a second) that names which do not exist would
+// otherwise spend again on every keystroke. Each map is bounded, as anyone
+// who may write can make up names without end.
 type streamCache struct {
 	pub Publisher
 	ttl time.Duration
@@ -91,7 +119,22 @@ type streamCache struct {
 	namesTill time.Time
 	summaries map[string]cached[stream.Summary]
 	shardMaps map[string]cached[[]stream.Shard]
+	failed    map[string]failedLookUp // by kind and stream
 }
+
+// failedLookUp is a look-up's error, kept until a time.
+type failedLookUp struct {
+	err   error
+	until time.Time
+}
+
+// Bounds of the caches: the streams of one region (a large account has a
+// few thousand), and the failed look-ups remembered at once.
+const (
+	maxCachedStreams = 10_000
+	maxFailedLookUps = 1_000
+	failedLookUpTTL  = 10 * time.Second
+)
 
 type cached[T any] struct {
 	value T
@@ -103,6 +146,7 @@ func newStreamCache(pub Publisher, ttl time.Duration) *streamCache {
 		pub: pub, ttl: ttl,
 		summaries: map[string]cached[stream.Summary]{},
 		shardMaps: map[string]cached[[]stream.Shard]{},
+		failed:    map[string]failedLookUp{},
 	}
 }
 
@@ -140,7 +184,12 @@ func (s *streamCache) maxRecordBytes(ctx context.Context, ref stream.StreamRef, 
 }
 
 func (s *streamCache) summary(ctx context.Context, ref stream.StreamRef) (stream.Summary, error) {
-	v, _, err := fetchCached(s, s.summaries, ref.String(), false, func() (stream.Summary, error) {
+	return s.lookUpSummary(ctx, ref, nil)
+}
+
+// lookUpSummary is summary, asking allow (when set) before an AWS call.
+func (s *streamCache) lookUpSummary(ctx context.Context, ref stream.StreamRef, allow func() bool) (stream.Summary, error) {
+	v, _, err := fetchCached(s, s.summaries, "summary "+ref.String(), false, allow, func() (stream.Summary, error) {
 		ctx, cancel := context.WithTimeout(ctx, awsCallTimeout)
 		defer cancel()
 		return s.pub.Describe(ctx, ref)
@@ -149,35 +198,64 @@ func (s *streamCache) summary(ctx context.Context, ref stream.StreamRef) (stream
 }
 
 // shards returns the stream's shard map and when it was fetched; refresh
-// skips the cache.
-func (s *streamCache) shards(ctx context.Context, ref stream.StreamRef, refresh bool) ([]stream.Shard, time.Time, error) {
-	return fetchCached(s, s.shardMaps, ref.String(), refresh, func() ([]stream.Shard, error) {
+// skips the cache. allow, when set, is asked before an AWS call.
+func (s *streamCache) shards(ctx context.Context, ref stream.StreamRef, refresh bool, allow func() bool) ([]stream.Shard, time.Time, error) {
+	return fetchCached(s, s.shardMaps, "shards "+ref.String(), refresh, allow, func() ([]stream.Shard, error) {
 		ctx, cancel := context.WithTimeout(ctx, awsCallTimeout)
 		defer cancel()
 		return s.pub.Shards(ctx, ref)
 	})
 }
 
-// fetchCached returns m[key] while fresh, else calls fetch and keeps its answer.
 // awsCallTimeout bounds the reads behind the page's hints (summary, shard
 // map, read-back): the SDK sets no response timeout of its own.
 const awsCallTimeout = 10 * time.Second
 
-func fetchCached[T any](s *streamCache, m map[string]cached[T], key string, refresh bool, fetch func() (T, error)) (T, time.Time, error) {
-	s.mu.Lock()
-	c, ok := m[key]
-	s.mu.Unlock()
-	if ok && !refresh && time.Since(c.at) < s.ttl {
-		return c.value, c.at, nil
-	}
-	v, err := fetch()
-	if err != nil {
-		var zero T
-		return zero, time.Time{}, err
-	}
+// fetchCached returns m[key] while fresh, and a failure of key's within
+// failedLookUpTTL again; else, if allow (when set) agrees, it calls fetch
+// and keeps its answer, or its failure. refresh skips both caches.
+func fetchCached[T any](s *streamCache, m map[string]cached[T], key string, refresh bool, allow func() bool, fetch func() (T, error)) (T, time.Time, error) {
+	var zero T
 	now := time.Now()
 	s.mu.Lock()
-	m[key] = cached[T]{value: v, at: now}
+	c, ok := m[key]
+	f, failed := s.failed[key]
 	s.mu.Unlock()
+	if ok && !refresh && now.Sub(c.at) < s.ttl {
+		return c.value, c.at, nil
+	}
+	if failed && !refresh && now.Before(f.until) {
+		return zero, time.Time{}, f.err
+	}
+	if allow != nil && !allow() {
+		return zero, time.Time{}, errLookUpsLimited
+	}
+	v, err := fetch()
+	now = time.Now()
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if err != nil {
+		var f *stream.Failure
+		if !errors.As(err, &f) || f.Kind == stream.KindCanceled {
+			return zero, time.Time{}, err // a closed tab says nothing about the stream
+		}
+		if _, ok := s.failed[key]; !ok && len(s.failed) >= maxFailedLookUps {
+			for k, f := range s.failed {
+				if !now.Before(f.until) {
+					delete(s.failed, k)
+				}
+			}
+			if len(s.failed) >= maxFailedLookUps {
+				clear(s.failed)
+			}
+		}
+		s.failed[key] = failedLookUp{err: err, until: now.Add(failedLookUpTTL)}
+		return zero, time.Time{}, err
+	}
+	delete(s.failed, key)
+	if _, ok := m[key]; !ok && len(m) >= maxCachedStreams {
+		clear(m) // only names that exist get here: past a region's worth, start again
+	}
+	m[key] = cached[T]{value: v, at: now}
 	return v, now, nil
 }

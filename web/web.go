@@ -62,6 +62,10 @@ type Deps struct {
 	// StreamListTTL is how long the stream picker's list is reused; default 30s.
 	StreamListTTL time.Duration
 
+	// Hosts are the Host headers the console answers (DNS rebinding); the
+	// zero value answers localhost, 127.0.0.1 and [::1] on any port.
+	Hosts HostPolicy
+
 	// Auth signs users in; nil means no sign-in (everyone is anonymous).
 	Auth *access.Authenticator
 	// Policy says who may write to which streams; the zero value lets everyone write.
@@ -83,6 +87,11 @@ type Deps struct {
 	// TempDir is where the console makes its own temporary folder for bulk
 	// uploads; "" is the system's.
 	TempDir string
+	// LookupRateLimit bounds each user's stream look-ups behind the page's
+	// hints (summary, shard preview) that reach AWS: DescribeStreamSummary
+	// has an account-wide quota of 20 a second, which one user could spend
+	// for everybody. nil means no limit.
+	LookupRateLimit *access.RateLimiter
 }
 
 // handlers holds the dependencies every handler method uses.
@@ -91,6 +100,8 @@ type handlers struct {
 	targets []*target
 	metrics *metrics
 	jobs    *bulk.Manager
+	// readBackKeys sign the token a put's answer carries for its read-back.
+	readBackKeys *readBackKeys
 }
 
 // Console is the console's HTTP handler.
@@ -135,7 +146,7 @@ func New(deps Deps) (*Console, error) {
 	if err != nil {
 		return nil, err
 	}
-	h := &handlers{deps: deps, targets: targets, metrics: newMetrics()}
+	h := &handlers{deps: deps, targets: targets, metrics: newMetrics(), readBackKeys: newReadBackKeys()}
 	jobs := bulk.Config{Dir: deps.TempDir, Logger: deps.Logger, OnResult: h.recordBulkResult}
 	if deps.BulkRateLimit != nil { // never a nil *access.RateLimiter in a non-nil interface
 		jobs.RateLimit = deps.BulkRateLimit
@@ -149,5 +160,6 @@ func New(deps Deps) (*Console, error) {
 	e.HTTPErrorHandler = h.handleError
 	e.IPExtractor = ipExtractor(deps.Auth)
 	h.routes(e)
+	h.metrics.knowRoutes(e.Routes())
 	return &Console{e: e, jobs: h.jobs}, nil
 }

@@ -40,6 +40,7 @@ type stubPublisher struct {
 	puts      []stream.Record
 	describes []stream.StreamRef
 	readBacks int
+	readAt    []string // "stream shard sequence" of each read-back
 }
 
 var _ web.Publisher = (*stubPublisher)(nil)
@@ -82,9 +83,10 @@ func (p *stubPublisher) Shards(ctx context.Context, ref stream.StreamRef) ([]str
 	return nil, errors.New("stub: no shards")
 }
 
-func (p *stubPublisher) ReadBack(context.Context, stream.StreamRef, string, string) (stream.ReadRecord, error) {
+func (p *stubPublisher) ReadBack(_ context.Context, ref stream.StreamRef, shardID, seq string) (stream.ReadRecord, error) {
 	p.mu.Lock()
 	p.readBacks++
+	p.readAt = append(p.readAt, ref.String()+" "+shardID+" "+seq)
 	p.mu.Unlock()
 	return stream.ReadRecord{}, stream.ErrNotReadBack
 }
@@ -183,6 +185,9 @@ var knownIdentity = stubIdentity(func(context.Context) identity.Caller {
 	return identity.Caller{Account: "123456789012", ARN: "arn:aws:iam::123456789012:user/console", UserID: "AIDAEXAMPLE"}
 })
 
+// exampleHost answers the Host that httptest.NewRequest sends.
+var exampleHost = web.HostPolicy{Names: []string{"example.com"}}
+
 // unitEnv is one console server over stubs.
 type unitEnv struct {
 	pub *stubPublisher
@@ -197,7 +202,7 @@ func newUnitEnv(t *testing.T, pub *stubPublisher, id web.Identity, tune ...func(
 	if id == nil {
 		id = knownIdentity
 	}
-	deps := web.Deps{Publisher: pub, Identity: id, Region: "eu-west-1"}
+	deps := web.Deps{Publisher: pub, Identity: id, Region: "eu-west-1", Hosts: exampleHost}
 	for _, f := range tune {
 		f(&deps)
 	}

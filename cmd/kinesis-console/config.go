@@ -3,11 +3,16 @@ package main
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
+	"net"
 	"os"
+	"regexp"
+	"strings"
 
 	"github.com/kinesis-console/kinesis-console/internal/access"
+	"github.com/kinesis-console/kinesis-console/web"
 )
 
 // fileConfig is the optional -config file, for what does not fit in flags.
@@ -96,3 +101,52 @@ func openAudit(path string, stdout io.Writer) (io.Writer, func() error, error) {
 	}
 	return f, f.Close, nil
 }
+
+// hostPolicy says which Host headers the console answers, against DNS
+// rebinding: its loopback names and the address it listens on, with the
+// port it listens on; a console listening on every interface also answers
+// any IP address and localhost on any port, since its clients reach it by
+// its addresses and through port mappings it cannot know; and the names in
+// -allowed-hosts. "*" there answers any Host, which only sign-in makes safe:
+// with sign-in off it would hand the console to any web page its users open.
+func hostPolicy(addr string, listening net.Addr, allowed string, mode access.Mode) (web.HostPolicy, error) {
+	host, _, err := net.SplitHostPort(addr)
+	if err != nil {
+		return web.HostPolicy{}, fmt.Errorf("-addr %q: %w", addr, err)
+	}
+	_, port, err := net.SplitHostPort(listening.String())
+	if err != nil {
+		return web.HostPolicy{}, fmt.Errorf("-addr %q: %w", addr, err)
+	}
+	var p web.HostPolicy
+	for _, name := range []string{"localhost", "127.0.0.1", "::1"} {
+		p.Names = append(p.Names, net.JoinHostPort(name, port))
+	}
+	if ip := net.ParseIP(host); host == "" || (ip != nil && ip.IsUnspecified()) {
+		p.AnyIP = true
+	} else {
+		p.Names = append(p.Names, net.JoinHostPort(host, port))
+	}
+	for _, name := range strings.Split(allowed, ",") {
+		name = strings.TrimSpace(name)
+		switch {
+		case name == "":
+			continue
+		case name == "*":
+			if mode == access.ModeNone {
+				return web.HostPolicy{}, errors.New("-allowed-hosts \"*\" answers any Host, so with sign-in off any web page a user opens " +
+					"could write through the console (DNS rebinding): list the names instead, or turn on sign-in (-auth basic or -auth proxy)")
+			}
+			p.Any = true
+		case !hostNameRe.MatchString(name):
+			return web.HostPolicy{}, fmt.Errorf("-allowed-hosts: %q is not a host name or host:port (no scheme, no path)", name)
+		default:
+			p.Names = append(p.Names, name)
+		}
+	}
+	return p, nil
+}
+
+// hostNameRe is a host as a Host header carries it: a DNS name or IPv4
+// address, or an IPv6 address in brackets, with an optional port.
+var hostNameRe = regexp.MustCompile(`^([A-Za-z0-9]([A-Za-z0-9.-]*[A-Za-z0-9])?|\[[0-9A-Fa-f:.]+\])(:[0-9]{1,5})?$`)

@@ -41,6 +41,7 @@ func main() {
 type settings struct {
 	addr            string
 	allowNonLocal   bool
+	allowedHosts    string
 	shutdownTimeout time.Duration
 	putTimeout      time.Duration
 	logLevel        slog.Level
@@ -59,6 +60,7 @@ type settings struct {
 	rateBurst         int
 	bulkRateLimit     float64
 	readBackRate      float64
+	lookupRate        float64
 	bodyLimit         int64
 	regions           string
 }
@@ -70,6 +72,8 @@ func parseFlags(args []string, getenv func(string) string, stderr io.Writer) (se
 	fs.StringVar(&s.addr, "addr", "127.0.0.1:8080", "address to listen on")
 	fs.BoolVar(&s.allowNonLocal, "allow-non-loopback", false,
 		"allow listening on a non-loopback address with sign-in off: anyone who reaches it writes with the server's AWS credentials")
+	fs.StringVar(&s.allowedHosts, "allowed-hosts", "",
+		"more Host names the console answers, comma-separated (name, or name:port), for use behind a DNS name; * answers any (needs sign-in)")
 	fs.DurationVar(&s.putTimeout, "put-timeout", 15*time.Second, "bound on one PutRecord, retries included, and on one PutRecords call of a bulk upload")
 	fs.DurationVar(&s.shutdownTimeout, "shutdown-timeout", 20*time.Second, "how long in-flight requests may finish on shutdown; longer than -put-timeout")
 	fs.TextVar(&s.logLevel, "log-level", slog.LevelInfo, "log level: DEBUG, INFO, WARN, ERROR")
@@ -87,6 +91,7 @@ func parseFlags(args []string, getenv func(string) string, stderr io.Writer) (se
 	fs.IntVar(&s.rateBurst, "rate-burst", 20, "records a user may put at once before -rate-limit applies")
 	fs.Float64Var(&s.bulkRateLimit, "bulk-rate-limit", 1000, "records per second each user may send by bulk upload (one shard's write limit); 0 turns the limit off")
 	fs.Float64Var(&s.readBackRate, "readback-rate-limit", 2, "read-backs per second each user may make (burst 5); they spend the stream's read limit of 5 a second per shard; 0 turns the limit off")
+	fs.Float64Var(&s.lookupRate, "lookup-rate-limit", 5, "stream look-ups reaching AWS (summary, shard preview) per second each user may make (burst 10); DescribeStreamSummary has an account-wide quota of 20 a second; 0 turns the limit off")
 	fs.StringVar(&s.regions, "regions", "", "more regions to offer, comma-separated, with the same credentials")
 	fs.Int64Var(&s.bodyLimit, "max-body-bytes", 4<<20, "largest request body accepted; larger ones get 413")
 	fs.VisitAll(func(f *flag.Flag) {
@@ -201,7 +206,19 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return err
 	}
 
+	ln, err := net.Listen("tcp", s.addr)
+	if err != nil {
+		return fmt.Errorf("listen on %s: %w", s.addr, err)
+	}
+	defer ln.Close()
+	// The port is the one listened on, which "-addr host:0" leaves to the system.
+	hosts, err := hostPolicy(s.addr, ln.Addr(), s.allowedHosts, auth.Mode())
+	if err != nil {
+		return err
+	}
+
 	handler, err := web.New(web.Deps{
+		Hosts:     hosts,
 		Targets:   targets,
 		Logger:    logger,
 		BodyLimit: s.bodyLimit,
@@ -212,6 +229,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		// A burst of one full PutRecords batch, so a batch never waits on itself.
 		BulkRateLimit:     access.NewRateLimiter(s.bulkRateLimit, max(int(s.bulkRateLimit), 500)),
 		ReadBackRateLimit: access.NewRateLimiter(s.readBackRate, 5),
+		LookupRateLimit:   access.NewRateLimiter(s.lookupRate, 10),
 		// 10 wrong passwords for a user name from one address, then one more a
 		// minute, and 100 from one address over all names: online guessing
 		// gets nowhere, and users signed in from that address stay in.
@@ -227,10 +245,6 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		}
 	}()
 
-	ln, err := net.Listen("tcp", s.addr)
-	if err != nil {
-		return fmt.Errorf("listen on %s: %w", s.addr, err)
-	}
 	srv := &http.Server{
 		Handler:           handler,
 		ReadHeaderTimeout: 10 * time.Second,

@@ -180,44 +180,71 @@ func TestFlagsFromEnvironment(t *testing.T) {
 }
 
 func TestRunServesAndShutsDown(t *testing.T) {
+	url, stop := startRun(t, map[string]string{}, "-addr", "127.0.0.1:0")
+	resp, err := http.Get(url + "/healthz")
+	if err != nil || resp.StatusCode != http.StatusOK {
+		t.Fatalf("healthz: %v %v", resp, err)
+	}
+	resp.Body.Close()
+	stop()
+}
+
+// startRun runs the console with args and env (over dummy AWS settings
+// pointing where nothing listens) and returns its URL, and a stop that
+// ends it and checks that it shut down cleanly.
+func startRun(t *testing.T, extraEnv map[string]string, args ...string) (string, func()) {
+	t.Helper()
 	env := map[string]string{
 		"AWS_REGION": "us-east-1", "AWS_ACCESS_KEY_ID": "test", "AWS_SECRET_ACCESS_KEY": "test",
 		"AWS_EC2_METADATA_DISABLED": "true",
 		// Nothing listens here: the console must still serve its pages.
 		"AWS_ENDPOINT_URL": "http://127.0.0.1:1",
 	}
+	for k, v := range extraEnv {
+		env[k] = v
+	}
 	var stdout, stderr syncBuffer
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() {
-		done <- run(ctx, []string{"kinesis-console", "-addr", "127.0.0.1:0"}, func(k string) string { return env[k] }, &stdout, &stderr)
+		done <- run(ctx, append([]string{"kinesis-console"}, args...), func(k string) string { return env[k] }, &stdout, &stderr)
 	}()
 	var url string
 	deadline := time.Now().Add(10 * time.Second)
 	for url == "" {
 		if time.Now().After(deadline) {
+			cancel()
 			t.Fatalf("no URL printed; stderr: %s", stderr.String())
 		}
 		if _, after, ok := strings.Cut(stdout.String(), "Kinesis Console is at "); ok {
 			url = strings.TrimSpace(after)
 			break
 		}
-		time.Sleep(10 * time.Millisecond) // waiting for the goroutine to print
-	}
-	resp, err := http.Get(url + "/healthz")
-	if err != nil || resp.StatusCode != http.StatusOK {
-		t.Fatalf("healthz: %v %v", resp, err)
-	}
-	resp.Body.Close()
-	cancel()
-	select {
-	case err := <-done:
-		if err != nil {
-			t.Fatalf("run returned %v after shutdown", err)
+		select {
+		case err := <-done:
+			t.Fatalf("run ended before serving: %v; stderr: %s", err, stderr.String())
+		case <-time.After(10 * time.Millisecond): // waiting for the goroutine to print
 		}
-	case <-time.After(30 * time.Second):
-		t.Fatal("run did not return after its context ended")
 	}
+	stopped := false
+	stop := func() {
+		t.Helper()
+		if stopped {
+			return
+		}
+		stopped = true
+		cancel()
+		select {
+		case err := <-done:
+			if err != nil {
+				t.Fatalf("run returned %v after shutdown", err)
+			}
+		case <-time.After(30 * time.Second):
+			t.Fatal("run did not return after its context ended")
+		}
+	}
+	t.Cleanup(stop)
+	return url, stop
 }
 
 func TestVersion(t *testing.T) {

@@ -73,24 +73,27 @@ func (a *Auditor) Record(ctx context.Context, at Attempt) {
 		return
 	}
 	sum := sha256.Sum256(at.Data)
+	// Every field is bounded: most come from the request as sent, and are
+	// written before (or whether or not) they pass validation.
+	field := func(k, v string) slog.Attr { return slog.String(k, Bound(v, auditFieldBytes)) }
 	attrs := []slog.Attr{
 		slog.String("time", a.now().UTC().Format(time.RFC3339Nano)),
-		slog.String("user", at.User),
-		slog.String("source", at.Source),
-		slog.String("request_id", at.RequestID),
-		slog.String("target", at.Target),
-		slog.String("stream", at.Stream),
-		slog.String("partition_key", at.PartitionKey),
+		field("user", at.User),
+		field("source", at.Source),
+		field("request_id", at.RequestID),
+		field("target", at.Target),
+		field("stream", at.Stream),
+		slog.String("partition_key", Bound(at.PartitionKey, auditPartitionKeyBytes)),
 		slog.Int("data_bytes", len(at.Data)),
 		slog.String("data_sha256", hex.EncodeToString(sum[:])),
-		slog.String("result", string(at.Outcome)),
+		field("result", string(at.Outcome)),
 	}
 	for _, opt := range []struct{ k, v string }{
 		{"shard_id", at.ShardID}, {"sequence_number", at.SequenceNumber},
 		{"error_code", at.ErrorCode}, {"aws_request_id", at.AWSRequestID},
 	} {
 		if opt.v != "" {
-			attrs = append(attrs, slog.String(opt.k, opt.v))
+			attrs = append(attrs, field(opt.k, opt.v))
 		}
 	}
 	if at.MayHaveWritten {

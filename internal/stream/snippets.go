@@ -40,29 +40,36 @@ func readsLocalFile(v string) bool {
 	return strings.HasPrefix(v, "file://") || strings.HasPrefix(v, "fileb://")
 }
 
+// cliSnippet writes every value as --option=value: the AWS CLI takes a
+// separate argument that starts with "-" (a key "-1", the JSON data -5) for
+// an option of its own, and fails.
 func cliSnippet(rec Record, binary bool) string {
+	if strings.IndexByte(rec.PartitionKey, 0) >= 0 {
+		return "# The partition key holds a NUL character, which no shell command can carry in an argument:\n" +
+			"# the request goes as JSON, where it is written \\u0000.\n" + cliJSONSnippet(rec)
+	}
 	if readsLocalFile(rec.PartitionKey) {
 		return cliJSONSnippet(rec)
 	}
 	var b strings.Builder
 	b.WriteString("aws kinesis put-record \\\n")
 	if rec.Stream.ARN != "" {
-		fmt.Fprintf(&b, "  --stream-arn %s \\\n", shellQuote(rec.Stream.ARN))
+		fmt.Fprintf(&b, "  --stream-arn=%s \\\n", shellQuote(rec.Stream.ARN))
 	} else {
-		fmt.Fprintf(&b, "  --stream-name %s \\\n", shellQuote(rec.Stream.Name))
+		fmt.Fprintf(&b, "  --stream-name=%s \\\n", shellQuote(rec.Stream.Name))
 	}
-	fmt.Fprintf(&b, "  --partition-key %s \\\n", shellQuote(rec.PartitionKey))
+	fmt.Fprintf(&b, "  --partition-key=%s \\\n", shellQuote(rec.PartitionKey))
 	if rec.ExplicitHashKey != "" {
-		fmt.Fprintf(&b, "  --explicit-hash-key %s \\\n", rec.ExplicitHashKey)
+		fmt.Fprintf(&b, "  --explicit-hash-key=%s \\\n", rec.ExplicitHashKey)
 	}
 	if rec.SequenceNumberForOrdering != "" {
-		fmt.Fprintf(&b, "  --sequence-number-for-ordering %s \\\n", rec.SequenceNumberForOrdering)
+		fmt.Fprintf(&b, "  --sequence-number-for-ordering=%s \\\n", rec.SequenceNumberForOrdering)
 	}
 	if binary {
 		// Said outright: a profile's cli_binary_format would otherwise decide.
-		fmt.Fprintf(&b, "  --cli-binary-format base64 \\\n  --data %s", shellQuote(base64.StdEncoding.EncodeToString(rec.Data)))
+		fmt.Fprintf(&b, "  --cli-binary-format=base64 \\\n  --data=%s", shellQuote(base64.StdEncoding.EncodeToString(rec.Data)))
 	} else {
-		fmt.Fprintf(&b, "  --cli-binary-format raw-in-base64-out \\\n  --data %s", shellQuote(string(rec.Data)))
+		fmt.Fprintf(&b, "  --cli-binary-format=raw-in-base64-out \\\n  --data=%s", shellQuote(string(rec.Data)))
 	}
 	return b.String()
 }
@@ -90,7 +97,7 @@ func cliJSONSnippet(rec Record) string {
 	if err != nil {
 		panic(err) // a map of strings always marshals
 	}
-	return "aws kinesis put-record \\\n  --cli-binary-format base64 \\\n  --cli-input-json " + shellQuote(string(js))
+	return "aws kinesis put-record \\\n  --cli-binary-format=base64 \\\n  --cli-input-json=" + shellQuote(string(js))
 }
 
 // pyQuote writes s as a Python 3 string literal. Go's quoting escapes are a

@@ -53,7 +53,13 @@ func snippetCases() []snippetCase {
 		// Text that the form accepts but no shell word can carry (NUL), and
 		// JSON that is not UTF-8: the snippets must still write these bytes.
 		{name: "text holding NUL", in: Input{Stream: "orders", Format: FormatText, Data: "a\x00b", PartitionKey: "nul"}},
-		{name: "JSON that is not UTF-8", in: Input{Stream: "orders", Format: FormatJSON, Data: "{\"k\": \"\xff\xfe\xc3\"}", PartitionKey: "latin1"}},
+		{name: "bytes that are not UTF-8", in: Input{Stream: "orders", Format: FormatBase64, Data: base64.StdEncoding.EncodeToString([]byte("{\"k\": \"\xff\xfe\xc3\"}")), PartitionKey: "latin1"}},
+		// Values the AWS CLI would take for options of its own, were they
+		// separate arguments.
+		{name: "key and data starting with a dash", in: Input{Stream: "orders", Format: FormatJSON, Data: "-5", PartitionKey: "-k"}},
+		{name: "key that is an option", in: Input{Stream: "orders", Format: FormatText, Data: "--data", PartitionKey: "--stream-name"}},
+		// A key holding NUL, which no shell argument can carry.
+		{name: "key holding NUL", in: Input{Stream: "orders", Format: FormatText, Data: "x", PartitionKey: "nul\x00key"}},
 		// Binary data travels as base64.
 		{name: "binary", in: Input{Stream: "orders", Format: FormatBase64, Data: base64.StdEncoding.EncodeToString(binary), PartitionKey: `bin'"`}},
 		{name: "binary of nasty text", in: Input{Stream: "orders", Format: FormatBase64, Data: base64.StdEncoding.EncodeToString([]byte(nastyData)), PartitionKey: "$(x)"}},
@@ -115,15 +121,18 @@ func TestSnippetsAWSCLI(t *testing.T) {
 			if len(args) < 2 || args[0] != "kinesis" || args[1] != "put-record" {
 				t.Fatalf("aws got %q, want kinesis put-record first\nscript:\n%s", args, script)
 			}
-			flags := map[string]string{}
-			for i := 2; i < len(args); i += 2 {
-				if !strings.HasPrefix(args[i], "--") || i+1 >= len(args) {
-					t.Fatalf("argument %d %q is not a --flag with a value; all: %q\nscript:\n%s", i, args[i], args, script)
+			flags := cliFlags(t, args[2:])
+			if in, ok := flags["--cli-input-json"]; ok {
+				// A key the shell cannot carry goes as JSON.
+				if !strings.Contains(rec.PartitionKey, "\x00") || !strings.HasPrefix(snippet, "# ") {
+					t.Errorf("--cli-input-json without a NUL in the key, or without saying why:\n%s", snippet)
 				}
-				if _, dup := flags[args[i]]; dup {
-					t.Fatalf("flag %s given twice: %q", args[i], args)
+				var req map[string]string
+				if err := json.Unmarshal([]byte(in), &req); err != nil {
+					t.Fatalf("--cli-input-json %q: %v", in, err)
 				}
-				flags[args[i]] = args[i+1]
+				flags = map[string]string{"--stream-name": req["StreamName"], "--partition-key": req["PartitionKey"], "--data": req["Data"],
+					"--cli-binary-format": flags["--cli-binary-format"]}
 			}
 
 			wantFlag(t, flags, "--stream-name", rec.Stream.Name, rec.Stream.ARN == "")
@@ -159,6 +168,32 @@ func TestSnippetsAWSCLI(t *testing.T) {
 			}
 		})
 	}
+}
+
+// cliFlags reads arguments as the AWS CLI's parser does: "--name=value", or
+// "--name" then its value, which must not start with "-", or the parser
+// takes it for an option.
+func cliFlags(t *testing.T, args []string) map[string]string {
+	t.Helper()
+	flags := map[string]string{}
+	for i := 0; i < len(args); i++ {
+		name, value, ok := strings.Cut(args[i], "=")
+		if !strings.HasPrefix(name, "--") {
+			t.Fatalf("argument %d %q is not a --flag; all: %q", i, args[i], args)
+		}
+		if !ok {
+			if i+1 >= len(args) || strings.HasPrefix(args[i+1], "-") {
+				t.Fatalf("%s has no value the AWS CLI would take as one; all: %q", name, args)
+			}
+			i++
+			value = args[i]
+		}
+		if _, dup := flags[name]; dup {
+			t.Fatalf("flag %s given twice: %q", name, args)
+		}
+		flags[name] = value
+	}
+	return flags
 }
 
 func wantFlag(t *testing.T, flags map[string]string, name, want string, present bool) {
@@ -426,12 +461,16 @@ func TestSnippetsKeyNeverReadsLocalFiles(t *testing.T) {
 			t.Fatalf("sh: %v\n%s", err, cli)
 		}
 		args := strings.Split(strings.TrimSuffix(string(out), "\x00"), "\x00")
-		if len(args) != 6 || args[0] != "kinesis" || args[1] != "put-record" || args[2] != "--cli-binary-format" || args[3] != "base64" || args[4] != "--cli-input-json" {
+		if len(args) < 2 || args[0] != "kinesis" || args[1] != "put-record" {
+			t.Fatalf("aws got %q, want kinesis put-record first", args)
+		}
+		flags := cliFlags(t, args[2:])
+		if len(flags) != 2 || flags["--cli-binary-format"] != "base64" {
 			t.Fatalf("aws got %q, want kinesis put-record --cli-binary-format base64 --cli-input-json JSON", args)
 		}
 		var in map[string]string
-		if err := json.Unmarshal([]byte(args[5]), &in); err != nil {
-			t.Fatalf("--cli-input-json %q: %v", args[5], err)
+		if err := json.Unmarshal([]byte(flags["--cli-input-json"]), &in); err != nil {
+			t.Fatalf("--cli-input-json %q: %v", flags["--cli-input-json"], err)
 		}
 		data, err := base64.StdEncoding.DecodeString(in["Data"])
 		if err != nil || !bytes.Equal(data, rec.Data) {

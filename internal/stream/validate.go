@@ -225,11 +225,31 @@ func DecodeData(text string, format DataFormat) ([]byte, string) {
 		if strings.TrimSpace(text) == "" {
 			return nil, "Enter the record's data as JSON, or switch the format to text."
 		}
+		// JSON text is UTF-8 (RFC 8259), and encoding/json lets invalid bytes
+		// inside a string through: a reader would see U+FFFD, not what was sent.
+		if i := invalidUTF8At(text); i >= 0 {
+			line, col := lineCol(text, i)
+			return nil, fmt.Sprintf("The data is not valid UTF-8 text (line %d, column %d): JSON must be UTF-8. "+
+				"Send these bytes as base64 if they are meant.", line, col+1)
+		}
 		if !json.Valid([]byte(text)) {
 			return nil, "The data is not valid JSON: " + JSONProblem(text)
 		}
 		return []byte(text), ""
 	}
+}
+
+// invalidUTF8At returns the offset of the first byte of s that is not part
+// of a UTF-8 character, or -1.
+func invalidUTF8At(s string) int {
+	for i, r := range s {
+		if r == utf8.RuneError {
+			if _, size := utf8.DecodeRuneInString(s[i:]); size == 1 {
+				return i
+			}
+		}
+	}
+	return -1
 }
 
 // JSONProblem says what is wrong with text that is not one JSON value, and

@@ -1,0 +1,145 @@
+package web_test
+
+import (
+	"encoding/base64"
+	"encoding/json"
+	"net/http"
+	"net/url"
+	"strings"
+	"testing"
+
+	"golang.org/x/crypto/bcrypt"
+
+	"github.com/kinesis-console/kinesis-console/internal/access"
+	"github.com/kinesis-console/kinesis-console/web"
+)
+
+// TestReadBackNeedsTheToken: read-back reads only the record the user just
+// wrote, by the token the put's answer carries. A guessed shard and
+// sequence number, another user's or another record's token, or a forged
+// one is refused without a GetRecords call.
+func TestReadBackNeedsTheToken(t *testing.T) {
+	hash, err := bcrypt.GenerateFromPassword([]byte("pw"), bcrypt.MinCost)
+	if err != nil {
+		t.Fatal(err)
+	}
+	auth, err := access.NewBasic(strings.NewReader("alice:" + string(hash) + "\nbob:" + string(hash) + "\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	pub := &stubPublisher{}
+	env := newUnitEnv(t, pub, nil, func(d *web.Deps) {
+		d.Auth = auth
+		d.Targets = []web.Target{
+			{Name: "one", Region: "eu-west-1", Publisher: pub, Identity: knownIdentity},
+			{Name: "two", Region: "eu-west-1", Publisher: pub, Identity: knownIdentity},
+		}
+	})
+	// serve signs the request in as user (none: not signed in).
+	serve := func(path string, form url.Values, user string) (int, string) {
+		r := formRequest(path, form, "HX-Request", "true")
+		if user != "" {
+			r.SetBasicAuth(user, "pw")
+		}
+		w := env.serve(r)
+		return w.Code, w.Body.String()
+	}
+	// put writes form as user and returns the read-back request's form.
+	put := func(form url.Values, user string) url.Values {
+		t.Helper()
+		r := formRequest("/records", form, "HX-Request", "true")
+		r.SetBasicAuth(user, "pw")
+		w := env.serve(r)
+		wantStatus(t, w, http.StatusOK)
+		doc := htmlDoc(t, w)
+		var vals map[string]string
+		if err := json.Unmarshal([]byte(exactlyOne(t, doc, "#readback-slot").AttrOr("hx-vals", "")), &vals); err != nil {
+			t.Fatalf("hx-vals: %v", err)
+		}
+		out := url.Values{}
+		for k, v := range form {
+			out[k] = v
+		}
+		for k, v := range vals {
+			out.Set(k, v)
+		}
+		return out
+	}
+	readAt := func() []string {
+		pub.mu.Lock()
+		defer pub.mu.Unlock()
+		return append([]string(nil), pub.readAt...)
+	}
+
+	alices := put(recordForm("target", "one"), "alice")
+	tok := alices.Get(web.FieldReadBackToken)
+	if tok == "" || alices.Has("sequence_number") || alices.Has("shard_id") {
+		t.Fatalf("the put's answer gives the read-back %v, want only a token", alices)
+	}
+	with := func(kv ...string) url.Values {
+		v := url.Values{}
+		for k, vs := range alices {
+			v[k] = vs
+		}
+		for i := 0; i+1 < len(kv); i += 2 {
+			v.Set(kv[i], kv[i+1])
+		}
+		return v
+	}
+	// A token whose claim names another sequence number, under the
+	// original signature.
+	payload, sig, _ := strings.Cut(tok, ".")
+	raw, _ := base64.RawURLEncoding.DecodeString(payload)
+	forged := base64.RawURLEncoding.EncodeToString([]byte(strings.Replace(string(raw), "785154", "785155", 1))) + "." + sig
+	if forged == tok {
+		t.Fatal("the forged token is the token")
+	}
+
+	for _, tt := range []struct {
+		name string
+		form url.Values
+		user string
+	}{
+		{"no token, a guessed shard and sequence number", with(web.FieldReadBackToken, "", "shard_id", "shardId-000000000001",
+			"sequence_number", "49546986683135544286507457936321625675700192471156785154"), "alice"},
+		{"another user's token", alices, "bob"},
+		{"the token on another target", with("target", "two"), "alice"},
+		{"a forged token", with(web.FieldReadBackToken, forged), "alice"},
+		{"garbage", with(web.FieldReadBackToken, "e30.AAAA"), "alice"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			status, body := serve("/records/readback", tt.form, tt.user)
+			if status != http.StatusForbidden {
+				t.Errorf("status %d, want 403; body:\n%.500s", status, body)
+			}
+			if got := readAt(); len(got) != 0 {
+				t.Errorf("Kinesis was asked to read %v", got)
+			}
+		})
+	}
+
+	t.Run("the token for another record of the same user", func(t *testing.T) {
+		// Bob's token for his own record, sent with another record's form,
+		// reads nothing either: the form no longer matches what was sent.
+		bobs := put(recordForm("target", "one", "partition_key", "bob-1"), "bob")
+		bobs.Set("partition_key", "customer-7")
+		status, body := serve("/records/readback", bobs, "bob")
+		if status != http.StatusOK || !strings.Contains(body, "edited while the put was in flight") {
+			t.Errorf("status %d, body:\n%.500s", status, body)
+		}
+		if got := readAt(); len(got) != 0 {
+			t.Errorf("Kinesis was asked to read %v", got)
+		}
+	})
+
+	t.Run("the user's own token", func(t *testing.T) {
+		status, body := serve("/records/readback", alices, "alice")
+		if status != http.StatusOK || !strings.Contains(body, "not found at its sequence number") {
+			t.Errorf("status %d, body:\n%.500s", status, body)
+		}
+		want := "orders shardId-000000000001 49546986683135544286507457936321625675700192471156785154"
+		if got := readAt(); len(got) != 1 || got[0] != want {
+			t.Errorf("read %v, want [%s]: where the put landed", got, want)
+		}
+	})
+}
