@@ -13,6 +13,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/kinesis-console/kinesis-console/internal/access"
+	"github.com/kinesis-console/kinesis-console/internal/field"
 	"github.com/kinesis-console/kinesis-console/internal/stream"
 )
 
@@ -24,6 +25,7 @@ type requestState struct {
 	user     access.User
 	signedIn bool
 	target   *target
+	audited  bool // the request's write attempt has its audit line
 }
 
 type requestStateKey struct{}
@@ -129,7 +131,7 @@ var errSignInThrottled = errors.New("too many failed sign-ins")
 // auditRefusedSignIn records a write attempt stopped at sign-in.
 func (h *handlers) auditRefusedSignIn(c echo.Context, err error) {
 	r := c.Request()
-	if r.Method != http.MethodPost || r.URL.Path != "/records" {
+	if !isWriteAttempt(c) {
 		return
 	}
 	code := "NotSignedIn"
@@ -139,9 +141,15 @@ func (h *handlers) auditRefusedSignIn(c echo.Context, err error) {
 	case errors.Is(err, errSignInThrottled):
 		code = "SignInThrottled"
 	}
-	h.deps.Audit.Record(r.Context(), access.Attempt{
+	// Only the record form's stream is read: a bulk upload is multipart,
+	// which would be parsed whole before its own limit applies.
+	var streamName string
+	if c.Path() == "/records" {
+		streamName = c.FormValue(field.Stream)
+	}
+	h.audit(c, access.Attempt{
 		Source: c.RealIP(), RequestID: requestIDFrom(r.Context()),
-		Stream: c.FormValue("stream"), Outcome: access.OutcomeDenied, ErrorCode: code,
+		Stream: streamName, Outcome: access.OutcomeDenied, ErrorCode: code,
 	})
 }
 

@@ -223,7 +223,7 @@ func (h *handlers) checkBulk(c echo.Context, f views.BulkForm, src io.Reader, na
 // auditBulkRefusal records a bulk upload refused before anything was sent.
 func (h *handlers) auditBulkRefusal(c echo.Context, streamName string, outcome access.Outcome, code string) {
 	ctx := c.Request().Context()
-	h.deps.Audit.Record(ctx, access.Attempt{
+	h.audit(c, access.Attempt{
 		User: userFrom(ctx).Name, Source: c.RealIP(), RequestID: requestIDFrom(ctx), Target: h.targetOf(ctx).Name,
 		Stream: streamName, Outcome: outcome, ErrorCode: code,
 	})

@@ -32,6 +32,7 @@ func (h *handlers) handleError(err error, c echo.Context) {
 			msg = "The request is larger than the console accepts. A record holds at most 1 MiB by default."
 		}
 	}
+	h.auditRefusal(c, status)
 	r := c.Request()
 	log := h.deps.Logger.With("status", status, "method", access.Bound(r.Method, logFieldBytes),
 		"path", access.Bound(r.URL.Path, logFieldBytes), "err", access.Bound(err.Error(), logErrorBytes))

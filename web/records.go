@@ -37,7 +37,7 @@ func (h *handlers) putRecord(c echo.Context) error {
 	if refMsg == "" || h.deps.Policy.ReadOnly {
 		if d := h.canWrite(ctx, ref.Name); !d.Allowed {
 			attempt.Outcome, attempt.ErrorCode = access.OutcomeDenied, "NotAllowed"
-			h.deps.Audit.Record(ctx, attempt)
+			h.audit(c, attempt)
 			return echo.NewHTTPError(http.StatusForbidden, d.Reason)
 		}
 	}
@@ -62,7 +62,7 @@ func (h *handlers) putRecord(c echo.Context) error {
 	errs = append(errs, verrs...)
 	if len(errs) > 0 {
 		attempt.Outcome, attempt.ErrorCode = access.OutcomeInvalid, "Invalid:"+errs[0].Field
-		h.deps.Audit.Record(ctx, attempt)
+		h.audit(c, attempt)
 		form.Errors = fieldErrorsView(errs)
 		return h.renderWorkspace(c, http.StatusUnprocessableEntity, views.Workspace{Form: form})
 	}
@@ -70,7 +70,7 @@ func (h *handlers) putRecord(c echo.Context) error {
 
 	if !h.deps.RateLimit.Allow(user.Name, 1) {
 		attempt.Outcome, attempt.ErrorCode = access.OutcomeDenied, "RateLimited"
-		h.deps.Audit.Record(ctx, attempt)
+		h.audit(c, attempt)
 		c.Response().Header().Set("Retry-After", "1")
 		return echo.NewHTTPError(http.StatusTooManyRequests, "You are sending faster than this console allows. Wait a second and send again.")
 	}
@@ -89,13 +89,13 @@ func (h *handlers) putRecord(c echo.Context) error {
 		}
 		attempt.Outcome, attempt.ErrorCode, attempt.AWSRequestID = access.OutcomeFailed, f.CodeOrKind(), f.RequestID
 		attempt.MayHaveWritten = f.Outcome() == stream.Unknown
-		h.deps.Audit.Record(ctx, attempt)
+		h.audit(c, attempt)
 		h.deps.Logger.Warn("put failed", "stream", rec.Stream.String(), "kind", f.Title(), "code", f.Code,
 			"request_id", f.RequestID, "attempts", f.Attempts, "err", access.Bound(err.Error(), logErrorBytes))
 		return h.renderWorkspace(c, http.StatusBadGateway, views.Workspace{Form: form, Failure: failureView(f, caller)})
 	}
 	attempt.Outcome, attempt.ShardID, attempt.SequenceNumber, attempt.AWSRequestID = access.OutcomeWritten, res.ShardID, res.SequenceNumber, res.RequestID
-	h.deps.Audit.Record(ctx, attempt)
+	h.audit(c, attempt)
 	result := resultView(rec, res, caller)
 	result.ReadBackVals = h.readBackVals(ctx, rec, res)
 	return h.renderWorkspace(c, http.StatusOK, views.Workspace{Form: form, Result: result})

@@ -1,0 +1,63 @@
+package web
+
+import (
+	"net/http"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/kinesis-console/kinesis-console/internal/access"
+)
+
+// writeRoutes are the routes whose POST is an attempt to write: each gets
+// one audit line, whatever stops it (README, Audit).
+var writeRoutes = map[string]bool{"/records": true, "/bulk": true, "/bulk/:id/start": true}
+
+// isWriteAttempt reports a request that tries to write records.
+func isWriteAttempt(c echo.Context) bool {
+	return c.Request().Method == http.MethodPost && writeRoutes[c.Path()]
+}
+
+// audit writes the audit line of a write attempt, and notes that the
+// request has one.
+func (h *handlers) audit(c echo.Context, at access.Attempt) {
+	stateFor(c).audited = true
+	h.deps.Audit.Record(c.Request().Context(), at)
+}
+
+// auditRefusal writes the line of a write attempt that was refused before
+// any handler looked at it (a foreign Host or Origin, no sign-in, a body
+// too large, an unknown target, a rate limit), unless it has one already.
+// Its body is never read for it: it may be the reason for the refusal.
+func (h *handlers) auditRefusal(c echo.Context, status int) {
+	st := stateFor(c)
+	if st.audited || !isWriteAttempt(c) {
+		return
+	}
+	code := "Refused"
+	switch status {
+	case http.StatusBadRequest:
+		code = "BadRequest" // an unknown target, or a malformed form
+	case http.StatusUnauthorized:
+		code = "NotSignedIn"
+	case http.StatusForbidden:
+		code = "Forbidden" // a cross-origin request, or not allowed
+	case http.StatusRequestEntityTooLarge:
+		code = "TooLarge"
+	case http.StatusUnsupportedMediaType:
+		code = "UnsupportedMediaType"
+	case http.StatusMisdirectedRequest:
+		code = "WrongHost"
+	case http.StatusTooManyRequests:
+		code = "RateLimited"
+	case http.StatusServiceUnavailable:
+		code = "Unavailable"
+	}
+	outcome := access.OutcomeDenied
+	if status >= 500 {
+		outcome, code = access.OutcomeFailed, "ConsoleError"
+	}
+	h.audit(c, access.Attempt{
+		User: userFrom(c.Request().Context()).Name, Source: c.RealIP(), RequestID: st.id,
+		Target: c.QueryParam("target"), Outcome: outcome, ErrorCode: code,
+	})
+}
