@@ -61,6 +61,12 @@ func (f *bulkFakeAPI) counts() (calls, records int) {
 	return f.calls, f.records
 }
 
+func (f *bulkFakeAPI) reset() {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.calls, f.records = 0, 0
+}
+
 func bulkAllPut(in *kinesis.PutRecordsInput) *kinesis.PutRecordsOutput {
 	out := &kinesis.PutRecordsOutput{FailedRecordCount: aws.Int32(0)}
 	for i, r := range in.Records {
@@ -773,6 +779,26 @@ func TestBulkTargets(t *testing.T) {
 	env.waitDone(t, bulkJobPath(t, bulkDoc(t, resp, http.StatusOK)), 10*time.Second)
 	if _, n := west.counts(); n != 7 {
 		t.Errorf("west got %d records, want 7", n)
+	}
+	if calls, _ := east.counts(); calls != 0 {
+		t.Errorf("east got %d calls", calls)
+	}
+
+	// The target named in the multipart body counts, exactly as a single
+	// put's form field does; an unknown one is refused, and so is a body
+	// that names another target than the query.
+	west.reset()
+	resp = env.postBulk(t, append([]bulkFormField{{"target", "west"}}, bulkDefaults("orders")...), "r.ndjson", strings.NewReader(bulkNDJSON(3)), true)
+	env.waitDone(t, bulkJobPath(t, bulkDoc(t, resp, http.StatusOK)), 10*time.Second)
+	if _, n := west.counts(); n != 3 {
+		t.Errorf("a body naming west: west got %d records, want 3", n)
+	}
+	for _, tc := range []struct{ action, target string }{{"/bulk", "nowhere"}, {"/bulk?target=east", "west"}} {
+		resp = env.postBulkTo(t, tc.action, append([]bulkFormField{{"target", tc.target}}, bulkDefaults("orders")...), strings.NewReader(bulkNDJSON(3)))
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusBadRequest {
+			t.Errorf("%s with target %q in the body: status %d, want 400", tc.action, tc.target, resp.StatusCode)
+		}
 	}
 	if calls, _ := east.counts(); calls != 0 {
 		t.Errorf("east got %d calls", calls)
