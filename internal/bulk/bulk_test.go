@@ -401,11 +401,20 @@ func bulkSendAllCtx(t *testing.T, ctx context.Context, api API, in string, opts 
 		results = append(results, r)
 		return nil
 	}
+	if opts.Progress == nil {
+		opts.Progress = new(Progress)
+	}
 	s := NewSender(api, Options{BaseBackoff: time.Millisecond, MaxBackoff: 2 * time.Millisecond, MaxAttempts: 4})
 	spec := Spec{Stream: stream.StreamRef{Name: "s"}, Format: FormatAuto, PartitionKey: KeySource{Mode: KeyField, Value: "k"}, ExplicitHashKey: KeySource{Mode: KeyNone}}
 	sum, err := s.Send(ctx, spec, strings.NewReader(in), opts)
 	if err != nil {
 		t.Fatal(err)
+	}
+	// The live progress ends where the summary does: a failed record
+	// counted as written would show on the page while it sends.
+	if p := opts.Progress.Snapshot(); p.Written != int64(sum.Written) || p.Failed != int64(sum.Failed+sum.Unknown) ||
+		p.NotSent != int64(sum.NotSent) || p.PossiblyDuplicated != int64(sum.PossiblyDuplicated) || !p.Done {
+		t.Errorf("progress ended at %+v, the summary at %+v", p, sum)
 	}
 	for i := 1; i < len(results); i++ {
 		if results[i].Line <= results[i-1].Line {

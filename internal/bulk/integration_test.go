@@ -47,9 +47,11 @@ func TestBulkFaults(t *testing.T) {
 			const n = 4000
 			in, spec := bulkInput(name, n)
 			var results []bulk.Result
+			var progress bulk.Progress
 			sender := bulk.NewSender(client, bulk.Options{BaseBackoff: 5 * time.Millisecond, MaxBackoff: 50 * time.Millisecond, MaxAttempts: 10})
 			sum, err := sender.Send(t.Context(), spec, strings.NewReader(in), bulk.SendOptions{
 				ResendUnknown: resend,
+				Progress:      &progress,
 				OnResult: func(r bulk.Result) error {
 					r.Data = nil
 					results = append(results, r)
@@ -62,6 +64,7 @@ func TestBulkFaults(t *testing.T) {
 			if len(results) != n || sum.Records != n {
 				t.Fatalf("%d results, summary %+v; want %d", len(results), sum, n)
 			}
+			checkTotals(t, sum, results, progress.Snapshot())
 			refused, lost, failedEntries := proxy.refused.Load(), proxy.lost.Load(), proxy.failedEntries.Load()
 			t.Logf("proxy: %d requests refused, %d answers lost, %d entries failed; summary: written %d failed %d unknown %d possibly duplicated %d retried %d",
 				refused, lost, failedEntries, sum.Written, sum.Failed, sum.Unknown, sum.PossiblyDuplicated, sum.Retried)
@@ -349,4 +352,38 @@ func copyRecorded(w http.ResponseWriter, rec *httptest.ResponseRecorder) {
 	}
 	w.WriteHeader(rec.Code)
 	_, _ = w.Write(rec.Body.Bytes())
+}
+
+// checkTotals checks a summary's counts against the per-record results
+// they sum up, and the live progress's last reading against both.
+func checkTotals(t *testing.T, sum bulk.Summary, results []bulk.Result, p bulk.Snapshot) {
+	t.Helper()
+	var want bulk.Summary
+	for _, r := range results {
+		switch r.Status {
+		case bulk.StatusWritten:
+			want.Written++
+		case bulk.StatusFailed:
+			want.Failed++
+		case bulk.StatusUnknown:
+			want.Unknown++
+		case bulk.StatusInvalid:
+			want.Invalid++
+		case bulk.StatusNotSent:
+			want.NotSent++
+		}
+		if r.PossiblyDuplicated {
+			want.PossiblyDuplicated++
+		}
+		want.Retried += max(r.Attempts-1, 0)
+	}
+	if sum.Written != want.Written || sum.Failed != want.Failed || sum.Unknown != want.Unknown || sum.Invalid != want.Invalid ||
+		sum.NotSent != want.NotSent || sum.PossiblyDuplicated != want.PossiblyDuplicated || sum.Retried != want.Retried {
+		t.Errorf("summary %+v does not add up the results: %+v", sum, want)
+	}
+	if p.Written != int64(want.Written) || p.Failed != int64(want.Failed+want.Unknown) || p.NotSent != int64(want.NotSent) ||
+		p.PossiblyDuplicated != int64(want.PossiblyDuplicated) || !p.Done {
+		t.Errorf("the progress ended at %+v; the results add up to written %d, failed %d, unknown %d, not sent %d, possibly duplicated %d",
+			p, want.Written, want.Failed, want.Unknown, want.NotSent, want.PossiblyDuplicated)
+	}
 }
