@@ -61,8 +61,11 @@ build: ## Build bin/kinesis-console
 run: build ## Run against real AWS with the SDK's default credentials and region
 	./$(BIN)
 
-demo: build ## Run on a local moto server with two demo streams (Ctrl-C stops everything)
-	go build -o bin/kinesis-console-demo ./cmd/kinesis-console-demo
+demo: ## Run on a local moto server with demo streams (Ctrl-C stops everything; KINESIS_CONSOLE_ADDR=127.0.0.1:8081 for another port)
+	@python3 -c 'import moto.server' 2>/dev/null || { echo "demo: installing moto server for $$(command -v python3)"; python3 -m pip install --quiet "moto[server]>=5,<6"; }
+	@echo "demo: building the console (the first build downloads modules and takes a minute or two)..."
+	@$(MAKE) --no-print-directory build
+	@go build -o bin/kinesis-console-demo ./cmd/kinesis-console-demo
 	./bin/kinesis-console-demo -console ./$(BIN)
 
 bench: setup ## Benchmarks, with ratios against baselines measured in the same run

@@ -65,7 +65,7 @@ func TestBulkBrowser(t *testing.T) {
 	waitFor(t, ctx, "bulk.js to disable the key field for random UUIDs", `document.getElementById("bulk-partition-key").disabled`)
 	do(t, ctx, "fill the bulk form",
 		chromedp.SendKeys(chromedp.ID("bulk-stream"), name),
-		chromedp.Click(chromedp.CSS("input[data-testid=partition_key_mode-field] + span")),
+		chromedp.Click(chromedp.CSS("input[data-testid=partition-key-mode-field] + span")),
 	)
 	waitFor(t, ctx, "the key field to take a field path", `!document.getElementById("bulk-partition-key").disabled`)
 	do(t, ctx, "choose the file and send",

@@ -4,14 +4,17 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"flag"
 	"fmt"
 	"io"
+	"net"
 	"os"
 	"os/exec"
 	"os/signal"
+	"path/filepath"
 	"strings"
 	"syscall"
 	"time"
@@ -43,12 +46,20 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs.SetOutput(stderr)
 	console := fs.String("console", "bin/kinesis-console", "path of the console binary to run")
 	addr := fs.String("addr", envOr("KINESIS_CONSOLE_ADDR", "127.0.0.1:8080"), "address for the console to listen on")
+	logDir := fs.String("log-dir", "bin", "folder for the demo's audit and request logs")
 	if err := fs.Parse(args[1:]); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return nil
 		}
 		return err
 	}
+
+	// A busy port is said now, with the way out, not after moto started.
+	ln, err := net.Listen("tcp", *addr)
+	if err != nil {
+		return fmt.Errorf("%s is taken (%v): choose another address, e.g. make demo KINESIS_CONSOLE_ADDR=127.0.0.1:8081", *addr, err)
+	}
+	_ = ln.Close()
 
 	fmt.Fprintln(stdout, "Starting moto (local Kinesis and STS)...")
 	moto, err := localaws.StartMoto(ctx, localaws.Options{})
@@ -61,6 +72,9 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		}
 	}()
 
+	fmt.Fprintf(stdout, "moto is at %s (region %s, access key %q, secret %q): the console's code snippets need these\n",
+		moto.Endpoint, localaws.Region, localaws.AccessKeyID, localaws.SecretAccessKey)
+
 	client, err := moto.Kinesis(ctx)
 	if err != nil {
 		return err
@@ -72,8 +86,18 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		fmt.Fprintf(stdout, "Created stream %s (%d shard%s)\n", s.name, s.shards, plural(s.shards))
 	}
 
+	// The terminal shows what matters: the console's warnings and errors.
+	// Its audit trail (a line per record, thousands for a bulk upload) and
+	// request log go to files.
+	audit, requests := filepath.Join(*logDir, "demo-audit.log"), filepath.Join(*logDir, "demo-requests.log")
+	logFile, err := os.Create(requests)
+	if err != nil {
+		return err
+	}
+	defer logFile.Close()
 	cmd := exec.Command(*console)
 	cmd.Env = append(withoutAWS(os.Environ()),
+		"KINESIS_CONSOLE_AUDIT_LOG="+audit,
 		"AWS_ENDPOINT_URL="+moto.Endpoint,
 		"AWS_REGION="+localaws.Region,
 		"AWS_ACCESS_KEY_ID="+localaws.AccessKeyID,
@@ -81,7 +105,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		"AWS_EC2_METADATA_DISABLED=true",
 		"KINESIS_CONSOLE_ADDR="+*addr,
 	)
-	cmd.Stdout, cmd.Stderr = stdout, stderr
+	cmd.Stdout, cmd.Stderr = stdout, io.MultiWriter(logFile, &levelFilter{w: stderr})
 	// Its own process group: the demo decides when it stops, after Ctrl-C.
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 	if err := cmd.Start(); err != nil {
@@ -89,6 +113,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	}
 	exited := make(chan error, 1)
 	go func() { exited <- cmd.Wait() }()
+	fmt.Fprintf(stdout, "Audit lines go to %s, the request log to %s.\n", audit, requests)
 	fmt.Fprintln(stdout, "Press Ctrl-C to stop the console and moto.")
 
 	select {
@@ -105,6 +130,36 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		<-exited
 	}
 	return nil
+}
+
+// levelFilter passes on the console's log lines at WARN and above (JSON,
+// one per line) and anything that is not a log line; INFO request lines
+// stay in the log file.
+type levelFilter struct {
+	w       io.Writer
+	partial []byte
+}
+
+func (f *levelFilter) Write(p []byte) (int, error) {
+	f.partial = append(f.partial, p...)
+	for {
+		i := bytes.IndexByte(f.partial, '\n')
+		if i < 0 {
+			break
+		}
+		line := f.partial[:i+1]
+		if !bytes.Contains(line, []byte(`"level":"INFO"`)) && !bytes.Contains(line, []byte(`"level":"DEBUG"`)) {
+			if _, err := f.w.Write(line); err != nil {
+				return len(p), err
+			}
+		}
+		f.partial = f.partial[i+1:]
+	}
+	if len(f.partial) > 64<<10 { // a line that never ends: let it through
+		_, _ = f.w.Write(f.partial)
+		f.partial = f.partial[:0]
+	}
+	return len(p), nil
 }
 
 // withoutAWS drops the caller's AWS settings, so the demo never reaches a
