@@ -111,16 +111,6 @@ func (fe FieldErrors) Error() string {
 	return "stream: invalid input: " + strings.Join(parts, "; ")
 }
 
-// For returns the message for a field, or "" when it is fine.
-func (fe FieldErrors) For(field string) string {
-	for _, e := range fe {
-		if e.Field == field {
-			return e.Message
-		}
-	}
-	return ""
-}
-
 // OnlyTooLarge reports that the size limit is the one rule broken, so a
 // stream that allows larger records may still take it.
 func (fe FieldErrors) OnlyTooLarge() bool {

@@ -148,7 +148,7 @@ func TestCheckPartitionKey(t *testing.T) {
 			in := validInput()
 			in.PartitionKey = tt.key
 			rec, errs := in.Validate(DefaultMaxRecordBytes)
-			if got := errs.For(field.PartitionKey); got != msg {
+			if got := messageFor(errs, field.PartitionKey); got != msg {
 				t.Errorf("Validate's partition key message = %q, want %q", got, msg)
 			}
 			if tt.wantErr == "" && rec.PartitionKey != tt.key {
@@ -312,7 +312,7 @@ func TestParseExplicitHashKey(t *testing.T) {
 			in := validInput()
 			in.ExplicitHashKey = tt.in
 			rec, errs := in.Validate(DefaultMaxRecordBytes)
-			if got := errs.For(field.ExplicitHashKey); got != msg {
+			if got := messageFor(errs, field.ExplicitHashKey); got != msg {
 				t.Errorf("Validate's message = %q, want %q", got, msg)
 			}
 			if tt.wantErr == "" && rec.ExplicitHashKey != tt.in {
@@ -353,7 +353,7 @@ func TestCheckSequenceNumberForOrdering(t *testing.T) {
 			in := validInput()
 			in.SequenceNumberForOrdering = tt.in
 			rec, errs := in.Validate(DefaultMaxRecordBytes)
-			if got := errs.For(field.SequenceNumberForOrdering); got != msg {
+			if got := messageFor(errs, field.SequenceNumberForOrdering); got != msg {
 				t.Errorf("Validate's message = %q, want %q", got, msg)
 			}
 			if tt.valid && rec.SequenceNumberForOrdering != tt.in {
@@ -566,7 +566,7 @@ func TestFieldErrors(t *testing.T) {
 				if e.Message == "" {
 					t.Errorf("field %q has an empty message", e.Field)
 				}
-				if errs.For(e.Field) == "" {
+				if messageFor(errs, e.Field) == "" {
 					t.Errorf("For(%q) is empty", e.Field)
 				}
 				if !strings.Contains(errs.Error(), e.Field+": "+e.Message) {
@@ -576,7 +576,7 @@ func TestFieldErrors(t *testing.T) {
 			if strings.Join(got, ",") != strings.Join(tt.wantFields, ",") {
 				t.Errorf("fields = %v, want %v", got, tt.wantFields)
 			}
-			if errs.For("no_such_field") != "" {
+			if messageFor(errs, "no_such_field") != "" {
 				t.Error("For(unknown field) is not empty")
 			}
 			if len(tt.wantFields) == 0 && errs != nil {
@@ -591,7 +591,7 @@ func TestFieldErrorsForReturnsFirst(t *testing.T) {
 		{Field: field.Data, Message: "first"},
 		{Field: field.Data, Message: "second", TooLarge: true},
 	}
-	if got := errs.For(field.Data); got != "first" {
+	if got := messageFor(errs, field.Data); got != "first" {
 		t.Errorf("For = %q, want the first message", got)
 	}
 	if errs.OnlyTooLarge() {
@@ -620,4 +620,14 @@ func TestFormatBytes(t *testing.T) {
 			}
 		})
 	}
+}
+
+// messageFor is the message errs hold for a field, or "".
+func messageFor(errs FieldErrors, name string) string {
+	for _, e := range errs {
+		if e.Field == name {
+			return e.Message
+		}
+	}
+	return ""
 }
