@@ -6,13 +6,11 @@ package views
 
 //lint:file-ignore SA4006 This context is only used if a nested component is present.
 
-import "github.com/a-h/templ"
-import templruntime "github.com/a-h/templ/runtime"
-
 import (
-	"net/url"
 	"strconv"
 
+	"github.com/a-h/templ"
+	templruntime "github.com/a-h/templ/runtime"
 	"github.com/kinesis-console/kinesis-console/internal/field"
 )
 
@@ -2310,14 +2308,6 @@ func bulkFact(label, testid string, n int) templ.Component {
 		}
 		return nil
 	})
-}
-
-// bulkHref links the header to the bulk page, keeping the chosen target.
-func bulkHref(h Header) string {
-	if len(h.Targets) > 0 && h.Target != "" {
-		return "/bulk?target=" + url.QueryEscape(h.Target)
-	}
-	return "/bulk"
 }
 
 func plural(n int, one, many string) string {

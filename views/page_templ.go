@@ -6,12 +6,12 @@ package views
 
 //lint:file-ignore SA4006 This context is only used if a nested component is present.
 
-import "github.com/a-h/templ"
-import templruntime "github.com/a-h/templ/runtime"
-
 import (
+	"net/url"
 	"strconv"
 
+	"github.com/a-h/templ"
+	templruntime "github.com/a-h/templ/runtime"
 	"github.com/kinesis-console/kinesis-console/internal/field"
 )
 
@@ -960,6 +960,14 @@ func dataFormat(current string) string {
 		return "json"
 	}
 	return current
+}
+
+// bulkHref links the header to the bulk page, keeping the chosen target.
+func bulkHref(h Header) string {
+	if len(h.Targets) > 0 && h.Target != "" {
+		return "/bulk?target=" + url.QueryEscape(h.Target)
+	}
+	return "/bulk"
 }
 
 // pickerPath keeps the user on the page they are on when they switch target.
