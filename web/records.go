@@ -64,6 +64,10 @@ func (h *handlers) putRecord(c echo.Context) error {
 		form.MaxRecordBytes = limit
 	}
 	errs = append(errs, verrs...)
+	form.ConfirmStream = c.FormValue(field.ConfirmStream)
+	var cerrs stream.FieldErrors
+	rec, form.Consumers, cerrs = h.checkConsumers(ctx, t, ref.Name, form.ConfirmStream, rec, form.MaxRecordBytes, len(errs) == 0)
+	errs = append(errs, cerrs...)
 	if len(errs) > 0 {
 		attempt.Outcome, attempt.ErrorCode = access.OutcomeInvalid, "Invalid:"+errs[0].Field
 		h.deps.Audit.Record(ctx, attempt)
@@ -100,7 +104,9 @@ func (h *handlers) putRecord(c echo.Context) error {
 	}
 	attempt.Outcome, attempt.ShardID, attempt.SequenceNumber, attempt.AWSRequestID = access.OutcomeWritten, res.ShardID, res.SequenceNumber, res.RequestID
 	h.deps.Audit.Record(ctx, attempt)
-	return h.renderWorkspace(c, http.StatusOK, views.Workspace{Form: form, Result: resultView(rec, res, caller)})
+	result := resultView(rec, res, caller)
+	result.WrittenWith = writtenWith(form.Consumers)
+	return h.renderWorkspace(c, http.StatusOK, views.Workspace{Form: form, Result: result})
 }
 
 // renderWorkspace answers a plain post with the whole page, and htmx with

@@ -200,9 +200,14 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	if err != nil {
 		return err
 	}
+	consumers, err := buildConsumers(fileCfg)
+	if err != nil {
+		return err
+	}
 
 	handler, err := web.New(web.Deps{
 		Targets:   targets,
+		Consumers: consumers,
 		Logger:    logger,
 		BodyLimit: s.bodyLimit,
 		Auth:      auth,
