@@ -65,6 +65,10 @@ type Form struct {
 	SequenceNumberForOrdering string
 	MaxRecordBytes            int
 	Errors                    FieldErrors
+	// ConfirmStream is what the user typed to confirm a stream that matters.
+	ConfirmStream string
+	// Consumers is what applies to the stream: schema, templates, confirmation.
+	Consumers Consumers
 }
 
 // FieldError is a message for one form field.
@@ -110,6 +114,7 @@ type Result struct {
 	ResponseJSON   string // the response as boto3 prints it, indented
 	ReadBackVals   string // JSON of the read-back request's extra fields: the token the console signed for this put
 	WrittenAt      string // RFC 3339, UTC
+	WrittenWith    string // how a schema shaped the record: checked, encoded, framed; "" without one
 }
 
 // Failure is a put that AWS refused or whose outcome is unknown.

@@ -172,6 +172,10 @@ func (h *handlers) checkBulk(c echo.Context, f views.BulkForm, src io.Reader, na
 		h.auditBulkRefusal(c, ref.String(), access.OutcomeDenied, "WrongAccountOrRegion")
 		return nil, stream.FieldErrors{{Field: field.Stream, Message: msg}}, nil
 	}
+	if r := h.rulesFor(ctx, t, ref.Name); r.confirm && f.ConfirmStream != ref.Name {
+		h.auditBulkRefusal(c, ref.String(), access.OutcomeInvalid, "Invalid:"+field.ConfirmStream)
+		return nil, stream.FieldErrors{{Field: field.ConfirmStream, Message: fmt.Sprintf("This stream matters: type its name, %s, to confirm the upload.", ref.Name)}}, nil
+	}
 	rate, msg := parseRate(f.Rate)
 	if msg != "" {
 		return nil, stream.FieldErrors{{Field: "rate", Message: msg}}, nil
@@ -282,6 +286,8 @@ func setBulkField(f *views.BulkForm, name, value string) {
 		f.ExplicitHashKeyMode = value
 	case field.ExplicitHashKey:
 		f.ExplicitHashKey = value
+	case field.ConfirmStream:
+		f.ConfirmStream = strings.TrimSpace(value)
 	case "rate":
 		f.Rate = value
 	case "send_valid_only":

@@ -13,6 +13,7 @@ const (
 	hxBoosted  = "HX-Boosted"  // a boosted link or form: it wants a whole page
 	hxRetarget = "HX-Retarget" // swap the answer into another element
 	hxReswap   = "HX-Reswap"   // swap it another way
+	hxRedirect = "HX-Redirect" // load another page instead
 )
 
 // htmxConfig swaps 422 (a form with field errors) and 502 (AWS said no, shown

@@ -8,14 +8,13 @@ import (
 
 	"github.com/kinesis-console/kinesis-console/internal/access"
 	"github.com/kinesis-console/kinesis-console/internal/identity"
-	"github.com/kinesis-console/kinesis-console/internal/stream"
 	"github.com/kinesis-console/kinesis-console/views"
 )
 
-// index serves the main screen; ?stream=NAME opens it with that stream chosen.
+// index serves the main screen; ?stream=NAME opens it with that stream
+// chosen, and the other form fields (or a template) fill the form.
 func (h *handlers) index(c echo.Context) error {
-	form := formView(stream.Input{Stream: c.QueryParam("stream"), Format: stream.FormatJSON})
-	form.Target = h.targetOf(c.Request().Context()).Name
+	form := h.prefillForm(c.Request().Context(), c.QueryParam)
 	return render(c, http.StatusOK, views.PageView(h.page(c.Request().Context(), views.Workspace{Form: form})))
 }
 

@@ -60,6 +60,10 @@ func (h *handlers) putRecord(c echo.Context) error {
 		form.MaxRecordBytes = limit
 	}
 	errs = append(errs, verrs...)
+	form.ConfirmStream = c.FormValue(field.ConfirmStream)
+	var cerrs stream.FieldErrors
+	rec, form.Consumers, cerrs = h.checkConsumers(ctx, t, ref.Name, form.ConfirmStream, rec, form.MaxRecordBytes, len(errs) == 0)
+	errs = append(errs, cerrs...)
 	if len(errs) > 0 {
 		attempt.Outcome, attempt.ErrorCode = access.OutcomeInvalid, "Invalid:"+errs[0].Field
 		h.audit(c, attempt)
@@ -98,6 +102,7 @@ func (h *handlers) putRecord(c echo.Context) error {
 	h.audit(c, attempt)
 	result := resultView(rec, res, caller)
 	result.ReadBackVals = h.readBackVals(ctx, rec, res)
+	result.WrittenWith = writtenWith(form.Consumers)
 	return h.renderWorkspace(c, http.StatusOK, views.Workspace{Form: form, Result: result})
 }
 

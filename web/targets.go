@@ -10,6 +10,7 @@ import (
 
 	"github.com/kinesis-console/kinesis-console/internal/access"
 	"github.com/kinesis-console/kinesis-console/internal/field"
+	"github.com/kinesis-console/kinesis-console/internal/schema"
 	"github.com/kinesis-console/kinesis-console/views"
 )
 
@@ -23,6 +24,10 @@ type Target struct {
 	Publisher Publisher
 	Identity  Identity
 	Bulk      BulkSender // nil: no bulk uploads to this target
+	// Schemas reads the Glue Schema Registry; nil: no schema checks here.
+	Schemas schema.Getter
+	// StreamTags lists a stream's tags, for the confirm tag; nil: not read.
+	StreamTags StreamTagger
 	// ForUser, when set, gives each signed-in user clients of their own,
 	// e.g. a role session named after them, so CloudTrail names the person.
 	ForUser func(user string) Clients
@@ -47,6 +52,7 @@ func (t *target) clientsFor(u access.User) Clients {
 type target struct {
 	Target
 	streams *streamCache
+	tags    tagCache
 }
 
 func newTargets(deps Deps) ([]*target, error) {

@@ -84,6 +84,8 @@ type Deps struct {
 	// stream's read limit (GetRecords: 5 a second per shard, shared with its
 	// consumers); nil means no limit.
 	ReadBackRateLimit *access.RateLimiter
+	// Consumers are the config file's schemas, templates and confirmations.
+	Consumers Consumers
 	// TempDir is where the console makes its own temporary folder for bulk
 	// uploads; "" is the system's.
 	TempDir string

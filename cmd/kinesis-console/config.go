@@ -19,6 +19,10 @@ import (
 type fileConfig struct {
 	Permissions access.Policy  `json:"permissions"`
 	Targets     []targetConfig `json:"targets"`
+	// What consumers expect: schemas, templates, typed confirmations.
+	Schemas   []schemaConfig   `json:"schemas"`
+	Templates []templateConfig `json:"templates"`
+	Confirm   []confirmConfig  `json:"confirm"`
 }
 
 // loadFileConfig reads a JSON config file; unknown keys are errors, so a

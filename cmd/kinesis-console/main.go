@@ -205,6 +205,10 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	if err != nil {
 		return err
 	}
+	consumers, err := buildConsumers(fileCfg)
+	if err != nil {
+		return err
+	}
 
 	ln, err := net.Listen("tcp", s.addr)
 	if err != nil {
@@ -220,6 +224,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	handler, err := web.New(web.Deps{
 		Hosts:     hosts,
 		Targets:   targets,
+		Consumers: consumers,
 		Logger:    logger,
 		BodyLimit: s.bodyLimit,
 		Auth:      auth,

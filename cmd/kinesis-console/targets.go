@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
@@ -10,11 +11,13 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/credentials/stscreds"
+	"github.com/aws/aws-sdk-go-v2/service/glue"
 	"github.com/aws/aws-sdk-go-v2/service/kinesis"
 	"github.com/aws/aws-sdk-go-v2/service/sts"
 
 	"github.com/kinesis-console/kinesis-console/internal/bulk"
 	"github.com/kinesis-console/kinesis-console/internal/identity"
+	"github.com/kinesis-console/kinesis-console/internal/schema"
 	"github.com/kinesis-console/kinesis-console/internal/stream"
 	"github.com/kinesis-console/kinesis-console/web"
 )
@@ -125,7 +128,25 @@ func newTarget(cfg aws.Config, name, account, endpoint string, opts stream.Optio
 		Identity:  identity.NewResolver(sts.NewFromConfig(cfg), identity.Options{}),
 		// A bulk batch in flight gets as long as a put: both must be able to
 		// finish within the shutdown timeout.
-		Bulk: bulk.NewSender(kc, bulk.Options{RequestTimeout: opts.PutTimeout}),
+		Bulk:       bulk.NewSender(kc, bulk.Options{RequestTimeout: opts.PutTimeout}),
+		Schemas:    schema.NewRegistry(glue.NewFromConfig(cfg), schema.Options{}),
+		StreamTags: streamTags(kc),
+	}
+}
+
+// streamTags reads a stream's tags with ListTagsForStream (the first page
+// of 50 holds the confirm tag in any stream with fewer tags than that).
+func streamTags(kc *kinesis.Client) web.StreamTagger {
+	return func(ctx context.Context, name string) (map[string]string, error) {
+		out, err := kc.ListTagsForStream(ctx, &kinesis.ListTagsForStreamInput{StreamName: aws.String(name)})
+		if err != nil {
+			return nil, fmt.Errorf("list tags of %s: %w", name, err)
+		}
+		tags := make(map[string]string, len(out.Tags))
+		for _, t := range out.Tags {
+			tags[aws.ToString(t.Key)] = aws.ToString(t.Value)
+		}
+		return tags, nil
 	}
 }
 

@@ -28,3 +28,13 @@ const (
 	SendValidOnly       = "send_valid_only"
 	ResendUnknown       = "resend_unknown"
 )
+
+// What consumers expect: a typed confirmation, templates, links.
+const (
+	// ConfirmStream is where a stream that matters has its name typed again.
+	ConfirmStream = "confirm_stream"
+	// Template names a config template to fill the form from.
+	Template = "template"
+	// Count is how many records "generate from this template" sends.
+	Count = "count"
+)

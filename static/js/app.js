@@ -357,3 +357,100 @@
     renderHistory();
   });
 })();
+
+// What consumers expect: an example from the stream's schema, the shard
+// picker, a link that fills the form, and personal templates kept in this
+// browser. Nothing here writes: every write goes through the form.
+(function () {
+  "use strict";
+  var maxLinkLength = 8000; // longer links are cut by some browsers and proxies
+  var storeKey = "kinesis-console:templates";
+
+  function byId(id) { return document.getElementById(id); }
+
+  function setData(text) {
+    var data = byId("data");
+    if (!data) return;
+    data.value = text;
+    data.dispatchEvent(new Event("input", { bubbles: true }));
+  }
+
+  // formLink is GET / with the form's fields: opening it fills the form.
+  function formLink(form) {
+    var params = new URLSearchParams();
+    ["target", "stream", "partition_key", "data", "explicit_hash_key", "sequence_number_for_ordering"].forEach(function (name) {
+      var el = form.querySelector("[name=" + name + "]");
+      if (el && el.value !== "") params.set(name, el.value);
+    });
+    var fmt = form.querySelector("input[name=data_format]:checked");
+    if (fmt && fmt.value !== "json") params.set("data_format", fmt.value);
+    return location.origin + "/?" + params.toString();
+  }
+
+  function personalTemplates() {
+    try { return JSON.parse(localStorage.getItem(storeKey) || "{}"); } catch (e) { return {}; }
+  }
+
+  document.addEventListener("click", function (e) {
+    var t = e.target;
+    if (!(t instanceof Element)) return;
+    if (t.id === "schema-example") {
+      fetch(t.getAttribute("data-url"), { headers: { "Accept": "text/plain" } }).then(function (r) {
+        return r.text().then(function (body) { if (!r.ok) throw new Error(body); return body; });
+      }).then(setData).catch(function (err) {
+        var status = byId("data-status");
+        if (status) status.textContent = "No example: " + err.message;
+      });
+    } else if (t.id === "copy-link") {
+      var form = byId("record-form"), status = byId("copy-link-status");
+      var link = formLink(form);
+      if (link.length > maxLinkLength) {
+        status.textContent = "The data is too long for a link (" + link.length + " characters, over " + maxLinkLength + "); the link was not copied.";
+        return;
+      }
+      var done = function () { status.textContent = "Link copied. Opening it fills the form; it never sends."; };
+      if (navigator.clipboard && navigator.clipboard.writeText) {
+        navigator.clipboard.writeText(link).then(done, function () { status.textContent = link; });
+      } else {
+        status.textContent = link;
+      }
+      t.setAttribute("data-link", link);
+    } else if (t.id === "save-personal-template") {
+      var name = (byId("personal-template-name") || {}).value || "";
+      if (name.trim() === "") return;
+      var all = personalTemplates();
+      all[name.trim()] = formLink(byId("record-form"));
+      localStorage.setItem(storeKey, JSON.stringify(all));
+      listPersonal();
+    } else if (t.id === "load-personal-template") {
+      var pick = byId("personal-template-pick");
+      var saved = personalTemplates()[pick && pick.value];
+      if (saved) location.href = saved;
+    }
+  });
+
+  document.addEventListener("change", function (e) {
+    if (e.target && e.target.id === "shard-pick") {
+      var key = byId("explicit-hash-key");
+      if (!key) return;
+      key.value = e.target.value;
+      var details = key.closest("details");
+      if (details && key.value !== "") details.open = true;
+      key.dispatchEvent(new Event("input", { bubbles: true }));
+    }
+  });
+
+  // listPersonal shows this browser's saved forms beside the actions.
+  function listPersonal() {
+    var pick = byId("personal-template-pick");
+    if (!pick) return;
+    pick.innerHTML = "";
+    Object.keys(personalTemplates()).sort().forEach(function (name) {
+      var o = document.createElement("option");
+      o.value = name; o.textContent = name;
+      pick.appendChild(o);
+    });
+  }
+  document.addEventListener("DOMContentLoaded", listPersonal);
+  document.addEventListener("htmx:afterSettle", listPersonal);
+})();

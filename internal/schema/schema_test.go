@@ -1,0 +1,311 @@
+package schema_test
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"strings"
+	"testing"
+
+	"github.com/hamba/avro/v2"
+
+	"github.com/kinesis-console/kinesis-console/internal/decode"
+	"github.com/kinesis-console/kinesis-console/internal/schema"
+)
+
+const versionID = "0f1e2d3c-4b5a-4968-8776-a5b4c3d2e1f0"
+
+func mustCompile(t *testing.T, format schema.Format, def string) *schema.Schema {
+	t.Helper()
+	s, err := schema.Compile(schema.Ref{Registry: "r", Schema: "s"}, versionID, 1, format, def)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
+
+const orderJSONSchema = `{
+  "$schema": "http://json-schema.org/draft-07/schema#",
+  "type": "object",
+  "required": ["id", "email", "items"],
+  "additionalProperties": false,
+  "properties": {
+    "id": {"type": "integer", "minimum": 1},
+    "email": {"type": "string", "format": "email"},
+    "at": {"type": "string", "format": "date-time"},
+    "items": {"type": "array", "minItems": 1, "items": {"$ref": "#/definitions/item"}}
+  },
+  "definitions": {
+    "item": {"type": "object", "required": ["sku"], "properties": {"sku": {"type": "string", "minLength": 3}}}
+  }
+}`
+
+func TestJSONSchemaValidation(t *testing.T) {
+	s := mustCompile(t, schema.FormatJSON, orderJSONSchema)
+	tests := []struct {
+		name, data string
+		path, rule string // "" path: valid
+	}{
+		{"valid", `{"id": 7, "email": "a@example.com", "items": [{"sku": "abc"}]}`, "", ""},
+		{"missing required", `{"id": 7, "items": [{"sku": "abc"}]}`, "$", "required"},
+		{"format asserted", `{"id": 7, "email": "not-an-email", "items": [{"sku": "abc"}]}`, "$.email", "format"},
+		{"date-time asserted", `{"id": 7, "email": "a@example.com", "at": "yesterday", "items": [{"sku": "abc"}]}`, "$.at", "format"},
+		{"minimum", `{"id": 0, "email": "a@example.com", "items": [{"sku": "abc"}]}`, "$.id", "minimum"},
+		{"nested through $ref", `{"id": 7, "email": "a@example.com", "items": [{"sku": "abc"}, {"sku": "x"}]}`, "$.items[1].sku", "minLength"},
+		{"extra property", `{"id": 7, "email": "a@example.com", "items": [{"sku": "abc"}], "x": 1}`, "$", "additionalProperties"},
+		{"not JSON", `{"id": `, "$", "not JSON"},
+		{"two values", `{} {}`, "$", "more than one"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			out, err := s.Encode([]byte(tt.data))
+			if tt.path == "" {
+				if err != nil {
+					t.Fatalf("valid data refused: %v", err)
+				}
+				if string(out) != tt.data {
+					t.Fatalf("JSON payload changed: %q", out)
+				}
+				return
+			}
+			var de *schema.DataError
+			if !errors.As(err, &de) {
+				t.Fatalf("want a DataError, got %v", err)
+			}
+			if de.Path != tt.path || !strings.Contains(de.Rule, tt.rule) {
+				t.Fatalf("got %q at %q, want rule %q at %q", de.Rule, de.Path, tt.rule, tt.path)
+			}
+		})
+	}
+}
+
+func TestJSONSchemaDrafts(t *testing.T) {
+	// exclusiveMaximum is a boolean in draft 4 and a number from draft 6:
+	// the schema's own $schema decides how it is read.
+	tests := []struct {
+		name, def, data string
+		valid           bool
+	}{
+		{"draft 4 boolean exclusiveMaximum", `{"$schema": "http://json-schema.org/draft-04/schema#", "type": "number", "maximum": 10, "exclusiveMaximum": true}`, `10`, false},
+		{"draft 4 under", `{"$schema": "http://json-schema.org/draft-04/schema#", "type": "number", "maximum": 10, "exclusiveMaximum": true}`, `9`, true},
+		{"draft 6 numeric exclusiveMaximum", `{"$schema": "http://json-schema.org/draft-06/schema#", "type": "number", "exclusiveMaximum": 10}`, `10`, false},
+		{"draft 7 if/then", `{"$schema": "http://json-schema.org/draft-07/schema#", "if": {"type": "string"}, "then": {"minLength": 2}}`, `"a"`, false},
+		{"no $schema reads as draft 7", `{"if": {"type": "string"}, "then": {"minLength": 2}}`, `"a"`, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			s := mustCompile(t, schema.FormatJSON, tt.def)
+			_, err := s.Encode([]byte(tt.data))
+			if (err == nil) != tt.valid {
+				t.Fatalf("valid=%v, err=%v", tt.valid, err)
+			}
+		})
+	}
+}
+
+func TestCompileRefusesBadSchemas(t *testing.T) {
+	tests := []struct {
+		name   string
+		format schema.Format
+		def    string
+	}{
+		{"json not json", schema.FormatJSON, `{`},
+		{"json bad keyword value", schema.FormatJSON, `{"type": 5}`},
+		{"json remote ref", schema.FormatJSON, `{"$ref": "https://example.com/s.json"}`},
+		{"avro bad", schema.FormatAvro, `{"type": "record", "name": "x"}`},
+		{"protobuf", "PROTOBUF", `syntax = "proto3";`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if _, err := schema.Compile(schema.Ref{Registry: "r", Schema: "s"}, versionID, 1, tt.format, tt.def); err == nil {
+				t.Fatal("compiled")
+			}
+		})
+	}
+}
+
+const userAvro = `{
+  "type": "record", "name": "User", "namespace": "example",
+  "fields": [
+    {"name": "id", "type": "long"},
+    {"name": "name", "type": "string"},
+    {"name": "age", "type": "int"},
+    {"name": "score", "type": "double"},
+    {"name": "active", "type": "boolean"},
+    {"name": "email", "type": ["null", "string"], "default": null},
+    {"name": "kind", "type": {"type": "enum", "name": "Kind", "symbols": ["ADMIN", "GUEST"]}},
+    {"name": "tags", "type": {"type": "array", "items": "string"}},
+    {"name": "attrs", "type": {"type": "map", "values": "int"}},
+    {"name": "raw", "type": "bytes"},
+    {"name": "hash", "type": {"type": "fixed", "name": "Hash", "size": 2}},
+    {"name": "country", "type": "string", "default": "NL"}
+  ]
+}`
+
+func TestAvroEncodeRoundTrip(t *testing.T) {
+	s := mustCompile(t, schema.FormatAvro, userAvro)
+	data := `{"id": 9007199254740993, "name": "Ann", "age": 41, "score": 2.5, "active": true,
+		"email": {"string": "ann@example.com"}, "kind": "GUEST", "tags": ["a", "b"], "attrs": {"x": 1},
+		"raw": "\u0000\u00ff", "hash": "ab"}`
+	out, err := s.Encode([]byte(data))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got map[string]any
+	if err := avro.Unmarshal(avro.MustParse(userAvro), out, &got); err != nil {
+		t.Fatalf("not Avro of the schema: %v", err)
+	}
+	if got["id"] != int64(9007199254740993) || got["name"] != "Ann" || got["age"] != 41 || got["kind"] != "GUEST" || got["country"] != "NL" {
+		t.Fatalf("round trip: %#v", got)
+	}
+	if got["email"] != "ann@example.com" { // hamba reads a nullable union back bare
+		t.Fatalf("union: %#v", got["email"])
+	}
+	if !bytes.Equal(got["raw"].([]byte), []byte{0, 0xff}) {
+		t.Fatalf("bytes: %#v", got["raw"])
+	}
+
+	// A bare value picks the union's only branch that fits it.
+	bare := strings.Replace(data, `{"string": "ann@example.com"}`, `"ann@example.com"`, 1)
+	out2, err := s.Encode([]byte(bare))
+	if err != nil || !bytes.Equal(out, out2) {
+		t.Fatalf("bare union value: %v", err)
+	}
+}
+
+func TestAvroEncodeErrors(t *testing.T) {
+	s := mustCompile(t, schema.FormatAvro, userAvro)
+	base := `{"id": 1, "name": "Ann", "age": 41, "score": 2.5, "active": true, "kind": "GUEST", "tags": [], "attrs": {}, "raw": "", "hash": "ab"}`
+	tests := []struct {
+		name, from, to, path, rule string
+	}{
+		{"wrong type", `"age": 41`, `"age": "41"`, "$.age", "expected an integer"},
+		{"int range", `"age": 41`, `"age": 3000000000`, "$.age", "outside an Avro int"},
+		{"fraction for long", `"id": 1`, `"id": 1.5`, "$.id", "not a whole number"},
+		{"missing field", `"name": "Ann", `, ``, "$.name", "required field"},
+		{"unknown field", `"raw": ""`, `"raw": "", "nope": 1`, "$.nope", "no such field"},
+		{"enum symbol", `"GUEST"`, `"ROOT"`, "$.kind", "not a symbol"},
+		{"array item", `"tags": []`, `"tags": ["a", 2]`, "$.tags[1]", "expected a string"},
+		{"fixed size", `"hash": "ab"`, `"hash": "abc"`, "$.hash", "exactly 2 bytes"},
+		{"union branch", `"kind"`, `"email": {"string": 5}, "kind"`, "$.email.string", "expected a string"},
+		{"union fits nothing", `"kind"`, `"email": 5, "kind"`, "$.email", "fits none"},
+		{"bytes code point", `"raw": ""`, `"raw": "\u0100"`, "$.raw", "code points 0-255"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			data := strings.Replace(base, tt.from, tt.to, 1)
+			if data == base {
+				t.Fatalf("test case did not change the data")
+			}
+			_, err := s.Encode([]byte(data))
+			var de *schema.DataError
+			if !errors.As(err, &de) {
+				t.Fatalf("want a DataError, got %v", err)
+			}
+			if de.Path != tt.path || !strings.Contains(de.Rule, tt.rule) {
+				t.Fatalf("got %q at %q, want %q at %q", de.Rule, de.Path, tt.rule, tt.path)
+			}
+		})
+	}
+}
+
+func TestExampleFitsItsSchema(t *testing.T) {
+	tests := []struct {
+		name   string
+		format schema.Format
+		def    string
+	}{
+		{"json order", schema.FormatJSON, orderJSONSchema},
+		{"json enum, const, allOf", schema.FormatJSON, `{"type": "object", "required": ["a", "b", "c"], "properties": {
+			"a": {"enum": ["x", "y"]}, "b": {"const": 3}, "c": {"allOf": [{"type": "integer"}, {"minimum": 5}]},
+			"d": {"type": "string", "format": "uuid"}, "e": {"type": ["null", "number"], "exclusiveMinimum": 0}}}`},
+		{"json draft 4", schema.FormatJSON, `{"$schema": "http://json-schema.org/draft-04/schema#", "type": "object",
+			"properties": {"n": {"type": "integer", "minimum": 0, "exclusiveMinimum": true}}}`},
+		{"avro user", schema.FormatAvro, userAvro},
+		{"avro recursive", schema.FormatAvro, `{"type": "record", "name": "Node", "fields": [
+			{"name": "v", "type": "int"}, {"name": "next", "type": ["null", "Node"], "default": null}]}`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			s := mustCompile(t, tt.format, tt.def)
+			ex := s.Example()
+			if _, err := s.Encode([]byte(ex)); err != nil {
+				t.Fatalf("example %s does not fit: %v", ex, err)
+			}
+		})
+	}
+}
+
+func TestPrepareFrames(t *testing.T) {
+	reg := fakeGetter{s: mustCompile(t, schema.FormatJSON, `{"type": "object"}`)}
+	data := []byte(`{"a":1}`)
+	tests := []struct {
+		name string
+		b    schema.Binding
+		want func() []byte
+	}{
+		{"unframed", schema.Binding{}, func() []byte { return data }},
+		{"framed", schema.Binding{Frame: true}, func() []byte {
+			return append([]byte{3, 0, 0x0f, 0x1e, 0x2d, 0x3c, 0x4b, 0x5a, 0x49, 0x68, 0x87, 0x76, 0xa5, 0xb4, 0xc3, 0xd2, 0xe1, 0xf0}, data...)
+		}},
+		{"framed zlib", schema.Binding{Frame: true, Compression: decode.GSRCompressionZlib}, func() []byte {
+			b, _ := decode.GSRFrame(versionID, decode.GSRCompressionZlib, data)
+			return b
+		}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			p, err := schema.Prepare(context.Background(), reg, tt.b, data)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !bytes.Equal(p.Data, tt.want()) || p.Framed != tt.b.Frame {
+				t.Fatalf("got % x framed=%v", p.Data, p.Framed)
+			}
+		})
+	}
+	if _, err := schema.Prepare(context.Background(), reg, schema.Binding{Frame: true}, []byte(`[1]`)); err == nil {
+		t.Fatal("data that breaks the schema was prepared")
+	}
+}
+
+type fakeGetter struct{ s *schema.Schema }
+
+func (f fakeGetter) Get(context.Context, schema.Ref) (*schema.Schema, error) { return f.s, nil }
+
+func TestBindings(t *testing.T) {
+	bs := schema.Bindings{
+		{Streams: []string{"orders-*"}, Targets: []string{"prod"}, Ref: schema.Ref{Registry: "r", Schema: "prod-orders"}},
+		{Streams: []string{"orders-*"}, Ref: schema.Ref{Registry: "r", Schema: "orders"}},
+	}
+	tests := []struct{ target, stream, want string }{
+		{"prod", "orders-eu", "prod-orders"},
+		{"dev", "orders-eu", "orders"},
+		{"dev", "users", ""},
+	}
+	for _, tt := range tests {
+		b, ok := bs.For(tt.target, tt.stream)
+		if got := b.Ref.Schema; got != tt.want || ok != (tt.want != "") {
+			t.Errorf("For(%s, %s) = %q, %v", tt.target, tt.stream, got, ok)
+		}
+	}
+	bad := []schema.Binding{
+		{Ref: schema.Ref{Registry: "r", Schema: "s"}},
+		{Streams: []string{"["}, Ref: schema.Ref{Registry: "r", Schema: "s"}},
+		{Streams: []string{"a"}, Ref: schema.Ref{Schema: "s"}},
+		{Streams: []string{"a"}, Ref: schema.Ref{Registry: "r", Schema: "s"}, Compression: decode.GSRCompressionZlib},
+	}
+	for i, b := range bad {
+		if err := b.Validate(3); err == nil || !strings.HasPrefix(err.Error(), "schemas[3]") {
+			t.Errorf("bad binding %d: %v", i, err)
+		}
+	}
+	for _, v := range []string{"0", "-1", "x"} {
+		if _, err := schema.ParseVersion(v); err == nil {
+			t.Errorf("version %q accepted", v)
+		}
+	}
+	if n, err := schema.ParseVersion("latest"); n != 0 || err != nil {
+		t.Errorf("latest: %d %v", n, err)
+	}
+}

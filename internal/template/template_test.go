@@ -1,0 +1,191 @@
+package template_test
+
+import (
+	"bufio"
+	"bytes"
+	"encoding/json"
+	"errors"
+	"regexp"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/kinesis-console/kinesis-console/internal/template"
+)
+
+var fixedNow = func() time.Time { return time.Date(2024, 5, 6, 7, 8, 9, 123456789, time.FixedZone("x", 3600)) }
+
+func expand(t *testing.T, text string, seed uint64) string {
+	t.Helper()
+	tpl, err := template.Parse(text)
+	if err != nil {
+		t.Fatal(err)
+	}
+	out, err := tpl.Expand(template.NewSource(seed, fixedNow), false, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return out
+}
+
+func TestPlaceholders(t *testing.T) {
+	tests := []struct {
+		text string
+		want *regexp.Regexp
+	}{
+		{"plain", regexp.MustCompile(`^plain$`)},
+		{"{{uuid}}", regexp.MustCompile(`^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$`)},
+		{"at {{ now }}", regexp.MustCompile(`^at 2024-05-06T06:08:09\.123Z$`)},
+		{"{{now_unix_ms}}", regexp.MustCompile(`^1714975689123$`)},
+		{"{{int 5 5}}", regexp.MustCompile(`^5$`)},
+		{"{{int -3 -1}}", regexp.MustCompile(`^-[123]$`)},
+		{"{{float 1.5 1.5}}", regexp.MustCompile(`^1\.5$`)},
+		{`{{pick "a b" "c\"d"}}`, regexp.MustCompile(`^(a b|c"d)$`)},
+		{`{{fake "email"}}`, regexp.MustCompile(`^[^@\s]+@[^@\s]+$`)},
+		{`{"n": {{int 0 9}}, "id": "{{uuid}}"}`, regexp.MustCompile(`^\{"n": [0-9], "id": "[0-9a-f-]{36}"\}$`)},
+	}
+	for _, tt := range tests {
+		t.Run(tt.text, func(t *testing.T) {
+			for seed := range uint64(20) {
+				if got := expand(t, tt.text, seed); !tt.want.MatchString(got) {
+					t.Fatalf("seed %d: %q does not match %s", seed, got, tt.want)
+				}
+			}
+		})
+	}
+}
+
+func TestRangesAndSeeds(t *testing.T) {
+	seen := map[string]bool{}
+	for seed := range uint64(200) {
+		v := expand(t, "{{int 1 3}}", seed)
+		n, _ := strconv.Atoi(v)
+		if n < 1 || n > 3 {
+			t.Fatalf("int 1 3 gave %s", v)
+		}
+		seen[v] = true
+		f, _ := strconv.ParseFloat(expand(t, "{{float -1 1}}", seed), 64)
+		if f < -1 || f > 1 {
+			t.Fatalf("float -1 1 gave %v", f)
+		}
+	}
+	if len(seen) != 3 {
+		t.Fatalf("int 1 3 gave only %v over 200 seeds", seen)
+	}
+	if expand(t, "{{uuid}} {{fake \"name\"}}", 7) != expand(t, "{{uuid}} {{fake \"name\"}}", 7) {
+		t.Fatal("one seed gave two texts")
+	}
+	if expand(t, "{{uuid}}", 7) == expand(t, "{{uuid}}", 8) {
+		t.Fatal("two seeds gave one uuid")
+	}
+	// The whole int64 range does not overflow.
+	expand(t, "{{int -9223372036854775808 9223372036854775807}}", 1)
+}
+
+func TestParseErrors(t *testing.T) {
+	tests := []struct{ text, want string }{
+		{"{{uuid", "not closed"},
+		{"a}}", "not opened"},
+		{"{{}}", "empty"},
+		{"{{nope}}", "unknown placeholder"},
+		{"{{uuid 1}}", "no arguments"},
+		{"{{int 1}}", "two unquoted numbers"},
+		{"{{int 5 1}}", "over MAX"},
+		{"{{int a 1}}", "MIN"},
+		{"{{float 0 inf}}", "finite"},
+		{"{{pick}}", "at least one"},
+		{"{{pick a}}", "quoted"},
+		{`{{pick "a}}`, "not closed"},
+		{`{{fake "no-such-thing"}}`, "no such fake"},
+		{`{{fake email}}`, "quoted name"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.text, func(t *testing.T) {
+			_, err := template.Parse(tt.text)
+			if err == nil || !strings.Contains(err.Error(), tt.want) {
+				t.Fatalf("got %v, want %q", err, tt.want)
+			}
+		})
+	}
+}
+
+func TestExpandBoundsAndEscapes(t *testing.T) {
+	tpl, _ := template.Parse(strings.Repeat("x", 100) + "{{uuid}}")
+	if _, err := tpl.Expand(template.NewSource(1, nil), false, 120); !errors.Is(err, template.ErrTooLarge) {
+		t.Fatalf("want ErrTooLarge, got %v", err)
+	}
+	tpl, _ = template.Parse(`{"v": "{{pick "say \"hi\"\\"}}"}`)
+	out, err := tpl.Expand(template.NewSource(1, nil), true, 0)
+	if err != nil || !json.Valid([]byte(out)) {
+		t.Fatalf("escaped for JSON: %q %v", out, err)
+	}
+	var v struct{ V string }
+	_ = json.Unmarshal([]byte(out), &v)
+	if v.V != `say "hi"\` {
+		t.Fatalf("value %q", v.V)
+	}
+}
+
+func TestSet(t *testing.T) {
+	specs := []template.Spec{
+		{Name: "order", Streams: []string{"orders-*"}, PartitionKey: "{{uuid}}", Data: `{"id": "{{uuid}}", "n": {{int 1 9}}, "who": "{{fake "name"}}"}`},
+		{Name: "prod only", Streams: []string{"*"}, Targets: []string{"prod"}, PartitionKey: "k", Data: "hi", DataFormat: "text"},
+	}
+	set, err := template.NewSet(specs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := set.For("dev", "orders-eu"); len(got) != 1 || got[0].Name != "order" {
+		t.Fatalf("dev orders-eu: %v", got)
+	}
+	if got := set.For("prod", "orders-eu"); len(got) != 2 {
+		t.Fatalf("prod orders-eu: %d", len(got))
+	}
+	order, _ := set.Named("order")
+	f, err := order.Fill(template.NewSource(3, nil))
+	if err != nil || f.DataFormat != "json" || !json.Valid([]byte(f.Data)) || len(f.PartitionKey) != 36 || !order.KeyVaries() {
+		t.Fatalf("%+v %v", f, err)
+	}
+	var buf bytes.Buffer
+	if err := order.WriteNDJSON(&buf, template.NewSource(3, nil), 50); err != nil {
+		t.Fatal(err)
+	}
+	sc := bufio.NewScanner(&buf)
+	lines := map[string]bool{}
+	for sc.Scan() {
+		if !json.Valid(sc.Bytes()) || bytes.ContainsAny(sc.Bytes(), "\n") {
+			t.Fatalf("line %q", sc.Text())
+		}
+		lines[sc.Text()] = true
+	}
+	if len(lines) != 50 {
+		t.Fatalf("%d distinct lines, want 50", len(lines))
+	}
+	prod, _ := set.Named("prod only")
+	if err := prod.WriteNDJSON(&buf, template.NewSource(1, nil), 1); !errors.Is(err, template.ErrNotJSON) {
+		t.Fatalf("text template made NDJSON: %v", err)
+	}
+}
+
+func TestSetErrorsNameTheTemplate(t *testing.T) {
+	tests := []struct {
+		specs []template.Spec
+		want  string
+	}{
+		{[]template.Spec{{Name: "a", Streams: []string{"*"}, Data: "{{nope}}"}}, `templates[0] "a": data: template: {{nope}}`},
+		{[]template.Spec{{Name: "a", Streams: []string{"*"}, Data: "{}"}, {Name: "a", Streams: []string{"*"}, Data: "{}"}}, `templates[1] "a": the name is used twice`},
+		{[]template.Spec{{Name: "b", Streams: []string{"*"}, Data: "not json {{uuid}}"}}, `templates[0] "b": data_format is json`},
+		{[]template.Spec{{Name: "c", Data: "{}"}}, `templates[0] "c": streams`},
+		{[]template.Spec{{Name: "d", Streams: []string{"["}, Data: "{}"}}, `templates[0] "d": pattern`},
+		{[]template.Spec{{Name: "e", Streams: []string{"*"}, Data: "x", DataFormat: "xml"}}, `templates[0] "e": data_format "xml"`},
+		{[]template.Spec{{Name: "", Streams: []string{"*"}}}, `templates[0] name ""`},
+		{[]template.Spec{{Name: "f", Streams: []string{"*"}, Data: "{}", PartitionKey: "{{int 2 1}}"}}, `templates[0] "f": partition_key`},
+	}
+	for _, tt := range tests {
+		_, err := template.NewSet(tt.specs)
+		if err == nil || !strings.HasPrefix(err.Error(), tt.want) {
+			t.Errorf("got %v, want prefix %q", err, tt.want)
+		}
+	}
+}

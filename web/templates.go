@@ -1,0 +1,166 @@
+package web
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"math/big"
+	"net/http"
+	"strconv"
+	"strings"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/kinesis-console/kinesis-console/internal/field"
+	"github.com/kinesis-console/kinesis-console/internal/stream"
+	"github.com/kinesis-console/kinesis-console/views"
+)
+
+// maxGenerate bounds "generate N records from this template".
+const maxGenerate = 100_000
+
+// prefillForm fills the record form from a link: GET /?stream=&partition_key=
+// &data=&data_format=&explicit_hash_key=&sequence_number_for_ordering=
+// (&template=). It never writes. A template is expanded here, so the form
+// shows exactly what a put would send.
+func (h *handlers) prefillForm(ctx context.Context, q func(string) string) views.Form {
+	format, ok := stream.ParseDataFormat(q(field.DataFormat))
+	if !ok || q(field.DataFormat) == "" {
+		format = stream.FormatJSON
+	}
+	in := stream.Input{
+		Stream:                    strings.TrimSpace(q(field.Stream)),
+		Data:                      stream.NormalizeNewlines(q(field.Data)),
+		Format:                    format,
+		PartitionKey:              q(field.PartitionKey),
+		ExplicitHashKey:           strings.TrimSpace(q(field.ExplicitHashKey)),
+		SequenceNumberForOrdering: strings.TrimSpace(q(field.SequenceNumberForOrdering)),
+	}
+	t := h.targetOf(ctx)
+	form := formView(in)
+	form.Target = t.Name
+	ref, msg := stream.ParseStreamRef(in.Stream)
+	if msg != "" || !h.canWrite(ctx, ref.Name).Allowed {
+		return form
+	}
+	r := h.rulesFor(ctx, t, ref.Name)
+	form.Consumers = consumersView(r, ref.Name)
+	form.Consumers.Shards = h.shardChoices(ctx, t, ref)
+	if name := q(field.Template); name != "" {
+		tpl, found := h.deps.Consumers.Templates.Named(name)
+		switch {
+		case !found || !tpl.Applies(t.Name, ref.Name):
+			form.Consumers.Notice = fmt.Sprintf("There is no template %q for this stream.", name)
+		default:
+			filled, err := tpl.Fill(newSource())
+			if err != nil {
+				form.Consumers.Notice = fmt.Sprintf("Template %q did not expand: %v", name, err)
+				break
+			}
+			form.PartitionKey, form.Data, form.DataFormat, form.ExplicitHashKey = filled.PartitionKey, filled.Data, filled.DataFormat, filled.ExplicitHashKey
+			form.Consumers.Template = name
+		}
+	}
+	return form
+}
+
+// consumers handles GET /records/consumers?stream=NAME: the part of the
+// form that depends on the stream, fetched when the stream changes.
+func (h *handlers) consumers(c echo.Context) error {
+	form := h.prefillForm(c.Request().Context(), func(name string) string {
+		if name == field.Stream || name == field.DataFormat {
+			return c.QueryParam(name)
+		}
+		return ""
+	})
+	return render(c, http.StatusOK, views.ConsumersView(form.Target, form.Consumers, nil, ""))
+}
+
+// schemaExample handles GET /records/example?stream=NAME: an example record
+// from the stream's schema, as text for the data box.
+func (h *handlers) schemaExample(c echo.Context) error {
+	ctx := c.Request().Context()
+	t := h.targetOf(ctx)
+	ref, msg := stream.ParseStreamRef(c.QueryParam(field.Stream))
+	if msg != "" {
+		return echo.NewHTTPError(http.StatusBadRequest, msg)
+	}
+	if d := h.canWrite(ctx, ref.Name); !d.Allowed {
+		return echo.NewHTTPError(http.StatusForbidden, d.Reason)
+	}
+	r := h.rulesFor(ctx, t, ref.Name)
+	if !r.hasSchema || t.Schemas == nil {
+		return echo.NewHTTPError(http.StatusNotFound, "No schema applies to this stream.")
+	}
+	s, err := t.Schemas.Get(ctx, r.binding.Ref)
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadGateway, "Could not read schema "+r.binding.Ref.String()+": "+err.Error())
+	}
+	return c.String(http.StatusOK, s.Example())
+}
+
+// generate handles POST /templates/generate: N records from a template,
+// sent through the bulk engine like an upload, so they get the same check,
+// pacing, progress, report and cancel.
+func (h *handlers) generate(c echo.Context) error {
+	ctx := c.Request().Context()
+	t := h.targetOf(ctx)
+	name := c.FormValue(field.Template)
+	streamName := strings.TrimSpace(c.FormValue(field.Stream))
+	tpl, found := h.deps.Consumers.Templates.Named(name)
+	if !found || !tpl.Applies(t.Name, streamName) {
+		return echo.NewHTTPError(http.StatusUnprocessableEntity, fmt.Sprintf("There is no template %q for stream %q.", name, streamName))
+	}
+	n, err := strconv.Atoi(c.FormValue(field.Count))
+	if err != nil || n < 1 || n > maxGenerate {
+		return echo.NewHTTPError(http.StatusUnprocessableEntity, fmt.Sprintf("Generate 1 to %d records.", maxGenerate))
+	}
+	if tpl.DataFormat != "json" {
+		return echo.NewHTTPError(http.StatusUnprocessableEntity, "Only a JSON template can generate records in bulk.")
+	}
+	form := views.BulkForm{Stream: streamName, Format: "ndjson", PartitionKeyMode: "uuid", ExplicitHashKeyMode: "none",
+		ConfirmStream: strings.TrimSpace(c.FormValue(field.ConfirmStream))}
+	if !tpl.KeyVaries() {
+		filled, _ := tpl.Fill(newSource())
+		form.PartitionKeyMode, form.PartitionKey = "fixed", filled.PartitionKey
+	}
+	pr, pw := io.Pipe()
+	go func() { pw.CloseWithError(tpl.WriteNDJSON(pw, newSource(), n)) }()
+	defer pr.Close() // ends the writer if the check stops early
+	j, errs, err := h.checkBulk(c, form, pr, fmt.Sprintf("%d records from template %s", n, name))
+	if err != nil {
+		return bulkError(err)
+	}
+	if len(errs) > 0 {
+		return echo.NewHTTPError(http.StatusUnprocessableEntity, errs[0].Message)
+	}
+	if j.Check.Invalid == 0 {
+		if err := h.jobs.Start(j); err != nil {
+			return bulkError(err)
+		}
+	}
+	if wantsFragment(c) {
+		c.Response().Header().Set(hxRedirect, jobURL(j))
+		return c.NoContent(http.StatusOK)
+	}
+	return c.Redirect(http.StatusSeeOther, jobURL(j))
+}
+
+// shardChoices are the stream's open shards for the shard picker, each
+// with the middle of its hash key range; none when they cannot be listed.
+func (h *handlers) shardChoices(ctx context.Context, t *target, ref stream.StreamRef) []views.ShardChoice {
+	shards, _, err := t.streams.shards(ctx, ref, false, h.lookUpAllowed(ctx))
+	if err != nil {
+		return nil
+	}
+	var out []views.ShardChoice
+	for _, s := range shards {
+		if !s.Open || s.StartHashKey == nil || s.EndHashKey == nil {
+			continue
+		}
+		mid := new(big.Int).Add(s.StartHashKey, s.EndHashKey)
+		mid.Rsh(mid, 1)
+		out = append(out, views.ShardChoice{ID: s.ID, Key: mid.String()})
+	}
+	return out
+}
