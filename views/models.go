@@ -110,6 +110,7 @@ type Result struct {
 	ResponseJSON   string // the response as boto3 prints it, indented
 	ReadBackVals   string // JSON of shard_id and sequence_number for the read-back request
 	WrittenAt      string // RFC 3339, UTC
+	Target         string // where it was written, for the link to the stream's records
 }
 
 // Failure is a put that AWS refused or whose outcome is unknown.
@@ -146,6 +147,7 @@ type StreamSummary struct {
 	KeyID          string
 	MaxRecordBytes int
 	Err            string // why there is no summary
+	RecordsURL     string // the stream's records page; "" when the user may not read it
 }
 
 // ShardPreview says where a record with the typed key will land.

@@ -7,14 +7,24 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/kinesis-console/kinesis-console/internal/access"
+	"github.com/kinesis-console/kinesis-console/internal/field"
 	"github.com/kinesis-console/kinesis-console/internal/identity"
 	"github.com/kinesis-console/kinesis-console/internal/stream"
 	"github.com/kinesis-console/kinesis-console/views"
 )
 
-// index serves the main screen; ?stream=NAME opens it with that stream chosen.
+// index serves the main screen. Its query fills the form (stream, data,
+// data_format, partition_key, explicit_hash_key), so a link can open a
+// record in it; nothing is ever sent on a GET.
 func (h *handlers) index(c echo.Context) error {
-	form := formView(stream.Input{Stream: c.QueryParam("stream"), Format: stream.FormatJSON})
+	format, _ := stream.ParseDataFormat(c.QueryParam(field.DataFormat)) // JSON unless another is named
+	form := formView(stream.Input{
+		Stream:          c.QueryParam(field.Stream),
+		Data:            stream.NormalizeNewlines(c.QueryParam(field.Data)),
+		Format:          format,
+		PartitionKey:    c.QueryParam(field.PartitionKey),
+		ExplicitHashKey: c.QueryParam(field.ExplicitHashKey),
+	})
 	form.Target = h.targetOf(c.Request().Context()).Name
 	return render(c, http.StatusOK, views.PageView(h.page(c.Request().Context(), views.Workspace{Form: form})))
 }

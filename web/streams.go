@@ -3,6 +3,7 @@ package web
 import (
 	"context"
 	"net/http"
+	"net/url"
 	"slices"
 	"strings"
 	"sync"
@@ -10,6 +11,7 @@ import (
 
 	"github.com/labstack/echo/v4"
 
+	"github.com/kinesis-console/kinesis-console/internal/access"
 	"github.com/kinesis-console/kinesis-console/internal/field"
 	"github.com/kinesis-console/kinesis-console/internal/stream"
 	"github.com/kinesis-console/kinesis-console/views"
@@ -62,8 +64,10 @@ func (h *handlers) summaryView(ctx context.Context, name string) views.StreamSum
 		out.Err = msg
 		return out
 	}
-	// Describing a stream the user may not write would tell them about it.
-	if d := h.canWrite(ctx, ref.Name); !d.Allowed {
+	// Describing a stream the user may neither write nor read would tell
+	// them about it.
+	read := h.canRead(ctx, ref.Name)
+	if d := h.canWrite(ctx, ref.Name); !d.Allowed && !read.Allowed {
 		out.Err = d.Reason
 		return out
 	}
@@ -75,8 +79,16 @@ func (h *handlers) summaryView(ctx context.Context, name string) views.StreamSum
 	return views.StreamSummary{
 		Name: s.Name, ARN: s.ARN, Status: s.Status, Active: s.Active(), CapacityMode: s.CapacityMode,
 		OpenShards: s.OpenShards, RetentionHours: s.RetentionHours, EncryptionType: s.EncryptionType,
-		KeyID: s.KeyID, MaxRecordBytes: s.MaxRecordBytes,
+		KeyID: s.KeyID, MaxRecordBytes: s.MaxRecordBytes, RecordsURL: h.recordsLink(ctx, ref, read),
 	}
+}
+
+// recordsLink is the stream's records page, when the user may read it.
+func (h *handlers) recordsLink(ctx context.Context, ref stream.StreamRef, read access.Decision) string {
+	if !read.Allowed || h.targetOf(ctx).clientsFor(userFrom(ctx)).Browser == nil {
+		return ""
+	}
+	return views.RecordsURL(ref.Name, "", url.Values{field.Target: {h.targetOf(ctx).Name}})
 }
 
 // streamCache keeps the stream list, summaries and shard maps briefly, so a
