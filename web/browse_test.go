@@ -526,3 +526,81 @@ func waitReadLines(t *testing.T, c *browseConsole, n int) []map[string]any {
 	}
 	return c.readLines(t)
 }
+
+// TestRecordsPermissions: reading is a permission of its own. A user who
+// may not read a stream gets 403 for its page, export and tail, no AWS call
+// is made, and the refusal is audited; read-only mode still reads.
+func TestRecordsPermissions(t *testing.T) {
+	env := newSecEnv(t)
+	rules := []access.Rule{
+		{Users: []string{"alice"}, Streams: []string{"orders-*"}, Actions: []string{access.ActionPut}},
+		{Users: []string{"bob"}, Streams: []string{"orders-*"}, Actions: []string{access.ActionRead}},
+		{Users: []string{"*"}, Streams: []string{secSandbox}},
+	}
+	for _, readOnly := range []bool{false, true} {
+		t.Run(fmt.Sprintf("read-only=%v", readOnly), func(t *testing.T) {
+			kc := &countingKinesis{Client: env.kinesis}
+			c := env.console(t, func(d *web.Deps) {
+				d.Auth = env.basicAuth(t)
+				d.Policy = access.Policy{ReadOnly: readOnly, Rules: rules}
+				d.Browser = stream.NewReader(kc, nil, stream.ReaderOptions{})
+			})
+			for _, path := range []string{"/records?from=TRIM_HORIZON", "/records.ndjson", "/records?format=ndjson", "/tail"} {
+				r := secSend(t, http.MethodGet, c.url+"/streams/"+secOrders+path, nil, secUser("alice"))
+				r.want(t, http.StatusForbidden)
+				if strings.Contains(r.body, env.seeds[secOrders].data) {
+					t.Errorf("%s: the refusal shows the record", path)
+				}
+				line := c.auditLineKind(t, r.header.Get("X-Request-Id"), "read")
+				if line["user"] != "alice" || line["result"] != "denied" || line["stream"] != secOrders {
+					t.Errorf("%s: audit line %v", path, line)
+				}
+			}
+			if n := kc.reads.Load(); n != 0 {
+				t.Fatalf("%d AWS read calls for a user without read, want none", n)
+			}
+			// Bob may read orders, and nothing else; he sees the seed.
+			r := secSend(t, http.MethodGet, c.url+"/streams/"+secOrders+"/records?from=TRIM_HORIZON", nil, secUser("bob"))
+			r.want(t, http.StatusOK)
+			recs := r.doc(t).Find(byTestID("record"))
+			if recs.Length() != 1 || recs.AttrOr("data-sequence-number", "") != env.seeds[secOrders].seq {
+				t.Fatalf("bob sees %d records, want the seed", recs.Length())
+			}
+			line := c.auditLineKind(t, r.header.Get("X-Request-Id"), "read")
+			if line["user"] != "bob" || line["result"] != "read" || line["records"] != float64(1) || line["kind"] != "browse" || line["target"] != "default" {
+				t.Errorf("bob's audit line %v", line)
+			}
+			if strings.Contains(c.audit.String(), env.seeds[secOrders].data) {
+				t.Error("the audit trail holds record data")
+			}
+			secSend(t, http.MethodGet, c.url+"/streams/"+secClicks+"/records", nil, secUser("bob")).want(t, http.StatusForbidden)
+			// The summary links to the records only for a reader.
+			for user, want := range map[string]int{"alice": 0, "bob": 1} {
+				r := secSend(t, http.MethodGet, c.url+"/streams/summary?stream="+secOrders, nil, secUser(user))
+				r.want(t, http.StatusOK)
+				if n := r.doc(t).Find(byTestID("stream-records-link")).Length(); n != want {
+					t.Errorf("%s: %d records links in the summary, want %d", user, n, want)
+				}
+			}
+		})
+	}
+}
+
+// auditLineKind returns the one audit line of a request with the given msg.
+func (c *secConsole) auditLineKind(t *testing.T, requestID, msg string) map[string]any {
+	t.Helper()
+	var found []map[string]any
+	for _, line := range strings.Split(strings.TrimSpace(c.audit.String()), "\n") {
+		var m map[string]any
+		if line == "" || json.Unmarshal([]byte(line), &m) != nil {
+			continue
+		}
+		if m["request_id"] == requestID && m["msg"] == msg {
+			found = append(found, m)
+		}
+	}
+	if len(found) != 1 {
+		t.Fatalf("%d %q audit lines for request %s, want 1:\n%s", len(found), msg, requestID, c.audit.String())
+	}
+	return found[0]
+}
