@@ -3,6 +3,7 @@ package web_test
 import (
 	"context"
 	"net/http"
+	"net/http/httptest"
 	"net/url"
 	"strings"
 	"testing"
@@ -57,7 +58,27 @@ func TestRecordsPageSaysWhatHappened(t *testing.T) {
 			}
 		})
 	}
-	env := newUnitEnv(t, nil, nil)
+	// htmx's paging swaps the area; going back to a pushed URL needs the page.
+	env := newUnitEnv(t, nil, nil, func(d *web.Deps) { d.Browser = &stubBrowser{page: stream.BrowsePage{Records: []stream.StoredRecord{rec}}} })
+	for _, tt := range []struct {
+		headers []string
+		page    bool
+	}{
+		{[]string{"HX-Request", "true"}, false},
+		{[]string{"HX-Request", "true", "HX-History-Restore-Request", "true"}, true},
+		{nil, true},
+	} {
+		r := httptest.NewRequest(http.MethodGet, "/streams/orders/records", nil)
+		for i := 0; i+1 < len(tt.headers); i += 2 {
+			r.Header.Set(tt.headers[i], tt.headers[i+1])
+		}
+		w := env.serve(r)
+		wantStatus(t, w, http.StatusOK)
+		if got := strings.Contains(w.Body.String(), "<html"); got != tt.page {
+			t.Errorf("headers %v: whole page %v, want %v", tt.headers, got, tt.page)
+		}
+	}
+	env = newUnitEnv(t, nil, nil)
 	wantStatus(t, env.get("/streams/orders/records"), http.StatusNotImplemented)
 	wantStatus(t, env.get("/streams/"+url.PathEscape("bad name!")+"/records"), http.StatusNotFound)
 }
