@@ -110,15 +110,6 @@ func RecordsURL(streamName, suffix string, q url.Values) string {
 	return path + "?" + q.Encode()
 }
 
-// recordsHref is the records page of a stream on a target.
-func recordsHref(streamName, target string) templ.SafeURL {
-	q := url.Values{}
-	if target != "" {
-		q.Set(field.Target, target)
-	}
-	return templ.SafeURL(RecordsURL(streamName, "", q))
-}
-
 // seenHref is the records page around a record just written: its shard,
 // from its sequence number.
 func seenHref(r Result, target string) templ.SafeURL {
