@@ -115,6 +115,7 @@ type Result struct {
 	ReadBackVals   string // JSON of the read-back request's extra fields: the token the console signed for this put
 	WrittenAt      string // RFC 3339, UTC
 	WrittenWith    string // how a schema shaped the record: checked, encoded, framed; "" without one
+	Target         string // where it was written, for the link to the stream's records
 }
 
 // Failure is a put that AWS refused or whose outcome is unknown.
@@ -151,6 +152,7 @@ type StreamSummary struct {
 	KeyID          string
 	MaxRecordBytes int
 	Err            string // why there is no summary
+	RecordsURL     string // the stream's records page; "" when the user may not read it
 }
 
 // ShardPreview says where a record with the typed key will land.

@@ -491,7 +491,7 @@ func ResultContent(w Workspace) templ.Component {
 		ctx = templ.InitializeContext(ctx)
 		ctx = templ.ClearChildren(ctx)
 		if w.Result != nil {
-			templ_7745c5c3_Err = ResultView(*w.Result).Render(ctx, templ_7745c5c3_Buffer)
+			templ_7745c5c3_Err = ResultView(withTarget(*w.Result, w.Form.Target)).Render(ctx, templ_7745c5c3_Buffer)
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}

@@ -92,6 +92,7 @@ func newBrowserEnv(t *testing.T) *browserEnv {
 	srv := httptest.NewServer(newConsole(t, web.Deps{
 		Publisher: stream.NewPublisher(kc, stream.Options{}),
 		Identity:  identity.NewResolver(sc, identity.Options{}),
+		Browser:   stream.NewReader(kc, nil, stream.ReaderOptions{}),
 		Logger:    slog.New(slog.NewJSONHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug})),
 		Region:    "us-east-1",
 		Endpoint:  backend.Endpoint,

@@ -9,11 +9,14 @@ import (
 // The htmx request and response headers the console reads and writes, all
 // in one place (https://htmx.org/reference/#headers).
 const (
-	hxRequest  = "HX-Request"  // set on every request htmx makes
-	hxBoosted  = "HX-Boosted"  // a boosted link or form: it wants a whole page
-	hxRetarget = "HX-Retarget" // swap the answer into another element
-	hxReswap   = "HX-Reswap"   // swap it another way
-	hxRedirect = "HX-Redirect" // load another page instead
+	hxRequest = "HX-Request" // set on every request htmx makes
+	hxBoosted = "HX-Boosted" // a boosted link or form: it wants a whole page
+	// hxHistoryRestore: going back to a pushed URL that htmx no longer
+	// caches (historyCacheSize 0); it wants a whole page.
+	hxHistoryRestore = "HX-History-Restore-Request"
+	hxRetarget       = "HX-Retarget" // swap the answer into another element
+	hxReswap         = "HX-Reswap"   // swap it another way
+	hxRedirect       = "HX-Redirect" // load another page instead
 )
 
 // htmxConfig swaps 422 (a form with field errors) and 502 (AWS said no, shown
@@ -33,10 +36,10 @@ const htmxConfig = `{"responseHandling":[` +
 func fromHTMX(r *http.Request) bool { return r.Header.Get(hxRequest) == "true" }
 
 // wantsFragment reports an htmx request that swaps part of the page; boosted
-// requests and plain form posts get the whole page.
+// requests, history restores and plain form posts get the whole page.
 func wantsFragment(c echo.Context) bool {
 	r := c.Request()
-	return fromHTMX(r) && r.Header.Get(hxBoosted) != "true"
+	return fromHTMX(r) && r.Header.Get(hxBoosted) != "true" && r.Header.Get(hxHistoryRestore) != "true"
 }
 
 // retarget makes htmx swap the answer into selector, the way swap says.

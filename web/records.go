@@ -30,6 +30,7 @@ func (h *handlers) putRecord(c echo.Context) error {
 	attempt := access.Attempt{
 		User: user.Name, Source: c.RealIP(), RequestID: requestIDFrom(ctx), Target: t.Name,
 		Stream: in.Stream, PartitionKey: in.PartitionKey, Data: []byte(in.Data),
+		ResendOf: checkResendOf(c.FormValue(field.ResendOf)),
 	}
 
 	// Permission first: a denied user learns nothing from validation.

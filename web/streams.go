@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"net/http"
+	"net/url"
 	"slices"
 	"strings"
 	"sync"
@@ -11,6 +12,7 @@ import (
 
 	"github.com/labstack/echo/v4"
 
+	"github.com/kinesis-console/kinesis-console/internal/access"
 	"github.com/kinesis-console/kinesis-console/internal/field"
 	"github.com/kinesis-console/kinesis-console/internal/stream"
 	"github.com/kinesis-console/kinesis-console/views"
@@ -63,8 +65,10 @@ func (h *handlers) summaryView(ctx context.Context, name string) views.StreamSum
 		out.Err = msg
 		return out
 	}
-	// Describing a stream the user may not write would tell them about it.
-	if d := h.canWrite(ctx, ref.Name); !d.Allowed {
+	// Describing a stream the user may neither write nor read would tell
+	// them about it.
+	read := h.canRead(ctx, ref.Name)
+	if d := h.canWrite(ctx, ref.Name); !d.Allowed && !read.Allowed {
 		out.Err = d.Reason
 		return out
 	}
@@ -85,7 +89,7 @@ func (h *handlers) summaryView(ctx context.Context, name string) views.StreamSum
 	return views.StreamSummary{
 		Name: s.Name, ARN: s.ARN, Status: s.Status, Active: s.Active(), CapacityMode: s.CapacityMode,
 		OpenShards: s.OpenShards, RetentionHours: s.RetentionHours, EncryptionType: s.EncryptionType,
-		KeyID: s.KeyID, MaxRecordBytes: s.MaxRecordBytes,
+		KeyID: s.KeyID, MaxRecordBytes: s.MaxRecordBytes, RecordsURL: h.recordsLink(ctx, ref, read),
 	}
 }
 
@@ -100,6 +104,14 @@ const lookUpsLimitedText = "Not looked up: you are looking up streams faster tha
 func (h *handlers) lookUpAllowed(ctx context.Context) func() bool {
 	user := userFrom(ctx).Name
 	return func() bool { return h.deps.LookupRateLimit.Allow(user, 1) }
+}
+
+// recordsLink is the stream's records page, when the user may read it.
+func (h *handlers) recordsLink(ctx context.Context, ref stream.StreamRef, read access.Decision) string {
+	if !read.Allowed || h.targetOf(ctx).clientsFor(userFrom(ctx)).Browser == nil {
+		return ""
+	}
+	return views.RecordsURL(ref.Name, "", url.Values{field.Target: {h.targetOf(ctx).Name}})
 }
 
 // streamCache keeps the stream list, summaries and shard maps briefly, so a

@@ -28,6 +28,7 @@ type Target struct {
 	Schemas schema.Getter
 	// StreamTags lists a stream's tags, for the confirm tag; nil: not read.
 	StreamTags StreamTagger
+	Browser    Browser // nil: no reading records on this target
 	// ForUser, when set, gives each signed-in user clients of their own,
 	// e.g. a role session named after them, so CloudTrail names the person.
 	ForUser func(user string) Clients
@@ -38,6 +39,7 @@ type Clients struct {
 	Publisher Publisher
 	Identity  Identity
 	Bulk      BulkSender
+	Browser   Browser
 }
 
 // clientsFor returns the clients u writes with on this target.
@@ -45,7 +47,7 @@ func (t *target) clientsFor(u access.User) Clients {
 	if t.ForUser != nil && u.Name != "" && u.Name != access.Anonymous.Name {
 		return t.ForUser(u.Name)
 	}
-	return Clients{Publisher: t.Publisher, Identity: t.Identity, Bulk: t.Bulk}
+	return Clients{Publisher: t.Publisher, Identity: t.Identity, Bulk: t.Bulk, Browser: t.Browser}
 }
 
 // target is a Target with its caches.
@@ -58,7 +60,7 @@ type target struct {
 func newTargets(deps Deps) ([]*target, error) {
 	list := deps.Targets
 	if len(list) == 0 {
-		list = []Target{{Name: "default", Region: deps.Region, Endpoint: deps.Endpoint, Publisher: deps.Publisher, Identity: deps.Identity, Bulk: deps.Bulk}}
+		list = []Target{{Name: "default", Region: deps.Region, Endpoint: deps.Endpoint, Publisher: deps.Publisher, Identity: deps.Identity, Bulk: deps.Bulk, Browser: deps.Browser}}
 	}
 	seen := map[string]bool{}
 	out := make([]*target, 0, len(list))

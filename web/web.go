@@ -34,6 +34,14 @@ type Identity interface {
 	Caller(ctx context.Context) identity.Caller
 }
 
+// Browser reads what any producer wrote to a stream: a page at a time, or
+// as a live tail that runs in the caller's goroutine and hands each batch of
+// new records to emit.
+type Browser interface {
+	Browse(ctx context.Context, req stream.BrowseRequest) (stream.BrowsePage, error)
+	Tail(ctx context.Context, req stream.TailRequest, emit func([]stream.StoredRecord) error) error
+}
+
 // BulkSender sends many records with PutRecords: the bulk engine's own
 // sender, or a test's.
 type BulkSender = bulk.RecordSender
@@ -42,6 +50,7 @@ var (
 	_ Publisher  = (*stream.Publisher)(nil)
 	_ Identity   = (*identity.Resolver)(nil)
 	_ BulkSender = (*bulk.Sender)(nil)
+	_ Browser    = (*stream.Reader)(nil)
 )
 
 // Deps are everything the web layer needs, passed in explicitly.
@@ -53,6 +62,7 @@ type Deps struct {
 	Region    string
 	Endpoint  string     // shown in the header when it is not AWS's own
 	Bulk      BulkSender // bulk uploads for the default target; nil turns them off
+	Browser   Browser    // reading records on the default target; nil turns it off
 	// Targets are the accounts and regions to choose from. When empty, the
 	// console has one target built from Publisher, Identity, Region and Endpoint.
 	Targets []Target

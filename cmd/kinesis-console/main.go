@@ -61,6 +61,8 @@ type settings struct {
 	bulkRateLimit     float64
 	readBackRate      float64
 	lookupRate        float64
+	readPerViewer     float64
+	readPerShard      float64
 	bodyLimit         int64
 	regions           string
 }
@@ -92,6 +94,8 @@ func parseFlags(args []string, getenv func(string) string, stderr io.Writer) (se
 	fs.Float64Var(&s.bulkRateLimit, "bulk-rate-limit", 1000, "records per second each user may send by bulk upload (one shard's write limit); 0 turns the limit off")
 	fs.Float64Var(&s.readBackRate, "readback-rate-limit", 2, "read-backs per second each user may make (burst 5); they spend the stream's read limit of 5 a second per shard; 0 turns the limit off")
 	fs.Float64Var(&s.lookupRate, "lookup-rate-limit", 5, "stream look-ups reaching AWS (summary, shard preview) per second each user may make (burst 10); DescribeStreamSummary has an account-wide quota of 20 a second; 0 turns the limit off")
+	fs.Float64Var(&s.readPerViewer, "read-rate-per-viewer", 1, "GetRecords calls per second one viewer of the records page and tail may make on one shard")
+	fs.Float64Var(&s.readPerShard, "read-rate-per-shard", 2, "GetRecords calls per second the whole console may make on one shard, all viewers together (Kinesis allows 5, shared with the stream's consumers)")
 	fs.StringVar(&s.regions, "regions", "", "more regions to offer, comma-separated, with the same credentials")
 	fs.Int64Var(&s.bodyLimit, "max-body-bytes", 4<<20, "largest request body accepted; larger ones get 413")
 	fs.VisitAll(func(f *flag.Flag) {
@@ -123,6 +127,21 @@ func checkTimeouts(s settings) error {
 	if s.shutdownTimeout <= s.putTimeout {
 		return fmt.Errorf("-shutdown-timeout %s must be longer than -put-timeout %s: a put or bulk batch in flight at shutdown must have time to finish",
 			s.shutdownTimeout, s.putTimeout)
+	}
+	return nil
+}
+
+// checkReadRates refuses read rates the budget could not keep: a rate of 0
+// would mean the budget's default, not no reads.
+func checkReadRates(s settings) error {
+	if s.readPerViewer <= 0 {
+		return fmt.Errorf("-read-rate-per-viewer %g: must be more than 0", s.readPerViewer)
+	}
+	if s.readPerShard <= 0 {
+		return fmt.Errorf("-read-rate-per-shard %g: must be more than 0", s.readPerShard)
+	}
+	if s.readPerShard > 5 {
+		return fmt.Errorf("-read-rate-per-shard %g: Kinesis allows 5 GetRecords calls a second per shard, for every consumer together", s.readPerShard)
 	}
 	return nil
 }
@@ -172,6 +191,9 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	if err := checkTimeouts(s); err != nil {
 		return err
 	}
+	if err := checkReadRates(s); err != nil {
+		return err
+	}
 	logger := slog.New(slog.NewJSONHandler(stderr, &slog.HandlerOptions{Level: s.logLevel}))
 
 	auth, err := buildAuth(s)
@@ -201,7 +223,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	if endpoint == "" {
 		endpoint = getenv("AWS_ENDPOINT_URL")
 	}
-	targets, err := buildTargets(cfg, endpoint, s.regions, fileCfg.Targets, stream.Options{PutTimeout: s.putTimeout})
+	budget := stream.NewReadBudget(stream.BudgetOptions{PerViewer: s.readPerViewer, PerShard: s.readPerShard})
+	targets, err := buildTargets(cfg, endpoint, s.regions, fileCfg.Targets, stream.Options{PutTimeout: s.putTimeout}, budget)
 	if err != nil {
 		return err
 	}

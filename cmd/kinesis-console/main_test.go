@@ -58,6 +58,7 @@ func TestLoadFileConfigNamesTheBadSetting(t *testing.T) {
 		{"unknown key", `{"permisions":{}}`, `unknown field "permisions"`},
 		{"bad pattern", `{"permissions":{"rules":[{"users":["a"],"streams":["[x"]}]}}`, "stream pattern"},
 		{"rule without users", `{"permissions":{"rules":[{"streams":["x"]}]}}`, "names no users"},
+		{"unknown action", `{"permissions":{"rules":[{"users":["a"],"streams":["x"]},{"users":["b"],"streams":["y"],"actions":["read","delete"]}]}}`, `rule 2: unknown action "delete"`},
 		{"two values", `{} {}`, "more than one JSON value"},
 		{"not json", `permissions: x`, "invalid character"},
 	}
@@ -73,20 +74,24 @@ func TestLoadFileConfigNamesTheBadSetting(t *testing.T) {
 	if err != nil || !cfg.Permissions.ReadOnly || len(cfg.Targets) != 1 {
 		t.Fatalf("cfg = %+v, err = %v", cfg, err)
 	}
+	cfg, err = loadFileConfig(writeFile(t, `{"permissions":{"rules":[{"users":["a"],"streams":["x"],"actions":["read"]}]}}`))
+	if err != nil || len(cfg.Permissions.Rules) != 1 || cfg.Permissions.Rules[0].Actions[0] != "read" {
+		t.Fatalf("a rule with actions: cfg = %+v, err = %v", cfg, err)
+	}
 }
 
 func TestBuildTargets(t *testing.T) {
 	base := aws.Config{Region: "us-east-1", Credentials: aws.AnonymousCredentials{}}
 	targets, err := buildTargets(base, "http://127.0.0.1:1", "eu-west-1, us-east-1", []targetConfig{
 		{Name: "prod", Account: "prod", Region: "ap-south-1", RoleARN: "arn:aws:iam::111122223333:role/writer", ExternalID: "x"},
-	}, stream.Options{})
+	}, stream.Options{}, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
 	var got []string
 	for _, tg := range targets {
 		got = append(got, tg.Name+"@"+tg.Region)
-		if tg.Endpoint != "http://127.0.0.1:1" || tg.Publisher == nil || tg.Identity == nil {
+		if tg.Endpoint != "http://127.0.0.1:1" || tg.Publisher == nil || tg.Identity == nil || tg.Browser == nil {
 			t.Fatalf("target %s is not fully built: %+v", tg.Name, tg)
 		}
 	}
@@ -101,12 +106,12 @@ func TestBuildTargets(t *testing.T) {
 		"duplicate":       {Name: "us-east-1"},
 	} {
 		t.Run(name, func(t *testing.T) {
-			if _, err := buildTargets(base, "", "", []targetConfig{tc}, stream.Options{}); err == nil {
+			if _, err := buildTargets(base, "", "", []targetConfig{tc}, stream.Options{}, nil); err == nil {
 				t.Fatal("want an error")
 			}
 		})
 	}
-	if _, err := buildTargets(base, "", "not-a-region", nil, stream.Options{}); err == nil {
+	if _, err := buildTargets(base, "", "not-a-region", nil, stream.Options{}, nil); err == nil {
 		t.Fatal("a bad -regions entry must fail")
 	}
 }
@@ -127,6 +132,8 @@ func TestRunRefusesBadConfiguration(t *testing.T) {
 		{[]string{"extra"}, "unexpected arguments"},
 		{[]string{"-shutdown-timeout", "10s"}, "-shutdown-timeout 10s must be longer than -put-timeout 15s"},
 		{[]string{"-put-timeout", "0s"}, "-put-timeout"},
+		{[]string{"-read-rate-per-viewer", "0"}, "-read-rate-per-viewer 0: must be more than 0"},
+		{[]string{"-read-rate-per-shard", "6"}, "Kinesis allows 5"},
 	}
 	for _, tt := range tests {
 		t.Run(strings.Join(tt.args, " "), func(t *testing.T) {
@@ -143,14 +150,15 @@ func TestRunRefusesBadConfiguration(t *testing.T) {
 // and a bad value names the variable.
 func TestFlagsFromEnvironment(t *testing.T) {
 	env := map[string]string{
-		"KINESIS_CONSOLE_ADDR":              "127.0.0.1:9999",
-		"KINESIS_CONSOLE_READ_ONLY":         "true",
-		"KINESIS_CONSOLE_RATE_LIMIT":        "2.5",
-		"KINESIS_CONSOLE_PUT_TIMEOUT":       "5s",
-		"KINESIS_CONSOLE_LOG_LEVEL":         "DEBUG",
-		"KINESIS_CONSOLE_VERSION":           "true",
-		"KINESIS_CONSOLE_AUDIT_LOG":         "",
-		"KINESIS_CONSOLE_PROXY_USER_HEADER": "X-Auth-Request-User",
+		"KINESIS_CONSOLE_ADDR":                "127.0.0.1:9999",
+		"KINESIS_CONSOLE_READ_ONLY":           "true",
+		"KINESIS_CONSOLE_RATE_LIMIT":          "2.5",
+		"KINESIS_CONSOLE_PUT_TIMEOUT":         "5s",
+		"KINESIS_CONSOLE_LOG_LEVEL":           "DEBUG",
+		"KINESIS_CONSOLE_VERSION":             "true",
+		"KINESIS_CONSOLE_AUDIT_LOG":           "",
+		"KINESIS_CONSOLE_PROXY_USER_HEADER":   "X-Auth-Request-User",
+		"KINESIS_CONSOLE_READ_RATE_PER_SHARD": "3",
 	}
 	getenv := func(k string) string { return env[k] }
 	s, err := parseFlags([]string{"kinesis-console", "-rate-limit", "7"}, getenv, io.Discard)
@@ -161,6 +169,9 @@ func TestFlagsFromEnvironment(t *testing.T) {
 		s.proxyUserHeader != "X-Auth-Request-User" {
 		t.Errorf("from the environment: addr %q read-only %v put-timeout %s log-level %s proxy-user-header %q",
 			s.addr, s.readOnly, s.putTimeout, s.logLevel, s.proxyUserHeader)
+	}
+	if s.readPerShard != 3 || s.readPerViewer != 1 {
+		t.Errorf("read rates: per shard %v (KINESIS_CONSOLE_READ_RATE_PER_SHARD=3), per viewer %v (default 1)", s.readPerShard, s.readPerViewer)
 	}
 	if s.rateLimit != 7 {
 		t.Errorf("-rate-limit 7 on the command line, KINESIS_CONSOLE_RATE_LIMIT=2.5: got %v, want the command line's", s.rateLimit)

@@ -66,12 +66,14 @@ func (t targetConfig) validate(i int) error {
 // buildTargets makes one web.Target per account and region: the SDK's own
 // configuration first, then one per extra region, then the config file's.
 // Each has its own clients, so each keeps its own credentials cache.
-func buildTargets(base aws.Config, endpoint, regions string, file []targetConfig, opts stream.Options) ([]web.Target, error) {
+//
+// budget paces every target's reads: one ReadBudget for the whole console.
+func buildTargets(base aws.Config, endpoint, regions string, file []targetConfig, opts stream.Options, budget *stream.ReadBudget) ([]web.Target, error) {
 	defaultName := "default"
 	if base.Region != "" {
 		defaultName = base.Region
 	}
-	targets := []web.Target{newTarget(base, defaultName, "", endpoint, opts)}
+	targets := []web.Target{newTarget(base, defaultName, "", endpoint, opts, budget)}
 	seen := map[string]bool{defaultName: true}
 	for _, r := range strings.Split(regions, ",") {
 		r = strings.TrimSpace(r)
@@ -84,7 +86,7 @@ func buildTargets(base aws.Config, endpoint, regions string, file []targetConfig
 		seen[r] = true
 		cfg := base.Copy()
 		cfg.Region = r
-		targets = append(targets, newTarget(cfg, r, "", endpoint, opts))
+		targets = append(targets, newTarget(cfg, r, "", endpoint, opts, budget))
 	}
 	for i, tc := range file {
 		if err := tc.validate(i); err != nil {
@@ -106,9 +108,9 @@ func buildTargets(base aws.Config, endpoint, regions string, file []targetConfig
 			}
 			cfg.Credentials = assumeRole(caller, tc, session, "")
 		}
-		t := newTarget(cfg, tc.Name, tc.Account, endpoint, opts)
+		t := newTarget(cfg, tc.Name, tc.Account, endpoint, opts, budget)
 		if tc.SessionPerUser {
-			t.ForUser = newUserSessions(caller, tc, endpoint, opts).clients
+			t.ForUser = newUserSessions(caller, tc, endpoint, opts, budget).clients
 		}
 		targets = append(targets, t)
 	}
@@ -117,7 +119,7 @@ func buildTargets(base aws.Config, endpoint, regions string, file []targetConfig
 
 // newTarget builds a target's clients. endpoint is the Kinesis endpoint the
 // SDK's settings point at, shown in the header when it is not AWS's own.
-func newTarget(cfg aws.Config, name, account, endpoint string, opts stream.Options) web.Target {
+func newTarget(cfg aws.Config, name, account, endpoint string, opts stream.Options, budget *stream.ReadBudget) web.Target {
 	kc := kinesis.NewFromConfig(cfg)
 	return web.Target{
 		Name:      name,
@@ -131,6 +133,9 @@ func newTarget(cfg aws.Config, name, account, endpoint string, opts stream.Optio
 		Bulk:       bulk.NewSender(kc, bulk.Options{RequestTimeout: opts.PutTimeout}),
 		Schemas:    schema.NewRegistry(glue.NewFromConfig(cfg), schema.Options{}),
 		StreamTags: streamTags(kc),
+		// Every target's reader pays from the one budget: the console's
+		// share of a stream's reads does not grow with its targets or users.
+		Browser: stream.NewReader(kc, budget, stream.ReaderOptions{}),
 	}
 }
 
@@ -171,6 +176,7 @@ type userSessions struct {
 	tc       targetConfig
 	endpoint string
 	opts     stream.Options
+	budget   *stream.ReadBudget
 
 	mu     sync.Mutex
 	byUser map[string]web.Clients
@@ -180,8 +186,8 @@ type userSessions struct {
 // rebuilt on their next use.
 const maxUserSessions = 1000
 
-func newUserSessions(caller aws.Config, tc targetConfig, endpoint string, opts stream.Options) *userSessions {
-	return &userSessions{caller: caller, tc: tc, endpoint: endpoint, opts: opts, byUser: map[string]web.Clients{}}
+func newUserSessions(caller aws.Config, tc targetConfig, endpoint string, opts stream.Options, budget *stream.ReadBudget) *userSessions {
+	return &userSessions{caller: caller, tc: tc, endpoint: endpoint, opts: opts, budget: budget, byUser: map[string]web.Clients{}}
 }
 
 func (u *userSessions) clients(user string) web.Clients {
@@ -200,8 +206,8 @@ func (u *userSessions) clients(user string) web.Clients {
 	}
 	cfg := u.caller.Copy()
 	cfg.Credentials = assumeRole(u.caller, u.tc, name, source)
-	t := newTarget(cfg, u.tc.Name, u.tc.Account, u.endpoint, u.opts)
-	c := web.Clients{Publisher: t.Publisher, Identity: t.Identity, Bulk: t.Bulk}
+	t := newTarget(cfg, u.tc.Name, u.tc.Account, u.endpoint, u.opts, u.budget)
+	c := web.Clients{Publisher: t.Publisher, Identity: t.Identity, Bulk: t.Bulk, Browser: t.Browser}
 	u.byUser[user] = c
 	return c
 }

@@ -58,7 +58,7 @@ func TestSessionPerUser(t *testing.T) {
 	}
 	targets, err := buildTargets(base, b.Endpoint, "", []targetConfig{{
 		Name: "prod", RoleARN: "arn:aws:iam::111122223333:role/writer", SessionPerUser: true, SourceIdentity: true,
-	}}, stream.Options{})
+	}}, stream.Options{}, nil)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -379,3 +379,52 @@ func TestPolicyTargets(t *testing.T) {
 		t.Error("a bad target pattern must fail")
 	}
 }
+
+// TestCanRead: a rule's actions say what it grants; none means both, so
+// rules written before reading existed keep their meaning. Read-only mode
+// stops writes, not reads.
+func TestCanRead(t *testing.T) {
+	p := Policy{Rules: []Rule{
+		{Users: []string{"writer"}, Streams: []string{"orders-*"}, Actions: []string{ActionPut}},
+		{Users: []string{"reader"}, Streams: []string{"orders-*"}, Actions: []string{ActionRead}},
+		{Users: []string{"both"}, Streams: []string{"orders-*"}},
+	}}
+	if err := p.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	for _, tt := range []struct {
+		user          string
+		stream        string
+		write, read   bool
+		readOnlyWrite bool
+	}{
+		{"writer", "orders-eu", true, false, false},
+		{"reader", "orders-eu", false, true, false},
+		{"both", "orders-eu", true, true, false},
+		{"both", "clicks", false, false, false},
+		{"nobody", "orders-eu", false, false, false},
+	} {
+		u := User{Name: tt.user}
+		if got := p.CanWrite(u, "default", tt.stream).Allowed; got != tt.write {
+			t.Errorf("%s may write %s: %v, want %v", tt.user, tt.stream, got, tt.write)
+		}
+		if got := p.CanRead(u, "default", tt.stream); got.Allowed != tt.read || (!got.Allowed && got.Reason == "") {
+			t.Errorf("%s may read %s: %+v, want %v", tt.user, tt.stream, got, tt.read)
+		}
+		ro := p
+		ro.ReadOnly = true
+		if ro.CanWrite(u, "default", tt.stream).Allowed || ro.CanRead(u, "default", tt.stream).Allowed != tt.read {
+			t.Errorf("read-only: %s on %s", tt.user, tt.stream)
+		}
+	}
+	if p.CanWriteAny(User{Name: "reader"}, "default") {
+		t.Error("a read-only rule lets its user write")
+	}
+	if !(Policy{}).CanRead(User{Name: "x"}, "default", "any").Allowed {
+		t.Error("with no rules everyone may read")
+	}
+	bad := Policy{Rules: []Rule{{Users: []string{"a"}, Streams: []string{"x"}}, {Users: []string{"a"}, Streams: []string{"x"}, Actions: []string{"write"}}}}
+	if err := bad.Validate(); err == nil || !strings.Contains(err.Error(), `rule 2: unknown action "write"`) {
+		t.Errorf("unknown action: %v", err)
+	}
+}

@@ -41,6 +41,9 @@ type Attempt struct {
 	MayHaveWritten bool
 	// PossiblyDuplicated: a bulk record that may be in the stream twice.
 	PossiblyDuplicated bool
+	// ResendOf names the record this write resends, "shardId-…/sequence
+	// number[/sub-sequence number]", when it came from the stream viewer.
+	ResendOf string
 }
 
 // Auditor writes one JSON line per write attempt.
@@ -101,6 +104,9 @@ func (a *Auditor) Record(ctx context.Context, at Attempt) {
 	}
 	if at.PossiblyDuplicated {
 		attrs = append(attrs, slog.Bool("possibly_duplicated", true))
+	}
+	if at.ResendOf != "" {
+		attrs = append(attrs, slog.String("resend_of", boundRead(at.ResendOf, maxReadField)))
 	}
 	a.mu.Lock()
 	defer a.mu.Unlock()

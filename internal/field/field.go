@@ -38,3 +38,17 @@ const (
 	// Count is how many records "generate from this template" sends.
 	Count = "count"
 )
+
+// The records page (a stream's records, its tail and its export), beside
+// Target, and Format for the export ("ndjson").
+const (
+	From   = "from"   // where reading starts: a stream.PositionType
+	At     = "at"     // an RFC 3339 time or a sequence number, for From
+	Shard  = "shard"  // a shard to read; repeatable
+	Limit  = "limit"  // records a page shows
+	Query  = "q"      // the filter
+	Cursor = "cursor" // the Reader's cursor to an older or newer page
+	// ResendOf is sent by a record's Resend form to the put, so that the
+	// write is audited as a resend of that record.
+	ResendOf = "resend_of"
+)

@@ -20,6 +20,9 @@ type TailRequest struct {
 	Shards []string
 	// Viewer is who reads, for the read budget.
 	Viewer string
+	// Ready, when set, is called once every shard has its LATEST iterator:
+	// from then on, every record written to the stream is seen.
+	Ready func()
 }
 
 // ErrTailIdle ends a Tail that saw no new record for ReaderOptions.TailIdle:
@@ -74,6 +77,9 @@ func (r *Reader) Tail(ctx context.Context, req TailRequest, emit func([]StoredRe
 		if err := r.tailIterator(ctx, req.Stream, s, types.ShardIteratorTypeLatest); err != nil {
 			return tailEnd(ctx, err)
 		}
+	}
+	if req.Ready != nil {
+		req.Ready()
 	}
 	lastNew := r.opts.Clock.Now()
 	for {

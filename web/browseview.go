@@ -1,0 +1,271 @@
+package web
+
+import (
+	"context"
+	"encoding/base64"
+	"encoding/json"
+	"io"
+	"net/url"
+	"strconv"
+	"strings"
+	"unicode/utf8"
+
+	"github.com/a-h/templ"
+
+	"github.com/kinesis-console/kinesis-console/internal/decode"
+	"github.com/kinesis-console/kinesis-console/internal/field"
+	"github.com/kinesis-console/kinesis-console/internal/stream"
+	"github.com/kinesis-console/kinesis-console/views"
+)
+
+// maxOpenLinkBytes bounds the data an "Open in the form" link carries: the
+// link is a URL, and the server takes at most 64 KiB of request headers.
+const maxOpenLinkBytes = 8 << 10
+
+// arrivalLayout is how a record's arrival is shown: UTC, to the millisecond.
+const arrivalLayout = "2006-01-02T15:04:05.000Z07:00"
+
+// recordsReadView decodes and filters a page for the view.
+func recordsReadView(br browseRequest, page stream.BrowsePage, canPut bool) views.RecordsRead {
+	read := views.RecordsRead{
+		Stored: len(page.Records), Filtered: !br.filter.Empty(), Calls: page.Calls,
+		CaughtUp: page.CaughtUp, Throttled: page.Throttled, Incomplete: page.Incomplete,
+	}
+	for _, rec := range page.Records {
+		all := decode.Decode(rec.Data, decode.Options{})
+		read.Scanned += len(all)
+		read.Records = appendItems(read.Records, rec, all, br.filter, br.ref.Name, br.query.Target, canPut)
+	}
+	read.Matched = len(read.Records)
+	base := pageQuery(br.query)
+	for _, s := range page.Shards {
+		only := pageQuery(br.query)
+		only[field.Shard] = []string{s.ShardID}
+		only.Del(field.From)
+		only.Del(field.At)
+		read.Shards = append(read.Shards, views.ShardRead{
+			ID: s.ShardID, Open: s.Open, Shown: s.Shown, Calls: s.Calls, Throttled: s.Throttled,
+			CaughtUp: s.CaughtUp, Ended: s.Ended, Note: s.Note,
+			OnlyURL: views.RecordsURL(br.ref.Name, "", only),
+		})
+	}
+	newer := withCursor(base, page.Newer.String())
+	read.NewerURL = views.RecordsURL(br.ref.Name, "", newer)
+	if page.Older != nil {
+		read.OlderURL = views.RecordsURL(br.ref.Name, "", withCursor(base, page.Older.String()))
+	}
+	export := exportQuery(br.query, br.req.Cursor)
+	read.ExportURL = views.RecordsURL(br.ref.Name, ".ndjson", export)
+	return read
+}
+
+// recordItems decodes one stored record and returns the user records the
+// filter keeps, for the tail.
+func recordItems(rec stream.StoredRecord, f decode.Filter, streamName, target string, canPut bool) []views.RecordItem {
+	return appendItems(nil, rec, decode.Decode(rec.Data, decode.Options{}), f, streamName, target, canPut)
+}
+
+// appendItems appends the user records of rec that the filter keeps.
+func appendItems(items []views.RecordItem, rec stream.StoredRecord, all []decode.Record, f decode.Filter, streamName, target string, canPut bool) []views.RecordItem {
+	for _, r := range all {
+		if !f.Match(rec.PartitionKey, r) {
+			continue
+		}
+		items = append(items, recordItem(rec, r, streamName, target, canPut))
+	}
+	return items
+}
+
+// recordItem is one decoded user record as the page shows it.
+func recordItem(rec stream.StoredRecord, r decode.Record, streamName, target string, canPut bool) views.RecordItem {
+	key := rec.PartitionKey
+	item := views.RecordItem{
+		Stream: streamName, Target: target, ShardID: rec.ShardID, SequenceNumber: rec.SequenceNumber,
+		SchemaVersionID: r.SchemaVersionID, Arrival: rec.Arrival.UTC().Format(arrivalLayout),
+		Size: len(r.Raw), Format: r.FormatAttr(), FormatLabel: formatLabel(r.Formats),
+		Notes: r.Notes, RawBase64: base64.StdEncoding.EncodeToString(r.Raw),
+		ResendOf: rec.ShardID + "/" + rec.SequenceNumber,
+	}
+	if r.SubSequenceNumber >= 0 {
+		key = r.PartitionKey
+		item.SubSequence = strconv.Itoa(r.SubSequenceNumber)
+		item.ExplicitHashKey = r.ExplicitHashKey
+		item.StoredSize = len(rec.Data)
+		item.ResendOf += "/" + item.SubSequence
+	}
+	item.PartitionKey = key
+	text, cut := decode.Preview(r.Text, decode.PreviewBytes)
+	item.Text = text
+	if cut {
+		item.Rest = r.Text[len(text):]
+	}
+	if canPut {
+		item.OpenURL = openURL(item, r)
+	}
+	return item
+}
+
+// openURL fills the record form with the record's own bytes: as JSON or
+// text when that is what they are, else as base64. "" when too large.
+func openURL(item views.RecordItem, r decode.Record) string {
+	if len(r.Raw) > maxOpenLinkBytes {
+		return ""
+	}
+	q := url.Values{
+		field.Stream: {item.Stream}, field.Target: {item.Target}, field.PartitionKey: {item.PartitionKey},
+	}
+	if item.ExplicitHashKey != "" {
+		q.Set(field.ExplicitHashKey, item.ExplicitHashKey)
+	}
+	plain := r.Formats
+	if len(plain) > 0 && plain[0] == decode.FormatKPL {
+		plain = plain[1:]
+	}
+	switch {
+	case len(plain) == 1 && plain[0] == decode.FormatJSON && utf8.Valid(r.Raw):
+		q.Set(field.DataFormat, string(stream.FormatJSON))
+		q.Set(field.Data, string(r.Raw))
+	case len(plain) == 1 && plain[0] == decode.FormatText && len(r.Raw) > 0 && !strings.Contains(string(r.Raw), "\r"):
+		// A CR would be lost: the form keeps LF line breaks only.
+		q.Set(field.DataFormat, string(stream.FormatText))
+		q.Set(field.Data, string(r.Raw))
+	default:
+		q.Set(field.DataFormat, string(stream.FormatBase64))
+		q.Set(field.Data, item.RawBase64)
+	}
+	return "/?" + q.Encode()
+}
+
+// formatLabel names the layers for people: "KPL › gzip › JSON".
+func formatLabel(formats []string) string {
+	names := map[string]string{
+		decode.FormatKPL: "KPL", decode.FormatGSR: "Glue Schema Registry", decode.FormatGzip: "gzip",
+		decode.FormatZlib: "zlib", decode.FormatJSON: "JSON", decode.FormatText: "text", decode.FormatBinary: "binary (hex dump)",
+	}
+	parts := make([]string, len(formats))
+	for i, f := range formats {
+		parts[i] = names[f]
+	}
+	return strings.Join(parts, " › ")
+}
+
+// countShown counts the user records of recs that the filter keeps: what a
+// read returned to its reader.
+func countShown(recs []stream.StoredRecord, f decode.Filter) int {
+	n := 0
+	for _, rec := range recs {
+		for _, r := range decode.Decode(rec.Data, decode.Options{}) {
+			if f.Match(rec.PartitionKey, r) {
+				n++
+			}
+		}
+	}
+	return n
+}
+
+// exportLine is one user record of the NDJSON export.
+type exportLine struct {
+	ShardID           string          `json:"shard_id"`
+	SequenceNumber    string          `json:"sequence_number"`
+	SubSequenceNumber *int            `json:"sub_sequence_number,omitempty"`
+	PartitionKey      string          `json:"partition_key"`
+	ExplicitHashKey   string          `json:"explicit_hash_key,omitempty"`
+	Arrival           string          `json:"arrival"`
+	Format            string          `json:"format"`
+	SchemaVersionID   string          `json:"schema_version_id,omitempty"`
+	Data              []byte          `json:"data"` // base64, as encoding/json writes bytes
+	JSON              json.RawMessage `json:"json,omitempty"`
+}
+
+// writeExport writes the user records of recs that the filter keeps, one
+// JSON line each. encoding/json escapes markup (<, >, &) in every string.
+func writeExport(w io.Writer, recs []stream.StoredRecord, f decode.Filter) error {
+	enc := json.NewEncoder(w)
+	for _, rec := range recs {
+		for _, r := range decode.Decode(rec.Data, decode.Options{}) {
+			if !f.Match(rec.PartitionKey, r) {
+				continue
+			}
+			line := exportLine{
+				ShardID: rec.ShardID, SequenceNumber: rec.SequenceNumber, PartitionKey: rec.PartitionKey,
+				Arrival: rec.Arrival.UTC().Format(arrivalLayout), Format: r.FormatAttr(),
+				SchemaVersionID: r.SchemaVersionID, Data: r.Raw,
+			}
+			if line.Data == nil {
+				line.Data = []byte{}
+			}
+			if r.SubSequenceNumber >= 0 {
+				sub := r.SubSequenceNumber
+				line.SubSequenceNumber, line.PartitionKey, line.ExplicitHashKey = &sub, r.PartitionKey, r.ExplicitHashKey
+			}
+			if r.IsJSON() && json.Valid([]byte(r.Text)) {
+				line.JSON = json.RawMessage(r.Text)
+			}
+			if err := enc.Encode(line); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// pageQuery is the query that reads the same page again, without a cursor.
+func pageQuery(q views.RecordsQuery) url.Values {
+	v := url.Values{}
+	setNonEmpty(v, field.Target, q.Target)
+	setNonEmpty(v, field.From, q.From)
+	setNonEmpty(v, field.At, q.At)
+	setNonEmpty(v, field.Limit, q.Limit)
+	setNonEmpty(v, field.Query, q.Q)
+	if len(q.Shards) > 0 {
+		v[field.Shard] = q.Shards
+	}
+	return v
+}
+
+// withCursor is a query to the page a cursor leads to: the cursor replaces
+// the starting position.
+func withCursor(base url.Values, cursor string) url.Values {
+	v := url.Values{}
+	for k, vs := range base {
+		if k != field.From && k != field.At {
+			v[k] = vs
+		}
+	}
+	v.Set(field.Cursor, cursor)
+	return v
+}
+
+// exportQuery is the query of the export of the page shown.
+func exportQuery(q views.RecordsQuery, cursor *stream.Cursor) url.Values {
+	v := pageQuery(q)
+	if cursor != nil {
+		v = withCursor(v, cursor.String())
+	}
+	return v
+}
+
+// tailQuery is the query of the live tail: the same target, shards and filter.
+func tailQuery(q views.RecordsQuery) url.Values {
+	v := url.Values{}
+	setNonEmpty(v, field.Target, q.Target)
+	setNonEmpty(v, field.Query, q.Q)
+	if len(q.Shards) > 0 {
+		v[field.Shard] = q.Shards
+	}
+	return v
+}
+
+func setNonEmpty(v url.Values, k, s string) {
+	if s != "" {
+		v.Set(k, s)
+	}
+}
+
+// renderString renders a fragment for an event. A templ component that
+// fails to render is a defect; its event then carries what rendered.
+func renderString(ctx context.Context, c templ.Component) string {
+	var b strings.Builder
+	_ = c.Render(ctx, &b)
+	return b.String()
+}
