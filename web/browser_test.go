@@ -226,7 +226,7 @@ func TestBrowser(t *testing.T) {
 			t.Errorf("the form writes to %q, want beta", got)
 		}
 		// Not the stream: the same name in another account is another stream.
-		for id, want := range map[string]string{"stream": "", "data": typed, "partition_key": "carry-key", "explicit_hash_key": "42"} {
+		for id, want := range map[string]string{"stream": "", "data": typed, "partition-key": "carry-key", "explicit-hash-key": "42"} {
 			if got := value(t, ctx, id); got != want {
 				t.Errorf("%s after the switch = %q, want %q", id, got, want)
 			}
