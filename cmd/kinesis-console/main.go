@@ -205,6 +205,9 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	if err != nil {
 		return err
 	}
+	if err := checkRuleTargets(s.configFile, policy, targets); err != nil {
+		return err
+	}
 
 	ln, err := net.Listen("tcp", s.addr)
 	if err != nil {
