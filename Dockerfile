@@ -13,6 +13,9 @@ FROM gcr.io/distroless/static-debian12:nonroot
 COPY --from=build /out/kinesis-console /kinesis-console
 USER nonroot:nonroot
 EXPOSE 8080
-# In a container the console must listen beyond loopback; put sign-in in front of it.
-ENV KINESIS_CONSOLE_ADDR=0.0.0.0:8080 KINESIS_CONSOLE_ALLOW_NON_LOOPBACK=true
+# In a container the console must listen beyond loopback, so it refuses to
+# start until the operator chooses sign-in (KINESIS_CONSOLE_AUTH=basic or
+# proxy) or, knowingly, none (KINESIS_CONSOLE_ALLOW_NON_LOOPBACK=true): an
+# open console is never the image's default.
+ENV KINESIS_CONSOLE_ADDR=0.0.0.0:8080
 ENTRYPOINT ["/kinesis-console"]

@@ -43,7 +43,7 @@ func TestPerUserClients(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	auth, err := access.NewBasic(strings.NewReader("alice:" + string(hash) + "\nbob:" + string(hash) + "\n"))
+	auth, err := access.NewBasic(strings.NewReader("alice:" + string(hash) + "\nbob:" + string(hash) + "\nanonymous:" + string(hash) + "\n"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -51,7 +51,8 @@ func TestPerUserClients(t *testing.T) {
 		Name: "prod", Region: "eu-west-1", Publisher: pub("shared"), Identity: benchIdentity{},
 		ForUser: func(user string) web.Clients { return web.Clients{Publisher: pub(user), Identity: benchIdentity{}} },
 	}}})
-	for _, user := range []string{"alice", "bob"} {
+	// A user named "anonymous" is a signed-in person too.
+	for _, user := range []string{"alice", "bob", "anonymous"} {
 		form := url.Values{"stream": {"orders"}, "data": {`{"a":1}`}, "partition_key": {"k"}}
 		req := httptest.NewRequest(http.MethodPost, "/records", strings.NewReader(form.Encode()))
 		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
@@ -62,8 +63,8 @@ func TestPerUserClients(t *testing.T) {
 			t.Fatalf("%s: status %d", user, rec.Code)
 		}
 	}
-	if got := strings.Join(puts, ","); got != "alice,bob" {
-		t.Fatalf("puts went through %q, want each user's own clients (alice,bob)", got)
+	if got := strings.Join(puts, ","); got != "alice,bob,anonymous" {
+		t.Fatalf("puts went through %q, want each user's own clients (alice,bob,anonymous)", got)
 	}
 }
 

@@ -67,6 +67,7 @@ func TestLogsBounded(t *testing.T) {
 			w := env.serve(tt.req())
 			wantStatus(t, w, tt.status)
 			auditAdded, logsAdded := audit.String()[auditBefore:], logs.String()[logsBefore:]
+			t.Logf("audit +%d bytes, request logs +%d bytes", len(auditAdded), len(logsAdded))
 			if len(auditAdded) > 8<<10 || len(logsAdded) > 8<<10 {
 				t.Errorf("one request added %d bytes of audit and %d of logs, want at most 8 KiB each", len(auditAdded), len(logsAdded))
 			}

@@ -42,9 +42,11 @@ type Clients struct {
 	Browser   Browser
 }
 
-// clientsFor returns the clients u writes with on this target.
+// clientsFor returns the clients u writes with on this target: a signed-in
+// user's own, when the target makes them, judged by the sign-in, never by
+// the name (a user may be called "anonymous").
 func (t *target) clientsFor(u access.User) Clients {
-	if t.ForUser != nil && u.Name != "" && u.Name != access.Anonymous.Name {
+	if t.ForUser != nil && u.SignedIn && u.Name != "" {
 		return t.ForUser(u.Name)
 	}
 	return Clients{Publisher: t.Publisher, Identity: t.Identity, Bulk: t.Bulk, Browser: t.Browser}

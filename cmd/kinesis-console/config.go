@@ -8,7 +8,9 @@ import (
 	"io"
 	"net"
 	"os"
+	"path"
 	"regexp"
+	"slices"
 	"strings"
 
 	"github.com/kinesis-console/kinesis-console/internal/access"
@@ -154,3 +156,22 @@ func hostPolicy(addr string, listening net.Addr, allowed string, mode access.Mod
 // hostNameRe is a host as a Host header carries it: a DNS name or IPv4
 // address, or an IPv6 address in brackets, with an optional port.
 var hostNameRe = regexp.MustCompile(`^([A-Za-z0-9]([A-Za-z0-9.-]*[A-Za-z0-9])?|\[[0-9A-Fa-f:.]+\])(:[0-9]{1,5})?$`)
+
+// checkRuleTargets makes every target a permissions rule names match one of
+// the console's targets: a rule for a target that does not exist is a typo
+// (or a target since removed), and would silently allow nothing.
+func checkRuleTargets(configFile string, p access.Policy, targets []web.Target) error {
+	names := make([]string, len(targets))
+	for i, t := range targets {
+		names[i] = t.Name
+	}
+	for i, r := range p.Rules {
+		for _, pattern := range r.Targets {
+			if !slices.ContainsFunc(names, func(n string) bool { ok, _ := path.Match(pattern, n); return ok }) {
+				return fmt.Errorf("-config %s: permissions rule %d names target %q, which matches none of this console's targets (%s)",
+					configFile, i+1, pattern, strings.Join(names, ", "))
+			}
+		}
+	}
+	return nil
+}

@@ -232,6 +232,9 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	if err != nil {
 		return err
 	}
+	if err := checkRuleTargets(s.configFile, policy, targets); err != nil {
+		return err
+	}
 
 	ln, err := net.Listen("tcp", s.addr)
 	if err != nil {
@@ -326,8 +329,11 @@ func checkListenAddr(addr string, allowNonLocal bool) error {
 	}
 	ip := net.ParseIP(host)
 	if ip == nil || !ip.IsLoopback() {
-		return fmt.Errorf("-addr %q is not a loopback address and sign-in is off: anyone who reaches it could write with this server's AWS credentials; "+
-			"turn on sign-in (-auth basic or -auth proxy), or pass -allow-non-loopback (KINESIS_CONSOLE_ALLOW_NON_LOOPBACK=true) to do it anyway", addr)
+		return fmt.Errorf("-addr %q is not a loopback address and sign-in is off: anyone who reaches it could write with this server's AWS credentials. "+
+			"Choose sign-in: -auth basic|proxy (in a container: -e KINESIS_CONSOLE_AUTH=basic -e KINESIS_CONSOLE_BASIC_AUTH_FILE=..., "+
+			"or -e KINESIS_CONSOLE_AUTH=proxy -e KINESIS_CONSOLE_TRUSTED_PROXIES=...); "+
+			"or, if you really mean a console anyone who reaches it can write through, -allow-non-loopback "+
+			"(in a container: -e KINESIS_CONSOLE_ALLOW_NON_LOOPBACK=true)", addr)
 	}
 	return nil
 }

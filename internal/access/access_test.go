@@ -175,6 +175,9 @@ func TestProxyAuth(t *testing.T) {
 			if u.Name != tt.want.Name || u.Email != tt.want.Email || strings.Join(u.Groups, ",") != strings.Join(tt.want.Groups, ",") {
 				t.Fatalf("user = %+v, want %+v", u, tt.want)
 			}
+			if u.SignedIn != (err == nil) {
+				t.Errorf("SignedIn = %v with err %v", u.SignedIn, err)
+			}
 		})
 	}
 	if _, err := NewProxy(ProxyConfig{}); err == nil {
@@ -426,5 +429,51 @@ func TestCanRead(t *testing.T) {
 	bad := Policy{Rules: []Rule{{Users: []string{"a"}, Streams: []string{"x"}}, {Users: []string{"a"}, Streams: []string{"x"}, Actions: []string{"write"}}}}
 	if err := bad.Validate(); err == nil || !strings.Contains(err.Error(), `rule 2: unknown action "write"`) {
 		t.Errorf("unknown action: %v", err)
+	}
+}
+
+// TestProxyAuthRefusesRepeatedHeaders: a proxy that appends its identity
+// header to the client's own sends two; first-wins would believe the
+// client's. Two of any identity header sign nobody in.
+func TestProxyAuthRefusesRepeatedHeaders(t *testing.T) {
+	trusted, err := ParsePrefixes("10.0.0.5")
+	if err != nil {
+		t.Fatal(err)
+	}
+	a, err := NewProxy(ProxyConfig{TrustedProxies: trusted, UserHeader: "X-Auth-Request-User"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, h := range []string{"X-Auth-Request-User", "x-auth-request-user", "X-Forwarded-Email", "X-Forwarded-Groups"} {
+		t.Run(h, func(t *testing.T) {
+			r := httptest.NewRequest("GET", "/", nil)
+			r.RemoteAddr = "10.0.0.5:4242"
+			r.Header.Set("X-Auth-Request-User", "alice")
+			if r.Header.Get(h) == "" {
+				r.Header.Add(h, "ops")
+			}
+			r.Header.Add(h, "admin")
+			u, err := a.Authenticate(r)
+			if !errors.Is(err, ErrBadCredentials) || u.Name != "" {
+				t.Errorf("user %+v, err %v; want nobody and %v", u, err, ErrBadCredentials)
+			}
+		})
+	}
+}
+
+// TestSignedInFlag: basic sign-in vouches for a user, whatever the name;
+// sign-in off gives the Anonymous user, who is not signed in.
+func TestSignedInFlag(t *testing.T) {
+	a, err := NewBasic(strings.NewReader("anonymous:" + mustHash(t, "pw") + "\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := httptest.NewRequest("GET", "/", nil)
+	r.SetBasicAuth("anonymous", "pw")
+	if u, err := a.Authenticate(r); err != nil || !u.SignedIn || u.Name != "anonymous" {
+		t.Errorf("basic user named anonymous: %+v, %v; want signed in", u, err)
+	}
+	if u, err := NewNone().Authenticate(r); err != nil || u.SignedIn {
+		t.Errorf("sign-in off: %+v, %v; want not signed in", u, err)
 	}
 }

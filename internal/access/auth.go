@@ -51,6 +51,10 @@ type User struct {
 	Name   string
 	Email  string
 	Groups []string
+	// SignedIn says a sign-in (basic or proxy) vouched for the user: a
+	// person, not the Anonymous of sign-in off, whatever the name. A user
+	// may well be called "anonymous".
+	SignedIn bool
 }
 
 // Anonymous is the user when sign-in is off.
@@ -184,13 +188,13 @@ func (a *Authenticator) Authenticate(r *http.Request) (User, error) {
 			return User{}, ErrBadCredentials
 		}
 		if a.remembered.has(name, pass) {
-			return User{Name: name}, nil
+			return User{Name: name, SignedIn: true}, nil
 		}
 		if bcrypt.CompareHashAndPassword(hash, []byte(pass)) != nil {
 			return User{}, ErrBadCredentials
 		}
 		a.remembered.add(name, pass)
-		return User{Name: name}, nil
+		return User{Name: name, SignedIn: true}, nil
 	case ModeProxy:
 		name := strings.TrimSpace(r.Header.Get(a.userHeader))
 		email := strings.TrimSpace(r.Header.Get(a.emailHeader))
@@ -199,13 +203,21 @@ func (a *Authenticator) Authenticate(r *http.Request) (User, error) {
 			// misconfiguration; either way nobody is signed in.
 			return User{}, ErrBadCredentials
 		}
+		// A proxy that adds its header to the client's own, rather than
+		// replacing it, sends two: which is the proxy's cannot be told, so
+		// neither is believed.
+		for _, h := range []string{a.userHeader, a.emailHeader, a.groupsHeader} {
+			if len(r.Header.Values(h)) > 1 {
+				return User{}, ErrBadCredentials
+			}
+		}
 		if name == "" {
 			name = email
 		}
 		if name == "" {
 			return User{}, ErrNoCredentials
 		}
-		return User{Name: name, Email: email, Groups: splitList(r.Header.Get(a.groupsHeader))}, nil
+		return User{Name: name, Email: email, Groups: splitList(r.Header.Get(a.groupsHeader)), SignedIn: true}, nil
 	}
 	return Anonymous, nil
 }
