@@ -55,6 +55,12 @@ func (f *bulkFakeAPI) PutRecords(ctx context.Context, in *kinesis.PutRecordsInpu
 	return bulkAllPut(in), nil
 }
 
+// ListShards answers as for a role that may put but not list: the sender
+// then sends unpaced.
+func (f *bulkFakeAPI) ListShards(context.Context, *kinesis.ListShardsInput, ...func(*kinesis.Options)) (*kinesis.ListShardsOutput, error) {
+	return nil, &types.AccessDeniedException{Message: aws.String("not allowed to list shards")}
+}
+
 func (f *bulkFakeAPI) counts() (calls, records int) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
