@@ -12,11 +12,11 @@ import (
 // How a shard's sending rate follows throttling (AIMD, as TCP does): a
 // throttled shard's rate is cut by aimdCut at once, at most once for what was
 // sent before the last cut, never below aimdFloor of its limit, and grows
-// back by aimdRecovery of its limit a second.
+// back by aimdRecovery of its limit a second: from half to full in 2.5s.
 const (
 	aimdCut      = 0.5
 	aimdFloor    = 0.05
-	aimdRecovery = 0.1
+	aimdRecovery = 0.2
 )
 
 // limits are one shard's write limits and how much unused allowance it

@@ -56,9 +56,11 @@ type Options struct {
 	// of partition keys and data a second.
 	ShardRecordsPerSecond int
 	ShardBytesPerSecond   int
-	// ShardBurst is how much unused allowance a shard is taken to keep; a
-	// shard that was not written to for that long takes that much at once.
-	// Default one second (Kinesis meters by the second).
+	// ShardBurst is how much unused allowance the sender lets a shard keep:
+	// a shard not written to for that long is sent that much at once.
+	// Default 500ms, half the second Kinesis meters by: a request delayed on
+	// its way (up to about as long) then still finds the allowance it was
+	// paced for, as the shard's own bucket cannot hold more than a second.
 	ShardBurst time.Duration
 	// Tick is the shortest time between two PutRecords calls that are not
 	// full, so that paced records travel in calls of many. Default 100ms.
@@ -102,7 +104,7 @@ func NewSender(api API, opts Options) *Sender {
 		opts.ShardBytesPerSecond = DefaultShardBytesPerSecond
 	}
 	if opts.ShardBurst <= 0 {
-		opts.ShardBurst = time.Second
+		opts.ShardBurst = 500 * time.Millisecond
 	}
 	if opts.Tick <= 0 {
 		opts.Tick = 100 * time.Millisecond
