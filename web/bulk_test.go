@@ -905,6 +905,23 @@ func TestBulkThroughKinesalite(t *testing.T) {
 			t.Errorf("the report says %d records on %s, the stream holds %d", n, id, perShard[id])
 		}
 	})
+	// The progress says what the stream takes, and each shard's part.
+	if got := testIDText(t, doc, "bulk-capacity"); got != "4,000 records/s and 4.0 MiB/s over 4 open shards" {
+		t.Errorf("capacity = %q", got)
+	}
+	if th := exactlyOne(t, doc, byTestID("bulk-throttled")).AttrOr("data-throttled", ""); th != "0" {
+		t.Errorf("throttled = %q: kinesalite never throttles", th)
+	}
+	rates := doc.Find(byTestID("bulk-shard-rate"))
+	if rates.Length() != 4 {
+		t.Errorf("%d shard rate rows, want 4", rates.Length())
+	}
+	rates.Each(func(_ int, s *goquery.Selection) {
+		id := s.AttrOr("data-shard-id", "")
+		if n, _ := strconv.Atoi(strings.TrimSpace(s.Find("td").Eq(1).Text())); n != perShard[id] {
+			t.Errorf("the progress says %d records written to %s, the stream holds %d", n, id, perShard[id])
+		}
+	})
 }
 
 type bulkShardRecord struct {

@@ -14,10 +14,10 @@ type Progress struct {
 	started                                                 atomic.Int64 // unix nanoseconds
 	finished                                                atomic.Bool
 
-	mu              sync.Mutex
-	capacityRecords float64
-	capacityBytes   float64
-	shards          map[string]*shardCount
+	mu          sync.Mutex
+	openShards  int
+	shardLimits [2]float64 // records and bytes a second of one shard
+	shards      map[string]*shardCount
 }
 
 type shardCount struct{ written, throttled int64 }
@@ -25,11 +25,11 @@ type shardCount struct{ written, throttled int64 }
 // SetTotal sets how many records are to be sent, for percentages and estimates.
 func (p *Progress) SetTotal(n int) { p.total.Store(int64(n)) }
 
-// setShards says which shards are open and what the stream takes a second.
+// setShards says which shards are open and what each takes a second.
 func (p *Progress) setShards(ids []string, records, bytes float64) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	p.capacityRecords, p.capacityBytes = records, bytes
+	p.openShards, p.shardLimits = len(ids), [2]float64{records, bytes}
 	if p.shards == nil {
 		p.shards = map[string]*shardCount{}
 	}
@@ -81,6 +81,10 @@ type Snapshot struct {
 	// pace the sender aims at. 0 when the shards could not be listed.
 	CapacityRecords float64
 	CapacityBytes   float64
+	// OpenShards is how many shards the stream had open when last listed,
+	// and ShardRecordsPerSecond the limit of each the sender paces to.
+	OpenShards            int
+	ShardRecordsPerSecond float64
 	// Throttled counts entries Kinesis answered over their shard's limits.
 	Throttled int64
 	// Shards is each shard written to or open, by id.
@@ -114,7 +118,9 @@ func (p *Progress) Snapshot() Snapshot {
 	}
 	secs := s.Elapsed.Seconds()
 	p.mu.Lock()
-	s.CapacityRecords, s.CapacityBytes = p.capacityRecords, p.capacityBytes
+	s.OpenShards, s.ShardRecordsPerSecond = p.openShards, p.shardLimits[0]
+	s.CapacityRecords = float64(p.openShards) * p.shardLimits[0]
+	s.CapacityBytes = float64(p.openShards) * p.shardLimits[1]
 	for id, c := range p.shards {
 		sh := ShardSnapshot{ShardID: id, Written: c.written, Throttled: c.throttled}
 		if secs > 0 {

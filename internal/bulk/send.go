@@ -276,8 +276,7 @@ func (r *sendRun) listShards() {
 	for i, s := range r.shards.open {
 		ids[i] = s.ID
 	}
-	n := float64(len(ids))
-	r.progress.setShards(ids, n*r.pace.limits.records, n*r.pace.limits.bytes)
+	r.progress.setShards(ids, r.pace.limits.records, r.pace.limits.bytes)
 }
 
 // read reads the spool, settles invalid records at once, and queues the
