@@ -49,7 +49,9 @@ type Options struct {
 	// reported (queued for their shard, in flight, or waiting for an earlier
 	// record to be reported first), each counted as its partition key and
 	// data plus recordOverhead: reading stops while it is spent, which bounds
-	// memory whatever the input's size. Default 16 MiB.
+	// memory whatever the input's size. Default 8 MiB: a second of a
+	// stream of 8 shards, beyond which a hot shard's backlog would only
+	// hold records that cannot go yet.
 	MaxQueuedBytes int
 	// ShardRecordsPerSecond and ShardBytesPerSecond are the write limits of
 	// one shard the sender paces to; default AWS's 1,000 records and 1 MiB
@@ -95,7 +97,7 @@ func NewSender(api API, opts Options) *Sender {
 		opts.MaxInFlightBytes = MaxBatchBytes
 	}
 	if opts.MaxQueuedBytes <= 0 {
-		opts.MaxQueuedBytes = 16 << 20
+		opts.MaxQueuedBytes = 8 << 20
 	}
 	if opts.ShardRecordsPerSecond <= 0 {
 		opts.ShardRecordsPerSecond = DefaultShardRecordsPerSecond
