@@ -93,6 +93,22 @@ func progressView(s bulk.Snapshot) views.BulkProgress {
 	if s.Total > 0 {
 		p.Percent = int(100 * p.Processed / s.Total)
 	}
+	if s.CapacityRecords > 0 {
+		shards := "open shards"
+		if s.OpenShards == 1 {
+			shards = "open shard"
+		}
+		p.Capacity = fmt.Sprintf("%s records/s and %s/s over %d %s", groupDigits(int64(s.CapacityRecords+0.5)), mib(s.CapacityBytes), s.OpenShards, shards)
+	}
+	p.Throttled = s.Throttled
+	for _, sh := range s.Shards {
+		r := views.BulkShardRate{ID: sh.ShardID, Written: sh.Written, Throttled: sh.Throttled,
+			Rate: fmt.Sprintf("%s records/s", groupDigits(int64(sh.RecordsPerSecond+0.5)))}
+		if s.ShardRecordsPerSecond > 0 {
+			r.OfLimit = fmt.Sprintf("%.0f%%", 100*sh.RecordsPerSecond/s.ShardRecordsPerSecond)
+		}
+		p.Shards = append(p.Shards, r)
+	}
 	switch {
 	case s.Done:
 		p.Remaining = "finished"
@@ -133,4 +149,9 @@ func groupDigits(n int64) string {
 		s = s[:i] + "," + s[i:]
 	}
 	return s
+}
+
+// mib writes a rate of bytes in MiB, as Kinesis states its shard limits.
+func mib(bytes float64) string {
+	return strconv.FormatFloat(bytes/(1<<20), 'f', -1, 64) + " MiB"
 }

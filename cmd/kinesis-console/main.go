@@ -91,7 +91,7 @@ func parseFlags(args []string, getenv func(string) string, stderr io.Writer) (se
 	fs.StringVar(&s.auditLog, "audit-log", "-", "where audit lines go: a file, - for stdout, none (or empty) for nowhere")
 	fs.Float64Var(&s.rateLimit, "rate-limit", 10, "records per second each user may put; 0 turns the limit off")
 	fs.IntVar(&s.rateBurst, "rate-burst", 20, "records a user may put at once before -rate-limit applies")
-	fs.Float64Var(&s.bulkRateLimit, "bulk-rate-limit", 1000, "records per second each user may send by bulk upload (one shard's write limit); 0 turns the limit off")
+	fs.Float64Var(&s.bulkRateLimit, "bulk-rate-limit", 0, "records per second each user may send by bulk upload; 0 is the stream's capacity (open shards × each shard's write limit), which every upload is paced to anyway")
 	fs.Float64Var(&s.readBackRate, "readback-rate-limit", 2, "read-backs per second each user may make (burst 5); they spend the stream's read limit of 5 a second per shard; 0 turns the limit off")
 	fs.Float64Var(&s.lookupRate, "lookup-rate-limit", 5, "stream look-ups reaching AWS (summary, shard preview) per second each user may make (burst 10); DescribeStreamSummary has an account-wide quota of 20 a second; 0 turns the limit off")
 	fs.Float64Var(&s.readPerViewer, "read-rate-per-viewer", 1, "GetRecords calls per second one viewer of the records page and tail may make on one shard")

@@ -3,10 +3,14 @@ package bulk
 import "sync"
 
 type pendingRecord struct {
+	idx          int // its place in the input, from 0: the report's order
 	rec          Record
 	res          Result
+	shard        string // where it is queued: the shard it maps to, "" unknown
+	charge       int    // what it holds of the memory budget until reported
 	written      bool
-	unknownSends int // sends whose outcome is unknown
+	unknownSends int    // sends whose outcome is unknown
+	code, msg    string // why its last send did not write it
 }
 
 // finish settles a record that will not be sent again.
@@ -34,15 +38,6 @@ func btoi(b bool) int {
 	return 0
 }
 
-// bulkBatch is a run of input records: those to send, and those settled
-// without sending (invalid, or not sent), both in line order.
-type bulkBatch struct {
-	seq     int
-	recs    []*pendingRecord
-	settled []Result
-	bytes   int // partition keys and data of recs
-}
-
 // byteBudget is a counting semaphore over bytes. A request larger than the
 // whole budget waits until nothing else holds any, then goes alone.
 type byteBudget struct {
@@ -67,6 +62,17 @@ func (b *byteBudget) acquire(n int) {
 	b.used += n
 }
 
+// tryAcquire takes n if it can without waiting.
+func (b *byteBudget) tryAcquire(n int) bool {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if b.used > 0 && b.used+n > b.max {
+		return false
+	}
+	b.used += n
+	return true
+}
+
 func (b *byteBudget) release(n int) {
 	b.mu.Lock()
 	b.used -= n
@@ -83,12 +89,18 @@ type batcher struct {
 	bytes      int
 }
 
+// cuts says whether a record of size bytes would not fit in the batch being
+// packed, which must then go first.
+func (b *batcher) cuts(size int) bool {
+	return len(b.recs) > 0 && (len(b.recs) >= b.maxRecords || b.bytes+size > b.maxBytes)
+}
+
 // add puts r in the batch being packed; when r does not fit, it first
 // returns the batch so far, to be sent.
 func (b *batcher) add(r *pendingRecord) []*pendingRecord {
 	var full []*pendingRecord
 	size := r.rec.size()
-	if len(b.recs) > 0 && (len(b.recs) >= b.maxRecords || b.bytes+size > b.maxBytes) {
+	if b.cuts(size) {
 		full = b.take()
 	}
 	b.recs = append(b.recs, r)

@@ -5,6 +5,19 @@
 // own temporary folder. It knows nothing of HTTP: the web layer binds forms,
 // calls a Manager and renders what a Job reports.
 //
+// Pace. The sender lists the stream's open shards and knows each record's
+// shard before it is sent (stream's one mapping: the ExplicitHashKey, else
+// the MD5 of the partition key). Records wait in a queue per shard and each
+// shard has token buckets of records and bytes at its write limits, so a
+// hot shard waits while the others go on at theirs. A shard Kinesis
+// throttles anyway has its rate halved and grows back (AIMD); an entry that
+// lands on another shard than expected, or a key no open shard holds, makes
+// the sender list the shards again (a reshard). What is read and not yet
+// reported is bounded in bytes, and reading stops while it is spent, so
+// memory does not grow with the input or a hot shard's backlog. Without
+// ListShards (a role that may only put) records go unpaced, in input order,
+// backing off when throttled.
+//
 // Duplicates. Kinesis is at-least-once: a PutRecords call whose answer is lost
 // (timeout, connection reset after the request went out, HTTP 5xx) may have
 // written its records. The sender retries without a second thought only what

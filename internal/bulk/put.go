@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"math/rand/v2"
+	"slices"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -14,58 +15,85 @@ import (
 	"github.com/kinesis-console/kinesis-console/internal/stream"
 )
 
-func (r *sendRun) sendBatch(b *bulkBatch) {
-	pending := b.recs
-	var code, msg string
-	settle := func(p *pendingRecord) { p.finish(code, msg) }
-	defer func() {
-		for _, p := range pending {
-			settle(p)
+// sendCall makes one PutRecords call and puts its records where they
+// belong next: settled, or queued again for their shards.
+func (r *sendRun) sendCall(c *call) {
+	var out outcome
+	admitted := true
+	if r.opts.Admit != nil {
+		if err := r.opts.Admit(r.ctx, len(c.recs)); err != nil {
+			admitted, out.again = false, c.recs // not sent: halted() explains it
 		}
-		r.count(b.recs)
-	}()
-	for attempt := 1; len(pending) > 0; attempt++ {
-		if why := r.halted(); why != "" {
-			if attempt == 1 || code == "" {
-				code, msg = "", why
-			} else {
-				msg += " " + why
-			}
-			return
-		}
-		if attempt > r.s.opts.MaxAttempts {
-			msg = fmt.Sprintf("%s (gave up after %d attempts)", msg, r.s.opts.MaxAttempts)
-			return
-		}
-		if attempt > 1 && !r.sleep(r.backoff(attempt)) {
-			continue // halted() explains it on the next turn
-		}
-		if r.limiter != nil {
-			if err := r.limiter.WaitN(r.ctx, len(pending)); err != nil {
-				continue
+	}
+	if admitted {
+		for _, p := range c.recs {
+			if p.res.Attempts > 0 {
+				r.progress.retried.Add(1)
 			}
 		}
-		if r.opts.Admit != nil {
-			if err := r.opts.Admit(r.ctx, len(pending)); err != nil {
-				continue
-			}
+		out = r.put(c.recs)
+	}
+	now := time.Now()
+	var stopped []*pendingRecord
+	r.mu.Lock()
+	r.inFlight--
+	r.inFlightBytes -= c.bytes
+	for id, n := range out.throttled {
+		r.pace.throttled(id, c.sentAt, now)
+		r.progress.shardThrottled(id, n)
+	}
+	if out.holdAll {
+		r.pace.hold = laterOf(r.pace.hold, now.Add(r.backoff(out.attempt)))
+	}
+	for _, id := range out.hold {
+		r.pace.holdShard(id, now.Add(r.backoff(out.attempt)))
+	}
+	if out.stale && r.shards.known {
+		r.relist = true
+	}
+	why := r.haltedLocked()
+	var again []*pendingRecord
+	for _, p := range out.again {
+		switch {
+		case why != "":
+			stopped = append(stopped, p)
+		case p.res.Attempts >= r.s.opts.MaxAttempts:
+			p.finish(p.code, fmt.Sprintf("%s (gave up after %d attempts)", p.msg, r.s.opts.MaxAttempts))
+			r.settled(p)
+			out.done = append(out.done, p)
+		default:
+			again = append(again, p)
 		}
-		if attempt > 1 {
-			r.progress.retried.Add(int64(len(pending)))
-		}
-		var retry []*pendingRecord
-		retry, code, msg = r.put(pending)
-		pending = retry
+	}
+	r.pace.pushFront(again, now)
+	r.mu.Unlock()
+	r.signal()
+	r.settleAll(stopped, why)
+	for _, p := range out.done {
+		r.finished <- p
 	}
 }
 
-// put makes one PutRecords call; it returns the records to send again and
-// the error that keeps them pending.
-func (r *sendRun) put(recs []*pendingRecord) ([]*pendingRecord, string, string) {
+// outcome is what one call's answer means for its records.
+type outcome struct {
+	done      []*pendingRecord // settled
+	again     []*pendingRecord // to be sent again (or settled, if sending stopped)
+	throttled map[string]int64 // throttled entries by shard
+	holdAll   bool             // the whole request was refused: every shard backs off
+	hold      []string         // shards that back off
+	attempt   int              // the attempt the backoff is for
+	stale     bool             // an entry landed elsewhere than the shard map said
+}
+
+// put makes one PutRecords call and sorts its records by what the answer
+// means, by stream's one rule on what may be retried.
+func (r *sendRun) put(recs []*pendingRecord) outcome {
 	in := &kinesis.PutRecordsInput{Records: make([]types.PutRecordsRequestEntry, len(recs))}
 	stream.SetStream(r.stream, &in.StreamName, &in.StreamARN)
+	var o outcome
 	for i, p := range recs {
 		p.res.Attempts++
+		o.attempt = max(o.attempt, p.res.Attempts+1)
 		e := types.PutRecordsRequestEntry{Data: p.rec.Data, PartitionKey: aws.String(p.rec.PartitionKey)}
 		if p.rec.ExplicitHashKey != "" {
 			e.ExplicitHashKey = aws.String(p.rec.ExplicitHashKey)
@@ -83,30 +111,31 @@ func (r *sendRun) put(recs []*pendingRecord) ([]*pendingRecord, string, string) 
 	if err != nil {
 		f := stream.Classify("PutRecords", err, 1)
 		code, msg := f.CodeOrKind(), f.Title()+": "+f.Message
+		for _, p := range recs {
+			p.code, p.msg = code, msg
+		}
 		switch {
 		case f.Retryable():
-			return recs, code, msg // refused whole or never sent: nothing written
+			// Refused whole or never sent: nothing written.
+			o.again, o.holdAll = recs, true
+			return o
 		case f.Refused():
 			r.halt(f, "Not sent: sending stopped after Kinesis refused a request ("+f.Title()+").")
-			for _, p := range recs {
-				p.finish(code, msg)
-			}
-			return nil, code, msg
+			o.done = r.finishAll(recs, code, msg)
+			return o
 		}
 		// The outcome is unknown: the records may be in the stream.
 		for _, p := range recs {
 			p.unknownSends++
 		}
 		if !r.opts.ResendUnknown {
-			for _, p := range recs {
-				p.finish(code, msg+" The records may have been written; they were not resent.")
-			}
-			return nil, code, msg
+			o.done = r.finishAll(recs, code, msg+" The records may have been written; they were not resent.")
+			return o
 		}
-		return recs, code, msg
+		o.again, o.holdAll = recs, true
+		return o
 	}
-	var retry []*pendingRecord
-	var code, msg string
+	written := map[string]int64{}
 	for i, e := range out.Records {
 		p := recs[i]
 		if e.ErrorCode == nil {
@@ -114,62 +143,58 @@ func (r *sendRun) put(recs []*pendingRecord) ([]*pendingRecord, string, string) 
 			p.res.ShardID = aws.ToString(e.ShardId)
 			p.res.SequenceNumber = aws.ToString(e.SequenceNumber)
 			p.finish("", "")
+			r.settled(p)
+			written[p.res.ShardID]++
+			if p.res.ShardID != p.shard {
+				o.stale = true
+			}
+			o.done = append(o.done, p)
 			continue
 		}
-		code, msg = aws.ToString(e.ErrorCode), aws.ToString(e.ErrorMessage)
-		if stream.EntryRetryable(code) {
-			retry = append(retry, p)
-		} else {
-			p.finish(code, msg)
+		p.code, p.msg = aws.ToString(e.ErrorCode), aws.ToString(e.ErrorMessage)
+		if !stream.EntryRetryable(p.code) {
+			p.finish(p.code, p.msg)
+			r.settled(p)
+			o.done = append(o.done, p)
+			continue
+		}
+		o.again = append(o.again, p)
+		if p.code == throttledCode && p.shard != "" {
+			if o.throttled == nil {
+				o.throttled = map[string]int64{}
+			}
+			o.throttled[p.shard]++ // the shard's rate is cut: that is its backoff
+		} else if !slices.Contains(o.hold, p.shard) {
+			o.hold = append(o.hold, p.shard)
 		}
 	}
-	return retry, code, msg
+	n := int64(0)
+	for id, k := range written {
+		r.progress.shardWritten(id, k)
+		n += k
+	}
+	r.progress.written.Add(n)
+	return o
 }
 
-// count adds a finished batch to the running progress.
-func (r *sendRun) count(recs []*pendingRecord) {
-	var written, failed, unknown, notSent, dups int64
+// throttledCode is Kinesis's answer for an entry over its shard's limits.
+const throttledCode = "ProvisionedThroughputExceededException"
+
+// finishAll settles records that will not be sent again.
+func (r *sendRun) finishAll(recs []*pendingRecord, code, msg string) []*pendingRecord {
 	for _, p := range recs {
-		switch p.res.Status {
-		case StatusWritten:
-			written++
-		case StatusFailed:
-			failed++
-		case StatusUnknown:
-			unknown++
-		case StatusNotSent:
-			notSent++
-		}
-		if p.res.PossiblyDuplicated {
-			dups++
-		}
+		p.finish(code, msg)
+		r.settled(p)
 	}
-	r.progress.written.Add(written)
-	r.progress.failed.Add(failed)
-	r.progress.unknown.Add(unknown)
-	r.progress.notSent.Add(notSent)
-	r.progress.dups.Add(dups)
+	return recs
 }
 
 // backoff is the wait before an attempt: exponential with jitter, so
 // workers that were throttled together do not come back together.
 func (r *sendRun) backoff(attempt int) time.Duration {
-	d := r.s.opts.BaseBackoff << min(attempt-2, 20)
+	d := r.s.opts.BaseBackoff << min(max(attempt-2, 0), 20)
 	d = min(d, r.s.opts.MaxBackoff)
 	return d/2 + rand.N(d/2+1)
-}
-
-// sleep waits d, or less when ctx ends or sending stops; it reports whether
-// the full wait passed.
-func (r *sendRun) sleep(d time.Duration) bool {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-t.C:
-		return true
-	case <-r.ctx.Done():
-		return false
-	}
 }
 
 // noSDKRetries makes the SDK try each PutRecords once: the sender decides

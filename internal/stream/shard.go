@@ -1,8 +1,12 @@
 package stream
 
 import (
+	"context"
 	"crypto/md5"
 	"math/big"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/kinesis"
 )
 
 // Shard is one shard's place in the stream's hash key space.
@@ -30,4 +34,37 @@ func ShardFor(shards []Shard, key *big.Int) (Shard, bool) {
 		}
 	}
 	return Shard{}, false
+}
+
+// ShardLister is the one call ListShards makes: the bulk sender has it
+// without the rest of KinesisAPI.
+type ShardLister interface {
+	ListShards(ctx context.Context, in *kinesis.ListShardsInput, optFns ...func(*kinesis.Options)) (*kinesis.ListShardsOutput, error)
+}
+
+// ListShards returns every shard of a stream, open or closed, with its hash
+// key range; a failure is classified.
+func ListShards(ctx context.Context, api ShardLister, ref StreamRef) ([]Shard, error) {
+	var shards []Shard
+	in := &kinesis.ListShardsInput{}
+	SetStream(ref, &in.StreamName, &in.StreamARN)
+	for {
+		out, err := api.ListShards(ctx, in)
+		if err != nil {
+			return nil, Classify("ListShards", err, 0)
+		}
+		for _, s := range out.Shards {
+			start, end := hashRange(s.HashKeyRange)
+			open := s.SequenceNumberRange == nil || s.SequenceNumberRange.EndingSequenceNumber == nil
+			shards = append(shards, Shard{
+				ID: aws.ToString(s.ShardId), StartHashKey: start, EndHashKey: end,
+				ParentShardID: aws.ToString(s.ParentShardId), Open: open,
+			})
+		}
+		if out.NextToken == nil {
+			return shards, nil
+		}
+		// With a NextToken, ListShards refuses the stream name.
+		in = &kinesis.ListShardsInput{NextToken: out.NextToken}
+	}
 }

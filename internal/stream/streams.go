@@ -79,28 +79,7 @@ func (p *Publisher) Describe(ctx context.Context, ref StreamRef) (Summary, error
 
 // Shards returns every shard of a stream with its hash key range.
 func (p *Publisher) Shards(ctx context.Context, ref StreamRef) ([]Shard, error) {
-	var shards []Shard
-	in := &kinesis.ListShardsInput{}
-	SetStream(ref, &in.StreamName, &in.StreamARN)
-	for {
-		out, err := p.api.ListShards(ctx, in)
-		if err != nil {
-			return nil, Classify("ListShards", err, 0)
-		}
-		for _, s := range out.Shards {
-			start, end := hashRange(s.HashKeyRange)
-			open := s.SequenceNumberRange == nil || s.SequenceNumberRange.EndingSequenceNumber == nil
-			shards = append(shards, Shard{
-				ID: aws.ToString(s.ShardId), StartHashKey: start, EndHashKey: end,
-				ParentShardID: aws.ToString(s.ParentShardId), Open: open,
-			})
-		}
-		if out.NextToken == nil {
-			return shards, nil
-		}
-		// With a NextToken, ListShards refuses the stream name.
-		in = &kinesis.ListShardsInput{NextToken: out.NextToken}
-	}
+	return ListShards(ctx, p.api, ref)
 }
 
 // Ping asks Kinesis for one stream name, to learn whether it can be reached
