@@ -35,6 +35,8 @@ type stubPublisher struct {
 	listStreams func(ctx context.Context) ([]string, error)
 	describe    func(ctx context.Context, ref stream.StreamRef) (stream.Summary, error)
 	shards      func(ctx context.Context, ref stream.StreamRef) ([]stream.Shard, error)
+	// readBack answers read-backs; nil answers stream.ErrNotReadBack.
+	readBack func(ctx context.Context, ref stream.StreamRef, shardID, sequenceNumber string) (stream.ReadRecord, error)
 
 	mu        sync.Mutex
 	puts      []stream.Record
@@ -82,10 +84,13 @@ func (p *stubPublisher) Shards(ctx context.Context, ref stream.StreamRef) ([]str
 	return nil, errors.New("stub: no shards")
 }
 
-func (p *stubPublisher) ReadBack(context.Context, stream.StreamRef, string, string) (stream.ReadRecord, error) {
+func (p *stubPublisher) ReadBack(ctx context.Context, ref stream.StreamRef, shardID, sequenceNumber string) (stream.ReadRecord, error) {
 	p.mu.Lock()
 	p.readBacks++
 	p.mu.Unlock()
+	if p.readBack != nil {
+		return p.readBack(ctx, ref, shardID, sequenceNumber)
+	}
 	return stream.ReadRecord{}, stream.ErrNotReadBack
 }
 
