@@ -16,6 +16,11 @@ func FuzzValidate(f *testing.F) {
 	f.Add("orders", `{"a":1}`, "json", "key", "", "")
 	f.Add("arn:aws:kinesis:us-east-1:123456789012:stream/x", "aGVsbG8=", "base64", "é", "340282366920938463463374607431768211455", "0")
 	f.Add("a.b_c-d", "line1\r\nline2", "text", strings.Repeat("k", 257), "01", "007")
+	// Valid but for one limit each, so a loosened limit is accepted and caught.
+	f.Add("orders", "x", "text", strings.Repeat("é", 257), "", "")
+	f.Add(strings.Repeat("s", 129), "x", "text", "k", "", "")
+	f.Add("orders", "x", "text", "k", "340282366920938463463374607431768211456", "")
+	f.Add("orders", strings.Repeat("x", 1<<20), "text", "k", "", "")
 	f.Fuzz(func(t *testing.T, streamName, data, format, pk, ehk, snfo string) {
 		df, _ := ParseDataFormat(format)
 		in := Input{Stream: streamName, Data: data, Format: df, PartitionKey: pk, ExplicitHashKey: ehk, SequenceNumberForOrdering: snfo}
