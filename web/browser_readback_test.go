@@ -64,7 +64,12 @@ func TestBrowserReadBackMismatch(t *testing.T) {
 
 	// The put itself succeeded; the read-back, its own request, says the
 	// stream holds something else.
-	waitVisible(t, ctx, "[data-testid=readback-mismatch]")
+	// Wait for whatever verdict comes, so a wrong one fails at once and says what it was.
+	waitVisible(t, ctx, "[data-testid=readback-match], [data-testid=readback-mismatch], [data-testid=readback-error]")
+	verdict := strings.Join(strings.Fields(text(t, ctx, "[data-testid=readback]")), " ")
+	if n := run(t, ctx, "count readback-mismatch", chromedp.Evaluate[int](`document.querySelectorAll("[data-testid=readback-mismatch]").length`)); n != 1 {
+		t.Fatalf("the page shows readback-mismatch %d times, want once; the read-back says: %s", n, verdict)
+	}
 	seq := text(t, ctx, "[data-testid=sequence-number]")
 	shardID := text(t, ctx, "[data-testid=shard-id]")
 	mismatch := strings.Join(strings.Fields(text(t, ctx, "[data-testid=readback-mismatch]")), " ")
