@@ -63,9 +63,7 @@ type faultRig struct {
 // says what is wrong, nothing answers 500, and the console recovers by
 // itself, without a restart, when the fault ends.
 func TestFaults(t *testing.T) {
-	if os.Getenv(localawstest.SkipEnv) == "1" {
-		t.Skipf("%s=1: the fault tests need moto and kinesalite", localawstest.SkipEnv)
-	}
+	localawstest.Skip(t, localawstest.SkipEnv, "moto and kinesalite (a fault test)")
 	t.Parallel()
 	// moto is the only backend that serves STS: every scenario's identity
 	// comes from it, and so does Kinesis where the scenario does not need a

@@ -35,6 +35,8 @@ type stubPublisher struct {
 	listStreams func(ctx context.Context) ([]string, error)
 	describe    func(ctx context.Context, ref stream.StreamRef) (stream.Summary, error)
 	shards      func(ctx context.Context, ref stream.StreamRef) ([]stream.Shard, error)
+	// readBack answers read-backs; nil answers stream.ErrNotReadBack.
+	readBack func(ctx context.Context, ref stream.StreamRef, shardID, sequenceNumber string) (stream.ReadRecord, error)
 
 	mu        sync.Mutex
 	puts      []stream.Record
@@ -83,11 +85,14 @@ func (p *stubPublisher) Shards(ctx context.Context, ref stream.StreamRef) ([]str
 	return nil, errors.New("stub: no shards")
 }
 
-func (p *stubPublisher) ReadBack(_ context.Context, ref stream.StreamRef, shardID, seq string) (stream.ReadRecord, error) {
+func (p *stubPublisher) ReadBack(ctx context.Context, ref stream.StreamRef, shardID, seq string) (stream.ReadRecord, error) {
 	p.mu.Lock()
 	p.readBacks++
 	p.readAt = append(p.readAt, ref.String()+" "+shardID+" "+seq)
 	p.mu.Unlock()
+	if p.readBack != nil {
+		return p.readBack(ctx, ref, shardID, seq)
+	}
 	return stream.ReadRecord{}, stream.ErrNotReadBack
 }
 
@@ -561,29 +566,34 @@ func TestPutRecordSendsRecord(t *testing.T) {
 		wantText string // what the textarea shows afterwards
 	}{
 		{
-			name: "JSON with CRLF goes out as LF",
-			form: recordForm("data", "{\r\n  \"a\": \"é\"\r\n}"),
-			want: stream.Record{Stream: stream.StreamRef{Name: "orders"}, Data: []byte("{\n  \"a\": \"é\"\n}"), PartitionKey: "customer-7"},
+			name:     "JSON with CRLF goes out as LF",
+			form:     recordForm("data", "{\r\n  \"a\": \"é\"\r\n}"),
+			want:     stream.Record{Stream: stream.StreamRef{Name: "orders"}, Data: []byte("{\n  \"a\": \"é\"\n}"), PartitionKey: "customer-7"},
+			wantText: "{\n  \"a\": \"é\"\n}",
 		},
 		{
-			name: "text with CR",
-			form: recordForm("data", "line 1\rline 2", "data_format", "text"),
-			want: stream.Record{Stream: stream.StreamRef{Name: "orders"}, Data: []byte("line 1\nline 2"), PartitionKey: "customer-7"},
+			name:     "text with CR",
+			form:     recordForm("data", "line 1\rline 2", "data_format", "text"),
+			want:     stream.Record{Stream: stream.StreamRef{Name: "orders"}, Data: []byte("line 1\nline 2"), PartitionKey: "customer-7"},
+			wantText: "line 1\nline 2",
 		},
 		{
-			name: "text starting with a line break",
-			form: recordForm("data", "\r\nindented", "data_format", "text"),
-			want: stream.Record{Stream: stream.StreamRef{Name: "orders"}, Data: []byte("\nindented"), PartitionKey: "customer-7"},
+			name:     "text starting with a line break",
+			form:     recordForm("data", "\r\nindented", "data_format", "text"),
+			want:     stream.Record{Stream: stream.StreamRef{Name: "orders"}, Data: []byte("\nindented"), PartitionKey: "customer-7"},
+			wantText: "\nindented",
 		},
 		{
-			name: "base64 decoded",
-			form: recordForm("data", "AP8K\r\nYQ==", "data_format", "base64"),
-			want: stream.Record{Stream: stream.StreamRef{Name: "orders"}, Data: []byte{0x00, 0xff, 0x0a, 'a'}, PartitionKey: "customer-7"},
+			name:     "base64 decoded",
+			form:     recordForm("data", "AP8K\r\nYQ==", "data_format", "base64"),
+			want:     stream.Record{Stream: stream.StreamRef{Name: "orders"}, Data: []byte{0x00, 0xff, 0x0a, 'a'}, PartitionKey: "customer-7"},
+			wantText: "AP8K\nYQ==",
 		},
 		{
-			name: "by ARN",
-			form: recordForm("stream", arn),
-			want: stream.Record{Stream: stream.StreamRef{Name: "orders", ARN: arn, Region: "eu-west-1", Account: "123456789012"}, Data: []byte(`{"orderId": 42}`), PartitionKey: "customer-7"},
+			name:     "by ARN",
+			form:     recordForm("stream", arn),
+			want:     stream.Record{Stream: stream.StreamRef{Name: "orders", ARN: arn, Region: "eu-west-1", Account: "123456789012"}, Data: []byte(`{"orderId": 42}`), PartitionKey: "customer-7"},
+			wantText: `{"orderId": 42}`,
 		},
 		{
 			name: "optional fields trimmed",
@@ -592,11 +602,13 @@ func TestPutRecordSendsRecord(t *testing.T) {
 				Stream: stream.StreamRef{Name: "orders"}, Data: []byte(`{"orderId": 42}`), PartitionKey: "customer-7",
 				ExplicitHashKey: "340282366920938463463374607431768211455", SequenceNumberForOrdering: "49546986683135544286507457936321625675700192471156785154",
 			},
+			wantText: `{"orderId": 42}`,
 		},
 		{
-			name: "partition key kept as typed, spaces and all",
-			form: recordForm("partition_key", " 😀 key "),
-			want: stream.Record{Stream: stream.StreamRef{Name: "orders"}, Data: []byte(`{"orderId": 42}`), PartitionKey: " 😀 key "},
+			name:     "partition key kept as typed, spaces and all",
+			form:     recordForm("partition_key", " 😀 key "),
+			want:     stream.Record{Stream: stream.StreamRef{Name: "orders"}, Data: []byte(`{"orderId": 42}`), PartitionKey: " 😀 key "},
+			wantText: `{"orderId": 42}`,
 		},
 	}
 	for _, tt := range tests {
@@ -614,32 +626,50 @@ func TestPutRecordSendsRecord(t *testing.T) {
 				t.Errorf("record = %+v\nwant     %+v", got, tt.want)
 			}
 			// The answer page's textarea shows the LF text the record holds.
-			wantText := stream.NormalizeNewlines(tt.form.Get("data"))
-			if text := exactlyOne(t, htmlDoc(t, w), "textarea#data").Text(); text != wantText {
-				t.Errorf("textarea = %q, want %q", text, wantText)
+			if text := exactlyOne(t, htmlDoc(t, w), "textarea#data").Text(); text != tt.wantText {
+				t.Errorf("textarea = %q, want %q", text, tt.wantText)
 			}
 		})
 	}
 }
 
 func TestPutRecordInvalid(t *testing.T) {
+	const typed = `{"orderId": 42}` // recordForm's data
 	tests := []struct {
 		name      string
 		form      url.Values
 		wantField string
 		wantMsg   string
+		wantData  string            // what the textarea shows again
+		wantShown map[string]string // the inputs shown again, where they differ from recordForm's
 	}{
-		{name: "empty partition key", form: recordForm("partition_key", ""), wantField: "partition_key", wantMsg: "Enter a partition key"},
-		{name: "257-character partition key", form: recordForm("partition_key", strings.Repeat("é", 257)), wantField: "partition_key", wantMsg: "this one has 257"},
-		{name: "invalid JSON", form: recordForm("data", "{\r\n\"a\": <script>alert(1)</script>\r\n"), wantField: "data", wantMsg: "not valid JSON"},
-		{name: "empty JSON", form: recordForm("data", "  \r\n "), wantField: "data", wantMsg: "Enter the record's data"},
-		{name: "invalid base64", form: recordForm("data", "not base64!", "data_format", "base64"), wantField: "data", wantMsg: "not valid base64"},
-		{name: "bad stream name", form: recordForm("stream", `my "stream"`), wantField: "stream", wantMsg: "only letters, digits"},
-		{name: "no stream", form: recordForm("stream", ""), wantField: "stream", wantMsg: "Choose a stream"},
-		{name: "ExplicitHashKey with leading zero", form: recordForm("explicit_hash_key", "01"), wantField: "explicit_hash_key", wantMsg: "leading zeros"},
-		{name: "ExplicitHashKey 2^128", form: recordForm("explicit_hash_key", "340282366920938463463374607431768211456"), wantField: "explicit_hash_key", wantMsg: "larger than 2^128-1"},
-		{name: "SequenceNumberForOrdering not a number", form: recordForm("sequence_number_for_ordering", "12a"), wantField: "sequence_number_for_ordering", wantMsg: "digits only"},
-		{name: "unknown data format", form: recordForm("data_format", "xml"), wantField: "data_format", wantMsg: "Choose JSON, text or base64"},
+		{name: "empty partition key", form: recordForm("partition_key", ""), wantField: "partition_key", wantMsg: "Enter a partition key",
+			wantData: typed, wantShown: map[string]string{"partition_key": ""}},
+		{name: "257-character partition key", form: recordForm("partition_key", strings.Repeat("é", 257)), wantField: "partition_key", wantMsg: "this one has 257",
+			wantData: typed, wantShown: map[string]string{"partition_key": strings.Repeat("é", 257)}},
+		{name: "invalid JSON", form: recordForm("data", "{\r\n\"a\": <script>alert(1)</script>\r\n"), wantField: "data", wantMsg: "not valid JSON",
+			wantData: "{\n\"a\": <script>alert(1)</script>\n"},
+		{name: "empty JSON", form: recordForm("data", "  \r\n "), wantField: "data", wantMsg: "Enter the record's data",
+			wantData: "  \n "},
+		{name: "invalid base64", form: recordForm("data", "not base64!", "data_format", "base64"), wantField: "data", wantMsg: "not valid base64",
+			wantData: "not base64!"},
+		{name: "bad stream name", form: recordForm("stream", `my "stream"`), wantField: "stream", wantMsg: "only letters, digits",
+			wantData: typed, wantShown: map[string]string{"stream": `my "stream"`}},
+		{name: "no stream", form: recordForm("stream", ""), wantField: "stream", wantMsg: "Choose a stream",
+			wantData: typed, wantShown: map[string]string{"stream": ""}},
+		{name: "ExplicitHashKey with leading zero", form: recordForm("explicit_hash_key", "01"), wantField: "explicit_hash_key", wantMsg: "leading zeros",
+			wantData: typed, wantShown: map[string]string{"explicit_hash_key": "01"}},
+		// Stream, ExplicitHashKey and SequenceNumberForOrdering come back
+		// trimmed, as they were checked; the partition key exactly as typed.
+		{name: "padded fields", form: recordForm("stream", " orders ", "partition_key", " k ", "explicit_hash_key", " 01 ", "sequence_number_for_ordering", " 7 "),
+			wantField: "explicit_hash_key", wantMsg: "leading zeros",
+			wantData: typed, wantShown: map[string]string{"stream": "orders", "partition_key": " k ", "explicit_hash_key": "01", "sequence_number_for_ordering": "7"}},
+		{name: "ExplicitHashKey 2^128", form: recordForm("explicit_hash_key", "340282366920938463463374607431768211456"), wantField: "explicit_hash_key", wantMsg: "larger than 2^128-1",
+			wantData: typed, wantShown: map[string]string{"explicit_hash_key": "340282366920938463463374607431768211456"}},
+		{name: "SequenceNumberForOrdering not a number", form: recordForm("sequence_number_for_ordering", "12a"), wantField: "sequence_number_for_ordering", wantMsg: "digits only",
+			wantData: typed, wantShown: map[string]string{"sequence_number_for_ordering": "12a"}},
+		{name: "unknown data format", form: recordForm("data_format", "xml"), wantField: "data_format", wantMsg: "Choose JSON, text or base64",
+			wantData: typed},
 	}
 	for _, tt := range tests {
 		for _, htmx := range []bool{true, false} {
@@ -686,11 +716,15 @@ func TestPutRecordInvalid(t *testing.T) {
 					}
 				}
 				// Everything typed comes back exactly, line breaks as LF.
-				if got, want := exactlyOne(t, doc, "textarea#data").Text(), stream.NormalizeNewlines(tt.form.Get("data")); got != want {
-					t.Errorf("data = %q, want %q", got, want)
+				if got := exactlyOne(t, doc, "textarea#data").Text(); got != tt.wantData {
+					t.Errorf("data = %q, want %q", got, tt.wantData)
 				}
-				for _, f := range []string{"stream", "partition_key", "explicit_hash_key", "sequence_number_for_ordering"} {
-					if got, want := exactlyOne(t, doc, "input[name="+f+"]").AttrOr("value", ""), strings.TrimSpace(tt.form.Get(f)); got != want && got != tt.form.Get(f) {
+				shown := map[string]string{"stream": "orders", "partition_key": "customer-7", "explicit_hash_key": "", "sequence_number_for_ordering": ""}
+				for f, v := range tt.wantShown {
+					shown[f] = v
+				}
+				for f, want := range shown {
+					if got := exactlyOne(t, doc, "input[name="+f+"]").AttrOr("value", ""); got != want {
 						t.Errorf("%s = %q, want %q", f, got, want)
 					}
 				}

@@ -1,8 +1,9 @@
 // Command kinesis-console-loadtest puts records through a real console from
 // many concurrent users against a local Kinesis backend, then reads every
 // shard back and checks that each record the console said it wrote is there.
-// It prints requests/s and latency percentiles, and exits non-zero when a
-// write is missing or any answer was a 5xx.
+// It prints requests/s and latency percentiles, and exits non-zero unless
+// every put was answered 200 and every one of them is found in the stream:
+// a 403, 422 or 429 under load is as much a failure as a 5xx.
 //
 //	go run ./cmd/kinesis-console-loadtest -users 20 -requests 50
 package main
@@ -14,6 +15,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"maps"
 	"net"
 	"net/http"
 	"net/url"
@@ -127,53 +129,90 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 
 	all := slices.Concat(results...)
 	var latencies []time.Duration
-	statuses := map[int]int{}
-	written := map[string]bool{}
-	var transportErrs int
 	for _, r := range all {
-		if r.err != nil {
-			transportErrs++
-			continue
-		}
-		statuses[r.status]++
-		latencies = append(latencies, r.latency)
-		if r.status == http.StatusOK {
-			written[r.shardID+"/"+r.sequence] = true
+		if r.err == nil {
+			latencies = append(latencies, r.latency)
 		}
 	}
 	slices.Sort(latencies)
+	t := tallyOf(all)
 	fmt.Fprintf(stdout, "requests: %d in %s: %.0f requests/s\n", len(all), elapsed.Round(time.Millisecond), float64(len(all))/elapsed.Seconds())
 	fmt.Fprintf(stdout, "latency: p50 %s, p90 %s, p99 %s, max %s\n", pct(latencies, 50), pct(latencies, 90), pct(latencies, 99), pct(latencies, 100))
-	fmt.Fprintf(stdout, "statuses: %v, transport errors: %d\n", statuses, transportErrs)
+	fmt.Fprintf(stdout, "statuses: %s; transport errors: %d\n", statusSummary(t.statuses), t.transport)
 
 	found, err := readAll(ctx, client, streamName)
 	if err != nil {
 		return fmt.Errorf("read back: %w", err)
 	}
-	var missing int
-	for k := range written {
-		if !found[k] {
-			missing++
-		}
-	}
-	fmt.Fprintf(stdout, "read back: %d records in the stream; %d of %d written records found\n", len(found), len(written)-missing, len(written))
+	fmt.Fprintf(stdout, "read back: %d records in the stream; %d of %d written records found\n", len(found), countFound(t.written, found), len(t.written))
+	return verdict(*users**requests, t, found)
+}
 
-	var problems []error
-	for status, n := range statuses {
-		if status >= 500 {
-			problems = append(problems, fmt.Errorf("%d answers with status %d", n, status))
+// tally is what the console answered to the puts.
+type tally struct {
+	statuses  map[int]int    // answers by status
+	transport int            // puts that got no answer
+	written   map[string]int // "shard/sequence" of each 200, and how many 200s named it
+}
+
+func tallyOf(all []result) tally {
+	t := tally{statuses: map[int]int{}, written: map[string]int{}}
+	for _, r := range all {
+		if r.err != nil {
+			t.transport++
+			continue
+		}
+		t.statuses[r.status]++
+		if r.status == http.StatusOK {
+			t.written[r.shardID+"/"+r.sequence]++
 		}
 	}
-	if transportErrs > 0 {
-		problems = append(problems, fmt.Errorf("%d requests failed in transport", transportErrs))
+	return t
+}
+
+// verdict fails the run unless each of the want puts was answered 200 with
+// a record of its own, and every such record is found in the stream.
+func verdict(want int, t tally, found map[string]bool) error {
+	if want < 1 {
+		return errors.New("no puts were asked for: -users and -requests must be at least 1")
 	}
-	if missing > 0 {
+	var problems []error
+	if ok := t.statuses[http.StatusOK]; ok != want {
+		problems = append(problems, fmt.Errorf("%d of %d puts answered 200 (statuses: %s; transport errors: %d)",
+			ok, want, statusSummary(t.statuses), t.transport))
+	}
+	for k, n := range t.written {
+		if n > 1 {
+			problems = append(problems, fmt.Errorf("%d answers named the same record %s", n, k))
+		}
+	}
+	if missing := len(t.written) - countFound(t.written, found); missing > 0 {
 		problems = append(problems, fmt.Errorf("%d records answered 200 but are not in the stream", missing))
 	}
-	if len(written) == 0 {
-		problems = append(problems, errors.New("no record was written"))
-	}
 	return errors.Join(problems...)
+}
+
+// statusSummary lists the answers by status, lowest first: "200×180, 429×20".
+func statusSummary(statuses map[int]int) string {
+	if len(statuses) == 0 {
+		return "none"
+	}
+	codes := slices.Sorted(maps.Keys(statuses))
+	parts := make([]string, len(codes))
+	for i, c := range codes {
+		parts[i] = fmt.Sprintf("%d×%d", c, statuses[c])
+	}
+	return strings.Join(parts, ", ")
+}
+
+func countFound(written map[string]int, found map[string]bool) int {
+	n := 0
+	for k := range written {
+		if found[k] {
+			n++
+		}
+	}
+	return n
 }
 
 func put(ctx context.Context, c *http.Client, base, streamName string, user, i int) result {

@@ -477,3 +477,83 @@ func TestSignedInFlag(t *testing.T) {
 		t.Errorf("sign-in off: %+v, %v; want not signed in", u, err)
 	}
 }
+
+// TestPolicyGroups pins who a rule naming groups covers: only members of a
+// named group, matched exactly. A rule for group "b" that let in a member
+// of "a" would hand a stream to the wrong team.
+func TestPolicyGroups(t *testing.T) {
+	policy := Policy{Rules: []Rule{
+		{Groups: []string{"b"}, Streams: []string{"b-*"}},
+		{Groups: []string{"c", "d"}, Streams: []string{"cd"}},
+		{Groups: []string{"*"}, Streams: []string{"star"}},
+		{Users: []string{""}, Streams: []string{"nameless"}},
+	}}
+	if err := policy.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		name   string
+		user   User
+		stream string
+		want   bool
+	}{
+		{"member of the named group", User{Name: "ann", Groups: []string{"b"}}, "b-orders", true},
+		{"member of another group", User{Name: "ann", Groups: []string{"a"}}, "b-orders", false},
+		{"no groups at all", User{Name: "ann"}, "b-orders", false},
+		{"empty group list", User{Name: "ann", Groups: []string{}}, "b-orders", false},
+		{"an empty group name", User{Name: "ann", Groups: []string{""}}, "b-orders", false},
+		{"named group among others", User{Name: "ann", Groups: []string{"a", "b"}}, "b-orders", true},
+		{"group match is case sensitive", User{Name: "ann", Groups: []string{"B"}}, "b-orders", false},
+		{"group name as a prefix is no match", User{Name: "ann", Groups: []string{"bb"}}, "b-orders", false},
+		{"user named like the group", User{Name: "b"}, "b-orders", false},
+		{"email like the group", User{Name: "ann", Email: "b"}, "b-orders", false},
+		{"second of two groups in the rule", User{Name: "ann", Groups: []string{"d"}}, "cd", true},
+		{"group right, stream wrong", User{Name: "ann", Groups: []string{"b"}}, "cd", false},
+		// "*" means every user only in Users; in Groups it is a group's name.
+		{"star in groups is not a wildcard", User{Name: "ann", Groups: []string{"a"}}, "star", false},
+		{"a group literally named star", User{Name: "ann", Groups: []string{"*"}}, "star", true},
+		// A user without an email must not match a rule naming "" through it.
+		{"no email never matches an empty name", User{Name: "ann"}, "nameless", false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			d := policy.CanWrite(tt.user, "sandbox", tt.stream)
+			if d.Allowed != tt.want {
+				t.Fatalf("CanWrite(%+v, %q) = %v, want %v", tt.user, tt.stream, d.Allowed, tt.want)
+			}
+			if !tt.want {
+				want := `ann may not write to stream "` + tt.stream + `" on sandbox.`
+				if tt.user.Name == "b" {
+					want = `b may not write to stream "b-orders" on sandbox.`
+				}
+				if d.Reason != want {
+					t.Errorf("Reason = %q, want %q", d.Reason, want)
+				}
+			} else if d.Reason != "" {
+				t.Errorf("an allowed write has a reason: %q", d.Reason)
+			}
+		})
+	}
+}
+
+// TestPolicyGroupsCanWriteAny checks that the form is shown only to members
+// of a group some rule names.
+func TestPolicyGroupsCanWriteAny(t *testing.T) {
+	policy := Policy{Rules: []Rule{{Groups: []string{"b"}, Streams: []string{"*"}}}}
+	tests := []struct {
+		name string
+		user User
+		want bool
+	}{
+		{"member", User{Name: "ann", Groups: []string{"b"}}, true},
+		{"other group", User{Name: "ann", Groups: []string{"a"}}, false},
+		{"no groups", User{Name: "ann"}, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := policy.CanWriteAny(tt.user, "sandbox"); got != tt.want {
+				t.Fatalf("CanWriteAny = %v, want %v", got, tt.want)
+			}
+		})
+	}
+}

@@ -28,9 +28,7 @@ func TestBackendLifecycle(t *testing.T) {
 	for _, kind := range localaws.Kinds() {
 		t.Run(kind, func(t *testing.T) {
 			t.Parallel()
-			if os.Getenv(localawstest.SkipEnv) == "1" {
-				t.Skip(localawstest.SkipEnv + "=1")
-			}
+			localawstest.Skip(t, localawstest.SkipEnv, kind)
 			ctx := t.Context()
 			b, err := localaws.Start(ctx, kind, localaws.Options{})
 			if err != nil {
@@ -163,9 +161,7 @@ func TestConfigForIgnoresEnvironment(t *testing.T) {
 // backend (a free port that gets taken is retried with another).
 func TestStartPortTaken(t *testing.T) {
 	t.Parallel()
-	if os.Getenv(localawstest.SkipEnv) == "1" {
-		t.Skip(localawstest.SkipEnv + "=1")
-	}
+	localawstest.Skip(t, localawstest.SkipEnv, "a local backend")
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)

@@ -1,6 +1,6 @@
 // Package localawstest starts local Kinesis backends for tests: one call,
 // stopped by t.Cleanup, and a test failure (never a silent skip) when a
-// backend cannot start, unless KINESIS_CONSOLE_SKIP_BACKENDS=1.
+// backend cannot start, unless KINESIS_CONSOLE_SKIP_BACKENDS=1 outside CI.
 package localawstest
 
 import (
@@ -18,8 +18,38 @@ import (
 )
 
 // SkipEnv names the environment variable that, set to 1, skips every test
-// that needs a local backend. CI never sets it.
+// that needs a local backend. Under CI it fails those tests instead.
 const SkipEnv = "KINESIS_CONSOLE_SKIP_BACKENDS"
+
+// Skip ends t with a skip when the switch env is set to 1, saying that the
+// test needs what (e.g. "moto"). When CI is set, a skip switch would turn
+// every test behind it green without running it, so there it fails the
+// test instead. With the switch unset it does nothing.
+func Skip(t testing.TB, env, what string) {
+	t.Helper()
+	skip, err := SkipVerdict(os.Getenv, env)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if skip {
+		t.Skipf("%s=1: skipping a test that needs %s", env, what)
+	}
+}
+
+// SkipVerdict says whether a test behind the skip switch env is skipped,
+// reading the environment through getenv: a skip when env is 1, or an error
+// when CI is also set (to anything but "", "0" or "false").
+func SkipVerdict(getenv func(string) string, env string) (bool, error) {
+	if getenv(env) != "1" {
+		return false, nil
+	}
+	switch getenv("CI") {
+	case "", "0", "false":
+		return true, nil
+	}
+	return false, fmt.Errorf("localawstest: %s=1 under CI=%s would skip this test and still pass: "+
+		"CI must run every backend and browser test, so unset %s", env, getenv("CI"), env)
+}
 
 // Kinds lists every backend kind, as localaws.Kinds does.
 func Kinds() []string { return localaws.Kinds() }
@@ -28,9 +58,7 @@ func Kinds() []string { return localaws.Kinds() }
 // the test ends. It fails the test if the backend does not start.
 func Start(t testing.TB, kind string) *localaws.Backend {
 	t.Helper()
-	if os.Getenv(SkipEnv) == "1" {
-		t.Skipf("%s=1: not starting %s", SkipEnv, kind)
-	}
+	Skip(t, SkipEnv, kind)
 	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
 	defer cancel()
 	b, err := localaws.Start(ctx, kind, localaws.Options{})
