@@ -69,10 +69,10 @@ test-unit: ## Unit tests only, no backends or browser
 # The batch engine is left out until it moves to its own package.
 # Equivalent and harmless survivors: .ci/mutants-equivalent.md.
 MUTATE_WORKERS ?= 1
-mutate: ## Mutation testing of internal/stream and internal/access, unit tests only (MUTATE_WORKERS=1)
+mutate: ## Mutation testing of internal/stream, internal/access and internal/bulk, unit tests only (MUTATE_WORKERS=1)
 	env -u CI KINESIS_CONSOLE_SKIP_BACKENDS=1 GOFLAGS=-count=1 go tool gremlins unleash \
 	  --workers $(MUTATE_WORKERS) --timeout-coefficient 3 --threshold-efficacy 85 \
-	  -E '(identity|localaws)/' -E 'batch\.go$$' ./internal
+	  -E '(identity|localaws|decode|schema|template|field)/' ./internal
 
 build: ## Build bin/kinesis-console
 	CGO_ENABLED=0 go build -trimpath -ldflags '$(LDFLAGS)' -o $(BIN) ./cmd/kinesis-console
