@@ -166,13 +166,8 @@ func (r *sendRun) halt(f *stream.Failure, why string) {
 	r.signal()
 }
 
-// halted says why nothing more should be sent, or "" to go on.
-func (r *sendRun) halted() string {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	return r.haltedLocked()
-}
-
+// haltedLocked says why nothing more should be sent, or "" to go on; r.mu
+// is held.
 func (r *sendRun) haltedLocked() string {
 	if r.haltWhy != "" {
 		return r.haltWhy
