@@ -17,6 +17,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/google/uuid"
 	"github.com/kinesis-console/kinesis-console/internal/field"
 	"github.com/kinesis-console/kinesis-console/internal/stream"
 )
@@ -254,7 +255,7 @@ func (m *Manager) check(up Upload, src io.Reader) (*Job, error) {
 	}
 	up.Spec.Format = v.Format
 	return &Job{
-		Upload: up, ID: stream.NewUUID(), Check: v, spool: spool.Name(), created: time.Now(),
+		Upload: up, ID: uuid.NewString(), Check: v, spool: spool.Name(), created: time.Now(),
 		state: StateChecked, done: make(chan struct{}), changed: make(chan struct{}),
 	}, nil
 }

@@ -5,6 +5,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/google/uuid"
 	"github.com/kinesis-console/kinesis-console/internal/field"
 	"github.com/kinesis-console/kinesis-console/internal/stream"
 )
@@ -168,7 +169,7 @@ func (s Spec) prepare(e Entry, keys bool) (Record, string) {
 	case KeyUUID:
 		rec.PartitionKey = "00000000-0000-4000-8000-000000000000"
 		if keys {
-			rec.PartitionKey = stream.NewUUID()
+			rec.PartitionKey = uuid.NewString()
 		}
 	case KeyField:
 		k, msg := fieldText(e.Data, s.PartitionKey.path())

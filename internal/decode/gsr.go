@@ -3,10 +3,11 @@ package decode
 import (
 	"bytes"
 	"compress/zlib"
-	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"unicode/utf8"
+
+	"github.com/google/uuid"
 )
 
 // The Glue Schema Registry wire format: a header version byte, a
@@ -34,7 +35,7 @@ func isGSR(b []byte) bool {
 // (Avro, Protobuf) that only its schema can turn into text.
 func (d *decoder) gsr(r *Record, b []byte) {
 	r.Formats = append(r.Formats, FormatGSR)
-	r.SchemaVersionID = formatUUID(b[2:gsrHeaderLen])
+	r.SchemaVersionID = uuid.UUID(b[2:gsrHeaderLen]).String()
 	payload := b[gsrHeaderLen:]
 	if b[1] == GSRCompressionZlib {
 		out, cut, err := d.inflate(FormatZlib, payload)
@@ -81,30 +82,15 @@ func (d *decoder) gsr(r *Record, b []byte) {
 	}
 }
 
-// formatUUID renders 16 bytes in the canonical 8-4-4-4-12 form.
-func formatUUID(b []byte) string {
-	var s [36]byte
-	hex.Encode(s[0:8], b[0:4])
-	s[8] = '-'
-	hex.Encode(s[9:13], b[4:6])
-	s[13] = '-'
-	hex.Encode(s[14:18], b[6:8])
-	s[18] = '-'
-	hex.Encode(s[19:23], b[8:10])
-	s[23] = '-'
-	hex.Encode(s[24:36], b[10:16])
-	return string(s[:])
-}
-
-// parseUUID reads a UUID in the canonical 8-4-4-4-12 form, either case.
-func parseUUID(s string) ([16]byte, error) {
-	var id [16]byte
-	if len(s) != 36 || s[8] != '-' || s[13] != '-' || s[18] != '-' || s[23] != '-' {
-		return id, fmt.Errorf("decode: schema version id %q is not a UUID in the 8-4-4-4-12 form", s)
+// parseUUID reads a UUID in the canonical 8-4-4-4-12 form, either case,
+// and no other of the forms uuid.Parse takes.
+func parseUUID(s string) (uuid.UUID, error) {
+	if len(s) != 36 {
+		return uuid.UUID{}, fmt.Errorf("decode: schema version id %q is not a UUID in the 8-4-4-4-12 form", s)
 	}
-	digits := s[0:8] + s[9:13] + s[14:18] + s[19:23] + s[24:36]
-	if _, err := hex.Decode(id[:], []byte(digits)); err != nil {
-		return id, fmt.Errorf("decode: schema version id %q is not a UUID: %w", s, err)
+	id, err := uuid.Parse(s)
+	if err != nil {
+		return uuid.UUID{}, fmt.Errorf("decode: schema version id %q is not a UUID: %w", s, err)
 	}
 	return id, nil
 }

@@ -66,12 +66,17 @@ func TestGSRFrameRejects(t *testing.T) {
 	}
 }
 
-func TestFormatUUID(t *testing.T) {
+func TestParseUUID(t *testing.T) {
 	id, err := parseUUID(testSchemaID)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got := formatUUID(id[:]); got != testSchemaID {
-		t.Errorf("formatUUID = %q, want %q", got, testSchemaID)
+	if got := id.String(); got != testSchemaID {
+		t.Errorf("the id reads back as %q, want %q", got, testSchemaID)
+	}
+	for _, other := range []string{"urn:uuid:" + testSchemaID, "{" + testSchemaID + "}", strings.ReplaceAll(testSchemaID, "-", "")} {
+		if _, err := parseUUID(other); err == nil {
+			t.Errorf("parseUUID(%q) took a form other than 8-4-4-4-12", other)
+		}
 	}
 }
