@@ -52,8 +52,8 @@ func TestGSRFrameRejects(t *testing.T) {
 	}{
 		{"unknown compression", testSchemaID, 1, "compression byte 1 is neither 0 (none) nor 5 (zlib)"},
 		{"no hyphens", strings.ReplaceAll(testSchemaID, "-", ""), 0, "not a UUID in the 8-4-4-4-12 form"},
-		{"hyphen misplaced", "b7b4a7f09-c1d-4e2a-8f3b-0123456789ab", 0, "8-4-4-4-12"},
-		{"not hex", "g7b4a7f0-9c1d-4e2a-8f3b-0123456789ab", 0, "is not a UUID: encoding/hex"},
+		{"hyphen misplaced", "b7b4a7f09-c1d-4e2a-8f3b-0123456789ab", 0, "is not a UUID"},
+		{"not hex", "g7b4a7f0-9c1d-4e2a-8f3b-0123456789ab", 0, "is not a UUID: invalid UUID format"},
 		{"empty", "", 0, "not a UUID"},
 	}
 	for _, tt := range tests {
