@@ -3,7 +3,6 @@ package web
 import (
 	"context"
 	"fmt"
-	"io"
 	"math/big"
 	"net/http"
 	"strconv"
@@ -124,10 +123,7 @@ func (h *handlers) generate(c echo.Context) error {
 		filled, _ := tpl.Fill(newSource())
 		form.PartitionKeyMode, form.PartitionKey = "fixed", filled.PartitionKey
 	}
-	pr, pw := io.Pipe()
-	go func() { pw.CloseWithError(tpl.WriteNDJSON(pw, newSource(), n)) }()
-	defer pr.Close() // ends the writer if the check stops early
-	j, errs, err := h.checkBulk(c, form, pr, fmt.Sprintf("%d records from template %s", n, name))
+	j, errs, err := h.checkBulk(c, form, tpl.NDJSON(newSource(), n), fmt.Sprintf("%d records from template %s", n, name))
 	if err != nil {
 		return bulkError(err)
 	}

@@ -140,6 +140,36 @@ func (t *Template) WriteNDJSON(w io.Writer, src *Source, n int) error {
 	return nil
 }
 
+// NDJSON returns n records generated from a JSON template as NDJSON, made
+// as they are read: nothing runs in the background, and reading stops
+// making them.
+func (t *Template) NDJSON(src *Source, n int) io.Reader {
+	return &ndjsonReader{t: t, src: src, left: n}
+}
+
+type ndjsonReader struct {
+	t    *Template
+	src  *Source
+	left int
+	buf  bytes.Buffer
+	err  error
+}
+
+func (r *ndjsonReader) Read(p []byte) (int, error) {
+	for r.buf.Len() == 0 && r.err == nil {
+		if r.left == 0 {
+			r.err = io.EOF
+			break
+		}
+		r.left--
+		r.err = r.t.WriteNDJSON(&r.buf, r.src, 1)
+	}
+	if r.buf.Len() > 0 {
+		return r.buf.Read(p)
+	}
+	return 0, r.err
+}
+
 // Set is the config file's templates.
 type Set []*Template
 

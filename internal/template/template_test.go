@@ -5,10 +5,12 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
+	"io"
 	"regexp"
 	"strconv"
 	"strings"
 	"testing"
+	"testing/iotest"
 	"time"
 
 	"github.com/kinesis-console/kinesis-console/internal/template"
@@ -186,6 +188,28 @@ func TestSetErrorsNameTheTemplate(t *testing.T) {
 		_, err := template.NewSet(tt.specs)
 		if err == nil || !strings.HasPrefix(err.Error(), tt.want) {
 			t.Errorf("got %v, want prefix %q", err, tt.want)
+		}
+	}
+}
+
+// NDJSON makes its records as they are read, each a line of compact JSON.
+func TestNDJSONReader(t *testing.T) {
+	set, err := template.NewSet([]template.Spec{{Name: "t", Streams: []string{"*"}, PartitionKey: "k", Data: `{"n": {{int 1 9}}}`}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	tpl, _ := set.Named("t")
+	out, err := io.ReadAll(iotest.OneByteReader(tpl.NDJSON(template.NewSource(1, nil), 3)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	lines := strings.Split(strings.TrimSuffix(string(out), "\n"), "\n")
+	if len(lines) != 3 {
+		t.Fatalf("%d lines: %q", len(lines), out)
+	}
+	for _, l := range lines {
+		if !regexp.MustCompile(`^\{"n":[1-9]\}$`).MatchString(l) {
+			t.Errorf("line %q", l)
 		}
 	}
 }
