@@ -21,7 +21,6 @@ import (
 	"testing"
 	"time"
 
-	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
 	"github.com/aws/aws-sdk-go-v2/service/kinesis"
 
 	"github.com/kinesis-console/kinesis-console/internal/localaws"
@@ -65,7 +64,6 @@ func TestBackends(t *testing.T) {
 			t.Run("UnknownStream", be.testUnknownStream)
 			t.Run("StreamARN", be.testStreamARN)
 			t.Run("ThrottledTwiceThenWritten", be.testThrottledTwiceThenWritten)
-			t.Run("OneWritePerPut", be.testOneWritePerPut)
 		})
 	}
 }
@@ -112,69 +110,6 @@ func (be *backend) testListAndDescribe(t *testing.T) {
 		}
 		checkShardsCoverHashSpace(t, shards, tc.shards)
 	}
-}
-
-// testOneWritePerPut counts the writes a put makes to its connection: a small
-// record goes out whole in one, where net/http would flush the headers on
-// their own first; a record too large for that still arrives intact.
-func (be *backend) testOneWritePerPut(t *testing.T) {
-	var writes atomic.Int32
-	cfg, err := be.b.AWSConfig(t.Context())
-	if err != nil {
-		t.Fatal(err)
-	}
-	client := kinesis.NewFromConfig(cfg, func(o *kinesis.Options) {
-		o.HTTPClient = awshttp.NewBuildableClient().WithTransportOptions(func(tr *http.Transport) {
-			dial := tr.DialContext
-			tr.DialContext = func(ctx context.Context, network, addr string) (net.Conn, error) {
-				c, err := dial(ctx, network, addr)
-				if err != nil {
-					return nil, err
-				}
-				return writeCountingConn{c, &writes}, nil
-			}
-		})
-	})
-	pub := stream.NewPublisher(client, stream.Options{})
-	for _, tc := range []struct {
-		name      string
-		data      string
-		maxWrites int32
-	}{
-		{"small", `{"small": true}`, 1},
-		{"2 KiB of JSON (base64 in the request)", `"` + strings.Repeat("x", 2<<10-2) + `"`, 1},
-		{"large", `"` + strings.Repeat("x", 100<<10) + `"`, 1 << 10},
-	} {
-		rec, errs := stream.Input{Stream: be.main, Data: tc.data, PartitionKey: "whole"}.Validate(stream.DefaultMaxRecordBytes)
-		if errs != nil {
-			t.Fatal(errs)
-		}
-		writes.Store(0)
-		res, err := pub.Put(t.Context(), rec)
-		if err != nil {
-			t.Fatalf("%s: Put: %v", tc.name, err)
-		}
-		if n := writes.Load(); n < 1 || n > tc.maxWrites {
-			t.Errorf("%s: the put took %d writes to its connection, want 1..%d", tc.name, n, tc.maxWrites)
-		}
-		got, err := be.pub.ReadBack(t.Context(), rec.Stream, res.ShardID, res.SequenceNumber)
-		if err != nil {
-			t.Fatalf("%s: ReadBack: %v", tc.name, err)
-		}
-		if !bytes.Equal(got.Data, rec.Data) {
-			t.Errorf("%s: read back %d bytes, want the %d sent", tc.name, len(got.Data), len(rec.Data))
-		}
-	}
-}
-
-type writeCountingConn struct {
-	net.Conn
-	writes *atomic.Int32
-}
-
-func (c writeCountingConn) Write(p []byte) (int, error) {
-	c.writes.Add(1)
-	return c.Conn.Write(p)
 }
 
 // checkShardsCoverHashSpace checks that the open shards split 0..2^128-1
