@@ -161,9 +161,9 @@ type readBackClaim struct {
 	// Sent and Shaped are set when a schema changed the bytes: the hex
 	// SHA-256 of the data as the form sent it, and how it was changed
 	// ("Avro-encoded", "framed", ...).
-	Sent   string `json:"f,omitempty"`
-	Shaped string `json:"w,omitempty"`
-	Expires  int64  `json:"e"` // Unix seconds
+	Sent    string `json:"f,omitempty"`
+	Shaped  string `json:"w,omitempty"`
+	Expires int64  `json:"e"` // Unix seconds
 }
 
 // readBackKeys signs read-back tokens with HMAC-SHA256 under a key made at
