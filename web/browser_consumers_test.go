@@ -329,4 +329,3 @@ func hashKey(t *testing.T, s types.Shard, start bool) *big.Int {
 	}
 	return n
 }
-
