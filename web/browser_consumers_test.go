@@ -210,6 +210,29 @@ func TestBrowserConsumers(t *testing.T) {
 		problems.check(t, ctx)
 	})
 
+	t.Run("typing a stream shows what applies to it", func(t *testing.T) {
+		ctx := env.openTab(t)
+		problems := watchProblems(t, ctx)
+		name := env.namedStream(t, "orders", 1)
+		env.openConsole(t, ctx)
+		if n := run(t, ctx, "count schema notes", chromedp.Evaluate[int](`document.querySelectorAll("[data-testid=schema-info]").length`)); n != 0 {
+			t.Fatal("a schema shown before a stream was chosen")
+		}
+		do(t, ctx, "type the stream and leave the field",
+			chromedp.SendKeys(chromedp.ID("stream"), name),
+			chromedp.Focus(chromedp.ID("data")))
+		waitVisible(t, ctx, "[data-testid=schema-info]")
+		waitVisible(t, ctx, `[data-testid=template-option][data-template="new order"]`)
+		do(t, ctx, "ask for an example", chromedp.Click(chromedp.ID("schema-example")))
+		waitFor(t, ctx, "the example", `document.getElementById("data").value.indexOf("email") >= 0`)
+		paste(t, ctx, "partition-key", "k")
+		shard, seq := put(t, ctx)
+		if got := env.recordAt(t, name, shard, seq); string(got.Data[18:]) != value(t, ctx, "data") {
+			t.Fatalf("wrote %q, want the example %q framed", got.Data, value(t, ctx, "data"))
+		}
+		problems.check(t, ctx)
+	})
+
 	t.Run("shard picker", func(t *testing.T) {
 		ctx := env.openTab(t)
 		problems := watchProblems(t, ctx)
