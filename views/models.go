@@ -182,6 +182,10 @@ type ReadBack struct {
 	SequenceNumber string
 	ArrivedAt      string
 	SentBytes      int
+	// Shaped says how a schema changed the data before it was written
+	// ("Avro-encoded", "framed", ...); then the record is compared with
+	// the bytes written, not with the data typed.
+	Shaped string
 }
 
 // StreamOptions are matches for the stream picker's search.

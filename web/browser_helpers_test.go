@@ -28,6 +28,7 @@ import (
 	"github.com/chromedp/chromedp"
 
 	"github.com/kinesis-console/kinesis-console/internal/identity"
+	"github.com/kinesis-console/kinesis-console/internal/localaws"
 	"github.com/kinesis-console/kinesis-console/internal/localaws/localawstest"
 	"github.com/kinesis-console/kinesis-console/internal/stream"
 	"github.com/kinesis-console/kinesis-console/web"
@@ -69,6 +70,13 @@ type browserEnv struct {
 
 func newBrowserEnv(t *testing.T) *browserEnv {
 	t.Helper()
+	return newBrowserEnvWith(t, nil)
+}
+
+// newBrowserEnvWith is newBrowserEnv with the console's Deps changed by
+// tune before it starts, given moto to reach other services.
+func newBrowserEnvWith(t *testing.T, tune func(*web.Deps, *localaws.Backend)) *browserEnv {
+	t.Helper()
 	localawstest.Skip(t, localawstest.SkipEnv, "moto (a browser test)")
 	chromium := findChromium(t)
 	backend := localawstest.Start(t, "moto")
@@ -87,14 +95,18 @@ func newBrowserEnv(t *testing.T) *browserEnv {
 	env.fourShard = env.newStream(t, 4)
 
 	logs := &syncBuffer{}
-	srv := httptest.NewServer(newConsole(t, web.Deps{
+	deps := web.Deps{
 		Publisher: stream.NewPublisher(kc, stream.Options{}),
 		Identity:  identity.NewResolver(sc, identity.Options{}),
 		Browser:   stream.NewReader(kc, nil, stream.ReaderOptions{}),
 		Logger:    slog.New(slog.NewJSONHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug})),
 		Region:    "us-east-1",
 		Endpoint:  backend.Endpoint,
-	}))
+	}
+	if tune != nil {
+		tune(&deps, backend)
+	}
+	srv := httptest.NewServer(newConsole(t, deps))
 	t.Cleanup(srv.Close)
 	t.Cleanup(func() {
 		if t.Failed() {

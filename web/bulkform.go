@@ -100,7 +100,7 @@ func (h *handlers) bindBulkUpload(c echo.Context) (boundUpload, error) {
 			}
 			continue
 		}
-		up.job, errs, err = h.checkBulk(c, up.form, src, sourceName(part))
+		up.job, errs, err = h.checkBulk(c, up.form, src, sourceName(part), nil)
 		if err != nil {
 			return fail(err)
 		}
@@ -149,8 +149,10 @@ func drain(r io.Reader) error {
 }
 
 // checkBulk checks that the user may write to the form's stream, builds
-// the spec, and runs the engine's check over the records.
-func (h *handlers) checkBulk(c echo.Context, f views.BulkForm, src io.Reader, name string) (*bulk.Job, stream.FieldErrors, error) {
+// the spec, and runs the engine's check over the records. record, when not
+// nil, takes each value read to the record it holds (a generated line's
+// data); the stream's schema then applies to what it returns.
+func (h *handlers) checkBulk(c echo.Context, f views.BulkForm, src io.Reader, name string, record func([]byte) ([]byte, error)) (*bulk.Job, stream.FieldErrors, error) {
 	ctx := c.Request().Context()
 	t := h.targetOf(ctx)
 	user := userFrom(ctx)
@@ -172,7 +174,8 @@ func (h *handlers) checkBulk(c echo.Context, f views.BulkForm, src io.Reader, na
 		h.auditBulkRefusal(c, ref.String(), access.OutcomeDenied, "WrongAccountOrRegion")
 		return nil, stream.FieldErrors{{Field: field.Stream, Message: msg}}, nil
 	}
-	if r := h.rulesFor(ctx, t, ref.Name); r.confirm && f.ConfirmStream != ref.Name {
+	r := h.rulesFor(ctx, t, ref.Name)
+	if r.confirm && f.ConfirmStream != ref.Name {
 		h.auditBulkRefusal(c, ref.String(), access.OutcomeInvalid, "Invalid:"+field.ConfirmStream)
 		return nil, stream.FieldErrors{{Field: field.ConfirmStream, Message: fmt.Sprintf("This stream matters: type its name, %s, to confirm the upload.", ref.Name)}}, nil
 	}
@@ -196,6 +199,11 @@ func (h *handlers) checkBulk(c echo.Context, f views.BulkForm, src io.Reader, na
 	if errs := spec.Check(); len(errs) > 0 {
 		h.auditBulkRefusal(c, ref.String(), access.OutcomeInvalid, "Invalid:"+errs[0].Field)
 		return nil, errs, nil
+	}
+	var schemaMsg string
+	if spec.Transform, schemaMsg = h.bulkTransform(ctx, t, r, record); schemaMsg != "" {
+		h.auditBulkRefusal(c, ref.String(), access.OutcomeFailed, "SchemaUnavailable")
+		return nil, stream.FieldErrors{{Field: field.Records, Message: schemaMsg}}, nil
 	}
 	// One DescribeStreamSummary: a missing stream is said now, not after
 	// the upload, and the stream's own record size limit applies.

@@ -95,14 +95,8 @@ func (h *handlers) checkConsumers(ctx context.Context, t *target, streamName, co
 		return rec, cv, append(errs, stream.FieldError{Field: field.Data, Message: "Schema " + r.binding.Ref.String() + " applies, but this target has no schema registry."})
 	}
 	p, err := schema.Prepare(ctx, t.Schemas, r.binding, rec.Data)
-	var de *schema.DataError
-	switch {
-	case errors.As(err, &de):
-		return rec, cv, append(errs, stream.FieldError{Field: field.Data,
-			Message: fmt.Sprintf("Does not fit schema %s: %s", r.binding.Ref, de.Error())})
-	case err != nil:
-		return rec, cv, append(errs, stream.FieldError{Field: field.Data,
-			Message: "Could not read schema " + r.binding.Ref.String() + ": " + err.Error()})
+	if err != nil {
+		return rec, cv, append(errs, stream.FieldError{Field: field.Data, Message: schemaProblem(r.binding.Ref, err)})
 	}
 	if len(rec.PartitionKey)+len(p.Data) > limit {
 		return rec, cv, append(errs, stream.FieldError{Field: field.Data,
@@ -113,6 +107,53 @@ func (h *handlers) checkConsumers(ctx context.Context, t *target, streamName, co
 	cv.Schema.VersionID = p.Schema.VersionID
 	cv.Schema.Format = string(p.Schema.Format)
 	return rec, cv, errs
+}
+
+// schemaProblem says why data could not be made ready for its schema.
+func schemaProblem(ref schema.Ref, err error) string {
+	var de *schema.DataError
+	if errors.As(err, &de) {
+		return fmt.Sprintf("Does not fit schema %s: %s", ref, de.Error())
+	}
+	return "Could not read schema " + ref.String() + ": " + err.Error()
+}
+
+// bulkTransform is a bulk upload's per-record hook: record (when not nil)
+// takes a value read to its record, and the stream's schema checks, encodes
+// and frames it, exactly as a single put would. The schema version is read
+// once, here: every record is checked and sent with that one version, even
+// if "latest" moves while the upload sends. The message says why there is
+// no hook when the schema cannot be had.
+func (h *handlers) bulkTransform(ctx context.Context, t *target, r consumerRules, record func([]byte) ([]byte, error)) (func([]byte) ([]byte, string), string) {
+	var s *schema.Schema
+	if r.hasSchema {
+		if t.Schemas == nil {
+			return nil, "Schema " + r.binding.Ref.String() + " applies, but this target has no schema registry."
+		}
+		var err error
+		if s, err = t.Schemas.Get(ctx, r.binding.Ref); err != nil {
+			return nil, schemaProblem(r.binding.Ref, err)
+		}
+	}
+	if s == nil && record == nil {
+		return nil, ""
+	}
+	return func(data []byte) ([]byte, string) {
+		if record != nil {
+			var err error
+			if data, err = record(data); err != nil {
+				return nil, "Not a record: " + err.Error()
+			}
+		}
+		if s == nil {
+			return data, ""
+		}
+		p, err := s.Prepare(r.binding, data)
+		if err != nil {
+			return nil, schemaProblem(r.binding.Ref, err)
+		}
+		return p.Data, ""
+	}, ""
 }
 
 // writtenWith says, for the result panel, how the schema shaped the record.

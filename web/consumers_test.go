@@ -32,6 +32,27 @@ func (s stubSchemas) Get(_ context.Context, ref schema.Ref) (*schema.Schema, err
 
 func consumersEnv(t *testing.T, tags map[string]map[string]string) *unitEnv {
 	t.Helper()
+	schemas, consumers := testConsumers(t)
+	pub := &stubPublisher{}
+	return newUnitEnv(t, pub, nil, func(d *web.Deps) {
+		d.Targets = []web.Target{{Name: "default", Region: "eu-west-1", Publisher: pub, Identity: knownIdentity,
+			Schemas: schemas,
+			StreamTags: func(_ context.Context, name string) (map[string]string, error) {
+				if name == "broken-tags" {
+					return nil, errors.New("access denied")
+				}
+				return tags[name], nil
+			}}}
+		d.Consumers = consumers
+	})
+}
+
+// testConsumers are the schemas and rules of the consumer tests: stream
+// orders has a framed JSON schema and the templates, clicks a framed,
+// zlib-compressed Avro schema, plain-json the JSON schema unframed, and
+// prod-* need their name typed.
+func testConsumers(t *testing.T) (stubSchemas, web.Consumers) {
+	t.Helper()
 	orders, err := schema.Compile(schema.Ref{Registry: "events", Schema: "orders"}, testVersionID, 2, schema.FormatJSON,
 		`{"type": "object", "required": ["id"], "properties": {"id": {"type": "integer", "minimum": 1}, "email": {"type": "string", "format": "email"}}}`)
 	if err != nil {
@@ -42,31 +63,25 @@ func consumersEnv(t *testing.T, tags map[string]map[string]string) *unitEnv {
 	if err != nil {
 		t.Fatal(err)
 	}
-	set, err := template.NewSet([]template.Spec{{Name: "order", Streams: []string{"orders"}, PartitionKey: "{{uuid}}",
-		Data: `{"id": {{int 1 1000000}}, "email": "{{fake "email"}}"}`}})
+	set, err := template.NewSet([]template.Spec{
+		{Name: "order", Streams: []string{"orders"}, PartitionKey: "{{uuid}}",
+			Data: `{"id": {{int 1 1000000}}, "email": "{{fake "email"}}"}`},
+		{Name: "pinned", Streams: []string{"orders"}, PartitionKey: "k-{{int 1 9}}", ExplicitHashKey: "{{int 0 1000}}",
+			Data: `{"id": {{int 1 1000000}}}`},
+		{Name: "bad order", Streams: []string{"orders"}, PartitionKey: "k", Data: `{"id": {{int -5 0}}}`},
+	})
 	if err != nil {
 		t.Fatal(err)
 	}
-	pub := &stubPublisher{}
-	return newUnitEnv(t, pub, nil, func(d *web.Deps) {
-		d.Targets = []web.Target{{Name: "default", Region: "eu-west-1", Publisher: pub, Identity: knownIdentity,
-			Schemas: stubSchemas{"orders": orders, "clicks": clicks},
-			StreamTags: func(_ context.Context, name string) (map[string]string, error) {
-				if name == "broken-tags" {
-					return nil, errors.New("access denied")
-				}
-				return tags[name], nil
-			}}}
-		d.Consumers = web.Consumers{
-			Schemas: schema.Bindings{
-				{Streams: []string{"orders"}, Ref: schema.Ref{Registry: "events", Schema: "orders"}, Frame: true},
-				{Streams: []string{"clicks"}, Ref: schema.Ref{Registry: "events", Schema: "clicks"}, Frame: true, Compression: decode.GSRCompressionZlib},
-				{Streams: []string{"plain-json"}, Ref: schema.Ref{Registry: "events", Schema: "orders"}},
-			},
-			Templates: set,
-			Confirm:   []web.ConfirmRule{{Streams: []string{"prod-*"}}},
-		}
-	})
+	return stubSchemas{"orders": orders, "clicks": clicks}, web.Consumers{
+		Schemas: schema.Bindings{
+			{Streams: []string{"orders"}, Ref: schema.Ref{Registry: "events", Schema: "orders"}, Frame: true},
+			{Streams: []string{"clicks"}, Ref: schema.Ref{Registry: "events", Schema: "clicks"}, Frame: true, Compression: decode.GSRCompressionZlib},
+			{Streams: []string{"plain-json"}, Ref: schema.Ref{Registry: "events", Schema: "orders"}},
+		},
+		Templates: set,
+		Confirm:   []web.ConfirmRule{{Streams: []string{"prod-*"}}},
+	}
 }
 
 func TestPutChecksConfirmationAndSchema(t *testing.T) {

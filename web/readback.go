@@ -17,6 +17,8 @@ import (
 
 	"github.com/labstack/echo/v4"
 
+	"github.com/kinesis-console/kinesis-console/internal/decode"
+	"github.com/kinesis-console/kinesis-console/internal/schema"
 	"github.com/kinesis-console/kinesis-console/internal/stream"
 	"github.com/kinesis-console/kinesis-console/views"
 )
@@ -57,7 +59,11 @@ func (h *handlers) readBack(c echo.Context) error {
 	}
 	in, _ := bindInput(c)
 	rec, errs := in.Validate(stream.MaxRecordBytesLimit)
-	if len(errs) > 0 || rec.Stream.String() != claim.Stream || hashHex([]byte(rec.PartitionKey)) != claim.Key || hashHex(rec.Data) != claim.Data {
+	sent := claim.Data
+	if claim.Shaped != "" {
+		sent = claim.Sent // a schema changed the bytes: the form holds what was typed
+	}
+	if len(errs) > 0 || rec.Stream.String() != claim.Stream || hashHex([]byte(rec.PartitionKey)) != claim.Key || hashHex(rec.Data) != sent {
 		return render(c, http.StatusOK, views.ReadBackView(views.ReadBack{Err: "Not read back: the form was edited while the put was in flight, so it no longer holds what was sent."}))
 	}
 	if !h.deps.ReadBackRateLimit.Allow(user.Name, 1) {
@@ -71,19 +77,66 @@ func (h *handlers) readBack(c echo.Context) error {
 		return render(c, http.StatusOK, views.ReadBackView(views.ReadBack{Err: readBackFailure(err)}))
 	}
 	v := readBackView(rec, got)
-	// What was read is judged against what the token says was sent.
+	if claim.Shaped != "" {
+		v = shapedReadBackView(v, got, claim.Shaped)
+	}
+	// What was read is judged against what the token says was written.
 	v.Matches = hashHex(got.Data) == claim.Data && hashHex([]byte(got.PartitionKey)) == claim.Key
 	return render(c, http.StatusOK, views.ReadBackView(v))
 }
 
+// shapedReadBackView is the read-back of a record a schema encoded or
+// framed: the bytes read are compared with the bytes written, whose hash
+// alone the token holds, so a difference is said without a position; the
+// data is shown decoded, the frame's payload as a person reads it.
+func shapedReadBackView(v views.ReadBack, got stream.ReadRecord, shaped string) views.ReadBack {
+	v.Shaped = shaped
+	v.SentBytes = len(got.Data)
+	v.Difference, v.SentAround, v.GotAround = "the bytes read are not the bytes written (their SHA-256 differs)", "", ""
+	if v.PartitionKey != "" && got.PartitionKey != v.PartitionKey {
+		v.Difference = "the partition key differs"
+	}
+	if recs := decode.Decode(got.Data, decode.Options{}); len(recs) == 1 {
+		v.Data, v.DataKind = recs[0].Text, recs[0].FormatAttr()
+	}
+	return v
+}
+
+// shapedBy says how a schema changed the bytes of a record ("" when the
+// data was written as typed): the read-back and its page say so instead of
+// calling the record different.
+func shapedBy(cv views.Consumers) string {
+	s := cv.Schema
+	switch {
+	case s == nil:
+		return ""
+	case s.Format == string(schema.FormatAvro) && s.Framed:
+		return "Avro-encoded and framed"
+	case s.Format == string(schema.FormatAvro):
+		return "Avro-encoded"
+	case s.Framed:
+		return "framed"
+	}
+	return ""
+}
+
 // readBackVals are the extra fields the read-back request sends with the
-// form: the token for the record just written.
-func (h *handlers) readBackVals(ctx context.Context, rec stream.Record, res stream.PutResult) string {
-	tok := h.readBackKeys.sign(readBackClaim{
+// form: the token for the record just written. rec is the record as
+// written; typed is the form's data as the user typed it, which differs
+// when cv's schema encoded or framed it.
+func (h *handlers) readBackVals(ctx context.Context, rec stream.Record, res stream.PutResult, typed []byte, cv views.Consumers) string {
+	cl := readBackClaim{
 		User: userFrom(ctx).Name, Target: h.targetOf(ctx).Name, Stream: rec.Stream.String(),
 		Shard: res.ShardID, Sequence: res.SequenceNumber,
 		Key: hashHex([]byte(rec.PartitionKey)), Data: hashHex(rec.Data),
-	})
+	}
+	if !bytes.Equal(typed, rec.Data) {
+		cl.Sent, cl.Shaped = hashHex(typed), shapedBy(cv)
+		if cl.Shaped == "" {
+			cl.Shaped = "changed by its schema"
+		}
+	}
+	tok := h.readBackKeys.sign(cl)
 	b, err := json.Marshal(map[string]string{FieldReadBackToken: tok})
 	if err != nil {
 		panic(err) // a map of strings always marshals
@@ -104,8 +157,13 @@ type readBackClaim struct {
 	Shard    string `json:"h"`
 	Sequence string `json:"n"`
 	Key      string `json:"k"` // hex SHA-256 of the partition key
-	Data     string `json:"d"` // hex SHA-256 of the data
-	Expires  int64  `json:"e"` // Unix seconds
+	Data     string `json:"d"` // hex SHA-256 of the data written
+	// Sent and Shaped are set when a schema changed the bytes: the hex
+	// SHA-256 of the data as the form sent it, and how it was changed
+	// ("Avro-encoded", "framed", ...).
+	Sent    string `json:"f,omitempty"`
+	Shaped  string `json:"w,omitempty"`
+	Expires int64  `json:"e"` // Unix seconds
 }
 
 // readBackKeys signs read-back tokens with HMAC-SHA256 under a key made at

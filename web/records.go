@@ -63,6 +63,7 @@ func (h *handlers) putRecord(c echo.Context) error {
 	errs = append(errs, verrs...)
 	form.ConfirmStream = c.FormValue(field.ConfirmStream)
 	var cerrs stream.FieldErrors
+	typed := rec.Data // a schema may encode or frame it; the read-back needs both
 	rec, form.Consumers, cerrs = h.checkConsumers(ctx, t, ref.Name, form.ConfirmStream, rec, form.MaxRecordBytes, len(errs) == 0)
 	errs = append(errs, cerrs...)
 	if len(errs) > 0 {
@@ -102,7 +103,7 @@ func (h *handlers) putRecord(c echo.Context) error {
 	attempt.Outcome, attempt.ShardID, attempt.SequenceNumber, attempt.AWSRequestID = access.OutcomeWritten, res.ShardID, res.SequenceNumber, res.RequestID
 	h.audit(c, attempt)
 	result := resultView(rec, res, caller)
-	result.ReadBackVals = h.readBackVals(ctx, rec, res)
+	result.ReadBackVals = h.readBackVals(ctx, rec, res, typed, form.Consumers)
 	result.WrittenWith = writtenWith(form.Consumers)
 	return h.renderWorkspace(c, http.StatusOK, views.Workspace{Form: form, Result: result})
 }

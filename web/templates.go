@@ -10,8 +10,10 @@ import (
 
 	"github.com/labstack/echo/v4"
 
+	"github.com/kinesis-console/kinesis-console/internal/bulk"
 	"github.com/kinesis-console/kinesis-console/internal/field"
 	"github.com/kinesis-console/kinesis-console/internal/stream"
+	"github.com/kinesis-console/kinesis-console/internal/template"
 	"github.com/kinesis-console/kinesis-console/views"
 )
 
@@ -117,13 +119,16 @@ func (h *handlers) generate(c echo.Context) error {
 	if tpl.DataFormat != "json" {
 		return echo.NewHTTPError(http.StatusUnprocessableEntity, "Only a JSON template can generate records in bulk.")
 	}
-	form := views.BulkForm{Stream: streamName, Format: "ndjson", PartitionKeyMode: "uuid", ExplicitHashKeyMode: "none",
+	// Each generated line carries its own expansion of the keys beside the
+	// record, so every record gets the key the template gives it, as the
+	// form would have shown it.
+	form := views.BulkForm{Stream: streamName, Format: string(bulk.FormatNDJSON),
+		PartitionKeyMode: string(bulk.KeyField), PartitionKey: template.LinePartitionKey, ExplicitHashKeyMode: string(bulk.KeyNone),
 		ConfirmStream: strings.TrimSpace(c.FormValue(field.ConfirmStream))}
-	if !tpl.KeyVaries() {
-		filled, _ := tpl.Fill(newSource())
-		form.PartitionKeyMode, form.PartitionKey = "fixed", filled.PartitionKey
+	if tpl.ExplicitHashKey != "" {
+		form.ExplicitHashKeyMode, form.ExplicitHashKey = string(bulk.KeyField), template.LineExplicitHashKey
 	}
-	j, errs, err := h.checkBulk(c, form, tpl.NDJSON(newSource(), n), fmt.Sprintf("%d records from template %s", n, name))
+	j, errs, err := h.checkBulk(c, form, tpl.NDJSON(newSource(), n), fmt.Sprintf("%d records from template %s", n, name), template.RecordOf)
 	if err != nil {
 		return bulkError(err)
 	}

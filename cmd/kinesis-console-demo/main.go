@@ -1,5 +1,6 @@
 // Command kinesis-console-demo runs the console on a local moto server with
-// two demo streams, so anyone can try it without AWS. Ctrl-C stops the
+// demo streams, Glue schemas and a config file that uses them, so anyone
+// can try it without AWS. Ctrl-C stops the
 // console and moto both, and leaves no process behind.
 package main
 
@@ -19,17 +20,22 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/service/glue"
+
 	"github.com/kinesis-console/kinesis-console/internal/localaws"
 )
 
 // demoStreams are created on start: one small, one with several shards to
-// show how partition keys spread.
+// show how partition keys spread, and one each for an Avro schema and a
+// typed confirmation (see consumers.go).
 var demoStreams = []struct {
 	name   string
 	shards int
 }{
 	{"demo-orders", 1},
 	{"demo-clicks", 4},
+	{"demo-page-views", 1},
+	{"demo-prod-payments", 1},
 }
 
 func main() {
@@ -86,6 +92,20 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		fmt.Fprintf(stdout, "Created stream %s (%d shard%s)\n", s.name, s.shards, plural(s.shards))
 	}
 
+	cfg, err := moto.AWSConfig(ctx)
+	if err != nil {
+		return err
+	}
+	if err := registerSchemas(ctx, glue.NewFromConfig(cfg)); err != nil {
+		return err
+	}
+	configFile := filepath.Join(*logDir, "demo-config.json")
+	if err := writeDemoConfig(configFile); err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "Registered schemas in Glue registry %s; %s binds them to demo-orders (JSON) and demo-page-views (Avro), "+
+		"offers a template on demo-orders, and asks for the name of demo-prod-payments before a write\n", demoRegistry, configFile)
+
 	// The terminal shows what matters: the console's warnings and errors.
 	// Its audit trail (a line per record, thousands for a bulk upload) and
 	// request log go to files.
@@ -98,6 +118,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	cmd := exec.Command(*console)
 	cmd.Env = append(withoutAWS(os.Environ()),
 		"KINESIS_CONSOLE_AUDIT_LOG="+audit,
+		"KINESIS_CONSOLE_CONFIG="+configFile,
 		"AWS_ENDPOINT_URL="+moto.Endpoint,
 		"AWS_REGION="+localaws.Region,
 		"AWS_ACCESS_KEY_ID="+localaws.AccessKeyID,

@@ -723,3 +723,68 @@ func TestSendBoundsBytesInFlight(t *testing.T) {
 		t.Errorf("%d bytes in flight at the peak over %d calls; want at most %d", peak, calls, MaxBatchBytes)
 	}
 }
+
+// upperTransform stands in for a schema: it refuses values without "ok"
+// and writes the rest upper-cased and prefixed, so the test can tell the
+// bytes written from the bytes read.
+func upperTransform(data []byte) ([]byte, string) {
+	if !bytes.Contains(data, []byte("ok")) {
+		return nil, "at $.k: const: want ok"
+	}
+	return append([]byte("T:"), bytes.ToUpper(data)...), ""
+}
+
+// TestTransformChecksAndWrites: the check reports a value Transform refuses
+// by its line and Transform's message, counts the transformed size against
+// the limit, keys from fields are read from the value as read, and the
+// sending writes the transformed bytes while the spool keeps the lines.
+func TestTransformChecksAndWrites(t *testing.T) {
+	in := "{\"k\":\"ok1\"}\n{\"k\":\"bad\"}\n{\"k\":\"ok3\",\"pad\":\"xxxxxxxx\"}\n"
+	spec := Spec{Stream: stream.StreamRef{Name: "s"}, Format: FormatAuto, PartitionKey: KeySource{Mode: KeyField, Value: "k"},
+		ExplicitHashKey: KeySource{Mode: KeyNone}, Transform: upperTransform,
+		// Line 3 fits as read (31 bytes with its key), not transformed (33).
+		MaxRecordBytes: len("ok3") + len(`{"k":"ok3","pad":"xxxxxxxx"}`) + 1}
+	var spool bytes.Buffer
+	v, err := Validate(strings.NewReader(in), spec, &spool)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if spool.String() != in {
+		t.Errorf("spool = %q, want the input as read", spool.String())
+	}
+	if v.Valid != 1 || v.Invalid != 2 || len(v.Problems) != 2 {
+		t.Fatalf("validation = %+v", v)
+	}
+	if p := v.Problems[0]; p.Line != 2 || p.Message != "at $.k: const: want ok" {
+		t.Errorf("problem 0 = %+v", p)
+	}
+	if p := v.Problems[1]; p.Line != 3 || !strings.Contains(p.Message, "33 bytes") {
+		t.Errorf("problem 1 = %+v, want the transformed size", p)
+	}
+	if want := int64(len("ok1") + len(`T:{"K":"OK1"}`)); v.ValidBytes != want {
+		t.Errorf("valid bytes = %d, want %d", v.ValidBytes, want)
+	}
+
+	var mu sync.Mutex
+	var written []string
+	api := &fakeBatchAPI{fn: func(_ int, in *kinesis.PutRecordsInput) (*kinesis.PutRecordsOutput, error) {
+		mu.Lock()
+		for _, r := range in.Records {
+			written = append(written, aws.ToString(r.PartitionKey)+"="+string(r.Data))
+		}
+		mu.Unlock()
+		return allWritten(in), nil
+	}}
+	spec.MaxRecordBytes = 0
+	sum, err := NewSender(api, Options{}).Send(t.Context(), spec, &spool, SendOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if sum.Written != 2 || sum.Invalid != 1 {
+		t.Errorf("summary = %+v", sum)
+	}
+	want := []string{`ok1=T:{"K":"OK1"}`, `ok3=T:{"K":"OK3","PAD":"XXXXXXXX"}`}
+	if !slices.Equal(written, want) {
+		t.Errorf("written = %q, want %q", written, want)
+	}
+}

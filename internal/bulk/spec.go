@@ -56,6 +56,14 @@ type Spec struct {
 	// MaxRecordBytes caps partition key + data of one record; default
 	// stream.DefaultMaxRecordBytes.
 	MaxRecordBytes int
+	// Transform, when set, turns each value read into the bytes written
+	// (a schema's check, encoding and frame), or returns a message saying
+	// why the value cannot be written. It runs in the check and again while
+	// sending, since the spool keeps the values as they were read, so it
+	// must give the same answer for the same value. Keys taken from a field
+	// are read from the value as read; the size limit applies to the bytes
+	// it returns.
+	Transform func(data []byte) ([]byte, string)
 }
 
 func (s Spec) maxRecordBytes() int {
@@ -163,6 +171,13 @@ func (s Spec) prepare(e Entry, keys bool) (Record, string) {
 		return Record{}, e.Err
 	}
 	rec := Record{Line: e.Line, Data: e.Data}
+	if s.Transform != nil {
+		data, msg := s.Transform(e.Data)
+		if msg != "" {
+			return Record{}, msg
+		}
+		rec.Data = data
+	}
 	switch s.PartitionKey.Mode {
 	case KeyFixed:
 		rec.PartitionKey = s.PartitionKey.Value

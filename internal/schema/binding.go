@@ -114,6 +114,13 @@ func Prepare(ctx context.Context, reg Getter, b Binding, data []byte) (Prepared,
 	if err != nil {
 		return Prepared{}, err
 	}
+	return s.Prepare(b, data)
+}
+
+// Prepare is the package's Prepare with this schema version, already had:
+// a bulk upload checks and sends every record with the one version it
+// read, even when "latest" changes meanwhile.
+func (s *Schema) Prepare(b Binding, data []byte) (Prepared, error) {
 	payload, err := s.Encode(data)
 	if err != nil {
 		return Prepared{}, err

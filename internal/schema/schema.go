@@ -76,7 +76,11 @@ func Compile(ref Ref, versionID string, versionNumber int64, format Format, defi
 		c := jsonschema.NewCompiler()
 		// A schema without $schema is read as draft 7; drafts 4 and 6 are
 		// honoured when named. Formats are assertions, as the registry's
-		// serializers treat them.
+		// serializers treat them. The library asserts format for drafts up
+		// to 7 on its own; AssertFormat makes a schema naming 2019-09 or
+		// 2020-12 (where format is only an annotation by default) assert it
+		// too, so no schema's $schema turns the format checks off
+		// (TestJSONSchemaDrafts fails without it).
 		c.DefaultDraft(jsonschema.Draft7)
 		c.AssertFormat()
 		// No $ref may reach a file or the network: the definition is all.

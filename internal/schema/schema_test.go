@@ -91,6 +91,12 @@ func TestJSONSchemaDrafts(t *testing.T) {
 		{"draft 6 numeric exclusiveMaximum", `{"$schema": "http://json-schema.org/draft-06/schema#", "type": "number", "exclusiveMaximum": 10}`, `10`, false},
 		{"draft 7 if/then", `{"$schema": "http://json-schema.org/draft-07/schema#", "if": {"type": "string"}, "then": {"minLength": 2}}`, `"a"`, false},
 		{"no $schema reads as draft 7", `{"if": {"type": "string"}, "then": {"minLength": 2}}`, `"a"`, false},
+		// From draft 2019-09 on, format is an annotation unless the
+		// validator is told to assert it: Compile does, so a schema naming a
+		// newer draft is held to its formats as the older drafts are.
+		{"draft 2020-12 asserts email", `{"$schema": "https://json-schema.org/draft/2020-12/schema", "type": "string", "format": "email"}`, `"not-an-email"`, false},
+		{"draft 2019-09 asserts date-time", `{"$schema": "https://json-schema.org/draft/2019-09/schema", "type": "string", "format": "date-time"}`, `"yesterday"`, false},
+		{"draft 2020-12 valid email", `{"$schema": "https://json-schema.org/draft/2020-12/schema", "type": "string", "format": "email"}`, `"a@example.com"`, true},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

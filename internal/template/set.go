@@ -104,10 +104,6 @@ func (t *Template) Fill(src *Source) (Filled, error) {
 	return f, nil
 }
 
-// KeyVaries says whether the partition key changes from one expansion to
-// the next.
-func (t *Template) KeyVaries() bool { return t.partitionKey.HasPlaceholders() }
-
 // Applies says whether the template is offered for a stream of a target.
 func (t *Template) Applies(target, stream string) bool {
 	return matchAny(t.Streams, stream) && (len(t.Targets) == 0 || matchAny(t.Targets, target))
@@ -116,23 +112,47 @@ func (t *Template) Applies(target, stream string) bool {
 // ErrNotJSON is returned by WriteNDJSON for a template whose data is not JSON.
 var ErrNotJSON = errors.New("template: only a JSON template generates NDJSON")
 
-// WriteNDJSON writes n expansions of the template's data, one compact JSON
-// value a line: the bulk upload's input.
+// The names of a generated line's fields (see WriteNDJSON).
+const (
+	LinePartitionKey    = "partition_key"
+	LineExplicitHashKey = "explicit_hash_key"
+	LineData            = "data"
+)
+
+// generatedLine is one line WriteNDJSON writes. Data stays raw: the record
+// is the expansion itself, only compacted onto one line.
+type generatedLine struct {
+	PartitionKey    string          `json:"partition_key"`
+	ExplicitHashKey string          `json:"explicit_hash_key,omitempty"`
+	Data            json.RawMessage `json:"data"`
+}
+
+// WriteNDJSON writes n expansions of the template, one a line, each a JSON
+// object holding the expansion's partition key, ExplicitHashKey (when the
+// template has one) and data (compact JSON): the bulk upload's input, whose
+// keys are then taken per record from the fields LinePartitionKey and
+// LineExplicitHashKey, and whose record is LineData's value (RecordOf).
 func (t *Template) WriteNDJSON(w io.Writer, src *Source, n int) error {
 	if t.DataFormat != "json" {
 		return ErrNotJSON
 	}
-	var buf bytes.Buffer
+	var data, buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false)
 	for i := 0; i < n; i++ {
-		data, err := t.data.Expand(src, true, 0)
+		f, err := t.Fill(src)
 		if err != nil {
-			return err
+			return fmt.Errorf("template %q: record %d: %w", t.Name, i+1, err)
 		}
-		buf.Reset()
-		if err := json.Compact(&buf, []byte(data)); err != nil {
+		data.Reset()
+		if err := json.Compact(&data, []byte(f.Data)); err != nil {
 			return fmt.Errorf("template %q: record %d is not JSON: %w", t.Name, i+1, err)
 		}
-		buf.WriteByte('\n')
+		buf.Reset()
+		// Encode ends the line; the compact data holds no line break.
+		if err := enc.Encode(generatedLine{PartitionKey: f.PartitionKey, ExplicitHashKey: f.ExplicitHashKey, Data: data.Bytes()}); err != nil {
+			return fmt.Errorf("template %q: record %d: %w", t.Name, i+1, err)
+		}
 		if _, err := w.Write(buf.Bytes()); err != nil {
 			return err
 		}
@@ -168,6 +188,19 @@ func (r *ndjsonReader) Read(p []byte) (int, error) {
 		return r.buf.Read(p)
 	}
 	return 0, r.err
+}
+
+// RecordOf returns the record a line written by WriteNDJSON holds: its
+// data field's value, byte for byte.
+func RecordOf(line []byte) ([]byte, error) {
+	var l generatedLine
+	if err := json.Unmarshal(line, &l); err != nil {
+		return nil, fmt.Errorf("template: a generated line: %w", err)
+	}
+	if len(l.Data) == 0 {
+		return nil, errors.New("template: a generated line has no data")
+	}
+	return l.Data, nil
 }
 
 // Set is the config file's templates.

@@ -146,7 +146,7 @@ func TestSet(t *testing.T) {
 	}
 	order, _ := set.Named("order")
 	f, err := order.Fill(template.NewSource(3, nil))
-	if err != nil || f.DataFormat != "json" || !json.Valid([]byte(f.Data)) || len(f.PartitionKey) != 36 || !order.KeyVaries() {
+	if err != nil || f.DataFormat != "json" || !json.Valid([]byte(f.Data)) || len(f.PartitionKey) != 36 {
 		t.Fatalf("%+v %v", f, err)
 	}
 	var buf bytes.Buffer
@@ -154,15 +154,31 @@ func TestSet(t *testing.T) {
 		t.Fatal(err)
 	}
 	sc := bufio.NewScanner(&buf)
-	lines := map[string]bool{}
+	records, keys := map[string]bool{}, map[string]bool{}
 	for sc.Scan() {
-		if !json.Valid(sc.Bytes()) || bytes.ContainsAny(sc.Bytes(), "\n") {
-			t.Fatalf("line %q", sc.Text())
+		var line struct {
+			PartitionKey    string          `json:"partition_key"`
+			ExplicitHashKey *string         `json:"explicit_hash_key"`
+			Data            json.RawMessage `json:"data"`
 		}
-		lines[sc.Text()] = true
+		if err := json.Unmarshal(sc.Bytes(), &line); err != nil || line.ExplicitHashKey != nil {
+			t.Fatalf("line %q: %v", sc.Text(), err)
+		}
+		rec, err := template.RecordOf(sc.Bytes())
+		if err != nil || !json.Valid(rec) || !bytes.HasPrefix(rec, []byte(`{"id":"`)) || !bytes.Equal(rec, line.Data) {
+			t.Fatalf("record %q of line %q: %v", rec, sc.Text(), err)
+		}
+		records[string(rec)] = true
+		keys[line.PartitionKey] = len(line.PartitionKey) == 36
 	}
-	if len(lines) != 50 {
-		t.Fatalf("%d distinct lines, want 50", len(lines))
+	// Every line has its own expansion of the key as well as of the data.
+	if len(records) != 50 || len(keys) != 50 || keys[""] {
+		t.Fatalf("%d distinct records and %d distinct keys, want 50 each", len(records), len(keys))
+	}
+	for k, ok := range keys {
+		if !ok {
+			t.Fatalf("key %q is not a UUID", k)
+		}
 	}
 	prod, _ := set.Named("prod only")
 	if err := prod.WriteNDJSON(&buf, template.NewSource(1, nil), 1); !errors.Is(err, template.ErrNotJSON) {
@@ -208,7 +224,7 @@ func TestNDJSONReader(t *testing.T) {
 		t.Fatalf("%d lines: %q", len(lines), out)
 	}
 	for _, l := range lines {
-		if !regexp.MustCompile(`^\{"n":[1-9]\}$`).MatchString(l) {
+		if !regexp.MustCompile(`^\{"partition_key":"k","data":\{"n":[1-9]\}\}$`).MatchString(l) {
 			t.Errorf("line %q", l)
 		}
 	}
