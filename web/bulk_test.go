@@ -932,7 +932,7 @@ func TestBulkThroughKinesalite(t *testing.T) {
 		}
 	})
 	// The progress says what the stream takes, and each shard's part.
-	if got := testIDText(t, doc, "bulk-capacity"); got != "4,000 records/s and 4.0 MiB/s over 4 open shards" {
+	if got := testIDText(t, doc, "bulk-capacity"); got != "4,000 records/s and 4 MiB/s over 4 open shards" {
 		t.Errorf("capacity = %q", got)
 	}
 	if th := exactlyOne(t, doc, byTestID("bulk-throttled")).AttrOr("data-throttled", ""); th != "0" {
