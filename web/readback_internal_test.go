@@ -16,7 +16,7 @@ func TestReadBackTokens(t *testing.T) {
 	keys := newReadBackKeys()
 	keys.now = func() time.Time { return now }
 	claim := readBackClaim{User: "alice", Target: "prod", Stream: "orders", Shard: "shardId-000000000001",
-		Sequence: "49546986683135544286507457936321625675700192471156785154", Key: hashHex([]byte("k")), Data: hashHex([]byte("{}"))}
+		Sequence: "49546986683135544286507457936321625675700192471156785154", Key: digest([]byte("k")), Data: digest([]byte("{}"))}
 	tok := keys.sign(claim)
 
 	got, err := keys.verify(tok)
