@@ -336,7 +336,7 @@ func fillForm(t *testing.T, ctx context.Context, streamName, data, key string) {
 		chromedp.SendKeys(chromedp.ID("data"), data),
 	}
 	if key != "" {
-		actions = append(actions, chromedp.SendKeys(chromedp.ID("partition_key"), key))
+		actions = append(actions, chromedp.SendKeys(chromedp.ID("partition-key"), key))
 	}
 	do(t, ctx, "fill the record form", actions...)
 }

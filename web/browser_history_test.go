@@ -38,10 +38,10 @@ func TestBrowserHistory(t *testing.T) {
 			paste(t, ctx, "stream", name)
 		} else {
 			do(t, ctx, "clear the data and the partition key", chromedp.Evaluate[chromedp.Void](
-				`document.getElementById("data").value = ""; document.getElementById("partition_key").value = ""`))
+				`document.getElementById("data").value = ""; document.getElementById("partition-key").value = ""`))
 		}
 		paste(t, ctx, "data", w.data)
-		paste(t, ctx, "partition_key", w.key)
+		paste(t, ctx, "partition-key", w.key)
 
 		// The preview answers for every key typed on the way; wait for the whole key's.
 		hash := stream.HashKey(w.key).String()
@@ -110,7 +110,7 @@ func TestBrowserHistory(t *testing.T) {
 
 	// Its button fills the ordering field with its sequence number.
 	do(t, ctx, "click Use as SequenceNumberForOrdering", chromedp.Click(chromedp.CSS("#result [data-testid=use-for-ordering]")))
-	if got := value(t, ctx, "sequence_number_for_ordering"); got != older.seq {
+	if got := value(t, ctx, "sequence-number-for-ordering"); got != older.seq {
 		t.Errorf("SequenceNumberForOrdering = %q, want the older record's %s", got, older.seq)
 	}
 	if !run(t, ctx, "is Advanced open", chromedp.Evaluate[bool](`document.querySelector("details.advanced").open`)) {
@@ -123,7 +123,7 @@ func TestBrowserHistory(t *testing.T) {
 		t.Errorf("stream after the reload = %q, want the last one used, %s", got, name)
 	}
 	paste(t, ctx, "data", `{"as": "code"}`)
-	paste(t, ctx, "partition_key", "code-key")
+	paste(t, ctx, "partition-key", "code-key")
 	do(t, ctx, "click Same as code", chromedp.Click(chromedp.CSS("[data-testid=show-code]")))
 	waitVisible(t, ctx, "[data-testid=code-cli]")
 	cli := text(t, ctx, "[data-testid=code-cli]")

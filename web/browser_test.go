@@ -51,7 +51,7 @@ func TestBrowser(t *testing.T) {
 			`document.getElementById("data-status").textContent === "Valid JSON"`)
 
 		do(t, ctx, "click Random UUID", chromedp.Click(chromedp.ID("random-key")))
-		key := value(t, ctx, "partition_key")
+		key := value(t, ctx, "partition-key")
 		if !uuidRE.MatchString(key) {
 			t.Fatalf("partition key after Random UUID = %q, want a version 4 UUID", key)
 		}
@@ -73,7 +73,7 @@ func TestBrowser(t *testing.T) {
 		if got := value(t, ctx, "data"); got != typed {
 			t.Errorf("data after the put = %q, want %q", got, typed)
 		}
-		if got := value(t, ctx, "partition_key"); got != key {
+		if got := value(t, ctx, "partition-key"); got != key {
 			t.Errorf("partition key after the put = %q, want %q", got, key)
 		}
 		if got := value(t, ctx, "stream"); got != env.fourShard {
@@ -120,7 +120,7 @@ func TestBrowser(t *testing.T) {
 				typed := "{\"a\": 1,\n\"b\": [true, null]}"
 				fillForm(t, ctx, name, typed, "")
 				if tc.key != "" {
-					paste(t, ctx, "partition_key", tc.key)
+					paste(t, ctx, "partition-key", tc.key)
 				}
 				do(t, ctx, "click Put record", chromedp.Click(chromedp.ID("put-record")))
 
@@ -132,10 +132,10 @@ func TestBrowser(t *testing.T) {
 				if got := value(t, ctx, "data"); got != typed {
 					t.Errorf("data after the refusal = %q, want %q", got, typed)
 				}
-				if got := value(t, ctx, "partition_key"); got != tc.key {
+				if got := value(t, ctx, "partition-key"); got != tc.key {
 					t.Errorf("partition key after the refusal = %q, want %q", got, tc.key)
 				}
-				waitFor(t, ctx, "focus on the partition key", `document.activeElement && document.activeElement.id === "partition_key"`)
+				waitFor(t, ctx, "focus on the partition key", `document.activeElement && document.activeElement.id === "partition-key"`)
 				if n := len(env.streamRecords(t, name)); n != 0 {
 					t.Errorf("the stream holds %d records after a refused put, want 0", n)
 				}
@@ -155,7 +155,7 @@ func TestBrowser(t *testing.T) {
 		do(t, ctx, "click Put record", chromedp.Click(chromedp.ID("put-record")))
 		waitVisible(t, ctx, "[data-testid=field-error][data-field=partition_key]")
 
-		do(t, ctx, "type a partition key", chromedp.SendKeys(chromedp.ID("partition_key"), "fixed"))
+		do(t, ctx, "type a partition key", chromedp.SendKeys(chromedp.ID("partition-key"), "fixed"))
 		do(t, ctx, "click Put record", chromedp.Click(chromedp.ID("put-record")))
 		waitVisible(t, ctx, "[data-testid=sequence-number]")
 		first := text(t, ctx, "[data-testid=sequence-number]")
@@ -179,7 +179,7 @@ func TestBrowser(t *testing.T) {
 		if mark := run(t, ctx, "read the mark", chromedp.Evaluate[string](`document.getElementById("record-form").dataset.mark || ""`)); mark != "kept" {
 			t.Errorf("the form was replaced by a put that passed the checks (mark %q)", mark)
 		}
-		if got := value(t, ctx, "partition_key"); got != "fixed" {
+		if got := value(t, ctx, "partition-key"); got != "fixed" {
 			t.Errorf("partition key after the second put = %q, want %q", got, "fixed")
 		}
 		waitVisible(t, ctx, "[data-testid=readback-match]")
@@ -209,7 +209,7 @@ func TestBrowser(t *testing.T) {
 		fillForm(t, ctx, env.oneShard, typed, "carry-key")
 		do(t, ctx, "choose Base64, then Text", chromedp.Click(`[data-testid=data-format-base64]`), chromedp.Click(`[data-testid=data-format-text]`))
 		do(t, ctx, "open Advanced", chromedp.Click("details.advanced summary"))
-		do(t, ctx, "type an ExplicitHashKey", chromedp.SendKeys(chromedp.ID("explicit_hash_key"), "42"))
+		do(t, ctx, "type an ExplicitHashKey", chromedp.SendKeys(chromedp.ID("explicit-hash-key"), "42"))
 
 		// SetValue fires the select's change event, as choosing an option
 		// does; RunResponse waits for the page that loads.
@@ -226,7 +226,7 @@ func TestBrowser(t *testing.T) {
 			t.Errorf("the form writes to %q, want beta", got)
 		}
 		// Not the stream: the same name in another account is another stream.
-		for id, want := range map[string]string{"stream": "", "data": typed, "partition_key": "carry-key", "explicit_hash_key": "42"} {
+		for id, want := range map[string]string{"stream": "", "data": typed, "partition-key": "carry-key", "explicit-hash-key": "42"} {
 			if got := value(t, ctx, id); got != want {
 				t.Errorf("%s after the switch = %q, want %q", id, got, want)
 			}
