@@ -52,6 +52,12 @@ type Workspace struct {
 	Form    Form
 	Result  *Result
 	Failure *Failure
+	// Repeats counts the times this form was sent again after the first:
+	// each was answered with the first answer, and wrote nothing.
+	Repeats int
+	// Stale: the form's key was sent before with other data (a page
+	// restored by Back, then edited), so nothing was sent this time.
+	Stale bool
 }
 
 // Form is the record form as the user filled it.
@@ -65,6 +71,9 @@ type Form struct {
 	SequenceNumberForOrdering string
 	MaxRecordBytes            int
 	Errors                    FieldErrors
+	// SubmissionKey is this render's one-time key: sending the form twice
+	// with it writes once.
+	SubmissionKey string
 }
 
 // FieldError is a message for one form field.

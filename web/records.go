@@ -14,6 +14,7 @@ import (
 	"github.com/kinesis-console/kinesis-console/internal/access"
 	"github.com/kinesis-console/kinesis-console/internal/field"
 	"github.com/kinesis-console/kinesis-console/internal/stream"
+	"github.com/kinesis-console/kinesis-console/internal/submit"
 	"github.com/kinesis-console/kinesis-console/views"
 )
 
@@ -68,7 +69,15 @@ func (h *handlers) putRecord(c echo.Context) error {
 	}
 	attempt.Data = rec.Data
 
+	// A repeat of this form's submission is answered here, without a put.
+	sub, answered, err := h.beginSubmission(c, form, rec, attempt)
+	if answered {
+		return err
+	}
+	defer sub.close()
+
 	if !h.deps.RateLimit.Allow(user.Name, 1) {
+		sub.cancel()
 		attempt.Outcome, attempt.ErrorCode = access.OutcomeDenied, "RateLimited"
 		h.audit(c, attempt)
 		c.Response().Header().Set("Retry-After", "1")
@@ -92,13 +101,13 @@ func (h *handlers) putRecord(c echo.Context) error {
 		h.audit(c, attempt)
 		h.deps.Logger.Warn("put failed", "stream", rec.Stream.String(), "kind", f.Title(), "code", f.Code,
 			"request_id", f.RequestID, "attempts", f.Attempts, "err", access.Bound(err.Error(), logErrorBytes))
-		return h.renderWorkspace(c, http.StatusBadGateway, views.Workspace{Form: form, Failure: failureView(f, caller)})
+		return h.finish(c, sub, http.StatusBadGateway, views.Workspace{Form: form, Failure: failureView(f, caller)})
 	}
 	attempt.Outcome, attempt.ShardID, attempt.SequenceNumber, attempt.AWSRequestID = access.OutcomeWritten, res.ShardID, res.SequenceNumber, res.RequestID
 	h.audit(c, attempt)
 	result := resultView(rec, res, caller)
 	result.ReadBackVals = h.readBackVals(ctx, rec, res)
-	return h.renderWorkspace(c, http.StatusOK, views.Workspace{Form: form, Result: result})
+	return h.finish(c, sub, http.StatusOK, views.Workspace{Form: form, Result: result})
 }
 
 // renderWorkspace answers a plain post with the whole page, and htmx with
@@ -112,7 +121,7 @@ func (h *handlers) renderWorkspace(c echo.Context, status int, w views.Workspace
 		return render(c, status, views.PageView(h.page(c.Request().Context(), w)))
 	}
 	if len(w.Form.Errors) == 0 && c.FormValue(field.ErrorsShown) == "" {
-		return render(c, status, views.ResultContent(w))
+		return render(c, status, views.ResultAnswer(w))
 	}
 	retarget(c, "#workspace", "outerHTML")
 	return render(c, status, views.WorkspaceView(w))
@@ -148,6 +157,7 @@ func formView(in stream.Input) views.Form {
 		ExplicitHashKey:           in.ExplicitHashKey,
 		SequenceNumberForOrdering: in.SequenceNumberForOrdering,
 		MaxRecordBytes:            stream.DefaultMaxRecordBytes,
+		SubmissionKey:             submit.NewKey(), // every render of the form is a submission of its own
 	}
 }
 
