@@ -194,14 +194,21 @@
     if (e.detail > 1 && e.target.closest && e.target.closest("#record-form button[type=submit]")) e.preventDefault();
   }, true);
 
-  // Ctrl+Enter or Cmd+Enter sends the form from any of its fields.
+  // Ctrl+Enter or Cmd+Enter sends the form from any of its fields. Like the
+  // second click of a double click, a key held down (repeat) or pressed
+  // again within a double click's time of the press that sent is the same
+  // intent, not a second send: the answer, and with it the form's next
+  // one-time key, may arrive in between.
+  var keySendGapMs = 500, lastKeySend = -Infinity;
   document.addEventListener("keydown", function (e) {
     if (e.key !== "Enter" || !(e.ctrlKey || e.metaKey)) return;
     var form = e.target.closest && e.target.closest("#record-form");
     if (!form) return;
     e.preventDefault();
+    if (e.repeat || e.timeStamp - lastKeySend < keySendGapMs) return;
     var button = form.querySelector("button[type=submit]");
     if (button && button.disabled) return;
+    lastKeySend = e.timeStamp;
     form.requestSubmit(button);
   });
 
