@@ -69,6 +69,7 @@ type Form struct {
 	PartitionKey              string
 	ExplicitHashKey           string
 	SequenceNumberForOrdering string
+	AllowEmpty                bool // the user chose to write a record with no data
 	MaxRecordBytes            int
 	Errors                    FieldErrors
 	// SubmissionKey is this render's one-time key: sending the form twice

@@ -138,6 +138,7 @@ func bindInput(c echo.Context) (stream.Input, bool) {
 		PartitionKey:              c.FormValue(field.PartitionKey),
 		ExplicitHashKey:           strings.TrimSpace(c.FormValue(field.ExplicitHashKey)),
 		SequenceNumberForOrdering: strings.TrimSpace(c.FormValue(field.SequenceNumberForOrdering)),
+		AllowEmpty:                c.FormValue(field.AllowEmpty) == "true",
 	}, ok
 }
 
@@ -156,6 +157,7 @@ func formView(in stream.Input) views.Form {
 		PartitionKey:              in.PartitionKey,
 		ExplicitHashKey:           in.ExplicitHashKey,
 		SequenceNumberForOrdering: in.SequenceNumberForOrdering,
+		AllowEmpty:                in.AllowEmpty,
 		MaxRecordBytes:            stream.DefaultMaxRecordBytes,
 		SubmissionKey:             submit.NewKey(), // every render of the form is a submission of its own
 	}

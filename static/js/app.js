@@ -47,6 +47,9 @@
         status.classList.add("bad");
       }
     }
+    // The choice to write no data is offered only while there is none.
+    var allowEmpty = byId("allow-empty-row");
+    if (allowEmpty) allowEmpty.hidden = data.value !== "";
     var n = dataBytes(data.value, format);
     var key = byId("partition-key");
     var max = parseInt(form.dataset.maxBytes || "1048576", 10);
@@ -165,6 +168,12 @@
         status.textContent = "Cannot format: not valid JSON: " + err.message;
         status.className = "data-status bad";
       }
+    } else if (t.id === "use-example") {
+      var box = byId("data");
+      box.value = t.dataset.example;
+      t.form.querySelectorAll("input[name=data_format]").forEach(function (radio) { radio.checked = radio.value === "json"; });
+      box.focus();
+      refresh(t.form);
     } else if (t.id === "random-key") {
       var key = byId("partition-key");
       key.value = randomUUID();
