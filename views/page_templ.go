@@ -89,7 +89,7 @@ func TopBar(h Header) templ.Component {
 		}
 		ctx = templ.InitializeContext(ctx)
 		ctx = templ.ClearChildren(ctx)
-		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 2, "<header class=\"topbar\"><div class=\"brand\"><span class=\"logo\" aria-hidden=\"true\"></span> <span>Kinesis Console</span></div><a class=\"nav-link\" href=\"")
+		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 2, "<header class=\"topbar\"><h1 class=\"brand\"><span class=\"logo\" aria-hidden=\"true\"></span> <span>Kinesis Console</span></h1><a class=\"nav-link\" href=\"")
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}

@@ -246,6 +246,7 @@ func TestBrowserSubmitsOnce(t *testing.T) {
 		}
 		mouseClick(t, ctx, "put-record")
 		devtoolsWait(t, ctx, "the repeat's answer", `!!document.querySelector("[data-testid=repeat-notice]")`)
+		checkA11yNoJS(t, ctx, "a repeat's answer without JavaScript")
 		if got := devtoolsText(t, ctx, "[data-testid=sequence-number]"); got != seq {
 			t.Errorf("the repeat shows %s, want the first put's %s", got, seq)
 		}
@@ -272,6 +273,7 @@ func TestBrowserSubmitsOnce(t *testing.T) {
 			t.Errorf("the browser sent %d POST /records, want 1", n)
 		}
 		wantRecords(t, env, name, 1)
+		checkA11y(t, ctx, "a result after Ctrl+Enter")
 
 		// Pressed again a while later, it is a put of its own.
 		ctrlEnter(t, ctx, t0.Add(3*time.Second))

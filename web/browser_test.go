@@ -80,6 +80,7 @@ func TestBrowser(t *testing.T) {
 			t.Errorf("stream after the put = %q, want %q", got, env.fourShard)
 		}
 		waitVisible(t, ctx, "[data-testid=readback-match]")
+		checkA11y(t, ctx, "the happy path's result")
 
 		// What Kinesis holds is exactly the text in the box, with LF.
 		rec := env.recordAt(t, env.fourShard, shardID, seq)
