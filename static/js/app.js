@@ -311,6 +311,12 @@
     if (form) refresh(form);
     var result = document.querySelector("#result [data-testid=put-result]");
     var swapped = e.detail.target && e.detail.target.id;
+    // On a narrow screen the answer lands below the form: bring it into view.
+    var answer = document.querySelector("#result [data-testid=put-result], #result [data-testid=put-failure]");
+    if (answer && (swapped === "result" || (swapped === "workspace" && !invalid))) {
+      var top = byId("result").getBoundingClientRect().top;
+      if (top > window.innerHeight * 0.8 || top < 0) byId("result").scrollIntoView({ block: "start" });
+    }
     if (result && (swapped === "result" || swapped === "workspace" || swapped === "readback-slot")) remember(result);
   });
 
@@ -318,11 +324,12 @@
   // goes along in this tab's sessionStorage, so it is not lost. Not the
   // stream: a stream of the same name in another account is another stream,
   // and a record meant for one must not be one click from the other.
-  var carryKey = "kinesis-console.carry";
+  var carryKey = "kinesis-console.carry", backKey = "kinesis-console.back";
+  window.addEventListener("pagehide", function () { carryForm(backKey); });
   // The carried fields: their ids, and the form field names they fill.
   var carriedFields = { "data": "data", "partition-key": "partition_key", "explicit-hash-key": "explicit_hash_key", "sequence-number-for-ordering": "sequence_number_for_ordering" };
 
-  function carryForm() {
+  function carryForm(key) {
     var form = byId("record-form");
     if (!form) return;
     var values = { data_format: currentFormat(form) };
@@ -330,14 +337,15 @@
       var el = byId(id);
       if (el) values[carriedFields[id]] = el.value;
     });
-    try { sessionStorage.setItem(carryKey, JSON.stringify(values)); } catch (e) { /* full or disabled */ }
+    try { sessionStorage.setItem(key || carryKey, JSON.stringify(values)); } catch (e) { /* full or disabled */ }
   }
 
-  function takeCarried() {
+  function takeCarried(key) {
     var values = null;
+    key = key || carryKey;
     try {
-      values = JSON.parse(sessionStorage.getItem(carryKey) || "null");
-      sessionStorage.removeItem(carryKey);
+      values = JSON.parse(sessionStorage.getItem(key) || "null");
+      sessionStorage.removeItem(key);
     } catch (e) { /* ignore */ }
     var form = byId("record-form");
     if (!values || !form) return false;
@@ -360,6 +368,11 @@
   // first requests, which htmx logs as errors.
   (function () {
     if (takeCarried()) return;
+    // Back (or Forward) to a page the browser loads anew: put back what was
+    // typed when the page was left. Browsers restore some fields themselves,
+    // but not those marked autocomplete=off, such as the partition key.
+    var nav = performance.getEntriesByType && performance.getEntriesByType("navigation")[0];
+    if (nav && nav.type === "back_forward" && takeCarried(backKey)) return;
     var streamInput = byId("stream");
     if (!streamInput || streamInput.value) return;
     var last = null;
