@@ -2,6 +2,7 @@ package web_test
 
 import (
 	"context"
+	"strings"
 
 	"testing"
 
@@ -88,5 +89,50 @@ window.addEventListener("pageshow", function (e) { window.__fromCache = e.persis
 		if got := run(t, ctx, "read #"+id, chromedp.EvaluateAsDevTools[string](`document.getElementById("`+id+`").value`)); got != want {
 			t.Errorf("#%s after Back = %q, want %q", id, got, want)
 		}
+	}
+}
+
+// TestBrowserLiveChecks: a field's message goes once the field is fixed,
+// broken JSON has one message, the live base64 check refuses what the server
+// refuses, and the size counter says what it counts, in bytes near the limit.
+func TestBrowserLiveChecks(t *testing.T) {
+	env := newBrowserEnv(t)
+	ctx := env.openTab(t)
+	env.openConsole(t, ctx)
+	messages := func() []string {
+		return run(t, ctx, "read the messages", chromedp.Evaluate[[]string](`Array.from(document.querySelectorAll(
+			"#record-form [data-testid=field-error], #record-form .data-status.bad, #record-form .data-status.ok"), function (el) { return el.textContent.trim(); })`))
+	}
+
+	fillForm(t, ctx, env.oneShard, `{"broken": }`, "")
+	do(t, ctx, "click Put record", chromedp.Click(chromedp.ID("put-record")))
+	waitVisible(t, ctx, "[data-testid=field-error][data-field=partition_key]")
+	if got := messages(); len(got) != 2 {
+		t.Errorf("after the refused put: messages %q, want two: one for the JSON, one for the key", got)
+	}
+	checkA11y(t, ctx, "broken JSON and no key")
+
+	do(t, ctx, "type a partition key", chromedp.SendKeys(chromedp.ID("partition-key"), "k"))
+	if n := run(t, ctx, "count key errors", chromedp.Evaluate[int](`document.querySelectorAll("[data-field=partition_key], #partition-key[aria-invalid]").length`)); n != 0 {
+		t.Errorf("the partition key's message stays under a filled key")
+	}
+	do(t, ctx, "fix the JSON", chromedp.Evaluate[chromedp.Void](`(function () { var d = document.getElementById("data"); d.value = '{"fixed": 1}'; d.dispatchEvent(new Event("input", {bubbles: true})); })()`))
+	if got := messages(); len(got) != 1 || got[0] != "Valid JSON" {
+		t.Errorf("after fixing the JSON: messages %q, want only \"Valid JSON\"", got)
+	}
+
+	do(t, ctx, "choose base64", chromedp.Click(`[data-testid=data-format-base64]`))
+	for b64, want := range map[string]string{"aGVsbG8": "Not valid base64", "aGVsbG8=": "with the partition key"} {
+		do(t, ctx, "type base64", chromedp.Evaluate[chromedp.Void](`(function () { var d = document.getElementById("data"); d.value = "`+b64+`"; d.dispatchEvent(new Event("input", {bubbles: true})); })()`))
+		if got := text(t, ctx, "#data-size"); !strings.Contains(got, want) {
+			t.Errorf("size for base64 %q = %q, want %q in it", b64, got, want)
+		}
+	}
+
+	do(t, ctx, "choose text", chromedp.Click(`[data-testid=data-format-text]`))
+	do(t, ctx, "empty the data", chromedp.Evaluate[chromedp.Void](`document.getElementById("data").value = ""`))
+	paste(t, ctx, "data", strings.Repeat("x", 1<<20)) // with the key "k": one byte over
+	if got, want := text(t, ctx, "#data-size"), "1048577 bytes with the partition key: 1 over the limit of 1048576"; got != want {
+		t.Errorf("size over the limit = %q, want %q", got, want)
 	}
 }

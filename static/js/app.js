@@ -13,10 +13,15 @@
     return checked ? checked.value : "json";
   }
 
+  // base64Re is what the server takes as base64: the standard alphabet,
+  // with padding (atob alone also takes unpadded input).
+  var base64Re = /^(?:[A-Za-z0-9+\/]{4})*(?:[A-Za-z0-9+\/]{2}==|[A-Za-z0-9+\/]{3}=)?$/;
+
   function dataBytes(text, format) {
     text = text.replace(/\r\n?/g, "\n");
     if (format === "base64") {
       var compact = text.replace(/\s+/g, "");
+      if (!base64Re.test(compact)) return null;
       try { return atob(compact).length; } catch (e) { return null; }
     }
     return encoder.encode(text).length;
@@ -37,7 +42,10 @@
     if (formatButton) formatButton.disabled = format !== "json";
     status.className = "data-status";
     status.textContent = "";
-    if (format === "json" && data.value.trim() !== "") {
+    // While the server's message on the data stands, it is the one message:
+    // the live check would say the same with other words and columns.
+    var serverSays = form.querySelector("[data-testid=field-error][data-field=data]");
+    if (format === "json" && data.value.trim() !== "" && !serverSays) {
       try {
         JSON.parse(data.value);
         status.textContent = "Valid JSON";
@@ -59,8 +67,47 @@
       return;
     }
     var total = n + (key ? encoder.encode(key.value).length : 0);
-    size.textContent = humanBytes(total) + " of " + humanBytes(max);
+    // Near and over the limit, rounded sizes look alike: say the bytes.
+    if (total > max) {
+      size.textContent = total + " bytes with the partition key: " + (total - max) + " over the limit of " + max;
+    } else if (total > max * 0.95) {
+      size.textContent = total + " of " + max + " bytes, with the partition key";
+    } else {
+      size.textContent = humanBytes(total) + " of " + humanBytes(max) + ", with the partition key";
+    }
     size.className = total > max ? "data-size over" : "data-size";
+  }
+
+  // liveOK says whether a field's value passes the check the server makes,
+  // as far as the page can tell; fields it cannot check are taken as fixed
+  // once edited.
+  function liveOK(el, form) {
+    switch (el.id) {
+      case "partition-key":
+        var n = Array.from(el.value).length;
+        return n >= 1 && n <= 256;
+      case "explicit-hash-key":
+        return el.value.trim() === "" || /^(0|[1-9][0-9]{0,38})$/.test(el.value.trim());
+      case "sequence-number-for-ordering":
+        return el.value.trim() === "" || /^(0|[1-9][0-9]{0,128})$/.test(el.value.trim());
+    }
+    return true;
+  }
+
+  // clearFixed takes a field's message from the server away once the user
+  // edits the field into a shape that passes: a message under a fixed field
+  // is a wrong message. The data's own message always goes on an edit: the
+  // live check below the box speaks for it from then on.
+  function clearFixed(el, form) {
+    var name = el.name === "data_format" ? "data" : el.name;
+    if (!name) return;
+    var msg = form.querySelector("[data-testid=field-error][data-field=" + name + "]");
+    if (!msg || (name !== "data" && !liveOK(el, form))) return;
+    msg.remove();
+    var input = form.querySelector("[name=" + name + "]");
+    if (input) input.removeAttribute("aria-invalid");
+    var holder = input && input.closest(".field.invalid");
+    if (holder) holder.classList.remove("invalid");
   }
 
   // formatJSON re-indents JSON text token by token, so numbers, escapes and
@@ -147,12 +194,16 @@
 
   document.addEventListener("input", function (e) {
     var form = e.target.closest && e.target.closest("#record-form");
-    if (form) refresh(form);
+    if (!form) return;
+    clearFixed(e.target, form);
+    refresh(form);
   });
   document.addEventListener("change", function (e) {
     if (e.target.id === "target-select") { carryForm(); e.target.form.submit(); return; }
     var form = e.target.closest && e.target.closest("#record-form");
-    if (form) refresh(form);
+    if (!form) return;
+    clearFixed(e.target, form);
+    refresh(form);
   });
 
   document.addEventListener("click", function (e) {
@@ -171,6 +222,7 @@
     } else if (t.id === "use-example") {
       var box = byId("data");
       box.value = t.dataset.example;
+      clearFixed(box, t.form);
       t.form.querySelectorAll("input[name=data_format]").forEach(function (radio) { radio.checked = radio.value === "json"; });
       box.focus();
       refresh(t.form);
