@@ -1,7 +1,11 @@
 package web_test
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
+
 	"context"
+	"github.com/aws/aws-sdk-go-v2/aws"
 	"strings"
 
 	"testing"
@@ -134,5 +138,65 @@ func TestBrowserLiveChecks(t *testing.T) {
 	paste(t, ctx, "data", strings.Repeat("x", 1<<20)) // with the key "k": one byte over
 	if got, want := text(t, ctx, "#data-size"), "1048577 bytes with the partition key: 1 over the limit of 1048576"; got != want {
 		t.Errorf("size over the limit = %q, want %q", got, want)
+	}
+}
+
+// TestBrowserResultIsWhatWasWritten: the read-back shows the bytes exactly
+// (an indented view is an option), the proof names the record and the
+// SHA-256 of its data, and a write reopened from the history says so and
+// can be edited and sent anew.
+func TestBrowserResultIsWhatWasWritten(t *testing.T) {
+	env := newBrowserEnv(t)
+	name := env.newStream(t, 1)
+	ctx := env.openTab(t)
+	env.openConsole(t, ctx)
+
+	compact := `{"a":1,"b":[1,2]}`
+	fillForm(t, ctx, name, compact, "exact")
+	do(t, ctx, "click Put record", chromedp.Click(chromedp.ID("put-record")))
+	waitVisible(t, ctx, "#result [data-testid=readback-match]")
+	if got := run(t, ctx, "read the read-back data", chromedp.Evaluate[string](`document.querySelector("[data-testid=readback-data]").textContent`)); got != compact {
+		t.Errorf("read-back shows %q, want the bytes as written, %q", got, compact)
+	}
+	if got := run(t, ctx, "read the indented view", chromedp.Evaluate[string](`document.querySelector("[data-testid=readback-pretty] pre").textContent`)); !strings.Contains(got, "\n  \"a\": 1,") {
+		t.Errorf("indented view = %q", got)
+	}
+	seq, shard := text(t, ctx, "#result [data-testid=sequence-number]"), text(t, ctx, "#result [data-testid=shard-id]")
+	proof := run(t, ctx, "read the proof", chromedp.Evaluate[string](`document.getElementById("proof-text").textContent`))
+	sum := sha256.Sum256([]byte(compact))
+	for _, want := range []string{"stream: " + name, "shard: " + shard, "sequence number: " + seq, "request id: ",
+		"caller: arn:aws:sts::" + env.account, "data sha-256: " + hex.EncodeToString(sum[:])} {
+		if !strings.Contains(proof, want) {
+			t.Errorf("the proof lacks %q:\n%s", want, proof)
+		}
+	}
+
+	// A second write, then the first one from the history.
+	do(t, ctx, "change the data", chromedp.Evaluate[chromedp.Void](`document.getElementById("data").value = '{"second": true}'`))
+	do(t, ctx, "click Put record", chromedp.Click(chromedp.ID("put-record")))
+	waitFor(t, ctx, "the second result", `(document.querySelector("#result [data-testid=sequence-number]") || {}).textContent !== "`+seq+`"`)
+	waitVisible(t, ctx, "#result [data-testid=readback-match]")
+	if n := run(t, ctx, "look for a history banner", chromedp.Evaluate[int](`document.querySelectorAll("[data-testid=history-banner]").length`)); n != 0 {
+		t.Error("a new write shows the history banner")
+	}
+	waitFor(t, ctx, "two history entries", `document.querySelectorAll("#history-list [data-testid=history-item]").length === 2`)
+	do(t, ctx, "open the older write", chromedp.Click(`#history-list li:nth-child(2) [data-testid=history-item]`))
+	waitVisible(t, ctx, "[data-testid=history-banner]")
+	if got := text(t, ctx, "[data-testid=history-banner] p"); !strings.HasPrefix(got, "From history: written at ") {
+		t.Errorf("history banner = %q", got)
+	}
+	checkA11y(t, ctx, "a write reopened from the history")
+
+	do(t, ctx, "click Edit and resend", chromedp.Click(`[data-testid=history-edit]`))
+	if got := value(t, ctx, "data"); got != compact {
+		t.Errorf("Edit and resend put %q in the form, want %q", got, compact)
+	}
+	do(t, ctx, "edit the data", chromedp.Evaluate[chromedp.Void](`document.getElementById("data").value = '{"a":1,"b":[1,2],"resent":true}'`))
+	do(t, ctx, "click Put record", chromedp.Click(chromedp.ID("put-record")))
+	waitFor(t, ctx, "the resent record's result", `!!document.querySelector("#result [data-testid=put-result]") && !document.querySelector("[data-testid=history-banner]")`)
+	waitVisible(t, ctx, "#result [data-testid=readback-match]")
+	recs := env.streamRecords(t, name)
+	if len(recs) != 3 || string(recs[2].Data) != `{"a":1,"b":[1,2],"resent":true}` || aws.ToString(recs[2].PartitionKey) != "exact" {
+		t.Errorf("the stream holds %d records, the last %q; want 3, the last the edited resend", len(recs), recs[len(recs)-1].Data)
 	}
 }

@@ -186,6 +186,7 @@ func resultView(rec stream.Record, res stream.PutResult, caller views.Caller) *v
 		Caller:         caller,
 		ResponseJSON:   boto3JSON(res),
 		WrittenAt:      time.Now().UTC().Format(time.RFC3339),
+		DataSHA256:     hashHex(rec.Data),
 	}
 }
 

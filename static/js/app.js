@@ -245,6 +245,8 @@
       field.focus();
     } else if (t.dataset.historyIndex) {
       showHistory(parseInt(t.dataset.historyIndex, 10));
+    } else if (t.dataset.historyEdit) {
+      editHistory(parseInt(t.dataset.historyEdit, 10));
     }
   });
 
@@ -307,13 +309,35 @@
     return el ? el.textContent : "";
   }
 
-  function remember(result) {
+  // historyFormMax bounds the data kept for "Edit and resend": localStorage
+  // holds a few MiB for every entry together.
+  var historyFormMax = 64 * 1024;
+
+  // sentForm is the record form as sent, for "Edit and resend"; null when
+  // its data is too large to keep.
+  function sentForm() {
+    var form = byId("record-form"), data = byId("data");
+    if (!form || !data || data.value.length > historyFormMax) return null;
+    var values = { stream: byId("stream").value, data_format: currentFormat(form) };
+    Object.keys(carriedFields).forEach(function (id) {
+      var el = byId(id);
+      if (el) values[carriedFields[id]] = el.value;
+    });
+    return values;
+  }
+
+  // remember keeps a write in the history; withForm says the form still
+  // holds what was sent (the answer just came), so it is kept too.
+  function remember(result, withForm) {
     var d = result.dataset, items = loadHistory();
     var entry = {
       stream: shownText(result, "result-stream"), key: d.partitionKey, shard: shownText(result, "shard-id"),
       seq: shownText(result, "sequence-number"), at: d.writtenAt, html: byId("result").innerHTML
     };
-    items = items.filter(function (it) { return !(it.seq === entry.seq && it.shard === entry.shard && it.stream === entry.stream); });
+    var same = function (it) { return it.seq === entry.seq && it.shard === entry.shard && it.stream === entry.stream; };
+    var before = items.filter(same)[0];
+    entry.form = withForm ? sentForm() : (before && before.form) || null;
+    items = items.filter(function (it) { return !same(it); });
     items.unshift(entry);
     saveHistory(items);
     try { localStorage.setItem(lastStreamKey, entry.stream); } catch (e) { /* ignore */ }
@@ -349,7 +373,45 @@
     if (!it || !panel) return;
     panel.innerHTML = it.html;
     panel.querySelectorAll("[hx-trigger]").forEach(function (el) { el.removeAttribute("hx-trigger"); });
+    panel.querySelectorAll("[data-testid=repeat-notice], [data-testid=stale-form]").forEach(function (el) { el.remove(); });
+    // Said first, so an old write is not taken for a new one.
+    var banner = document.createElement("div");
+    banner.className = "notice history-banner";
+    banner.dataset.testid = "history-banner";
+    var p = document.createElement("p");
+    p.textContent = "From history: written at " + new Date(it.at).toLocaleString() + ". Nothing was sent now.";
+    banner.appendChild(p);
+    if (it.form) {
+      var edit = document.createElement("button");
+      edit.type = "button";
+      edit.className = "btn small";
+      edit.dataset.testid = "history-edit";
+      edit.dataset.historyEdit = String(i);
+      edit.textContent = "Edit and resend";
+      banner.appendChild(edit);
+    }
+    panel.prepend(banner);
     panel.scrollIntoView({ block: "nearest" });
+  }
+
+  // editHistory puts a write from the history back in the form, to be
+  // changed and sent anew: a new submission, with the form's own new key.
+  function editHistory(i) {
+    var it = loadHistory()[i], form = byId("record-form");
+    if (!it || !it.form || !form) return;
+    byId("stream").value = it.form.stream;
+    Object.keys(carriedFields).forEach(function (id) {
+      var el = byId(id), value = it.form[carriedFields[id]];
+      if (el && typeof value === "string") el.value = value;
+    });
+    form.querySelectorAll("input[name=data_format]").forEach(function (radio) { radio.checked = radio.value === it.form.data_format; });
+    var advanced = form.querySelector("details.advanced");
+    if (advanced && (it.form.explicit_hash_key || it.form.sequence_number_for_ordering)) advanced.open = true;
+    byId("stream").dispatchEvent(new Event("change", { bubbles: true }));
+    byId("partition-key").dispatchEvent(new Event("input", { bubbles: true }));
+    byId("data").dispatchEvent(new Event("input", { bubbles: true }));
+    byId("data").focus();
+    form.scrollIntoView({ block: "start" });
   }
 
   // After a swap, put the caret on the first field with an error, take the
@@ -369,7 +431,7 @@
       var top = byId("result").getBoundingClientRect().top;
       if (top > window.innerHeight * 0.8 || top < 0) byId("result").scrollIntoView({ block: "start" });
     }
-    if (result && (swapped === "result" || swapped === "workspace" || swapped === "readback-slot")) remember(result);
+    if (result && (swapped === "result" || swapped === "workspace" || swapped === "readback-slot")) remember(result, swapped !== "readback-slot");
   });
 
   // Switching target loads the page anew; what was typed in the record form
