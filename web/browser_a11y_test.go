@@ -145,6 +145,9 @@ func TestBrowserAccessible(t *testing.T) {
 		fillForm(t, ctx, env.oneShard, `{"a11y": "no-js"}`, "a11y")
 		do(t, ctx, "click Put record", chromedp.Click(chromedp.ID("put-record")))
 		waitVisible(t, ctx, "[data-testid=sequence-number]")
+		if run(t, ctx, "look for a spinner", chromedp.EvaluateAsDevTools[bool](`!!document.querySelector("#readback-slot .spinner").offsetParent`)) {
+			t.Error("without JavaScript the result shows a spinner that never stops")
+		}
 		checkA11yNoJS(t, ctx, "the result page without JavaScript")
 	})
 }
