@@ -52,6 +52,12 @@ type Workspace struct {
 	Form    Form
 	Result  *Result
 	Failure *Failure
+	// Repeats counts the times this form was sent again after the first:
+	// each was answered with the first answer, and wrote nothing.
+	Repeats int
+	// Stale: the form's key was sent before with other data (a page
+	// restored by Back, then edited), so nothing was sent this time.
+	Stale bool
 }
 
 // Form is the record form as the user filled it.
@@ -63,12 +69,16 @@ type Form struct {
 	PartitionKey              string
 	ExplicitHashKey           string
 	SequenceNumberForOrdering string
+	AllowEmpty                bool // the user chose to write a record with no data
 	MaxRecordBytes            int
 	Errors                    FieldErrors
 	// ConfirmStream is what the user typed to confirm a stream that matters.
 	ConfirmStream string
 	// Consumers is what applies to the stream: schema, templates, confirmation.
 	Consumers Consumers
+	// SubmissionKey is this render's one-time key: sending the form twice
+	// with it writes once.
+	SubmissionKey string
 }
 
 // FieldError is a message for one form field.
@@ -116,6 +126,23 @@ type Result struct {
 	WrittenAt      string // RFC 3339, UTC
 	WrittenWith    string // how a schema shaped the record: checked, encoded, framed; "" without one
 	Target         string // where it was written, for the link to the stream's records
+	DataSHA256     string // hex SHA-256 of the data written, for the proof
+}
+
+// Proof is a written record's proof in plain text, one fact a line: what a
+// person pastes into a ticket to say where the record is and that it is
+// the one they sent.
+func (r Result) Proof() string {
+	return "stream: " + r.Stream + "\nshard: " + r.ShardID + "\nsequence number: " + r.SequenceNumber +
+		"\nrequest id: " + r.RequestID + "\ncaller: " + callerLine(r.Caller) + "\ndata sha-256: " + r.DataSHA256 +
+		"\nwritten at: " + r.WrittenAt
+}
+
+func callerLine(c Caller) string {
+	if c.Err != "" {
+		return "unknown (" + c.Err + ")"
+	}
+	return c.ARN
 }
 
 // Failure is a put that AWS refused or whose outcome is unknown.
@@ -176,8 +203,9 @@ type ReadBack struct {
 	Difference     string
 	SentAround     string
 	GotAround      string
-	Data           string
+	Data           string // the bytes exactly as read: text, or base64 when they are not UTF-8
 	DataKind       string // "JSON", "text" or "base64"
+	Pretty         string // JSON indented, when that differs from Data; else empty
 	PartitionKey   string
 	SequenceNumber string
 	ArrivedAt      string

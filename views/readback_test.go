@@ -44,7 +44,7 @@ func TestReadBackView(t *testing.T) {
 			}),
 			wantMatch: "✓ Matches what was sent, byte for byte (7 bytes).",
 			wantData:  "{\n  \"a\": 1\n}",
-			wantKind:  "Data (JSON)",
+			wantKind:  "Data (JSON), exactly as read",
 		},
 		{
 			name: "empty record matches",
@@ -52,7 +52,7 @@ func TestReadBackView(t *testing.T) {
 				r.Matches, r.SentBytes, r.Data, r.DataKind = true, 0, "", "text"
 			}),
 			wantMatch: "✓ Matches what was sent, byte for byte (0 bytes).",
-			wantKind:  "Data (text)",
+			wantKind:  "Data (text), exactly as read",
 		},
 		{
 			name: "one byte differs",
@@ -67,7 +67,7 @@ func TestReadBackView(t *testing.T) {
 				"read 68616c6c6f",
 			},
 			wantData: "hallo",
-			wantKind: "Data (text)",
+			wantKind: "Data (text), exactly as read",
 		},
 		{
 			name: "read back shorter",
@@ -82,7 +82,7 @@ func TestReadBackView(t *testing.T) {
 				"read 6162",
 			},
 			wantData: "ab",
-			wantKind: "Data (text)",
+			wantKind: "Data (text), exactly as read",
 		},
 		{
 			name: "sent empty, read bytes",
@@ -97,7 +97,7 @@ func TestReadBackView(t *testing.T) {
 				"read ff",
 			},
 			wantData: "/w==",
-			wantKind: "Data (base64)",
+			wantKind: "Data (base64), exactly as read",
 		},
 		{
 			name: "same data, other partition key",
@@ -112,7 +112,7 @@ func TestReadBackView(t *testing.T) {
 				"read",
 			},
 			wantData: "hi",
-			wantKind: "Data (text)",
+			wantKind: "Data (text), exactly as read",
 		},
 		{
 			name:    "not read back",

@@ -80,6 +80,7 @@ func TestBrowser(t *testing.T) {
 			t.Errorf("stream after the put = %q, want %q", got, env.fourShard)
 		}
 		waitVisible(t, ctx, "[data-testid=readback-match]")
+		checkA11y(t, ctx, "the happy path's result")
 
 		// What Kinesis holds is exactly the text in the box, with LF.
 		rec := env.recordAt(t, env.fourShard, shardID, seq)
@@ -371,10 +372,10 @@ func TestBrowser(t *testing.T) {
 			fillForm(t, ctx, env.oneShard, typed, "no-js")
 			do(t, ctx, "click Put record", chromedp.Click(chromedp.ID("put-record")))
 
-			// The browser navigates to the answer: a whole page.
+			// The browser is redirected to the answer's own page: a whole page.
 			waitVisible(t, ctx, "[data-testid=sequence-number]")
-			if loc := run(t, ctx, "read the location", chromedp.Location()); !strings.HasSuffix(loc, "/records") {
-				t.Errorf("location after the post = %q, want the /records page", loc)
+			if loc := run(t, ctx, "read the location", chromedp.Location()); !strings.Contains(loc, "/records/submissions/") {
+				t.Errorf("location after the post = %q, want the submission's page", loc)
 			}
 			waitVisible(t, ctx, "[data-testid=caller-account]")
 			seq := text(t, ctx, "[data-testid=sequence-number]")

@@ -63,6 +63,7 @@ func TestBulkBrowser(t *testing.T) {
 	)
 	waitVisible(t, ctx, "#bulk-form")
 	waitFor(t, ctx, "bulk.js to disable the key field for random UUIDs", `document.getElementById("bulk-partition-key").disabled`)
+	checkA11y(t, ctx, "the bulk form")
 	do(t, ctx, "fill the bulk form",
 		chromedp.SendKeys(chromedp.ID("bulk-stream"), name),
 		chromedp.Click(chromedp.CSS("input[data-testid=partition-key-mode-field] + span")),
@@ -77,6 +78,7 @@ func TestBulkBrowser(t *testing.T) {
 		`(function () { var p = document.querySelector("[data-testid=bulk-progress]");
 		  return p !== null && p.max === `+fmt.Sprint(n)+` && p.value === p.max; })()`)
 	waitVisible(t, ctx, "[data-testid=bulk-report]")
+	checkA11y(t, ctx, "the bulk report")
 	if got := text(t, ctx, "[data-testid=bulk-total-written]"); got != fmt.Sprint(n) {
 		t.Errorf("written = %q, want %d", got, n)
 	}

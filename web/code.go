@@ -17,6 +17,7 @@ func (h *handlers) code(c echo.Context) error {
 	if len(errs) > 0 {
 		return render(c, http.StatusOK, views.CodeView(views.CodeSnippets{Err: "Fix the form first: " + errs[0].Message}))
 	}
-	s := stream.SnippetsFor(rec, in.Format == stream.FormatBase64)
+	t := h.targetOf(c.Request().Context())
+	s := stream.SnippetsAt(rec, in.Format == stream.FormatBase64, stream.Where{Region: t.Region, Endpoint: t.Endpoint})
 	return render(c, http.StatusOK, views.CodeView(views.CodeSnippets{AWSCLI: s.AWSCLI, Boto3: s.Boto3, Go: s.Go}))
 }

@@ -19,12 +19,14 @@ const (
 	hxRedirect       = "HX-Redirect" // load another page instead
 )
 
-// htmxConfig swaps 422 (a form with field errors) and 502 (AWS said no, shown
-// in the result panel) into the page; every other default of htmx 2 stays.
+// htmxConfig swaps 422 (a form with field errors), 409 (a form sent before,
+// see submissions.go) and 502 (AWS said no, shown in the result panel) into
+// the page; every other default of htmx 2 stays.
 const htmxConfig = `{"responseHandling":[` +
 	`{"code":"204","swap":false},` +
 	`{"code":"[23]..","swap":true},` +
 	`{"code":"422","swap":true,"error":false},` +
+	`{"code":"409","swap":true,"error":false},` +
 	`{"code":"502","swap":true,"error":false},` +
 	`{"code":"[45]..","swap":false,"error":true},` +
 	`{"code":"...","swap":false}],` +

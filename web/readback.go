@@ -254,7 +254,7 @@ func readBackFailure(err error) string {
 
 func readBackView(rec stream.Record, got stream.ReadRecord) views.ReadBack {
 	d := stream.Compare(rec.Data, got.Data)
-	data, kind := describeData(got.Data)
+	data, kind, pretty := describeData(got.Data)
 	return views.ReadBack{
 		Matches:        d.Same && got.PartitionKey == rec.PartitionKey,
 		Difference:     differenceText(d, rec.PartitionKey, got.PartitionKey),
@@ -262,6 +262,7 @@ func readBackView(rec stream.Record, got stream.ReadRecord) views.ReadBack {
 		GotAround:      d.GotAround,
 		Data:           data,
 		DataKind:       kind,
+		Pretty:         pretty,
 		PartitionKey:   got.PartitionKey,
 		SequenceNumber: got.SequenceNumber,
 		ArrivedAt:      got.ApproximateArrivalTimestamp.UTC().Format(time.RFC3339Nano),
@@ -279,16 +280,19 @@ func differenceText(d stream.Difference, sentKey, gotKey string) string {
 	return ""
 }
 
-// describeData shows record bytes as indented JSON when they parse, else as
-// text, else as base64. json.Indent only moves white space, so numbers stay
-// exactly as sent.
-func describeData(b []byte) (string, string) {
+// describeData shows record bytes exactly: as text when they are UTF-8,
+// else as base64. JSON gets an indented view beside, when indenting changes
+// it; json.Indent only moves white space, so numbers stay as sent.
+func describeData(b []byte) (data, kind, pretty string) {
+	if !utf8.Valid(b) {
+		return base64.StdEncoding.EncodeToString(b), "base64", ""
+	}
 	var buf bytes.Buffer
-	if json.Indent(&buf, b, "", "  ") == nil {
-		return buf.String(), "JSON"
+	if json.Valid(b) {
+		if json.Indent(&buf, b, "", "  ") == nil && buf.String() != string(b) {
+			pretty = buf.String()
+		}
+		return string(b), "JSON", pretty
 	}
-	if utf8.Valid(b) {
-		return string(b), "text"
-	}
-	return base64.StdEncoding.EncodeToString(b), "base64"
+	return string(b), "text", ""
 }

@@ -32,24 +32,24 @@ func TestReadBackVerdict(t *testing.T) {
 		{
 			name: "identical", data: `{"orderId": 42}`, key: "customer-7",
 			wantMatch: "✓ Matches what was sent, byte for byte (15 bytes).",
-			wantData:  "{\n  \"orderId\": 42\n}",
+			wantData:  "{\"orderId\": 42}",
 		},
 		{
 			name: "one byte differs", data: `{"orderId": 43}`, key: "customer-7",
 			wantMismatch: "✗ Differs from what was sent: differs at byte 13: sent 15 bytes, read 15 bytes.\n" +
 				"sent 65724964223a2034327d\nread 65724964223a2034337d",
-			wantData: "{\n  \"orderId\": 43\n}",
+			wantData: "{\"orderId\": 43}",
 		},
 		{
 			name: "another partition key", data: `{"orderId": 42}`, key: "customer-8",
 			wantMismatch: "✗ Differs from what was sent: the data is identical but the partition key differs.\nsent\nread",
-			wantData:     "{\n  \"orderId\": 42\n}",
+			wantData:     "{\"orderId\": 42}",
 		},
 		{
 			name: "data and key differ", data: `{"orderId": 4}`, key: "customer-8",
 			wantMismatch: "✗ Differs from what was sent: differs at byte 13: sent 15 bytes, read 14 bytes.\n" +
 				"sent 65724964223a2034327d\nread 65724964223a20347d",
-			wantData: "{\n  \"orderId\": 4\n}",
+			wantData: "{\"orderId\": 4}",
 		},
 		{
 			name: "empty record read back", data: "", key: "customer-7",

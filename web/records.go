@@ -3,6 +3,8 @@ package web
 import (
 	"bytes"
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"net/http"
@@ -14,6 +16,7 @@ import (
 	"github.com/kinesis-console/kinesis-console/internal/access"
 	"github.com/kinesis-console/kinesis-console/internal/field"
 	"github.com/kinesis-console/kinesis-console/internal/stream"
+	"github.com/kinesis-console/kinesis-console/internal/submit"
 	"github.com/kinesis-console/kinesis-console/views"
 )
 
@@ -74,7 +77,15 @@ func (h *handlers) putRecord(c echo.Context) error {
 	}
 	attempt.Data = rec.Data
 
+	// A repeat of this form's submission is answered here, without a put.
+	sub, answered, err := h.beginSubmission(c, form, rec, attempt)
+	if answered {
+		return err
+	}
+	defer sub.close()
+
 	if !h.deps.RateLimit.Allow(user.Name, 1) {
+		sub.cancel()
 		attempt.Outcome, attempt.ErrorCode = access.OutcomeDenied, "RateLimited"
 		h.audit(c, attempt)
 		c.Response().Header().Set("Retry-After", "1")
@@ -98,14 +109,14 @@ func (h *handlers) putRecord(c echo.Context) error {
 		h.audit(c, attempt)
 		h.deps.Logger.Warn("put failed", "stream", rec.Stream.String(), "kind", f.Title(), "code", f.Code,
 			"request_id", f.RequestID, "attempts", f.Attempts, "err", access.Bound(err.Error(), logErrorBytes))
-		return h.renderWorkspace(c, http.StatusBadGateway, views.Workspace{Form: form, Failure: failureView(f, caller)})
+		return h.finish(c, sub, http.StatusBadGateway, views.Workspace{Form: form, Failure: failureView(f, caller)})
 	}
 	attempt.Outcome, attempt.ShardID, attempt.SequenceNumber, attempt.AWSRequestID = access.OutcomeWritten, res.ShardID, res.SequenceNumber, res.RequestID
 	h.audit(c, attempt)
 	result := resultView(rec, res, caller)
 	result.ReadBackVals = h.readBackVals(ctx, rec, res, typed, form.Consumers)
 	result.WrittenWith = writtenWith(form.Consumers)
-	return h.renderWorkspace(c, http.StatusOK, views.Workspace{Form: form, Result: result})
+	return h.finish(c, sub, http.StatusOK, views.Workspace{Form: form, Result: result})
 }
 
 // renderWorkspace answers a plain post with the whole page, and htmx with
@@ -119,7 +130,7 @@ func (h *handlers) renderWorkspace(c echo.Context, status int, w views.Workspace
 		return render(c, status, views.PageView(h.page(c.Request().Context(), w)))
 	}
 	if len(w.Form.Errors) == 0 && c.FormValue(field.ErrorsShown) == "" {
-		return render(c, status, views.ResultContent(w))
+		return render(c, status, views.ResultAnswer(w))
 	}
 	retarget(c, "#workspace", "outerHTML")
 	return render(c, status, views.WorkspaceView(w))
@@ -136,6 +147,7 @@ func bindInput(c echo.Context) (stream.Input, bool) {
 		PartitionKey:              c.FormValue(field.PartitionKey),
 		ExplicitHashKey:           strings.TrimSpace(c.FormValue(field.ExplicitHashKey)),
 		SequenceNumberForOrdering: strings.TrimSpace(c.FormValue(field.SequenceNumberForOrdering)),
+		AllowEmpty:                c.FormValue(field.AllowEmpty) == "true",
 	}, ok
 }
 
@@ -154,7 +166,9 @@ func formView(in stream.Input) views.Form {
 		PartitionKey:              in.PartitionKey,
 		ExplicitHashKey:           in.ExplicitHashKey,
 		SequenceNumberForOrdering: in.SequenceNumberForOrdering,
+		AllowEmpty:                in.AllowEmpty,
 		MaxRecordBytes:            stream.DefaultMaxRecordBytes,
+		SubmissionKey:             submit.NewKey(), // every render of the form is a submission of its own
 	}
 }
 
@@ -181,6 +195,7 @@ func resultView(rec stream.Record, res stream.PutResult, caller views.Caller) *v
 		Caller:         caller,
 		ResponseJSON:   boto3JSON(res),
 		WrittenAt:      time.Now().UTC().Format(time.RFC3339),
+		DataSHA256:     sha256Hex(rec.Data),
 	}
 }
 
@@ -261,4 +276,11 @@ func boto3JSON(res stream.PutResult) string {
 		},
 	})
 	return strings.TrimSuffix(buf.String(), "\n")
+}
+
+// sha256Hex is the SHA-256 of b in hex, as the audit trail and the proof
+// name a record's data.
+func sha256Hex(b []byte) string {
+	sum := sha256.Sum256(b)
+	return hex.EncodeToString(sum[:])
 }

@@ -22,6 +22,7 @@ func (h *handlers) routes(e *echo.Echo) {
 	app := []echo.MiddlewareFunc{h.limitBody(h.deps.BodyLimit), h.signIn, h.selectTarget(true)}
 	e.GET("/", h.index, app...)
 	e.POST("/records", h.putRecord, app...)
+	e.GET("/records/submissions/:key", h.showSubmission, app...)
 	e.POST("/records/readback", h.readBack, app...)
 	e.POST("/records/code", h.code, app...)
 	e.GET("/records/preview", h.preview, app...)

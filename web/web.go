@@ -114,6 +114,8 @@ type handlers struct {
 	jobs    *bulk.Manager
 	// readBackKeys sign the token a put's answer carries for its read-back.
 	readBackKeys *readBackKeys
+	// submissions remember the record form's one-time keys (submissions.go).
+	submissions *submissions
 }
 
 // Console is the console's HTTP handler.
@@ -158,7 +160,7 @@ func New(deps Deps) (*Console, error) {
 	if err != nil {
 		return nil, err
 	}
-	h := &handlers{deps: deps, targets: targets, metrics: newMetrics(), readBackKeys: newReadBackKeys()}
+	h := &handlers{deps: deps, targets: targets, metrics: newMetrics(), readBackKeys: newReadBackKeys(), submissions: newSubmissions()}
 	jobs := bulk.Config{Dir: deps.TempDir, Logger: deps.Logger, OnResult: h.recordBulkResult}
 	if deps.BulkRateLimit != nil { // never a nil *access.RateLimiter in a non-nil interface
 		jobs.RateLimit = deps.BulkRateLimit

@@ -20,6 +20,7 @@ const (
 	OutcomeInvalid Outcome = "invalid"  // the input broke a rule; nothing was sent
 	OutcomeFailed  Outcome = "failed"   // AWS refused, or the outcome is unknown
 	OutcomeNotSent Outcome = "not_sent" // part of a bulk upload that was canceled or stopped before it was sent
+	OutcomeRepeat  Outcome = "repeat"   // a form submitted again with the same one-time key: answered with the first's result, nothing sent
 )
 
 // Attempt is one write attempt, as the audit trail records it. It never

@@ -15,6 +15,13 @@ const (
 	// ErrorsShown is sent by a record form that shows field errors, so that
 	// the answer to it replaces the form as well as the result.
 	ErrorsShown = "errors_shown"
+	// SubmissionKey is the record form's one-time key: every render of the
+	// form has a new one, and a repeat of a submission (a reload, Back and
+	// resubmit, a retry) sends the same one again, so it writes nothing.
+	SubmissionKey = "submission_key"
+	// AllowEmpty, "true", is the explicit choice to write a record with no
+	// data: Kinesis takes one, but an empty box is more often a mistake.
+	AllowEmpty = "allow_empty"
 )
 
 // The bulk upload form, beside Stream, PartitionKey and ExplicitHashKey.

@@ -65,6 +65,9 @@ type Input struct {
 	PartitionKey              string
 	ExplicitHashKey           string
 	SequenceNumberForOrdering string
+	// AllowEmpty is the user's explicit choice to write a record with no
+	// data. Kinesis takes one, but an empty box is more often a slip.
+	AllowEmpty bool
 }
 
 // Record is a checked Input, ready for PutRecord.
@@ -213,7 +216,7 @@ func DecodeData(text string, format DataFormat) ([]byte, string) {
 		return b, ""
 	default:
 		if strings.TrimSpace(text) == "" {
-			return nil, "Enter the record's data as JSON, or switch the format to text."
+			return nil, "Enter the record's data as JSON."
 		}
 		// JSON text is UTF-8 (RFC 8259), and encoding/json lets invalid bytes
 		// inside a string through: a reader would see U+FFFD, not what was sent.
@@ -227,6 +230,27 @@ func DecodeData(text string, format DataFormat) ([]byte, string) {
 		}
 		return []byte(text), ""
 	}
+}
+
+// EmptyDataMessage refuses a record with no data that was not asked for.
+const EmptyDataMessage = "The data is empty. Kinesis takes a record with no data, but it is rarely meant: " +
+	"type the data, or tick \u201cWrite an empty record\u201d to send one on purpose."
+
+// decodeChosen is DecodeData with the rule for empty data: a record with no
+// data is written only when the user chose it (allowEmpty), whatever the
+// format, and an empty box is never taken for one silently.
+func decodeChosen(text string, format DataFormat, allowEmpty bool) ([]byte, string) {
+	if text == "" {
+		if allowEmpty {
+			return []byte{}, ""
+		}
+		return nil, EmptyDataMessage
+	}
+	data, msg := DecodeData(text, format)
+	if msg == "" && len(data) == 0 && !allowEmpty {
+		return nil, EmptyDataMessage // base64 of white space only
+	}
+	return data, msg
 }
 
 // invalidUTF8At returns the offset of the first byte of s that is not part
@@ -288,7 +312,7 @@ func (in Input) Validate(maxRecordBytes int) (Record, FieldErrors) {
 	ref, msg := ParseStreamRef(in.Stream)
 	add(field.Stream, msg)
 
-	data, msg := DecodeData(NormalizeNewlines(in.Data), in.Format)
+	data, msg := decodeChosen(NormalizeNewlines(in.Data), in.Format, in.AllowEmpty)
 	add(field.Data, msg)
 
 	pkMsg := CheckPartitionKey(in.PartitionKey)

@@ -446,8 +446,9 @@ func TestDecodeData(t *testing.T) {
 			if !bytes.Equal(got, tt.want) || got == nil {
 				t.Errorf("data = %q, want %q", got, tt.want)
 			}
-			// The same text through Validate gives the same bytes.
-			in := Input{Stream: "orders", PartitionKey: "pk", Data: tt.text, Format: tt.format}
+			// The same text through Validate gives the same bytes (empty
+			// data only when asked for: TestValidateEmptyData).
+			in := Input{Stream: "orders", PartitionKey: "pk", Data: tt.text, Format: tt.format, AllowEmpty: len(tt.want) == 0}
 			rec, errs := in.Validate(DefaultMaxRecordBytes)
 			if errs != nil {
 				t.Fatalf("Validate: %v", errs)
@@ -630,4 +631,52 @@ func messageFor(errs FieldErrors, name string) string {
 		}
 	}
 	return ""
+}
+
+// TestValidateEmptyData: a record with no data is legal in Kinesis, but the
+// console writes one only when the user asks for it, in any format.
+func TestValidateEmptyData(t *testing.T) {
+	tests := []struct {
+		name       string
+		data       string
+		format     DataFormat
+		allowEmpty bool
+		wantErr    string // "" means valid, with no data
+	}{
+		{name: "text, empty", format: FormatText, wantErr: "The data is empty"},
+		{name: "JSON, empty", format: FormatJSON, wantErr: "The data is empty"},
+		{name: "base64, empty", format: FormatBase64, wantErr: "The data is empty"},
+		{name: "base64, white space only", data: " \n ", format: FormatBase64, wantErr: "The data is empty"},
+		{name: "JSON, white space only", data: " \n ", format: FormatJSON, wantErr: "Enter the record's data as JSON."},
+		{name: "text, empty, allowed", format: FormatText, allowEmpty: true},
+		{name: "JSON, empty, allowed", format: FormatJSON, allowEmpty: true},
+		{name: "base64, empty, allowed", format: FormatBase64, allowEmpty: true},
+		{name: "base64, white space only, allowed", data: " \n", format: FormatBase64, allowEmpty: true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			in := Input{Stream: "orders", PartitionKey: "k", Data: tt.data, Format: tt.format, AllowEmpty: tt.allowEmpty}
+			rec, errs := in.Validate(0)
+			if tt.wantErr == "" {
+				if len(errs) > 0 {
+					t.Fatalf("errors %v, want none", errs)
+				}
+				if rec.Data == nil || len(rec.Data) != 0 {
+					t.Errorf("data = %#v, want empty and not nil", rec.Data)
+				}
+				return
+			}
+			if msg := messageFor(errs, field.Data); !strings.Contains(msg, tt.wantErr) {
+				t.Errorf("data error %q, want %q in it", msg, tt.wantErr)
+			}
+			if strings.Contains(messageFor(errs, field.Data), "switch the format") {
+				t.Errorf("the message suggests another format: %q", messageFor(errs, field.Data))
+			}
+		})
+	}
+	// Asking for an empty record does not empty a record with data.
+	rec, errs := Input{Stream: "orders", PartitionKey: "k", Data: "x", Format: FormatText, AllowEmpty: true}.Validate(0)
+	if len(errs) > 0 || string(rec.Data) != "x" {
+		t.Errorf("data %q, errors %v", rec.Data, errs)
+	}
 }

@@ -13,10 +13,15 @@
     return checked ? checked.value : "json";
   }
 
+  // base64Re is what the server takes as base64: the standard alphabet,
+  // with padding (atob alone also takes unpadded input).
+  var base64Re = /^(?:[A-Za-z0-9+\/]{4})*(?:[A-Za-z0-9+\/]{2}==|[A-Za-z0-9+\/]{3}=)?$/;
+
   function dataBytes(text, format) {
     text = text.replace(/\r\n?/g, "\n");
     if (format === "base64") {
       var compact = text.replace(/\s+/g, "");
+      if (!base64Re.test(compact)) return null;
       try { return atob(compact).length; } catch (e) { return null; }
     }
     return encoder.encode(text).length;
@@ -37,7 +42,10 @@
     if (formatButton) formatButton.disabled = format !== "json";
     status.className = "data-status";
     status.textContent = "";
-    if (format === "json" && data.value.trim() !== "") {
+    // While the server's message on the data stands, it is the one message:
+    // the live check would say the same with other words and columns.
+    var serverSays = form.querySelector("[data-testid=field-error][data-field=data]");
+    if (format === "json" && data.value.trim() !== "" && !serverSays) {
       try {
         JSON.parse(data.value);
         status.textContent = "Valid JSON";
@@ -47,6 +55,9 @@
         status.classList.add("bad");
       }
     }
+    // The choice to write no data is offered only while there is none.
+    var allowEmpty = byId("allow-empty-row");
+    if (allowEmpty) allowEmpty.hidden = data.value !== "";
     var n = dataBytes(data.value, format);
     var key = byId("partition-key");
     var max = parseInt(form.dataset.maxBytes || "1048576", 10);
@@ -56,8 +67,47 @@
       return;
     }
     var total = n + (key ? encoder.encode(key.value).length : 0);
-    size.textContent = humanBytes(total) + " of " + humanBytes(max);
+    // Near and over the limit, rounded sizes look alike: say the bytes.
+    if (total > max) {
+      size.textContent = total + " bytes with the partition key: " + (total - max) + " over the limit of " + max;
+    } else if (total > max * 0.95) {
+      size.textContent = total + " of " + max + " bytes, with the partition key";
+    } else {
+      size.textContent = humanBytes(total) + " of " + humanBytes(max) + ", with the partition key";
+    }
     size.className = total > max ? "data-size over" : "data-size";
+  }
+
+  // liveOK says whether a field's value passes the check the server makes,
+  // as far as the page can tell; fields it cannot check are taken as fixed
+  // once edited.
+  function liveOK(el, form) {
+    switch (el.id) {
+      case "partition-key":
+        var n = Array.from(el.value).length;
+        return n >= 1 && n <= 256;
+      case "explicit-hash-key":
+        return el.value.trim() === "" || /^(0|[1-9][0-9]{0,38})$/.test(el.value.trim());
+      case "sequence-number-for-ordering":
+        return el.value.trim() === "" || /^(0|[1-9][0-9]{0,128})$/.test(el.value.trim());
+    }
+    return true;
+  }
+
+  // clearFixed takes a field's message from the server away once the user
+  // edits the field into a shape that passes: a message under a fixed field
+  // is a wrong message. The data's own message always goes on an edit: the
+  // live check below the box speaks for it from then on.
+  function clearFixed(el, form) {
+    var name = el.name === "data_format" ? "data" : el.name;
+    if (!name) return;
+    var msg = form.querySelector("[data-testid=field-error][data-field=" + name + "]");
+    if (!msg || (name !== "data" && !liveOK(el, form))) return;
+    msg.remove();
+    var input = form.querySelector("[name=" + name + "]");
+    if (input) input.removeAttribute("aria-invalid");
+    var holder = input && input.closest(".field.invalid");
+    if (holder) holder.classList.remove("invalid");
   }
 
   // formatJSON re-indents JSON text token by token, so numbers, escapes and
@@ -144,12 +194,16 @@
 
   document.addEventListener("input", function (e) {
     var form = e.target.closest && e.target.closest("#record-form");
-    if (form) refresh(form);
+    if (!form) return;
+    clearFixed(e.target, form);
+    refresh(form);
   });
   document.addEventListener("change", function (e) {
     if (e.target.id === "target-select") { carryForm(); e.target.form.submit(); return; }
     var form = e.target.closest && e.target.closest("#record-form");
-    if (form) refresh(form);
+    if (!form) return;
+    clearFixed(e.target, form);
+    refresh(form);
   });
 
   document.addEventListener("click", function (e) {
@@ -165,6 +219,13 @@
         status.textContent = "Cannot format: not valid JSON: " + err.message;
         status.className = "data-status bad";
       }
+    } else if (t.id === "use-example") {
+      var box = byId("data");
+      box.value = t.dataset.example;
+      clearFixed(box, t.form);
+      t.form.querySelectorAll("input[name=data_format]").forEach(function (radio) { radio.checked = radio.value === "json"; });
+      box.focus();
+      refresh(t.form);
     } else if (t.id === "random-key") {
       var key = byId("partition-key");
       key.value = randomUUID();
@@ -184,6 +245,8 @@
       field.focus();
     } else if (t.dataset.historyIndex) {
       showHistory(parseInt(t.dataset.historyIndex, 10));
+    } else if (t.dataset.historyEdit) {
+      editHistory(parseInt(t.dataset.historyEdit, 10));
     }
   });
 
@@ -194,14 +257,21 @@
     if (e.detail > 1 && e.target.closest && e.target.closest("#record-form button[type=submit]")) e.preventDefault();
   }, true);
 
-  // Ctrl+Enter or Cmd+Enter sends the form from any of its fields.
+  // Ctrl+Enter or Cmd+Enter sends the form from any of its fields. Like the
+  // second click of a double click, a key held down (repeat) or pressed
+  // again within a double click's time of the press that sent is the same
+  // intent, not a second send: the answer, and with it the form's next
+  // one-time key, may arrive in between.
+  var keySendGapMs = 500, lastKeySend = -Infinity;
   document.addEventListener("keydown", function (e) {
     if (e.key !== "Enter" || !(e.ctrlKey || e.metaKey)) return;
     var form = e.target.closest && e.target.closest("#record-form");
     if (!form) return;
     e.preventDefault();
+    if (e.repeat || e.timeStamp - lastKeySend < keySendGapMs) return;
     var button = form.querySelector("button[type=submit]");
     if (button && button.disabled) return;
+    lastKeySend = e.timeStamp;
     form.requestSubmit(button);
   });
 
@@ -239,13 +309,35 @@
     return el ? el.textContent : "";
   }
 
-  function remember(result) {
+  // historyFormMax bounds the data kept for "Edit and resend": localStorage
+  // holds a few MiB for every entry together.
+  var historyFormMax = 64 * 1024;
+
+  // sentForm is the record form as sent, for "Edit and resend"; null when
+  // its data is too large to keep.
+  function sentForm() {
+    var form = byId("record-form"), data = byId("data");
+    if (!form || !data || data.value.length > historyFormMax) return null;
+    var values = { stream: byId("stream").value, data_format: currentFormat(form) };
+    Object.keys(carriedFields).forEach(function (id) {
+      var el = byId(id);
+      if (el) values[carriedFields[id]] = el.value;
+    });
+    return values;
+  }
+
+  // remember keeps a write in the history; withForm says the form still
+  // holds what was sent (the answer just came), so it is kept too.
+  function remember(result, withForm) {
     var d = result.dataset, items = loadHistory();
     var entry = {
       stream: shownText(result, "result-stream"), key: d.partitionKey, shard: shownText(result, "shard-id"),
       seq: shownText(result, "sequence-number"), at: d.writtenAt, html: byId("result").innerHTML
     };
-    items = items.filter(function (it) { return !(it.seq === entry.seq && it.shard === entry.shard && it.stream === entry.stream); });
+    var same = function (it) { return it.seq === entry.seq && it.shard === entry.shard && it.stream === entry.stream; };
+    var before = items.filter(same)[0];
+    entry.form = withForm ? sentForm() : (before && before.form) || null;
+    items = items.filter(function (it) { return !same(it); });
     items.unshift(entry);
     saveHistory(items);
     try { localStorage.setItem(lastStreamKey, entry.stream); } catch (e) { /* ignore */ }
@@ -281,7 +373,45 @@
     if (!it || !panel) return;
     panel.innerHTML = it.html;
     panel.querySelectorAll("[hx-trigger]").forEach(function (el) { el.removeAttribute("hx-trigger"); });
+    panel.querySelectorAll("[data-testid=repeat-notice], [data-testid=stale-form]").forEach(function (el) { el.remove(); });
+    // Said first, so an old write is not taken for a new one.
+    var banner = document.createElement("div");
+    banner.className = "notice history-banner";
+    banner.dataset.testid = "history-banner";
+    var p = document.createElement("p");
+    p.textContent = "From history: written at " + new Date(it.at).toLocaleString() + ". Nothing was sent now.";
+    banner.appendChild(p);
+    if (it.form) {
+      var edit = document.createElement("button");
+      edit.type = "button";
+      edit.className = "btn small";
+      edit.dataset.testid = "history-edit";
+      edit.dataset.historyEdit = String(i);
+      edit.textContent = "Edit and resend";
+      banner.appendChild(edit);
+    }
+    panel.prepend(banner);
     panel.scrollIntoView({ block: "nearest" });
+  }
+
+  // editHistory puts a write from the history back in the form, to be
+  // changed and sent anew: a new submission, with the form's own new key.
+  function editHistory(i) {
+    var it = loadHistory()[i], form = byId("record-form");
+    if (!it || !it.form || !form) return;
+    byId("stream").value = it.form.stream;
+    Object.keys(carriedFields).forEach(function (id) {
+      var el = byId(id), value = it.form[carriedFields[id]];
+      if (el && typeof value === "string") el.value = value;
+    });
+    form.querySelectorAll("input[name=data_format]").forEach(function (radio) { radio.checked = radio.value === it.form.data_format; });
+    var advanced = form.querySelector("details.advanced");
+    if (advanced && (it.form.explicit_hash_key || it.form.sequence_number_for_ordering)) advanced.open = true;
+    byId("stream").dispatchEvent(new Event("change", { bubbles: true }));
+    byId("partition-key").dispatchEvent(new Event("input", { bubbles: true }));
+    byId("data").dispatchEvent(new Event("input", { bubbles: true }));
+    byId("data").focus();
+    form.scrollIntoView({ block: "start" });
   }
 
   // After a swap, put the caret on the first field with an error, take the
@@ -295,18 +425,25 @@
     if (form) refresh(form);
     var result = document.querySelector("#result [data-testid=put-result]");
     var swapped = e.detail.target && e.detail.target.id;
-    if (result && (swapped === "result" || swapped === "workspace" || swapped === "readback-slot")) remember(result);
+    // On a narrow screen the answer lands below the form: bring it into view.
+    var answer = document.querySelector("#result [data-testid=put-result], #result [data-testid=put-failure]");
+    if (answer && (swapped === "result" || (swapped === "workspace" && !invalid))) {
+      var top = byId("result").getBoundingClientRect().top;
+      if (top > window.innerHeight * 0.8 || top < 0) byId("result").scrollIntoView({ block: "start" });
+    }
+    if (result && (swapped === "result" || swapped === "workspace" || swapped === "readback-slot")) remember(result, swapped !== "readback-slot");
   });
 
   // Switching target loads the page anew; what was typed in the record form
   // goes along in this tab's sessionStorage, so it is not lost. Not the
   // stream: a stream of the same name in another account is another stream,
   // and a record meant for one must not be one click from the other.
-  var carryKey = "kinesis-console.carry";
+  var carryKey = "kinesis-console.carry", backKey = "kinesis-console.back";
+  window.addEventListener("pagehide", function () { carryForm(backKey); });
   // The carried fields: their ids, and the form field names they fill.
   var carriedFields = { "data": "data", "partition-key": "partition_key", "explicit-hash-key": "explicit_hash_key", "sequence-number-for-ordering": "sequence_number_for_ordering" };
 
-  function carryForm() {
+  function carryForm(key) {
     var form = byId("record-form");
     if (!form) return;
     var values = { data_format: currentFormat(form) };
@@ -314,14 +451,15 @@
       var el = byId(id);
       if (el) values[carriedFields[id]] = el.value;
     });
-    try { sessionStorage.setItem(carryKey, JSON.stringify(values)); } catch (e) { /* full or disabled */ }
+    try { sessionStorage.setItem(key || carryKey, JSON.stringify(values)); } catch (e) { /* full or disabled */ }
   }
 
-  function takeCarried() {
+  function takeCarried(key) {
     var values = null;
+    key = key || carryKey;
     try {
-      values = JSON.parse(sessionStorage.getItem(carryKey) || "null");
-      sessionStorage.removeItem(carryKey);
+      values = JSON.parse(sessionStorage.getItem(key) || "null");
+      sessionStorage.removeItem(key);
     } catch (e) { /* ignore */ }
     var form = byId("record-form");
     if (!values || !form) return false;
@@ -344,6 +482,11 @@
   // first requests, which htmx logs as errors.
   (function () {
     if (takeCarried()) return;
+    // Back (or Forward) to a page the browser loads anew: put back what was
+    // typed when the page was left. Browsers restore some fields themselves,
+    // but not those marked autocomplete=off, such as the partition key.
+    var nav = performance.getEntriesByType && performance.getEntriesByType("navigation")[0];
+    if (nav && nav.type === "back_forward" && takeCarried(backKey)) return;
     var streamInput = byId("stream");
     if (!streamInput || streamInput.value) return;
     var last = null;

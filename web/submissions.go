@@ -1,0 +1,183 @@
+package web
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"net/http"
+	"net/url"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/kinesis-console/kinesis-console/internal/access"
+	"github.com/kinesis-console/kinesis-console/internal/field"
+	"github.com/kinesis-console/kinesis-console/internal/stream"
+	"github.com/kinesis-console/kinesis-console/internal/submit"
+	"github.com/kinesis-console/kinesis-console/views"
+)
+
+// One form submission writes at most one record. The record form carries a
+// one-time key (field.SubmissionKey, new with every render of the form);
+// the first put with a key claims it and writes, and a repeat of it (the
+// browser re-sending the POST, Back and resubmit, a retry) waits for the
+// first and gets its answer, marked as a repeat, without a second
+// PutRecord. The keys live in a submit.Store, bounded per user and in
+// total, for submissionTTL.
+//
+// A plain form post with a key is answered with a redirect to the
+// submission's own page (Post/Redirect/Get): reloading that page reads it
+// again, it does not send anything. The page is bound to the user who sent
+// the form. A post without a key (curl, scripts) is answered directly, as
+// it always was: the key is the form's, not every client's duty.
+
+// submissionAnswer is what the console keeps of a submission to answer its
+// repeats: the workspace the first answer showed, and its status.
+type submissionAnswer struct {
+	Status    int
+	Target    string
+	Workspace views.Workspace
+}
+
+// size is roughly the memory the answer holds, for the store's byte limits:
+// the form's text and the response beside a few KiB of fixed fields.
+func (a submissionAnswer) size() int64 {
+	w := a.Workspace
+	n := len(w.Form.Data) + len(w.Form.PartitionKey) + len(w.Form.Stream) + 2048
+	if w.Result != nil {
+		n += len(w.Result.ResponseJSON) + len(w.Result.ReadBackVals) + len(w.Result.Caller.ARN)
+	}
+	if w.Failure != nil {
+		n += len(w.Failure.Message) + len(w.Failure.Explanation)
+	}
+	return int64(n)
+}
+
+// submissions is the console's store of submission keys.
+type submissions = submit.Store[submissionAnswer]
+
+func newSubmissions() *submissions { return submit.NewStore[submissionAnswer](submit.Limits{}) }
+
+// submission is one put's hold on its key; the zero value (no key) holds
+// nothing and answers directly.
+type submission struct {
+	key   string
+	claim *submit.Claim[submissionAnswer]
+}
+
+// close marks a submission that got no answer (an unexpected error or a
+// panic after it was claimed) as lost: its repeats say the outcome is
+// unknown rather than write again.
+func (s submission) close() {
+	if s.claim != nil {
+		s.claim.Close()
+	}
+}
+
+// cancel frees the key of a submission that sent nothing, so that sending
+// the same form again is a first submission.
+func (s submission) cancel() {
+	if s.claim != nil {
+		s.claim.Cancel()
+	}
+}
+
+// beginSubmission claims the form's key for a checked record. When the
+// submission is a repeat, or cannot go ahead, it answers the request itself
+// and reports answered: the caller then returns err and sends nothing.
+func (h *handlers) beginSubmission(c echo.Context, form views.Form, rec stream.Record, attempt access.Attempt) (sub submission, answered bool, err error) {
+	key := c.FormValue(field.SubmissionKey)
+	if key == "" {
+		return submission{}, false, nil
+	}
+	if !submit.ValidKey(key) {
+		return submission{}, true, echo.NewHTTPError(http.StatusBadRequest, "The form's submission key is malformed. Reload the page and send again.")
+	}
+	ctx := c.Request().Context()
+	t := h.targetOf(ctx)
+	claim, prior, err := h.submissions.Begin(ctx, userFrom(ctx).Name, key, fingerprint(t.Name, rec))
+	switch {
+	case err == nil && claim != nil:
+		return submission{key: key, claim: claim}, false, nil
+	case err == nil:
+		attempt.Outcome, attempt.ErrorCode = access.OutcomeRepeat, "Repeat"
+		if r := prior.Value.Workspace.Result; r != nil {
+			attempt.ShardID, attempt.SequenceNumber, attempt.AWSRequestID = r.ShardID, r.SequenceNumber, r.RequestID
+		}
+		h.audit(c, attempt)
+		w := prior.Value.Workspace
+		w.Form, w.Repeats = form, prior.Repeats
+		return submission{}, true, h.answer(c, key, prior.Value.Status, w)
+	case errors.Is(err, submit.ErrBusy):
+		attempt.Outcome, attempt.ErrorCode = access.OutcomeDenied, "Busy"
+		h.audit(c, attempt)
+		c.Response().Header().Set("Retry-After", "1")
+		return submission{}, true, echo.NewHTTPError(http.StatusTooManyRequests, "You have many puts in flight. Wait for their answers, then send again.")
+	case errors.Is(err, submit.ErrConflict):
+		attempt.Outcome, attempt.ErrorCode = access.OutcomeRepeat, "Conflict"
+		h.audit(c, attempt)
+		return submission{}, true, h.renderWorkspace(c, http.StatusConflict, views.Workspace{Form: form, Stale: true})
+	case errors.Is(err, submit.ErrLost):
+		attempt.Outcome, attempt.ErrorCode, attempt.MayHaveWritten = access.OutcomeRepeat, "Lost", true
+		h.audit(c, attempt)
+		return submission{}, true, h.renderWorkspace(c, http.StatusConflict, views.Workspace{Form: form, Failure: &views.Failure{
+			Title: "Outcome unknown", MayHaveWritten: true,
+			Explanation: "This form was sent before, and that put ended in an error of the console's own before its answer. " +
+				"The record may have been written; this repeat sent nothing.",
+		}})
+	}
+	return submission{}, true, err // the request ended while it waited
+}
+
+// finish answers a put and keeps the answer for its repeats.
+func (h *handlers) finish(c echo.Context, sub submission, status int, w views.Workspace) error {
+	if sub.claim == nil {
+		return h.renderWorkspace(c, status, w)
+	}
+	a := submissionAnswer{Status: status, Target: h.targetOf(c.Request().Context()).Name, Workspace: w}
+	sub.claim.Finish(a, a.size())
+	return h.answer(c, sub.key, status, w)
+}
+
+// answer shows a submission's answer: an htmx put gets it at once, a plain
+// form post a redirect to the submission's page.
+func (h *handlers) answer(c echo.Context, key string, status int, w views.Workspace) error {
+	if wantsFragment(c) {
+		return h.renderWorkspace(c, status, w)
+	}
+	varyOnHTMX(c)
+	return c.Redirect(http.StatusSeeOther, submissionPath(key, h.targetOf(c.Request().Context()).Name))
+}
+
+// submissionPath is the page of a submission: GET, so that reloading it
+// sends nothing.
+func submissionPath(key, target string) string {
+	return "/records/submissions/" + key + "?" + url.Values{field.Target: {target}}.Encode()
+}
+
+// showSubmission handles GET /records/submissions/:key, the page a plain
+// form post redirects to: the put's answer as it was first shown, to the
+// user who sent it, with a form that has a new key.
+func (h *handlers) showSubmission(c echo.Context) error {
+	ctx := c.Request().Context()
+	a, ok := h.submissions.Lookup(userFrom(ctx).Name, c.Param("key"))
+	if !ok || a.Value.Target != h.targetOf(ctx).Name {
+		return echo.NewHTTPError(http.StatusGone, "This put's answer is not kept here: answers are kept ten minutes, for the user who sent the form. "+
+			"Recent writes from this browser are listed on the main page.")
+	}
+	w := a.Value.Workspace
+	w.Repeats = a.Repeats
+	w.Form.SubmissionKey = submit.NewKey()
+	return render(c, http.StatusOK, views.PageView(h.page(ctx, w)))
+}
+
+// fingerprint names what a submission asks to write, so that a key sent
+// again with other content is told apart from a repeat.
+func fingerprint(target string, rec stream.Record) string {
+	d := sha256.New()
+	for _, s := range []string{target, rec.Stream.String(), rec.PartitionKey, rec.ExplicitHashKey, rec.SequenceNumberForOrdering} {
+		d.Write([]byte(s))
+		d.Write([]byte{0})
+	}
+	d.Write(rec.Data)
+	return hex.EncodeToString(d.Sum(nil))
+}
