@@ -120,23 +120,7 @@ type Result struct {
 	ResponseJSON   string // the response as boto3 prints it, indented
 	ReadBackVals   string // JSON of the read-back request's extra fields: the token the console signed for this put
 	WrittenAt      string // RFC 3339, UTC
-	DataSHA256     string // hex SHA-256 of the data written, for the proof
-}
-
-// Proof is a written record's proof in plain text, one fact a line: what a
-// person pastes into a ticket to say where the record is and that it is
-// the one they sent.
-func (r Result) Proof() string {
-	return "stream: " + r.Stream + "\nshard: " + r.ShardID + "\nsequence number: " + r.SequenceNumber +
-		"\nrequest id: " + r.RequestID + "\ncaller: " + callerLine(r.Caller) + "\ndata sha-256: " + r.DataSHA256 +
-		"\nwritten at: " + r.WrittenAt
-}
-
-func callerLine(c Caller) string {
-	if c.Err != "" {
-		return "unknown (" + c.Err + ")"
-	}
-	return c.ARN
+	DataSHA256     string // hex SHA-256 of the data written: with the rest, the write's proof
 }
 
 // Failure is a put that AWS refused or whose outcome is unknown.
