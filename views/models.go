@@ -126,23 +126,7 @@ type Result struct {
 	WrittenAt      string // RFC 3339, UTC
 	WrittenWith    string // how a schema shaped the record: checked, encoded, framed; "" without one
 	Target         string // where it was written, for the link to the stream's records
-	DataSHA256     string // hex SHA-256 of the data written, for the proof
-}
-
-// Proof is a written record's proof in plain text, one fact a line: what a
-// person pastes into a ticket to say where the record is and that it is
-// the one they sent.
-func (r Result) Proof() string {
-	return "stream: " + r.Stream + "\nshard: " + r.ShardID + "\nsequence number: " + r.SequenceNumber +
-		"\nrequest id: " + r.RequestID + "\ncaller: " + callerLine(r.Caller) + "\ndata sha-256: " + r.DataSHA256 +
-		"\nwritten at: " + r.WrittenAt
-}
-
-func callerLine(c Caller) string {
-	if c.Err != "" {
-		return "unknown (" + c.Err + ")"
-	}
-	return c.ARN
+	DataSHA256     string // hex SHA-256 of the data written: with the rest, the write's proof
 }
 
 // Failure is a put that AWS refused or whose outcome is unknown.

@@ -162,6 +162,8 @@ func TestBrowserResultIsWhatWasWritten(t *testing.T) {
 		t.Errorf("indented view = %q", got)
 	}
 	seq, shard := text(t, ctx, "#result [data-testid=sequence-number]"), text(t, ctx, "#result [data-testid=shard-id]")
+	do(t, ctx, "click Copy proof", chromedp.Click(`[data-testid=copy-proof]`))
+	waitVisible(t, ctx, "#proof-text")
 	proof := run(t, ctx, "read the proof", chromedp.Evaluate[string](`document.getElementById("proof-text").textContent`))
 	sum := sha256.Sum256([]byte(compact))
 	for _, want := range []string{"stream: " + name, "shard: " + shard, "sequence number: " + seq, "request id: ",

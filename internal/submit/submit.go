@@ -248,10 +248,10 @@ func (s *Store[V]) claim(sl slot, fingerprint string) (*Claim[V], error) {
 	if u == nil {
 		u = &usage{}
 	}
-	if u.entries >= s.lim.UserEntries && !s.evictOldest(sl.user, nil) {
+	if u.entries >= s.lim.UserEntries && !s.evictOldest(&sl.user, nil) {
 		return nil, ErrBusy
 	}
-	if len(s.entries) >= s.lim.Entries && !s.evictOldest("", nil) {
+	if len(s.entries) >= s.lim.Entries && !s.evictOldest(nil, nil) {
 		return nil, ErrBusy
 	}
 	e := &entry[V]{slot: sl, fingerprint: fingerprint, created: s.lim.Now(), done: make(chan struct{}), size: entryOverhead}
@@ -264,12 +264,12 @@ func (s *Store[V]) claim(sl slot, fingerprint string) (*Claim[V], error) {
 	return &Claim[V]{s: s, e: e}, nil
 }
 
-// evictOldest removes the oldest finished or lost entry, of user when user
-// is not "", other than keep. It reports whether it removed one.
-func (s *Store[V]) evictOldest(user string, keep *entry[V]) bool {
+// evictOldest removes the oldest finished or lost entry, of *user when
+// user is not nil, other than keep. It reports whether it removed one.
+func (s *Store[V]) evictOldest(user *string, keep *entry[V]) bool {
 	for el := s.order.Front(); el != nil; el = el.Next() {
 		e := el.Value.(*entry[V])
-		if e == keep || e.state == inFlight || (user != "" && e.slot.user != user) {
+		if e == keep || e.state == inFlight || (user != nil && e.slot.user != *user) {
 			continue
 		}
 		s.remove(e)
@@ -325,9 +325,9 @@ func (c *Claim[V]) Finish(answer V, size int64) {
 		e.size += grow
 		u.bytes += grow
 		s.bytes += grow
-		for u.bytes > s.lim.UserBytes && s.evictOldest(e.slot.user, e) {
+		for u.bytes > s.lim.UserBytes && s.evictOldest(&e.slot.user, e) {
 		}
-		for s.bytes > s.lim.Bytes && s.evictOldest("", e) {
+		for s.bytes > s.lim.Bytes && s.evictOldest(nil, e) {
 		}
 	}
 	close(e.done)

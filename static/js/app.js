@@ -159,17 +159,42 @@
   function copyText(button) {
     var target = byId(button.dataset.copyTarget);
     if (!target) return;
-    var text = target.textContent;
+    var text = target.textContent, label = button.textContent;
     var done = function () {
       button.classList.add("copied");
       button.textContent = "Copied";
-      setTimeout(function () { button.classList.remove("copied"); button.textContent = "Copy"; }, 1500);
+      setTimeout(function () { button.classList.remove("copied"); button.textContent = label; }, 1500);
     };
     if (navigator.clipboard && window.isSecureContext) {
       navigator.clipboard.writeText(text).then(done, function () { selectText(target); });
     } else {
       selectText(target);
     }
+  }
+
+  // copyProof copies the write's proof, one fact a line, from what the
+  // result shows, and shows what it copied under the button.
+  function copyProof(button) {
+    var result = button.closest("[data-testid=put-result]");
+    if (!result) return;
+    var shown = function (id) { var el = result.querySelector("[data-testid=" + id + "]"); return el ? el.textContent.trim() : ""; };
+    var text = ["stream: " + shown("result-stream"), "shard: " + shown("shard-id"), "sequence number: " + shown("sequence-number"),
+      "request id: " + shown("request-id"), "caller: " + (shown("caller-arn-written") || "unknown"),
+      "data sha-256: " + shown("data-sha256"), "written at: " + result.dataset.writtenAt].join("\n");
+    var pre = result.querySelector("#proof-text");
+    if (!pre) {
+      pre = document.createElement("pre");
+      pre.id = "proof-text";
+      pre.dataset.testid = "proof-text";
+      pre.tabIndex = 0;
+      pre.setAttribute("role", "region");
+      pre.setAttribute("aria-label", "Proof of this write");
+      button.parentNode.after(pre);
+    }
+    pre.textContent = text;
+    button.dataset.copyTarget = "proof-text";
+    copyText(button);
+    delete button.dataset.copyTarget;
   }
 
   function selectText(el) {
@@ -230,6 +255,8 @@
       var key = byId("partition-key");
       key.value = randomUUID();
       key.dispatchEvent(new Event("input", { bubbles: true }));
+    } else if (t.dataset.proof !== undefined) {
+      copyProof(t);
     } else if (t.dataset.copyTarget) {
       copyText(t);
     } else if (t.dataset.fillField) {
