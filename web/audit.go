@@ -10,7 +10,7 @@ import (
 
 // writeRoutes are the routes whose POST is an attempt to write: each gets
 // one audit line, whatever stops it (README, Audit).
-var writeRoutes = map[string]bool{"/records": true, "/bulk": true, "/bulk/:id/start": true}
+var writeRoutes = map[string]bool{"/records": true, "/bulk": true, "/bulk/:id/start": true, "/templates/generate": true}
 
 // isWriteAttempt reports a request that tries to write records.
 func isWriteAttempt(c echo.Context) bool {

@@ -31,8 +31,9 @@ func recordsReadView(br browseRequest, page stream.BrowsePage, canPut bool) view
 		Stored: len(page.Records), Filtered: !br.filter.Empty(), Calls: page.Calls,
 		CaughtUp: page.CaughtUp, Throttled: page.Throttled, Incomplete: page.Incomplete,
 	}
+	budget := newTextBudget()
 	for _, rec := range page.Records {
-		all := decode.Decode(rec.Data, decode.Options{})
+		all := budget.decode(rec.Data)
 		read.Scanned += len(all)
 		read.Records = appendItems(read.Records, rec, all, br.filter, br.ref.Name, br.query.Target, canPut)
 	}
@@ -62,7 +63,34 @@ func recordsReadView(br browseRequest, page stream.BrowsePage, canPut bool) view
 // recordItems decodes one stored record and returns the user records the
 // filter keeps, for the tail.
 func recordItems(rec stream.StoredRecord, f decode.Filter, streamName, target string, canPut bool) []views.RecordItem {
-	return appendItems(nil, rec, decode.Decode(rec.Data, decode.Options{}), f, streamName, target, canPut)
+	return appendItems(nil, rec, newTextBudget().decode(rec.Data), f, streamName, target, canPut)
+}
+
+// pageTextBytes bounds the decoded text one page (or one tail batch) holds:
+// a producer's small gzip record may inflate to megabytes, and a page holds
+// up to a thousand records.
+const pageTextBytes = 32 << 20
+
+// textBudget shares pageTextBytes among a page's records: each is inflated
+// at most to what is left (4 MiB at most), and once it is spent, records
+// show only their raw bytes' first part, with a note.
+type textBudget struct{ left int }
+
+func newTextBudget() *textBudget { return &textBudget{left: pageTextBytes} }
+
+func (b *textBudget) decode(data []byte) []decode.Record {
+	opts := decode.Options{MaxInflated: max(64<<10, min(decode.DefaultMaxInflated, b.left))}
+	recs := decode.Decode(data, opts)
+	for i := range recs {
+		b.left -= len(recs[i].Text)
+		if b.left < 0 {
+			text, _ := decode.Preview(recs[i].Text, decode.PreviewBytes)
+			recs[i].Text = text
+			recs[i].Notes = append(recs[i].Notes, "cut: this page shows at most 32 MiB of decoded text; open fewer records (limit) to see all of it")
+			b.left = 0
+		}
+	}
+	return recs
 }
 
 // appendItems appends the user records of rec that the filter keeps.

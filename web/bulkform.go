@@ -69,6 +69,11 @@ func (h *handlers) bindBulkUpload(c echo.Context) (boundUpload, error) {
 				return fail(echo.NewHTTPError(http.StatusRequestEntityTooLarge, "A form field is too long."))
 			}
 			if name == field.Target {
+				if up.job != nil || len(errs) > 0 {
+					// The records were checked for the target named
+					// before: a later one cannot move them.
+					return fail(echo.NewHTTPError(http.StatusBadRequest, "The form names its target after its records: send the target first."))
+				}
 				if err := h.bulkTarget(c, string(v)); err != nil {
 					return fail(err)
 				}

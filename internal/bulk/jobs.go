@@ -41,6 +41,10 @@ const (
 	maxGone = 1000
 	// maxJobsListed is how many of a user's recent uploads Jobs lists.
 	maxJobsListed = 10
+	// maxDonePerUser bounds the finished jobs (and report files) kept for
+	// one user: past it, the oldest go before their hour is up, so many
+	// small uploads cannot pile up jobs and files.
+	maxDonePerUser = 20
 )
 
 // Errors a Manager returns; the web layer turns them into answers.
@@ -310,6 +314,28 @@ func (m *Manager) Jobs(user string) []*Job {
 	return out[:min(len(out), maxJobsListed)]
 }
 
+// trimDone forgets a user's oldest finished jobs beyond maxDonePerUser.
+func (m *Manager) trimDone(user string) {
+	m.mu.Lock()
+	var done []*Job
+	for _, j := range m.jobs {
+		if j.User == user && j.Status().State == StateDone {
+			done = append(done, j)
+		}
+	}
+	m.mu.Unlock()
+	if len(done) <= maxDonePerUser {
+		return
+	}
+	slices.SortFunc(done, func(a, b *Job) int { return a.created.Compare(b.created) })
+	for _, j := range done[:len(done)-maxDonePerUser] {
+		m.removeIf(j, isDone)
+	}
+}
+
+// isDone holds for a job that has finished sending; j.mu is held.
+func isDone(j *Job) bool { return j.state == StateDone }
+
 // removeIf forgets a job and deletes its files if ok(j) holds, checked under
 // the locks Start takes, so that a job is never removed just as it starts
 // sending. It reports whether it removed the job.
@@ -461,6 +487,7 @@ func (m *Manager) send(ctx context.Context, j *Job, report *os.File) {
 	j.mu.Lock()
 	j.expiry = time.AfterFunc(m.cfg.DoneTTL, func() { m.removeIf(j, expired) })
 	j.mu.Unlock()
+	m.trimDone(j.User)
 	log := m.cfg.Logger.With("job", j.ID, "user", j.User, "stream", j.Spec.Stream.String(), "written", sum.Written,
 		"failed", sum.Failed, "unknown", sum.Unknown, "possibly_duplicated", sum.PossiblyDuplicated, "not_sent", sum.NotSent,
 		"canceled", sum.Canceled, "duration_ms", sum.Elapsed.Milliseconds())
@@ -498,6 +525,7 @@ func (m *Manager) sendFile(ctx context.Context, j *Job, report *os.File) (Summar
 				return nil
 			}
 			j.held.Store(true) // said while it waits
+			defer j.held.Store(false)
 			return lim.Wait(ctx, j.User, n)
 		}
 	}

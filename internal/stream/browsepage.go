@@ -23,7 +23,7 @@ func (p *pageRun) forward(ctx context.Context) error {
 	reads := make([]shardRead, n)
 	p.r.eachShard(n, func(i int) {
 		if !skip[i] {
-			reads[i] = p.r.readShard(ctx, p.req.Viewer, p.req.Stream, p.shards[i], p.starts[i], stopAt{}, p.req.Limit, p.r.opts.MaxCallsPerShard, false)
+			reads[i] = p.r.readShard(ctx, p.req.Viewer, p.req.Stream, p.shards[i], p.starts[i], stopAt{}, p.req.Limit, p.r.opts.MaxCallsPerShard, p.shardBytes(), false)
 		}
 	})
 	var all []StoredRecord
@@ -81,7 +81,7 @@ func (p *pageRun) newest(ctx context.Context) error {
 		reads := make([]shardRead, n)
 		p.r.eachShard(n, func(i int) {
 			if callsLeft[i] > 0 {
-				reads[i] = p.r.readShard(ctx, p.req.Viewer, p.req.Stream, p.shards[i], st, bound, p.req.Limit, callsLeft[i], true)
+				reads[i] = p.r.readShard(ctx, p.req.Viewer, p.req.Stream, p.shards[i], st, bound, p.req.Limit, callsLeft[i], p.shardBytes(), true)
 			} else {
 				reads[i] = shardRead{spent: true}
 			}
@@ -209,4 +209,11 @@ func (p *pageRun) newerBase() Cursor {
 		}
 	}
 	return Cursor{baseTime: p.readStart}
+}
+
+// shardBytes bounds what one shard's read keeps for the page: the page's
+// bytes shared out among its shards, so a page over many shards holds no
+// more than a page (at least 1 MiB a shard, so one large record still fits).
+func (p *pageRun) shardBytes() int {
+	return max(1<<20, p.r.opts.MaxPageBytes/max(1, len(p.shards)))
 }

@@ -94,7 +94,7 @@ type shardRead struct {
 // backends first answer caught up with an iterator), so that later pages
 // can skip it. With newest set it keeps only the newest keep records it sees
 // (reading on to the bound), for the newest-first search.
-func (r *Reader) readShard(ctx context.Context, viewer string, ref StreamRef, shard listedShard, st start, bound stopAt, keep, calls int, newest bool) shardRead {
+func (r *Reader) readShard(ctx context.Context, viewer string, ref StreamRef, shard listedShard, st start, bound stopAt, keep, calls, maxBytes int, newest bool) shardRead {
 	var res shardRead
 	itIn := &kinesis.GetShardIteratorInput{ShardId: aws.String(shard.id), ShardIteratorType: st.typ}
 	switch st.typ {
@@ -153,7 +153,7 @@ func (r *Reader) readShard(ctx context.Context, viewer string, ref StreamRef, sh
 			res.bytes += len(sr.Data) + len(sr.PartitionKey)
 			// The newest search keeps only what could still be on the
 			// page: the last keep records, and no more bytes than a page.
-			for newest && len(res.records) > 1 && (len(res.records) > keep || res.bytes > r.opts.MaxPageBytes) {
+			for newest && len(res.records) > 1 && (len(res.records) > keep || res.bytes > maxBytes) {
 				res.bytes -= len(res.records[0].Data) + len(res.records[0].PartitionKey)
 				res.records = res.records[1:]
 			}
@@ -163,7 +163,7 @@ func (r *Reader) readShard(ctx context.Context, viewer string, ref StreamRef, sh
 			res.ended = true
 			return res
 		}
-		if !newest && (len(res.records) >= keep || res.bytes >= r.opts.MaxPageBytes) {
+		if !newest && (len(res.records) >= keep || res.bytes >= maxBytes) {
 			res.full = true
 			return res
 		}
