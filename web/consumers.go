@@ -71,7 +71,7 @@ func (h *handlers) rulesFor(ctx context.Context, t *target, streamName string) c
 		}
 	}
 	if !r.confirm && t.StreamTags != nil {
-		r.confirm = t.tags.confirm(ctx, t.StreamTags, streamName)
+		r.confirm = t.tags.confirm(ctx, t.StreamTags, streamName, h.lookUpAllowed(ctx))
 	}
 	return r
 }
@@ -224,10 +224,16 @@ type tagEntry struct {
 
 const (
 	tagTTL        = time.Minute
+	tagFailedTTL  = 10 * time.Second
 	maxTagEntries = 1000
 )
 
-func (c *tagCache) confirm(ctx context.Context, tags StreamTagger, streamName string) bool {
+// confirm reports whether a stream's tags ask for a typed confirmation.
+// A look-up that fails, or that the user's look-up budget refuses, asks for
+// it: a write must never go through unconfirmed for want of an answer. A
+// failure is remembered briefly too, so made-up names do not spend the
+// account's ListTagsForStream quota (5 a second) on every keystroke.
+func (c *tagCache) confirm(ctx context.Context, tags StreamTagger, streamName string, allow func() bool) bool {
 	now := time.Now()
 	c.mu.Lock()
 	e, ok := c.entries[streamName]
@@ -235,18 +241,21 @@ func (c *tagCache) confirm(ctx context.Context, tags StreamTagger, streamName st
 	if ok && now.Before(e.expires) {
 		return e.confirm
 	}
-	m, err := tags(ctx, streamName)
-	if err != nil {
-		// Unknown tags ask for the name, and are not cached: a lookup
-		// that failed must not let a write through unconfirmed.
+	if !allow() {
 		return true
 	}
-	confirm := m[ConfirmTag] == ConfirmTagValue
+	ctx, cancel := context.WithTimeout(ctx, awsCallTimeout)
+	defer cancel()
+	m, err := tags(ctx, streamName)
+	confirm, ttl := m[ConfirmTag] == ConfirmTagValue, tagTTL
+	if err != nil {
+		confirm, ttl = true, tagFailedTTL
+	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if c.entries == nil || len(c.entries) >= maxTagEntries {
 		c.entries = map[string]tagEntry{}
 	}
-	c.entries[streamName] = tagEntry{confirm: confirm, expires: now.Add(tagTTL)}
+	c.entries[streamName] = tagEntry{confirm: confirm, expires: now.Add(ttl)}
 	return confirm
 }
