@@ -349,6 +349,7 @@ func (h *handlers) tail(c echo.Context) error {
 	w.WriteHeader(http.StatusOK)
 	tctx, cancel := context.WithTimeout(ctx, tailSpan)
 	defer cancel()
+	defer context.AfterFunc(h.closing, cancel)() // shutdown ends the tail
 	canPut := h.deps.Policy.CanWriteAny(userFrom(ctx), h.targetOf(ctx).Name)
 	sent := 0
 	ready := func() {

@@ -112,6 +112,10 @@ type handlers struct {
 	targets []*target
 	metrics *metrics
 	jobs    *bulk.Manager
+	// closing ends with shutdown: requests that stream (a live tail) end
+	// then, rather than hold the server's shutdown until its timeout.
+	closing     context.Context
+	stopStreams context.CancelFunc
 	// readBackKeys sign the token a put's answer carries for its read-back.
 	readBackKeys *readBackKeys
 	// submissions remember the record form's one-time keys (submissions.go).
@@ -120,8 +124,9 @@ type handlers struct {
 
 // Console is the console's HTTP handler.
 type Console struct {
-	e    *echo.Echo
-	jobs *bulk.Manager
+	e           *echo.Echo
+	jobs        *bulk.Manager
+	stopStreams context.CancelFunc
 }
 
 func (c *Console) ServeHTTP(w http.ResponseWriter, r *http.Request) { c.e.ServeHTTP(w, r) }
@@ -130,7 +135,10 @@ func (c *Console) ServeHTTP(w http.ResponseWriter, r *http.Request) { c.e.ServeH
 // cancels the ones sending (each finishes the PutRecords it has in flight, so
 // no record is left of unknown outcome; the rest are reported not sent), and
 // waits for them until ctx ends.
-func (c *Console) StopBulk(ctx context.Context) error { return c.jobs.StopAll(ctx) }
+func (c *Console) StopBulk(ctx context.Context) error {
+	c.stopStreams()
+	return c.jobs.StopAll(ctx)
+}
 
 // Close removes the console's temporary folder, with every bulk upload's
 // files: they hold record data. Call it after StopBulk.
@@ -161,6 +169,7 @@ func New(deps Deps) (*Console, error) {
 		return nil, err
 	}
 	h := &handlers{deps: deps, targets: targets, metrics: newMetrics(), readBackKeys: newReadBackKeys(), submissions: newSubmissions()}
+	h.closing, h.stopStreams = context.WithCancel(context.Background())
 	jobs := bulk.Config{Dir: deps.TempDir, Logger: deps.Logger, OnResult: h.recordBulkResult}
 	if deps.BulkRateLimit != nil { // never a nil *access.RateLimiter in a non-nil interface
 		jobs.RateLimit = deps.BulkRateLimit
@@ -175,5 +184,5 @@ func New(deps Deps) (*Console, error) {
 	e.IPExtractor = ipExtractor(deps.Auth)
 	h.routes(e)
 	h.metrics.knowRoutes(e.Routes())
-	return &Console{e: e, jobs: h.jobs}, nil
+	return &Console{e: e, jobs: h.jobs, stopStreams: h.stopStreams}, nil
 }

@@ -117,6 +117,7 @@ type Manager struct {
 	total    int
 	gone     []string // ids of expired jobs, oldest first, at most maxGone
 	closing  bool
+	drained  bool // StopAll saw every job stop sending
 	sendings sync.WaitGroup
 }
 
@@ -449,6 +450,9 @@ func (m *Manager) StopAll(ctx context.Context) error {
 	}()
 	select {
 	case <-stopped:
+		m.mu.Lock()
+		m.drained = true
+		m.mu.Unlock()
 		return nil
 	case <-ctx.Done():
 		return fmt.Errorf("bulk: uploads still sending: %w", ctx.Err())
@@ -456,9 +460,19 @@ func (m *Manager) StopAll(ctx context.Context) error {
 }
 
 // Close removes the console's temporary folder with every spool and report
-// in it: they hold record data. Call it after StopAll.
+// in it: they hold record data. Call it after StopAll; if uploads were
+// still sending when StopAll gave up, the folder is left to them, and the
+// console's next start removes it.
 func (m *Manager) Close() error {
 	m.mu.Lock()
+	if len(m.jobs) > 0 && !m.drained {
+		for _, j := range m.jobs {
+			if j.Status().State == StateSending {
+				m.mu.Unlock()
+				return fmt.Errorf("bulk: uploads still sending: %s is left for the next start to remove", m.dir)
+			}
+		}
+	}
 	m.closing = true
 	for _, j := range m.jobs {
 		j.mu.Lock()
