@@ -121,7 +121,7 @@ func (m *metrics) streamLabel(streamName string, err error) string {
 // observeBulk counts one record of a bulk upload, by the same rule as
 // streamLabel: a record Kinesis refused may name a stream that does not exist.
 func (m *metrics) observeBulk(streamName string, r bulk.Result) {
-	if r.Outcome() == stream.NotWritten && r.ErrorCode != "ProvisionedThroughputExceededException" {
+	if r.Outcome() == stream.NotWritten && !stream.Throttled(r.ErrorCode) {
 		streamName = refusedStream
 	}
 	m.puts.WithLabelValues(streamName, "bulk-"+string(r.Status)).Inc()

@@ -159,7 +159,7 @@ func (r *sendRun) put(recs []*pendingRecord) outcome {
 			continue
 		}
 		o.again = append(o.again, p)
-		if p.code == throttledCode && p.shard != "" {
+		if stream.Throttled(p.code) && p.shard != "" {
 			if o.throttled == nil {
 				o.throttled = map[string]int64{}
 			}
@@ -176,9 +176,6 @@ func (r *sendRun) put(recs []*pendingRecord) outcome {
 	r.progress.written.Add(n)
 	return o
 }
-
-// throttledCode is Kinesis's answer for an entry over its shard's limits.
-const throttledCode = "ProvisionedThroughputExceededException"
 
 // finishAll settles records that will not be sent again.
 func (r *sendRun) finishAll(recs []*pendingRecord, code, msg string) []*pendingRecord {

@@ -49,3 +49,7 @@ func EntryRetryable(code string) bool {
 	}
 	return false
 }
+
+// Throttled reports an error code that says a shard or the account was
+// over its limit: nothing was written, and the stream exists.
+func Throttled(code string) bool { return isThrottleCode(code) }
