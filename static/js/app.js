@@ -514,7 +514,8 @@
     // but not those marked autocomplete=off, such as the partition key.
     var nav = performance.getEntriesByType && performance.getEntriesByType("navigation")[0];
     if (nav && nav.type === "back_forward" && takeCarried(backKey)) return;
-    var streamInput = byId("stream");
+    // The record form's stream, or the bulk page's: the last one written to.
+    var streamInput = byId("stream") || byId("bulk-stream");
     if (!streamInput || streamInput.value) return;
     var last = null;
     try { last = localStorage.getItem(lastStreamKey); } catch (e) { /* ignore */ }
