@@ -170,25 +170,50 @@ func ipExtractor(auth *access.Authenticator) echo.IPExtractor {
 	return echo.ExtractIPFromXFFHeader(opts...)
 }
 
+// visitor is who a request comes from and where it writes, as the
+// middleware resolved them: a handler reads it once and passes it down,
+// rather than each check deriving the same facts from the context again.
+type visitor struct {
+	user    access.User
+	target  *target
+	clients Clients // the AWS clients this user writes with on the target
+}
+
+// visitorOf returns the request's visitor.
+func (h *handlers) visitorOf(ctx context.Context) visitor {
+	u, t := userFrom(ctx), h.targetOf(ctx)
+	return visitor{user: u, target: t, clients: t.clientsFor(u)}
+}
+
 // canWrite asks the policy whether the request's user may write to the
 // named stream of the request's target.
 func (h *handlers) canWrite(ctx context.Context, streamName string) access.Decision {
-	return h.deps.Policy.CanWrite(userFrom(ctx), h.targetOf(ctx).Name, streamName)
+	return h.mayWrite(h.visitorOf(ctx), streamName)
 }
 
-// checkARN makes sure a stream given by ARN lies where the request's target
-// writes: its region, and the account the console writes as there. Without
-// it an ARN could send a write to another account or region than the header
-// shows; cross-account writes get a target of their own.
+// mayWrite asks the policy whether v may write to the named stream.
+func (h *handlers) mayWrite(v visitor, streamName string) access.Decision {
+	return h.deps.Policy.CanWrite(v.user, v.target.Name, streamName)
+}
+
+// checkARN is arnProblem for the request's visitor.
 func (h *handlers) checkARN(ctx context.Context, ref stream.StreamRef) string {
+	return h.arnProblem(ctx, h.visitorOf(ctx), ref)
+}
+
+// arnProblem makes sure a stream given by ARN lies where v's target writes:
+// its region, and the account the console writes as there. Without it an
+// ARN could send a write to another account or region than the header
+// shows; cross-account writes get a target of their own.
+func (h *handlers) arnProblem(ctx context.Context, v visitor, ref stream.StreamRef) string {
 	if ref.ARN == "" {
 		return ""
 	}
-	t := h.targetOf(ctx)
+	t := v.target
 	if ref.Region != t.Region {
 		return fmt.Sprintf("This ARN is in region %s, but %s writes to %s. Pick the target for %s, or give the stream's name.", ref.Region, t.Name, t.Region, ref.Region)
 	}
-	caller := t.clientsFor(userFrom(ctx)).Identity.Caller(ctx)
+	caller := v.clients.Identity.Caller(ctx)
 	if caller.Account != "" && ref.Account != caller.Account {
 		return fmt.Sprintf("This ARN is in account %s, but %s writes as account %s. Pick the target for that account.", ref.Account, t.Name, caller.Account)
 	}

@@ -25,8 +25,8 @@ import (
 // back exactly as typed, whatever happens, and every attempt is audited.
 func (h *handlers) putRecord(c echo.Context) error {
 	ctx := c.Request().Context()
-	user := userFrom(ctx)
-	t := h.targetOf(ctx)
+	v := h.visitorOf(ctx)
+	user, t := v.user, v.target
 	in, formatOK := bindInput(c)
 	form := formView(in)
 	form.Target = t.Name
@@ -39,7 +39,7 @@ func (h *handlers) putRecord(c echo.Context) error {
 	// Permission first: a denied user learns nothing from validation.
 	ref, refMsg := stream.ParseStreamRef(in.Stream)
 	if refMsg == "" || h.deps.Policy.ReadOnly {
-		if d := h.canWrite(ctx, ref.Name); !d.Allowed {
+		if d := h.mayWrite(v, ref.Name); !d.Allowed {
 			attempt.Outcome, attempt.ErrorCode = access.OutcomeDenied, "NotAllowed"
 			h.audit(c, attempt)
 			return echo.NewHTTPError(http.StatusForbidden, d.Reason)
@@ -48,7 +48,7 @@ func (h *handlers) putRecord(c echo.Context) error {
 
 	var errs stream.FieldErrors
 	if refMsg == "" {
-		if msg := h.checkARN(ctx, ref); msg != "" {
+		if msg := h.arnProblem(ctx, v, ref); msg != "" {
 			errs = append(errs, stream.FieldError{Field: field.Stream, Message: msg})
 		}
 	}
@@ -93,7 +93,7 @@ func (h *handlers) putRecord(c echo.Context) error {
 	}
 
 	start := time.Now()
-	clients := t.clientsFor(user)
+	clients := v.clients
 	// A closed tab must not cut a put off mid-flight: its outcome would be
 	// unknown. PutTimeout still bounds it.
 	res, err := clients.Publisher.Put(context.WithoutCancel(ctx), rec)
