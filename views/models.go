@@ -76,9 +76,18 @@ type Form struct {
 	ConfirmStream string
 	// Consumers is what applies to the stream: schema, templates, confirmation.
 	Consumers Consumers
+	// StreamChoices are streams to pick from, shown while none is chosen.
+	StreamChoices []StreamChoice
 	// SubmissionKey is this render's one-time key: sending the form twice
 	// with it writes once.
 	SubmissionKey string
+}
+
+// StreamChoice is a stream to pick from the list a form with no stream shows.
+type StreamChoice struct {
+	Name     string
+	URL      string // the page with the stream chosen
+	FactsURL string // its shards and status
 }
 
 // FieldError is a message for one form field.

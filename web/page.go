@@ -3,10 +3,12 @@ package web
 import (
 	"context"
 	"net/http"
+	"net/url"
 
 	"github.com/labstack/echo/v4"
 
 	"github.com/kinesis-console/kinesis-console/internal/access"
+	"github.com/kinesis-console/kinesis-console/internal/field"
 	"github.com/kinesis-console/kinesis-console/internal/identity"
 	"github.com/kinesis-console/kinesis-console/views"
 )
@@ -36,10 +38,14 @@ func (h *handlers) page(ctx context.Context, w views.Workspace) views.Page {
 			w.Denied = user.Name + " may not write to any stream through this console. Ask its operators for access."
 		}
 	}
+	streams := firstStreams(h.allowedStreams(ctx))
+	if w.Form.Stream == "" && w.Denied == "" {
+		w.Form.StreamChoices = streamChoices(streams.Names, t.Name)
+	}
 	return views.Page{
 		Assets:     h.assets(),
 		Header:     header,
-		Streams:    firstStreams(h.allowedStreams(ctx)),
+		Streams:    streams,
 		Workspace:  w,
 		HTMXConfig: htmxConfig,
 	}
@@ -71,4 +77,19 @@ func firstStreams(list views.StreamList) views.StreamList {
 
 func callerView(c identity.Caller) views.Caller {
 	return views.Caller{Account: c.Account, ARN: c.ARN, UserID: c.UserID, Err: c.Err}
+}
+
+// maxStreamChoices is how many streams the empty form lists to pick from;
+// typing searches them all.
+const maxStreamChoices = 12
+
+// streamChoices are the first streams of the list, each a link that opens
+// the form with it chosen and the URL of its shards and status.
+func streamChoices(names []string, target string) []views.StreamChoice {
+	out := make([]views.StreamChoice, 0, min(len(names), maxStreamChoices))
+	for _, name := range names[:min(len(names), maxStreamChoices)] {
+		q := url.Values{field.Stream: {name}, field.Target: {target}}.Encode()
+		out = append(out, views.StreamChoice{Name: name, URL: "/?" + q, FactsURL: "/streams/facts?" + q})
+	}
+	return out
 }

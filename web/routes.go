@@ -31,6 +31,7 @@ func (h *handlers) routes(e *echo.Echo) {
 	e.POST("/templates/generate", h.generate, app...)
 	e.GET("/streams/options", h.streamOptions, app...)
 	e.GET("/streams/summary", h.streamSummary, app...)
+	e.GET("/streams/facts", h.streamFacts, app...)
 	e.GET("/streams/:stream/records", h.records, app...)
 	e.GET("/streams/:stream/records.ndjson", h.recordsExport, app...)
 	e.GET("/streams/:stream/tail", h.tail, app...)

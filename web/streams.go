@@ -93,6 +93,13 @@ func (h *handlers) summaryView(ctx context.Context, name string) views.StreamSum
 	}
 }
 
+// streamFacts serves GET /streams/facts: a stream's shards and status for
+// its row in the list of streams to pick from, with the summary's own
+// checks (permission, ARN, the user's look-up budget) and cache.
+func (h *handlers) streamFacts(c echo.Context) error {
+	return render(c, http.StatusOK, views.StreamFactsView(h.summaryView(c.Request().Context(), c.QueryParam(field.Stream))))
+}
+
 // errLookUpsLimited is a look-up refused by the user's look-up budget.
 var errLookUpsLimited = errors.New("web: stream look-ups over the user's rate limit")
 
