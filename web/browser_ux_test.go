@@ -203,3 +203,20 @@ func TestBrowserResultIsWhatWasWritten(t *testing.T) {
 		t.Errorf("the stream holds %d records, the last %q; want 3, the last the edited resend", len(recs), recs[len(recs)-1].Data)
 	}
 }
+
+// TestBrowserBulkStartsWithTheLastStream: after a put, the bulk page's
+// stream is the one just written to.
+func TestBrowserBulkStartsWithTheLastStream(t *testing.T) {
+	env := newBrowserEnv(t)
+	ctx := env.openTab(t)
+	env.openConsole(t, ctx)
+	fillForm(t, ctx, env.fourShard, `{"last": "stream"}`, "last-stream-key")
+	do(t, ctx, "click Put record", chromedp.Click(chromedp.ID("put-record")))
+	waitVisible(t, ctx, "#result [data-testid=put-result]")
+	do(t, ctx, "open the bulk page", chromedp.Click(`[data-testid=nav-bulk]`))
+	waitVisible(t, ctx, "#bulk-form")
+	waitFor(t, ctx, "the bulk stream to be filled", `document.getElementById("bulk-stream").value !== ""`)
+	if got := value(t, ctx, "bulk-stream"); got != env.fourShard {
+		t.Errorf("the bulk page's stream = %q, want %q, the last written to", got, env.fourShard)
+	}
+}
