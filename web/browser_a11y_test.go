@@ -124,7 +124,12 @@ func TestBrowserAccessible(t *testing.T) {
 	do(t, ctx, "open the result from the history", chromedp.Click(`#history-list [data-testid=history-item]`))
 	checkA11y(t, ctx, "a result opened from the history")
 
-	do(t, ctx, "type a stream that does not exist", chromedp.SetValue(chromedp.ID("stream"), "no-such-stream"))
+	// A fresh page for the failed put, so that it does not depend on what
+	// opening the history left behind.
+	do(t, ctx, "open the console again", chromedp.Navigate(env.url+"/"))
+	waitVisible(t, ctx, "#record-form")
+	waitFor(t, ctx, "the page's scripts to have run", `document.readyState === "complete"`)
+	fillForm(t, ctx, "no-such-stream", `{"a11y": "failure"}`, "a11y-failure")
 	do(t, ctx, "click Put record", chromedp.Click(chromedp.ID("put-record")))
 	waitVisible(t, ctx, "[data-testid=put-failure]")
 	checkA11y(t, ctx, "a failed put")
