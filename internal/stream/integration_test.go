@@ -551,13 +551,13 @@ func TestPutThrottledUntilDeadline(t *testing.T) {
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		requests.Add(1)
 		// The SDK waits at least this long before the next attempt, so the
-		// 2s deadline below falls in the wait, not during a request.
+		// deadline below falls in the wait, not during a request.
 		w.Header().Set("x-amz-retry-after", "5000")
 		throttle(w, "throttled")
 	}))
 	t.Cleanup(srv.Close)
 
-	pub := stream.NewPublisher(kinesisClient(t, srv.URL), stream.Options{PutTimeout: 2 * time.Second, MaxAttempts: 5, MaxBackoff: 10 * time.Millisecond})
+	pub := stream.NewPublisher(kinesisClient(t, srv.URL), stream.Options{PutTimeout: 500 * time.Millisecond, MaxAttempts: 5, MaxBackoff: 10 * time.Millisecond})
 	_, err := pub.Put(t.Context(), validRecord(t))
 	f := asFailure(t, err)
 	if f.Kind != stream.KindThrottled || (f.Outcome() == stream.Unknown) || f.Attempts != 1 || requests.Load() != 1 {
