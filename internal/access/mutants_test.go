@@ -91,11 +91,12 @@ func TestRateLimiterForgetsIdleUsers(t *testing.T) {
 	r := NewRateLimiter(1, 1)
 	t0 := time.Date(2024, 5, 6, 0, 0, 0, 0, time.UTC)
 	r.limiterFor("early", t0)
+	r.limiterFor("edge", t0.Add(time.Minute))
 	r.limiterFor("late", t0.Add(2*time.Minute))
-	if len(r.users) != 2 {
-		t.Fatalf("%d users remembered, want 2: nobody is forgotten below the cap", len(r.users))
+	if len(r.users) != 3 {
+		t.Fatalf("%d users remembered, want 3: nobody is forgotten below the cap", len(r.users))
 	}
-	for i := range 9998 {
+	for i := range 9997 {
 		r.limiterFor(fmt.Sprintf("user-%d", i), t0)
 	}
 	if len(r.users) != 10000 {
@@ -106,10 +107,14 @@ func TestRateLimiterForgetsIdleUsers(t *testing.T) {
 	if len(r.users) != 10001 {
 		t.Fatalf("%d users after the 10,001st, want 10001", len(r.users))
 	}
-	// Past it, the idle ones go; those seen within the minute stay.
+	// Past it, those idle for over a minute go; those seen within the
+	// minute, or exactly a minute ago, stay.
 	r.limiterFor("two-more", t0.Add(2*time.Minute))
-	if len(r.users) != 3 {
-		t.Fatalf("%d users after forgetting the idle, want 3 (late, one-more, two-more)", len(r.users))
+	if len(r.users) != 4 {
+		t.Fatalf("%d users after forgetting the idle, want 4 (edge, late, one-more, two-more)", len(r.users))
+	}
+	if _, ok := r.users["edge"]; !ok {
+		t.Error("the user idle for exactly a minute was forgotten")
 	}
 }
 
@@ -127,5 +132,32 @@ func TestSignInGuardNoRefill(t *testing.T) {
 	clock.t = clock.t.Add(24 * time.Hour)
 	if try(g, "192.0.2.7", "alice", right) {
 		t.Fatal("a try came back with no refill")
+	}
+}
+
+// TestBoundAllContinuationBytes: bytes that are not valid UTF-8 (no rune
+// start anywhere) are cut to nothing, never past the start of the string.
+func TestBoundAllContinuationBytes(t *testing.T) {
+	if got, want := Bound("\x80\x80\x80", 2), "…(cut, 3 bytes)"; got != want {
+		t.Fatalf("Bound = %q, want %q", got, want)
+	}
+}
+
+// TestAuditResendOf: a resend names the write it repeats; a first send has
+// no resend_of field at all.
+func TestAuditResendOf(t *testing.T) {
+	var buf bytes.Buffer
+	a := NewAuditor(&buf)
+	a.Record(context.Background(), Attempt{User: "alice", Stream: "orders", Outcome: OutcomeWritten})
+	a.Record(context.Background(), Attempt{User: "alice", Stream: "orders", Outcome: OutcomeWritten, ResendOf: "49590338271490256608559692538361571095921575989136588898"})
+	lines := strings.Split(strings.TrimSpace(buf.String()), "\n")
+	if len(lines) != 2 {
+		t.Fatalf("%d audit lines, want 2", len(lines))
+	}
+	if strings.Contains(lines[0], "resend_of") {
+		t.Errorf("a first send carries resend_of: %s", lines[0])
+	}
+	if !strings.Contains(lines[1], `"resend_of":"49590338271490256608559692538361571095921575989136588898"`) {
+		t.Errorf("a resend does not name the write it repeats: %s", lines[1])
 	}
 }
