@@ -1,6 +1,9 @@
 package bulk
 
-import "testing"
+import (
+	"testing"
+	"testing/synctest"
+)
 
 // The memory budget takes what fits, exactly up to its bound; a request
 // larger than the whole budget goes alone, when nothing else holds any; and
@@ -31,20 +34,51 @@ func TestByteBudget(t *testing.T) {
 	if b.used != 0 || !b.tryAcquire(20) {
 		t.Fatalf("a request larger than the budget does not go alone: used %d", b.used)
 	}
-	// acquire waits for room: it returns only after the release.
-	got := make(chan struct{})
-	go func() {
-		b.acquire(5)
-		close(got)
-	}()
-	select {
-	case <-got:
-		t.Fatal("acquire(5) with 20 of 10 held did not wait")
-	default:
-	}
-	b.release(20)
-	<-got
-	if b.used != 5 {
-		t.Errorf("used %d after acquire(5), want 5", b.used)
+}
+
+// acquire takes what fits at once, and otherwise waits until a release makes
+// room: checked in a synctest bubble, where synctest.Wait returns only once
+// the goroutine has either returned or is blocked in the budget's wait.
+func TestByteBudgetAcquireWaits(t *testing.T) {
+	for _, tc := range []struct {
+		name       string
+		held, n    int
+		wantWaits  bool
+		releaseFor int // what the waiting acquire needs released
+	}{
+		{name: "nothing held, larger than the budget: goes alone", held: 0, n: 20},
+		{name: "exactly fills the budget", held: 6, n: 4},
+		{name: "one over the budget waits", held: 6, n: 5, wantWaits: true, releaseFor: 6},
+		{name: "others hold some, larger than the budget waits", held: 1, n: 20, wantWaits: true, releaseFor: 1},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			synctest.Test(t, func(t *testing.T) {
+				b := newByteBudget(10)
+				if tc.held > 0 && !b.tryAcquire(tc.held) {
+					t.Fatalf("setup: tryAcquire(%d) failed", tc.held)
+				}
+				got := make(chan struct{})
+				go func() {
+					b.acquire(tc.n)
+					close(got)
+				}()
+				synctest.Wait()
+				select {
+				case <-got:
+					if tc.wantWaits {
+						t.Fatalf("acquire(%d) with %d of 10 held did not wait", tc.n, tc.held)
+					}
+				default:
+					if !tc.wantWaits {
+						t.Fatalf("acquire(%d) with %d of 10 held waits", tc.n, tc.held)
+					}
+					b.release(tc.releaseFor)
+					<-got
+				}
+				if want := tc.held - tc.releaseFor + tc.n; b.used != want {
+					t.Errorf("used %d after acquire(%d), want %d", b.used, tc.n, want)
+				}
+			})
+		})
 	}
 }
