@@ -145,6 +145,9 @@ func ndjsonEntry(line int, buf []byte, size, maxBytes int) (Entry, bool) {
 	if len(data) == 0 {
 		return Entry{}, false
 	}
+	if len(data) > maxBytes {
+		return Entry{Line: line, Err: stream.TooLargeMessage(len(data), maxBytes)}, true
+	}
 	if !json.Valid(data) {
 		return Entry{Line: line, Err: "Not valid JSON: " + stream.JSONProblem(string(data))}, true
 	}

@@ -1,0 +1,86 @@
+package bulk
+
+import (
+	"runtime"
+	"strings"
+	"testing"
+)
+
+// readEntries reads in with Read and returns the format and every entry.
+func readEntries(t *testing.T, in string, format Format, maxBytes int) (Format, []Entry) {
+	t.Helper()
+	var got []Entry
+	f, err := Read(strings.NewReader(in), format, maxBytes, func(e Entry) error {
+		got = append(got, e)
+		return nil
+	})
+	if err != nil {
+		t.Fatalf("Read: %v", err)
+	}
+	return f, got
+}
+
+// Auto-detection looks past a whole buffer of leading blanks (64 KiB) for
+// the '[' that makes the input an array.
+func TestReadAutoAfterLongBlanks(t *testing.T) {
+	f, got := readEntries(t, strings.Repeat(" ", 40000)+"[1, 2]", FormatAuto, 100)
+	if f != FormatArray || len(got) != 2 || string(got[0].Data) != "1" || string(got[1].Data) != "2" {
+		t.Fatalf("format %q, entries %+v; want an array of 1 and 2", f, got)
+	}
+}
+
+// An NDJSON value of exactly the limit is a record, whatever blanks
+// surround it (up to 64 bytes of them); one byte more is reported as too
+// large in its entry, without its bytes, however long the line.
+func TestReadNDJSONSizeEdges(t *testing.T) {
+	const maxBytes = 1 << 20
+	value := func(n int) string { return `"` + strings.Repeat("v", n-2) + `"` }
+	tests := []struct {
+		name    string
+		line    string
+		wantErr string
+	}{
+		{"exactly the limit", value(maxBytes), ""},
+		{"exactly the limit, 63 blanks after", value(maxBytes) + strings.Repeat(" ", 63), ""},
+		{"exactly the limit, CRLF and 62 blanks", strings.Repeat(" ", 62) + value(maxBytes) + "\r", ""},
+		{"one byte over", value(maxBytes + 1), "The record is 1048577 bytes (1.00 MiB) (partition key + data); the stream's limit is 1048576 bytes (1.00 MiB)."},
+		{"half as much again", value(maxBytes + maxBytes/2), "The record is 1572864 bytes (1.50 MiB) (partition key + data); the stream's limit is 1048576 bytes (1.00 MiB)."},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, got := readEntries(t, "{}\n"+tt.line+"\n{}\n", FormatNDJSON, maxBytes)
+			if len(got) != 3 {
+				t.Fatalf("%d entries, want 3", len(got))
+			}
+			e := got[1]
+			if e.Line != 2 || e.Err != tt.wantErr {
+				t.Fatalf("entry line %d, err %q; want line 2, err %q", e.Line, e.Err, tt.wantErr)
+			}
+			if tt.wantErr == "" && string(e.Data) != strings.Trim(tt.line, " \r") {
+				t.Errorf("data of %d bytes, want the value of %d bytes without its blanks", len(e.Data), len(strings.Trim(tt.line, " \r")))
+			}
+			if tt.wantErr != "" && e.Data != nil {
+				t.Errorf("a value over the limit is held: %d bytes", len(e.Data))
+			}
+		})
+	}
+}
+
+// A line far longer than the limit is counted, not held: reading a 32 MiB
+// line allocates about what the limit allows (the line itself is in memory
+// before the read starts), not the line. Bytes allocated, not time, so the
+// machine's load cannot change the result.
+func TestReadNDJSONLongLineNotHeld(t *testing.T) {
+	const maxBytes = 1 << 20
+	in := "{}\n" + `"` + strings.Repeat("v", 32<<20) + `"` + "\n"
+	var before, after runtime.MemStats
+	runtime.ReadMemStats(&before)
+	_, got := readEntries(t, in, FormatNDJSON, maxBytes)
+	runtime.ReadMemStats(&after)
+	if len(got) != 2 || got[1].Err == "" {
+		t.Fatalf("entries %d, want 2 with the long line reported too large", len(got))
+	}
+	if allocated := after.TotalAlloc - before.TotalAlloc; allocated > 8<<20 {
+		t.Errorf("reading a 32 MiB line allocated %d MiB, want under 8 MiB", allocated>>20)
+	}
+}
