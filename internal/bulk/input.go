@@ -158,11 +158,11 @@ func ndjsonEntry(line int, buf []byte, size, maxBytes int) (Entry, bool) {
 func readArray(br *bufio.Reader, maxBytes int, fn func(Entry) error) error {
 	lr := &lineReader{r: br, line: 1, limit: maxArrayValueBytes}
 	dec := json.NewDecoder(lr)
+	// fatal reports err at offset, a byte offset in the input (a token's
+	// syntax error carries its own).
 	fatal := func(err error, offset int64) error {
 		var se *json.SyntaxError
-		if errors.As(err, &se) {
-			offset = se.Offset
-		}
+		errors.As(err, &se)
 		msg := "Not valid JSON"
 		switch {
 		case errors.Is(err, errValueTooLarge):
@@ -182,18 +182,19 @@ func readArray(br *bufio.Reader, maxBytes int, fn func(Entry) error) error {
 		if errors.Is(err, io.EOF) {
 			return nil // empty input: no records
 		}
-		return fatal(err, dec.InputOffset())
+		return fatal(err, tokenErrorOffset(err, dec))
 	}
 	if d, ok := tok.(json.Delim); !ok || d != '[' {
 		return fn(Entry{Line: lr.lineAt(dec.InputOffset()), Err: "The input is not a JSON array (it does not start with '['): choose NDJSON for one value per line.", Fatal: true})
 	}
-	for dec.More() {
+	for first := true; dec.More(); first = false {
+		at := dec.InputOffset() // the value, or the comma before it
 		var raw json.RawMessage
 		if err := dec.Decode(&raw); err != nil {
 			if lr.err != nil {
 				return lr.err
 			}
-			return fatal(err, dec.InputOffset())
+			return fatal(err, valueErrorOffset(err, dec, at, first))
 		}
 		end := dec.InputOffset()
 		start := end - int64(len(raw))
@@ -210,7 +211,7 @@ func readArray(br *bufio.Reader, maxBytes int, fn func(Entry) error) error {
 		if lr.err != nil {
 			return lr.err
 		}
-		return fatal(err, dec.InputOffset())
+		return fatal(err, tokenErrorOffset(err, dec))
 	}
 	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
 		if lr.err != nil {
@@ -219,6 +220,33 @@ func readArray(br *bufio.Reader, maxBytes int, fn func(Entry) error) error {
 		return fn(Entry{Line: lr.lineAt(dec.InputOffset()), Err: "There is more after the array's closing ']'; it was not read.", Fatal: true})
 	}
 	return nil
+}
+
+// tokenErrorOffset is where a Token error is in the input: a syntax error
+// between values carries the input offset of the byte it is about.
+func tokenErrorOffset(err error, dec *json.Decoder) int64 {
+	var se *json.SyntaxError
+	if errors.As(err, &se) {
+		return se.Offset
+	}
+	return dec.InputOffset()
+}
+
+// valueErrorOffset is where the error of a Decode that began at offset at
+// (after More) is in the input. json.Decoder's SyntaxError.Offset counts
+// from the input's start for a missing comma before the value, but from
+// the value's own start for an error inside it: the decoder then stays at
+// that start, one past the comma it took, or at the first value itself.
+func valueErrorOffset(err error, dec *json.Decoder, at int64, first bool) int64 {
+	var se *json.SyntaxError
+	if !errors.As(err, &se) {
+		return dec.InputOffset()
+	}
+	start := dec.InputOffset()
+	if !first && start == at { // no comma taken: the comma is what is missing
+		return se.Offset
+	}
+	return start + se.Offset - 1
 }
 
 var errValueTooLarge = errors.New("stream: JSON value too large")

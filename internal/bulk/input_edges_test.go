@@ -1,9 +1,12 @@
 package bulk
 
 import (
+	"errors"
+	"io"
 	"runtime"
 	"strings"
 	"testing"
+	"testing/iotest"
 )
 
 // readEntries reads in with Read and returns the format and every entry.
@@ -82,5 +85,57 @@ func TestReadNDJSONLongLineNotHeld(t *testing.T) {
 	}
 	if allocated := after.TotalAlloc - before.TotalAlloc; allocated > 8<<20 {
 		t.Errorf("reading a 32 MiB line allocated %d MiB, want under 8 MiB", allocated>>20)
+	}
+}
+
+// A broken array is reported on the line where it breaks: json.Decoder
+// counts a syntax error inside a value from that value's start, not from
+// the input's, which put errors on earlier lines.
+func TestReadArrayErrorLines(t *testing.T) {
+	tests := []struct {
+		in       string
+		wantLine int
+		wantErr  string
+	}{
+		{"[1,\n}", 2, "Not valid JSON: invalid character '}' looking for beginning of value; the rest of the array cannot be read."},
+		{"[\n\n x]", 3, "Not valid JSON: invalid character 'x' looking for beginning of value; the rest of the array cannot be read."},
+		{"[{\"a\":\n\n x}]", 3, "Not valid JSON: invalid character 'x' looking for beginning of value; the rest of the array cannot be read."},
+		{"[1,\n {\"a\":\n tru}]", 3, "Not valid JSON: invalid character '}' in literal true (expecting 'e'); the rest of the array cannot be read."},
+		{"[\n1,\n2\n3]", 4, "Not valid JSON: expected comma after array element; the rest of the array cannot be read."},
+		{"[1,\n\n2", 3, "The array ends too early; the rest of the array cannot be read."},
+		{"[1]\n\n  xyz", 3, "There is more after the array's closing ']'; it was not read."},
+	}
+	for _, tt := range tests {
+		t.Run(tt.in, func(t *testing.T) {
+			_, got := readEntries(t, tt.in, FormatArray, 100)
+			last := got[len(got)-1]
+			if !last.Fatal || last.Line != tt.wantLine || last.Err != tt.wantErr {
+				t.Fatalf("last entry %+v, want line %d: %q", last, tt.wantLine, tt.wantErr)
+			}
+		})
+	}
+}
+
+// An array element of exactly the limit is a record; one byte more is not.
+func TestReadArraySizeEdges(t *testing.T) {
+	value := func(n int) string { return `"` + strings.Repeat("v", n-2) + `"` }
+	_, got := readEntries(t, "["+value(100)+",\n"+value(101)+"]", FormatArray, 100)
+	if len(got) != 2 || got[0].Err != "" || len(got[0].Data) != 100 {
+		t.Fatalf("entries %+v, want the 100-byte value as a record first", got)
+	}
+	if got[1].Err == "" || got[1].Data != nil || got[1].Line != 2 {
+		t.Fatalf("the 101-byte value: %+v, want it refused on line 2, without its bytes", got[1])
+	}
+}
+
+// A read error from the upload (a connection cut mid-array) is returned as
+// such, not reported as broken JSON.
+func TestReadArrayReadError(t *testing.T) {
+	cut := errors.New("connection reset")
+	r := io.MultiReader(strings.NewReader(`[1, 2, {"a": `), iotest.ErrReader(cut))
+	var entries int
+	_, err := Read(r, FormatArray, 100, func(Entry) error { entries++; return nil })
+	if !errors.Is(err, cut) || entries != 2 {
+		t.Fatalf("Read = %v after %d entries, want the read error after 2", err, entries)
 	}
 }
