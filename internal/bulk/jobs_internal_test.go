@@ -81,3 +81,41 @@ func TestRemoveIfRacesWithStart(t *testing.T) {
 		}
 	})
 }
+
+// A zero Config takes the documented defaults.
+func TestManagerDefaults(t *testing.T) {
+	m, err := NewManager(Config{Dir: t.TempDir()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = m.Close() })
+	c := m.cfg
+	if c.MaxActive != DefaultMaxActive || c.MaxActivePerUser != DefaultMaxActivePerUser || c.CheckedTTL != DefaultCheckedTTL || c.DoneTTL != DefaultDoneTTL || c.Logger == nil {
+		t.Fatalf("config %+v, want the defaults", c)
+	}
+}
+
+// A user whose uploads are all given back is forgotten, so the count map
+// holds only users with uploads.
+func TestReleaseForgetsTheUser(t *testing.T) {
+	m, err := NewManager(Config{Dir: t.TempDir()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = m.Close() })
+	for range 2 {
+		if err := m.reserve("alice"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.release("alice")
+	if m.active["alice"] != 1 || m.total != 1 {
+		t.Fatalf("after one release: alice %d, total %d; want 1, 1", m.active["alice"], m.total)
+	}
+	m.release("alice")
+	if len(m.active) != 0 || m.total != 0 {
+		t.Fatalf("after both: %v, total %d; want nobody", m.active, m.total)
+	}
+}

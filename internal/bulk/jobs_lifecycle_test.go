@@ -1,0 +1,148 @@
+package bulk_test
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"io"
+	"strings"
+	"testing"
+	"testing/iotest"
+	"time"
+
+	"github.com/kinesis-console/kinesis-console/internal/bulk"
+)
+
+// readingSender reads every record the job hands it and reports each one
+// written, as a sender does.
+type readingSender struct{ lines chan []string }
+
+func (s readingSender) Send(_ context.Context, _ bulk.Spec, r io.Reader, opts bulk.SendOptions) (bulk.Summary, error) {
+	var lines []string
+	sc := bufio.NewScanner(r)
+	for sc.Scan() {
+		lines = append(lines, sc.Text())
+		if err := opts.OnResult(bulk.Result{Line: len(lines), Status: bulk.StatusWritten, Attempts: 1}); err != nil {
+			return bulk.Summary{}, err
+		}
+	}
+	s.lines <- lines
+	return bulk.Summary{Records: len(lines), Written: len(lines)}, sc.Err()
+}
+
+func newManager(t *testing.T, cfg bulk.Config) *bulk.Manager {
+	t.Helper()
+	cfg.Dir = t.TempDir()
+	m, err := bulk.NewManager(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		_ = m.StopAll(ctx)
+		_ = m.Close()
+	})
+	return m
+}
+
+// A job's life: every checked record reaches the sender (the spool is
+// written to its end), its progress and summary are kept, its report holds a
+// line per record, and its place under the user's cap is given back.
+func TestJobLifecycle(t *testing.T) {
+	m := newManager(t, bulk.Config{MaxActivePerUser: 1})
+	sender := readingSender{lines: make(chan []string, 1)}
+	up := upload("alice")
+	up.Sender = sender
+	j, err := m.Check(up, strings.NewReader("{\"n\":1}\n{\"n\":2}\n{\"n\":3}\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := m.Check(upload("alice"), strings.NewReader("{\"n\":4}\n")); !errors.Is(err, bulk.ErrUserBusy) {
+		t.Fatalf("a second upload while the first is held: %v, want ErrUserBusy", err)
+	}
+	if err := m.Start(j); err != nil {
+		t.Fatal(err)
+	}
+	<-j.Done()
+	if got := <-sender.lines; len(got) != 3 || got[2] != `{"n":3}` {
+		t.Fatalf("the sender read %q, want the three records", got)
+	}
+	st := j.Status()
+	if st.State != bulk.StateDone || st.Err != nil || st.Summary.Written != 3 || st.Progress.Total != 3 {
+		t.Fatalf("status %+v, want done, 3 written of a total of 3", st)
+	}
+	report, err := m.OpenReport(j)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := io.ReadAll(report)
+	_ = report.Close()
+	if err != nil || strings.Count(string(b), "\n") != 3 || !strings.Contains(string(b), `"line":3,"status":"written"`) {
+		t.Fatalf("report %q (%v), want a written line for each of the 3 records", b, err)
+	}
+	// Done, the job no longer counts against alice's cap of 1.
+	if _, err := m.Check(upload("alice"), strings.NewReader("{\"n\":4}\n")); err != nil {
+		t.Fatalf("an upload after the first is done: %v", err)
+	}
+}
+
+// A discarded job gives its place back, and only its own: with a cap of
+// two, two held, one discarded, one more fits and the next does not.
+func TestJobDiscardGivesBackOnePlace(t *testing.T) {
+	m := newManager(t, bulk.Config{MaxActivePerUser: 2})
+	check := func() (*bulk.Job, error) { return m.Check(upload("alice"), strings.NewReader("{\"n\":1}\n")) }
+	a, err := check()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := check(); err != nil {
+		t.Fatal(err)
+	}
+	if !m.Cancel(a) {
+		t.Fatal("Cancel of a checked job did not discard it")
+	}
+	if _, err := check(); err != nil {
+		t.Fatalf("after a discard: %v, want a place", err)
+	}
+	if _, err := check(); !errors.Is(err, bulk.ErrUserBusy) {
+		t.Fatalf("a third held upload: %v, want ErrUserBusy", err)
+	}
+}
+
+// Check refuses an upload it could not read to its end, or with nothing to
+// send, and keeps no job for it.
+func TestCheckRefuses(t *testing.T) {
+	m := newManager(t, bulk.Config{MaxActivePerUser: 1})
+	cut := errors.New("connection reset")
+	if _, err := m.Check(upload("alice"), io.MultiReader(strings.NewReader("{\"n\":1}\n"), iotest.ErrReader(cut))); !errors.Is(err, cut) {
+		t.Fatalf("Check of a cut upload: %v, want the read error", err)
+	}
+	_, err := m.Check(upload("alice"), strings.NewReader("{\n[\n"))
+	if err == nil || !strings.Contains(err.Error(), "None of the 2 records can be sent. The first problem, on line 1: Not valid JSON") {
+		t.Fatalf("Check of two invalid lines: %v, want none can be sent", err)
+	}
+	if n := len(m.Jobs("alice")); n != 0 {
+		t.Fatalf("%d jobs kept, want none", n)
+	}
+	// Neither refusal kept alice's one place.
+	if _, err := m.Check(upload("alice"), strings.NewReader("{\"n\":1}\n")); err != nil {
+		t.Fatalf("after two refusals: %v", err)
+	}
+}
+
+// A job is its user's: another user asking for it by id learns nothing,
+// not even that it exists.
+func TestJobIsItsUsers(t *testing.T) {
+	m := newManager(t, bulk.Config{})
+	j, err := m.Check(upload("alice"), strings.NewReader("{\"n\":1}\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, err := m.Job("alice", j.ID); err != nil || got != j {
+		t.Fatalf("alice's own job: %v, %v", got, err)
+	}
+	if got, err := m.Job("bob", j.ID); !errors.Is(err, bulk.ErrNoJob) || got != nil {
+		t.Fatalf("bob asking for alice's job: %v, %v; want ErrNoJob", got, err)
+	}
+}
