@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"io"
+	"os"
 	"strings"
 	"testing"
 	"testing/iotest"
@@ -144,5 +145,51 @@ func TestJobIsItsUsers(t *testing.T) {
 	}
 	if got, err := m.Job("bob", j.ID); !errors.Is(err, bulk.ErrNoJob) || got != nil {
 		t.Fatalf("bob asking for alice's job: %v, %v; want ErrNoJob", got, err)
+	}
+}
+
+// blockingSender holds a job in its sending until released or stopped.
+type blockingSender struct{ started, release chan struct{} }
+
+func (s blockingSender) Send(ctx context.Context, _ bulk.Spec, _ io.Reader, _ bulk.SendOptions) (bulk.Summary, error) {
+	close(s.started)
+	select {
+	case <-s.release:
+	case <-ctx.Done():
+	}
+	return bulk.Summary{}, nil
+}
+
+// Close refuses while a job is still sending, and leaves the folder (its
+// spool and report) to it; after StopAll it removes the folder.
+func TestCloseWhileSending(t *testing.T) {
+	m := newManager(t, bulk.Config{})
+	sender := blockingSender{started: make(chan struct{}), release: make(chan struct{})}
+	up := upload("alice")
+	up.Sender = sender
+	j, err := m.Check(up, strings.NewReader("{\"n\":1}\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := m.Start(j); err != nil {
+		t.Fatal(err)
+	}
+	<-sender.started
+	if err := m.Close(); err == nil {
+		t.Fatal("Close while a job sends: no error")
+	}
+	if _, err := os.Stat(m.Dir()); err != nil {
+		t.Fatalf("Close while a job sends removed its folder: %v", err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := m.StopAll(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if err := m.Close(); err != nil {
+		t.Fatalf("Close after StopAll: %v", err)
+	}
+	if _, err := os.Stat(m.Dir()); !os.IsNotExist(err) {
+		t.Fatalf("the folder is still there after Close: %v", err)
 	}
 }

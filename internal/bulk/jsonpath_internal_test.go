@@ -1,6 +1,9 @@
 package bulk
 
-import "testing"
+import (
+	"strings"
+	"testing"
+)
 
 // The field scanner is given valid JSON in an upload, but it must never run
 // past what it is given: every prefix of a document, and every prefix cut
@@ -43,5 +46,23 @@ func TestJSONMemberNeverRunsPastItsInput(t *testing.T) {
 	}
 	if _, ok := jsonMember([]byte(`[10, 20]`), "-1"); ok {
 		t.Error("element -1 found")
+	}
+}
+
+// Array elements are counted from 0; a negative index names nothing.
+func TestFieldTextArrayIndex(t *testing.T) {
+	doc := []byte(`{"items": [{"id": "first"}, {"id": "second"}]}`)
+	for _, tc := range []struct {
+		path, want, msg string
+	}{
+		{"items.0.id", "first", ""},
+		{"items.1.id", "second", ""},
+		{"items.2.id", "", "the record has no field items.2.id."},
+		{"items.-1.id", "", "the record has no field items.-1.id."},
+	} {
+		got, msg := fieldText(doc, strings.Split(tc.path, "."))
+		if got != tc.want || msg != tc.msg {
+			t.Errorf("fieldText(%s) = %q, %q; want %q, %q", tc.path, got, msg, tc.want, tc.msg)
+		}
 	}
 }
