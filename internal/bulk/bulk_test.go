@@ -419,7 +419,7 @@ func bulkSendAllCtx(t *testing.T, ctx context.Context, api API, in string, opts 
 	// The live progress ends where the summary does: a failed record
 	// counted as written would show on the page while it sends.
 	if p := opts.Progress.Snapshot(); p.Written != int64(sum.Written) || p.Failed != int64(sum.Failed+sum.Unknown) ||
-		p.NotSent != int64(sum.NotSent) || p.PossiblyDuplicated != int64(sum.PossiblyDuplicated) || !p.Done {
+		p.NotSent != int64(sum.NotSent) || p.PossiblyDuplicated != int64(sum.PossiblyDuplicated) || p.Retried != int64(sum.Retried) || !p.Done {
 		t.Errorf("progress ended at %+v, the summary at %+v", p, sum)
 	}
 	for i := 1; i < len(results); i++ {
