@@ -94,3 +94,47 @@ func TestGlobalRateRefill(t *testing.T) {
 		t.Fatalf("after an hour: %v tokens, want the burst, 5", g.tokens)
 	}
 }
+
+// The user's rate over all shards holds records back once its tokens are
+// spent, and says when the next one may go.
+func TestPacerGlobalRate(t *testing.T) {
+	p := newPacer(limits{records: 1000, bytes: 1 << 20, burst: time.Second})
+	p.global = &globalRate{rate: 10, burst: 2, tokens: 2, last: paceT0}
+	for i := range 5 {
+		p.push(paced(i, "", 10), paceT0)
+	}
+	pl := p.plan(paceT0, MaxBatchRecords, MaxBatchBytes, true)
+	if pl.n != 2 || !pl.paced || !pl.nextAllowed.Equal(paceT0.Add(100*time.Millisecond)) {
+		t.Fatalf("at t0: %d records, paced %v, next at %v; want 2, true, t0+100ms", pl.n, pl.paced, pl.nextAllowed.Sub(paceT0))
+	}
+	// Half a token later: nothing goes, and the next one is due 50ms on.
+	pl = p.plan(paceT0.Add(50*time.Millisecond), MaxBatchRecords, MaxBatchBytes, true)
+	if pl.n != 0 || !pl.nextAllowed.Equal(paceT0.Add(100*time.Millisecond)) {
+		t.Fatalf("at t0+50ms: %d records, next at %v; want 0, t0+100ms", pl.n, pl.nextAllowed.Sub(paceT0))
+	}
+	// Exactly one token: one record goes.
+	pl = p.plan(paceT0.Add(100*time.Millisecond), MaxBatchRecords, MaxBatchBytes, true)
+	if pl.n != 1 {
+		t.Fatalf("at t0+100ms: %d records, want 1", pl.n)
+	}
+}
+
+// drain gives back every queued record, of every shard, in input order.
+func TestPacerDrainInInputOrder(t *testing.T) {
+	p := newPacer(limits{records: 1000, bytes: 1 << 20, burst: time.Second})
+	for i, shard := range []string{"b", "a", "c", "a", "b", "c", "a"} {
+		p.push(paced(i, shard, 10), paceT0)
+	}
+	got := p.drain()
+	if len(got) != 7 || p.queued != 0 {
+		t.Fatalf("drained %d, %d still queued; want 7, 0", len(got), p.queued)
+	}
+	for i, r := range got {
+		if r.idx != i {
+			t.Fatalf("drained record %d is input record %d", i, r.idx)
+		}
+	}
+	if again := p.drain(); len(again) != 0 {
+		t.Fatalf("a second drain gave %d records", len(again))
+	}
+}
