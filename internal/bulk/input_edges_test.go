@@ -139,3 +139,23 @@ func TestReadArrayReadError(t *testing.T) {
 		t.Fatalf("Read = %v after %d entries, want the read error after 2", err, entries)
 	}
 }
+
+// The 16 MiB bound is on one value, not on the array: an array of 20 MB
+// of small values is read to its end.
+func TestReadArrayLargerThanTheValueBound(t *testing.T) {
+	var b strings.Builder
+	b.WriteString("[")
+	const n = 40000
+	value := `"` + strings.Repeat("v", 498) + `"`
+	for i := range n {
+		if i > 0 {
+			b.WriteString(",\n")
+		}
+		b.WriteString(value)
+	}
+	b.WriteString("]")
+	_, got := readEntries(t, b.String(), FormatArray, 1000)
+	if len(got) != n || got[n-1].Err != "" || got[n-1].Line != n {
+		t.Fatalf("%d entries, last %+v; want %d, the last on line %d", len(got), got[len(got)-1].Line, n, n)
+	}
+}
