@@ -2,9 +2,12 @@ package bulk
 
 import (
 	"context"
+	"errors"
+	"io"
 	"strings"
 	"sync"
 	"testing"
+	"testing/iotest"
 	"testing/synctest"
 	"time"
 
@@ -103,5 +106,52 @@ func TestSendCountsThrottlingPerShard(t *testing.T) {
 	}
 	if len(p.Shards) != 1 || p.Shards[0].ShardID != "shardId-000000000000" || p.Shards[0].Throttled != 40 {
 		t.Fatalf("shards %+v, want the one shard with 40 throttled", p.Shards)
+	}
+}
+
+// A send whose context ends after its last record was sent is not
+// canceled: nothing was left unsent.
+func TestSendCanceledOnlyWithRecordsLeft(t *testing.T) {
+	api := &fakeBatchAPI{fn: func(_ int, in *kinesis.PutRecordsInput) (*kinesis.PutRecordsOutput, error) {
+		return allWritten(in), nil
+	}}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	n := 0
+	spec := Spec{Stream: stream.StreamRef{Name: "s"}, Format: FormatNDJSON, PartitionKey: KeySource{Mode: KeyField, Value: "k"}, ExplicitHashKey: KeySource{Mode: KeyNone}}
+	if errs := spec.Check(); len(errs) > 0 {
+		t.Fatal(errs)
+	}
+	sum, err := NewSender(api, Options{}).Send(ctx, spec, strings.NewReader(bulkNDJSON(3)), SendOptions{OnResult: func(Result) error {
+		if n++; n == 3 {
+			cancel()
+		}
+		return nil
+	}})
+	if err != nil || sum.Written != 3 || sum.NotSent != 0 || sum.Canceled {
+		t.Fatalf("summary %+v, err %v; want 3 written, not canceled", sum, err)
+	}
+}
+
+// Send returns the OnResult callback's error, and a read error of its
+// input, each as itself.
+func TestSendReturnsCallbackAndReadErrors(t *testing.T) {
+	api := &fakeBatchAPI{fn: func(_ int, in *kinesis.PutRecordsInput) (*kinesis.PutRecordsOutput, error) {
+		return allWritten(in), nil
+	}}
+	spec := Spec{Stream: stream.StreamRef{Name: "s"}, Format: FormatNDJSON, PartitionKey: KeySource{Mode: KeyField, Value: "k"}, ExplicitHashKey: KeySource{Mode: KeyNone}}
+	if errs := spec.Check(); len(errs) > 0 {
+		t.Fatal(errs)
+	}
+	full := errors.New("disk full")
+	_, err := NewSender(api, Options{}).Send(context.Background(), spec, strings.NewReader(bulkNDJSON(3)), SendOptions{OnResult: func(Result) error { return full }})
+	if !errors.Is(err, full) {
+		t.Errorf("a failing OnResult: Send = %v, want its error", err)
+	}
+	cut := errors.New("connection reset")
+	in := io.MultiReader(strings.NewReader(bulkNDJSON(3)), iotest.ErrReader(cut))
+	_, err = NewSender(api, Options{}).Send(context.Background(), spec, in, SendOptions{OnResult: func(Result) error { return nil }})
+	if !errors.Is(err, cut) {
+		t.Errorf("a failing input: Send = %v, want its read error", err)
 	}
 }
