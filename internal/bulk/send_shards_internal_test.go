@@ -155,3 +155,28 @@ func TestSendReturnsCallbackAndReadErrors(t *testing.T) {
 		t.Errorf("a failing input: Send = %v, want its read error", err)
 	}
 }
+
+// A record left unsent when a send stops keeps what its last attempt was
+// told: a throttled record says so, beside why it was not sent again.
+func TestSendStoppedRecordsKeepTheirLastAnswer(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	api := &fakeBatchAPI{fn: func(call int, in *kinesis.PutRecordsInput) (*kinesis.PutRecordsOutput, error) {
+		out := allWritten(in)
+		out.Records[0] = types.PutRecordsResultEntry{ErrorCode: aws.String("ProvisionedThroughputExceededException"), ErrorMessage: aws.String("Rate exceeded for shard")}
+		out.FailedRecordCount = aws.Int32(1)
+		cancel() // the user cancels while the first call is answered
+		return out, nil
+	}}
+	_, res := bulkSendAllCtx(t, ctx, api, bulkNDJSON(2), SendOptions{})
+	if len(res) != 2 {
+		t.Fatalf("%d results, want 2", len(res))
+	}
+	r := res[0]
+	if r.Status != StatusFailed || r.Attempts != 1 || r.ErrorCode != "ProvisionedThroughputExceededException" || r.ErrorMessage != "Rate exceeded for shard Not sent: the upload was canceled first." {
+		t.Errorf("the throttled record: %+v, want failed after 1 attempt, with the throttling code, its message and why it was not sent again", r)
+	}
+	if res[1].Status != StatusWritten {
+		t.Errorf("the other record: %+v, want written", res[1])
+	}
+}
