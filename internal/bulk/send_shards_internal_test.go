@@ -180,3 +180,33 @@ func TestSendStoppedRecordsKeepTheirLastAnswer(t *testing.T) {
 		t.Errorf("the other record: %+v, want written", res[1])
 	}
 }
+
+// The summary lists the first MaxListedFailures failed records, no more.
+func TestSendListsAtMostMaxListedFailures(t *testing.T) {
+	api := &fakeBatchAPI{fn: func(_ int, in *kinesis.PutRecordsInput) (*kinesis.PutRecordsOutput, error) {
+		out := &kinesis.PutRecordsOutput{FailedRecordCount: aws.Int32(int32(len(in.Records)))}
+		for range in.Records {
+			out.Records = append(out.Records, types.PutRecordsResultEntry{ErrorCode: aws.String("InvalidArgumentException"), ErrorMessage: aws.String("no")})
+		}
+		return out, nil
+	}}
+	sum, _ := bulkSendAll(t, api, bulkNDJSON(150), SendOptions{})
+	if sum.Failed != 150 || len(sum.Failures) != 100 || sum.Failures[99].Line != 100 {
+		t.Fatalf("%d failed, %d listed; want 150, the first 100", sum.Failed, len(sum.Failures))
+	}
+}
+
+// A check lists the first MaxListedProblems problems, no more.
+func TestValidateListsAtMostMaxListedProblems(t *testing.T) {
+	spec := Spec{Stream: stream.StreamRef{Name: "s"}, Format: FormatNDJSON, PartitionKey: KeySource{Mode: KeyField, Value: "k"}, ExplicitHashKey: KeySource{Mode: KeyNone}}
+	if errs := spec.Check(); len(errs) > 0 {
+		t.Fatal(errs)
+	}
+	v, err := Validate(strings.NewReader(strings.Repeat("{\n", 150)), spec, io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if v.Invalid != 150 || len(v.Problems) != 100 || v.Problems[99].Line != 100 {
+		t.Fatalf("%d invalid, %d listed; want 150, the first 100", v.Invalid, len(v.Problems))
+	}
+}

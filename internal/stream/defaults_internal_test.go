@@ -1,0 +1,50 @@
+package stream
+
+import (
+	"testing"
+	"time"
+)
+
+// Zero options take the documented defaults, in literal numbers, and
+// options given are kept as they are.
+func TestDefaults(t *testing.T) {
+	if got, want := NewPublisher(nil, Options{}).opts, (Options{PutTimeout: 15 * time.Second, MaxAttempts: 5, MaxBackoff: 2 * time.Second}); got != want {
+		t.Errorf("publisher defaults %+v, want %+v", got, want)
+	}
+	if given := (Options{PutTimeout: 1, MaxAttempts: 2, MaxBackoff: 3}); NewPublisher(nil, given).opts != given {
+		t.Errorf("publisher options given %+v, kept %+v", given, NewPublisher(nil, given).opts)
+	}
+
+	wantReader := ReaderOptions{
+		MaxCallsPerShard: 10, MaxPageBytes: 16 << 20, MaxAttempts: 5, BaseBackoff: 100 * time.Millisecond,
+		MaxBackoff: 2 * time.Second, Concurrency: 4, TailIdle: 10 * time.Minute, Clock: realClock{},
+	}
+	if got := NewReader(nil, nil, ReaderOptions{}).opts; got != wantReader {
+		t.Errorf("reader defaults %+v, want %+v", got, wantReader)
+	}
+	givenReader := ReaderOptions{MaxCallsPerShard: 1, MaxPageBytes: 2, MaxAttempts: 3, BaseBackoff: 4, MaxBackoff: 5, Concurrency: 6, TailIdle: 7, Clock: realClock{}}
+	if got := NewReader(nil, nil, givenReader).opts; got != givenReader {
+		t.Errorf("reader options given %+v, kept %+v", givenReader, got)
+	}
+
+	// The budget: 1 a second per viewer (burst 2), 2 per shard (burst 4);
+	// idle entries go after a minute, at least as long as a burst takes to
+	// come back (2 s here).
+	wantBudget := BudgetOptions{PerViewer: 1, PerViewerBurst: 2, PerShard: 2, PerShardBurst: 4, MaxEntries: 10000, IdleAfter: time.Minute, Clock: realClock{}}
+	if got := NewReadBudget(BudgetOptions{}).opts; got != wantBudget {
+		t.Errorf("budget defaults %+v, want %+v", got, wantBudget)
+	}
+	// A slow refill (a burst of 60 at one every 2 s) keeps entries for as
+	// long as it takes: forgetting one sooner would give its burst back early.
+	if got := NewReadBudget(BudgetOptions{PerViewer: 0.5, PerViewerBurst: 60}).opts.IdleAfter; got != 120*time.Second {
+		t.Errorf("IdleAfter with a 120 s refill: %v, want 2m0s", got)
+	}
+	// An IdleAfter of at least the refill is kept, even under a minute.
+	if got := NewReadBudget(BudgetOptions{IdleAfter: 2 * time.Second}).opts.IdleAfter; got != 2*time.Second {
+		t.Errorf("IdleAfter given as the 2 s refill: %v, want 2s", got)
+	}
+	givenBudget := BudgetOptions{PerViewer: 3, PerViewerBurst: 3, PerShard: 3, PerShardBurst: 3, MaxEntries: 5, IdleAfter: time.Hour, Clock: realClock{}}
+	if got := NewReadBudget(givenBudget).opts; got != givenBudget {
+		t.Errorf("budget options given %+v, kept %+v", givenBudget, got)
+	}
+}
