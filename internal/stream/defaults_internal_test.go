@@ -1,6 +1,8 @@
 package stream
 
 import (
+	"fmt"
+	"strings"
 	"testing"
 	"time"
 )
@@ -46,5 +48,35 @@ func TestDefaults(t *testing.T) {
 	givenBudget := BudgetOptions{PerViewer: 3, PerViewerBurst: 3, PerShard: 3, PerShardBurst: 3, MaxEntries: 5, IdleAfter: time.Hour, Clock: realClock{}}
 	if got := NewReadBudget(givenBudget).opts; got != givenBudget {
 		t.Errorf("budget options given %+v, kept %+v", givenBudget, got)
+	}
+}
+
+// A Reader given the console's budget spends that one; without one it
+// makes its own.
+func TestReaderBudget(t *testing.T) {
+	shared := NewReadBudget(BudgetOptions{})
+	if r := NewReader(nil, shared, ReaderOptions{}); r.budget != shared {
+		t.Error("a Reader given the console's budget made its own")
+	}
+	if r := NewReader(nil, nil, ReaderOptions{}); r.budget == nil {
+		t.Error("a Reader without a budget has none")
+	}
+}
+
+// A page may name up to MaxBrowseShards shards, and no more.
+func TestCheckBrowseShardCount(t *testing.T) {
+	shards := func(n int) []string {
+		ids := make([]string, n)
+		for i := range ids {
+			ids[i] = fmt.Sprintf("shardId-%012d", i)
+		}
+		return ids
+	}
+	if err := checkBrowse(&BrowseRequest{Stream: StreamRef{Name: "s"}, Shards: shards(MaxBrowseShards)}); err != nil {
+		t.Errorf("%d shards: %v", MaxBrowseShards, err)
+	}
+	err := checkBrowse(&BrowseRequest{Stream: StreamRef{Name: "s"}, Shards: shards(MaxBrowseShards + 1)})
+	if err == nil || !strings.Contains(err.Error(), fmt.Sprintf("Choose at most %d shards.", MaxBrowseShards)) {
+		t.Errorf("%d shards: %v, want refused", MaxBrowseShards+1, err)
 	}
 }
