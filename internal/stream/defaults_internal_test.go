@@ -80,3 +80,36 @@ func TestCheckBrowseShardCount(t *testing.T) {
 		t.Errorf("%d shards: %v, want refused", MaxBrowseShards+1, err)
 	}
 }
+
+// Without a choice, a stream of up to MaxBrowseShards shards is read
+// whole; one more is refused, naming how many it has.
+func TestSelectShardsBound(t *testing.T) {
+	listed := func(n int) []listedShard {
+		s := make([]listedShard, n)
+		for i := range s {
+			s[i] = listedShard{id: fmt.Sprintf("shardId-%012d", i), open: true}
+		}
+		return s
+	}
+	if sel, err := selectShards(listed(MaxBrowseShards), nil); err != nil || len(sel) != MaxBrowseShards {
+		t.Errorf("%d shards: %d selected, %v", MaxBrowseShards, len(sel), err)
+	}
+	if _, err := selectShards(listed(MaxBrowseShards+1), nil); err == nil || !strings.Contains(err.Error(), "The stream has 501 shards; choose at most 500 to read.") {
+		t.Errorf("%d shards: %v, want refused", MaxBrowseShards+1, err)
+	}
+}
+
+// A shard read counts into its status; only throttling answers mark the
+// page throttled, and a read that ran out of calls marks it partial.
+func TestPageAccount(t *testing.T) {
+	p := &pageRun{r: NewReader(nil, nil, ReaderOptions{}), status: make([]ShardStatus, 1)}
+	if err := p.account(0, shardRead{calls: 3, ended: true}); err != nil || p.throttled || p.partial || p.status[0].Calls != 3 || !p.status[0].Ended {
+		t.Fatalf("a plain read: err %v, throttled %v, partial %v, status %+v", err, p.throttled, p.partial, p.status[0])
+	}
+	if err := p.account(0, shardRead{calls: 2, throttle: 1, spent: true}); err != nil || !p.throttled || !p.partial || p.status[0].Calls != 5 || p.status[0].Throttled != 1 || !p.status[0].Ended {
+		t.Fatalf("a throttled read that ran out of calls: err %v, throttled %v, partial %v, status %+v", err, p.throttled, p.partial, p.status[0])
+	}
+	if want := "The shard was not read to the end in 10 calls; records may be missing."; p.status[0].Note != want {
+		t.Errorf("note %q, want %q", p.status[0].Note, want)
+	}
+}
