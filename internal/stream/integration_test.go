@@ -564,6 +564,11 @@ func TestPutThrottledUntilDeadline(t *testing.T) {
 		t.Errorf("throttled until the deadline: kind %v attempts %d requests %d may have written %v (%v), want KindThrottled, 1, 1, false",
 			f.Kind, f.Attempts, requests.Load(), (f.Outcome() == stream.Unknown), err)
 	}
+	// The deadline's error carries no answer; the failure keeps the status
+	// of the last answer that came.
+	if f.HTTPStatus != http.StatusBadRequest {
+		t.Errorf("HTTP status %d, want the last answer's 400", f.HTTPStatus)
+	}
 }
 
 // An error answer without an AWS error code (a proxy's HTML page) is an

@@ -124,9 +124,6 @@ func (p *Publisher) Put(ctx context.Context, rec Record) (PutResult, error) {
 		if tap.lastStatus != 0 && f.HTTPStatus == 0 {
 			f.HTTPStatus = tap.lastStatus
 		}
-		if f.Kind == KindOther && errors.Is(err, context.DeadlineExceeded) {
-			f.Kind = KindOutcomeUnknown
-		}
 		// A deadline that struck while waiting between attempts that were
 		// throttled, or never left the machine, means nothing was written.
 		if (f.Kind == KindOutcomeUnknown || f.Kind == KindCanceled) && !tap.inFlight {
