@@ -156,9 +156,11 @@ func (b *ReadBudget) reserve(viewer, stream, shard string) (time.Duration, func(
 	sk := shardKey{stream, shard}
 	vk := viewerShard{viewer, sk}
 	sb, vb := b.shards[sk], b.viewers[vk]
-	if (sb == nil && len(b.shards) >= b.opts.MaxEntries) || (vb == nil && len(b.viewers) >= b.opts.MaxEntries) {
+	// Every shard bucket has at least one viewer bucket of its shard, so
+	// bounding the viewers' map bounds the shards' too.
+	if vb == nil && len(b.viewers) >= b.opts.MaxEntries {
 		b.sweep(now)
-		if (sb == nil && len(b.shards) >= b.opts.MaxEntries) || (vb == nil && len(b.viewers) >= b.opts.MaxEntries) {
+		if len(b.viewers) >= b.opts.MaxEntries {
 			return 0, nil, ErrBudgetFull
 		}
 	}

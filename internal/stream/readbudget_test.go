@@ -152,3 +152,54 @@ func TestReadBudgetBounded(t *testing.T) {
 		t.Errorf("after the sweep: %d viewer and %d shard buckets, want 1 and 1", v, s)
 	}
 }
+
+// Many viewers of one shard: the viewers' map alone fills; a viewer already
+// known still reads, a new one is refused until the others are idle.
+func TestReadBudgetBoundedViewersOfOneShard(t *testing.T) {
+	c := newFakeClock()
+	b := NewReadBudget(BudgetOptions{Clock: c, MaxEntries: 10, PerShard: 1000, PerShardBurst: 1000})
+	for i := range 10 {
+		if err := b.Wait(context.Background(), fmt.Sprint("viewer-", i), "s", "shardId-000000000000"); err != nil {
+			t.Fatalf("viewer %d: %v", i, err)
+		}
+	}
+	if err := b.Wait(context.Background(), "viewer-new", "s", "shardId-000000000000"); !errors.Is(err, ErrBudgetFull) {
+		t.Fatalf("an 11th viewer: %v, want ErrBudgetFull", err)
+	}
+	if err := b.Wait(context.Background(), "viewer-3", "s", "shardId-000000000000"); err != nil {
+		t.Fatalf("a known viewer with the map full: %v", err)
+	}
+	if v, s := b.Entries(); v != 10 || s != 1 {
+		t.Fatalf("%d viewer buckets, %d shard buckets; want 10, 1", v, s)
+	}
+	// A known viewer on a new shard of the same stream is a new entry in
+	// both maps: refused too, as the viewers' map is full.
+	if err := b.Wait(context.Background(), "viewer-3", "s", "shardId-000000000001"); !errors.Is(err, ErrBudgetFull) {
+		t.Fatalf("a known viewer on a new shard: %v, want ErrBudgetFull", err)
+	}
+}
+
+// The sweep forgets buckets idle for exactly IdleAfter, and runs at most
+// once a second.
+func TestReadBudgetSweepEdges(t *testing.T) {
+	c := newFakeClock()
+	b := NewReadBudget(BudgetOptions{Clock: c, MaxEntries: 1, IdleAfter: time.Minute})
+	if err := b.Wait(context.Background(), "a", "s", "shardId-000000000000"); err != nil {
+		t.Fatal(err)
+	}
+	// 59 s idle: a sweep keeps a, so b is refused.
+	c.Advance(59 * time.Second)
+	if err := b.Wait(context.Background(), "b", "s", "shardId-000000000001"); !errors.Is(err, ErrBudgetFull) {
+		t.Fatalf("a second viewer while the first is not idle: %v, want ErrBudgetFull", err)
+	}
+	// Half a second on: no sweep within a second of the last.
+	c.Advance(500 * time.Millisecond)
+	if err := b.Wait(context.Background(), "b", "s", "shardId-000000000001"); !errors.Is(err, ErrBudgetFull) {
+		t.Fatalf("within a second of the last sweep: %v, want ErrBudgetFull", err)
+	}
+	// Exactly a second after that sweep, a is exactly a minute idle: gone.
+	c.Advance(500 * time.Millisecond)
+	if err := b.Wait(context.Background(), "b", "s", "shardId-000000000001"); err != nil {
+		t.Fatalf("a minute idle, a second after the last sweep: %v", err)
+	}
+}
