@@ -1,0 +1,109 @@
+package stream
+
+import (
+	"context"
+	"fmt"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/service/kinesis/types"
+)
+
+// A shard of n records of data "data-<seq>" (9+ bytes) and key "pk-<seq>".
+func shardOf(n int, closed bool) *fakeStream {
+	f := &fakeStream{shards: []*fakeShard{{id: sid(0), closed: closed}}}
+	t0 := time.Date(2024, 5, 1, 12, 0, 0, 0, time.UTC)
+	for i := range n {
+		f.add(sid(0), fmt.Sprintf("%03d", i), t0.Add(time.Duration(i)*time.Second))
+	}
+	return f
+}
+
+var horizon = start{typ: types.ShardIteratorTypeTrimHorizon}
+
+// A forward read stops once it keeps keep records or maxBytes, whichever
+// comes first, exactly at the bound, and counts the bytes of data and keys.
+func TestReadShardBounds(t *testing.T) {
+	f := shardOf(10, false)
+	r, _ := newReaderTest(f, ReaderOptions{})
+	sh := listedShard{id: sid(0), open: true}
+	// Each record: "data-000" (8) + "pk-000" (6) = 14 bytes.
+	res := r.readShard(context.Background(), "v", orders, sh, horizon, stopAt{}, 4, 10, 1<<20, false)
+	if len(res.records) != 4 || !res.full || res.bytes != 4*14 || res.calls != 1 {
+		t.Fatalf("keep 4: %d records, full %v, %d bytes, %d calls; want 4, true, 56, 1", len(res.records), res.full, res.bytes, res.calls)
+	}
+	// A byte bound of exactly what one batch brings (10 records, 140
+	// bytes) makes the read full; one byte more and it reads on, to find
+	// itself caught up.
+	res = r.readShard(context.Background(), "v", orders, sh, horizon, stopAt{}, 20, 10, 140, false)
+	if len(res.records) != 10 || !res.full || res.caughtUp || res.bytes != 140 {
+		t.Fatalf("maxBytes 140: %d records, full %v, caught up %v, %d bytes; want 10, true, false, 140", len(res.records), res.full, res.caughtUp, res.bytes)
+	}
+	res = r.readShard(context.Background(), "v", orders, sh, horizon, stopAt{}, 20, 10, 141, false)
+	if res.full || !res.caughtUp {
+		t.Fatalf("maxBytes 141: full %v, caught up %v; want false, true", res.full, res.caughtUp)
+	}
+	// Reading the whole open shard: caught up on a short batch, not full.
+	res = r.readShard(context.Background(), "v", orders, sh, horizon, stopAt{}, 11, 10, 1<<20, false)
+	if len(res.records) != 10 || res.full || !res.caughtUp || res.ended {
+		t.Fatalf("keep 11 of 10: %d records, full %v, caught up %v, ended %v; want 10, false, true, false", len(res.records), res.full, res.caughtUp, res.ended)
+	}
+	// Exactly as many as are there, in one full batch: not yet known to be
+	// caught up (a full batch may have more after it), so it is full.
+	res = r.readShard(context.Background(), "v", orders, sh, horizon, stopAt{}, 10, 10, 1<<20, false)
+	if len(res.records) != 10 || !res.full || res.caughtUp {
+		t.Fatalf("keep 10 of 10: %d records, full %v, caught up %v; want 10, true, false", len(res.records), res.full, res.caughtUp)
+	}
+	// Out of calls before the end: spent.
+	res = r.readShard(context.Background(), "v", orders, sh, horizon, stopAt{}, 1, 0, 1<<20, false)
+	if !res.spent || res.calls != 0 || len(res.records) != 0 {
+		t.Fatalf("no calls left: spent %v, %d calls, %d records", res.spent, res.calls, len(res.records))
+	}
+}
+
+// The newest-first search keeps only the last keep records it sees, and no
+// more bytes than the bound, reading on to the end.
+func TestReadShardNewestKeepsTheLast(t *testing.T) {
+	f := shardOf(10, true)
+	r, _ := newReaderTest(f, ReaderOptions{})
+	sh := listedShard{id: sid(0)}
+	res := r.readShard(context.Background(), "v", orders, sh, horizon, stopAt{}, 3, 10, 1<<20, true)
+	if got := seqs(res.records); fmt.Sprint(got) != "[007 008 009]" || res.bytes != 42 || !res.ended {
+		t.Fatalf("newest 3: %v, %d bytes, ended %v; want [007 008 009], 42, true", got, res.bytes, res.ended)
+	}
+	res = r.readShard(context.Background(), "v", orders, sh, horizon, stopAt{}, 10, 10, 2*14, true)
+	if got := seqs(res.records); fmt.Sprint(got) != "[008 009]" || res.bytes != 28 {
+		t.Fatalf("newest within 28 bytes: %v, %d bytes; want [008 009], 28", got, res.bytes)
+	}
+	// A single record larger than the bound is still kept: a page shows at
+	// least one record.
+	res = r.readShard(context.Background(), "v", orders, sh, horizon, stopAt{}, 10, 10, 5, true)
+	if got := seqs(res.records); fmt.Sprint(got) != "[009]" {
+		t.Fatalf("newest within 5 bytes: %v, want [009]", got)
+	}
+}
+
+// listShards says which shards are open, and follows their parents.
+func TestListShardsOpenAndParents(t *testing.T) {
+	f := &fakeStream{shards: []*fakeShard{{id: sid(0), closed: true}, {id: sid(1), closed: true}, {id: sid(2), parents: []string{sid(0), sid(1)}}}}
+	r, _ := newReaderTest(f, ReaderOptions{})
+	got, err := r.listShards(context.Background(), orders)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := "[{shardId-000000000000 [] false} {shardId-000000000001 [] false} {shardId-000000000002 [shardId-000000000000 shardId-000000000001] true}]"
+	if fmt.Sprint(got) != want {
+		t.Fatalf("listed %v\nwant   %s", got, want)
+	}
+}
+
+// A full batch is not proof of being caught up, even when Kinesis says 0 ms
+// behind: the next, short, batch is.
+func TestReadShardFullBatchIsNotCaughtUp(t *testing.T) {
+	f := shardOf(maxGetRecordsLimit, false)
+	r, _ := newReaderTest(f, ReaderOptions{})
+	res := r.readShard(context.Background(), "v", orders, listedShard{id: sid(0), open: true}, horizon, stopAt{}, 5, 10, 1<<30, true)
+	if !res.caughtUp || res.calls != 2 || len(res.records) != 5 {
+		t.Fatalf("caught up %v after %d calls with %d records; want true after 2, 5", res.caughtUp, res.calls, len(res.records))
+	}
+}
