@@ -107,3 +107,20 @@ func TestReadShardFullBatchIsNotCaughtUp(t *testing.T) {
 		t.Fatalf("caught up %v after %d calls with %d records; want true after 2, 5", res.caughtUp, res.calls, len(res.records))
 	}
 }
+
+// The wait after the n-th throttled read doubles from BaseBackoff up to
+// MaxBackoff, drawn from the upper half.
+func TestReaderBackoffBounds(t *testing.T) {
+	r := NewReader(nil, nil, ReaderOptions{BaseBackoff: 100 * time.Millisecond, MaxBackoff: time.Second})
+	ms := time.Millisecond
+	for _, tc := range []struct {
+		attempt int
+		lo, hi  time.Duration
+	}{{1, 50 * ms, 100 * ms}, {2, 100 * ms, 200 * ms}, {3, 200 * ms, 400 * ms}, {5, 500 * ms, time.Second}, {40, 500 * ms, time.Second}} {
+		for range 200 {
+			if d := r.backoff(tc.attempt); d < tc.lo || d > tc.hi {
+				t.Fatalf("backoff(%d) = %v, want within [%v, %v]", tc.attempt, d, tc.lo, tc.hi)
+			}
+		}
+	}
+}
