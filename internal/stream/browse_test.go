@@ -596,8 +596,24 @@ func TestTail(t *testing.T) {
 		}
 		// One poll a second per shard, for a minute: the budget and the
 		// poll interval hold it there.
-		if took, calls := c.Now().Sub(start), f.totalCalls(); took < time.Minute || calls > 2*62 {
-			t.Errorf("idle tail ran %s with %d calls, want a minute and at most 124", took, calls)
+		if took, calls := c.Now().Sub(start), f.totalCalls(); took != time.Minute || calls > 2*62 {
+			t.Errorf("idle tail ran %s with %d calls, want exactly a minute and at most 124", took, calls)
+		}
+	})
+	t.Run("slow polls", func(t *testing.T) {
+		// Each GetRecords takes 400ms: a round of two shards 800ms. The
+		// tail still polls once a second, waiting only what is left of it.
+		f := &fakeStream{shards: []*fakeShard{{id: sid(0)}, {id: sid(1)}}}
+		c := newFakeClock()
+		f.beforeGet = func() { c.Advance(400 * time.Millisecond) }
+		r := NewReader(f, NewReadBudget(BudgetOptions{Clock: c}), ReaderOptions{Clock: c, TailIdle: time.Minute})
+		start := c.Now()
+		err := r.Tail(context.Background(), TailRequest{Stream: orders, Viewer: "ann"}, func([]StoredRecord) error { return nil })
+		if !errors.Is(err, ErrTailIdle) {
+			t.Fatalf("Tail = %v, want ErrTailIdle", err)
+		}
+		if took, calls := c.Now().Sub(start), f.totalCalls(); took != 60800*time.Millisecond || calls != 2*61 {
+			t.Errorf("slow idle tail ran %s with %d calls, want 1m0.8s and 122 (61 rounds)", took, calls)
 		}
 	})
 	t.Run("new records, then a reshard", func(t *testing.T) {
