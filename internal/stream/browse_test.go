@@ -36,7 +36,9 @@ type fakeStream struct {
 	shards   []*fakeShard
 	calls    map[string]int // GetRecords calls per shard
 	throttle int            // answer this many GetRecords calls with throttling first
+	expire   int            // then this many with ExpiredIteratorException
 	names    []string       // stream names asked for
+	arns     []string       // stream ARNs GetRecords was given
 	// beforeGet, when set, runs at the start of each GetRecords with the
 	// lock held: a test's producer, writing between polls.
 	beforeGet func()
@@ -127,6 +129,9 @@ func (f *fakeStream) GetRecords(_ context.Context, in *kinesis.GetRecordsInput, 
 		f.calls = map[string]int{}
 	}
 	f.calls[s.id]++
+	if in.StreamARN != nil {
+		f.arns = append(f.arns, *in.StreamARN)
+	}
 	if f.beforeGet != nil {
 		f.beforeGet()
 		s = f.shard(parts[0])
@@ -134,6 +139,10 @@ func (f *fakeStream) GetRecords(_ context.Context, in *kinesis.GetRecordsInput, 
 	if f.throttle > 0 {
 		f.throttle--
 		return nil, &types.ProvisionedThroughputExceededException{Message: aws.String("Rate exceeded for shard")}
+	}
+	if f.expire > 0 {
+		f.expire--
+		return nil, &types.ExpiredIteratorException{Message: aws.String("Iterator expired")}
 	}
 	out := &kinesis.GetRecordsOutput{}
 	if empty > 0 {

@@ -124,3 +124,62 @@ func TestReaderBackoffBounds(t *testing.T) {
 		}
 	}
 }
+
+// A stream named by ARN is read by ARN: GetRecords carries it (a role may
+// be allowed the stream only by ARN, across accounts), and a stream named
+// by name sends none.
+func TestReadsCarryTheStreamARN(t *testing.T) {
+	byARN := StreamRef{Name: "orders", ARN: "arn:aws:kinesis:us-east-1:123456789012:stream/orders"}
+	f := shardOf(3, false)
+	r, _ := newReaderTest(f, ReaderOptions{})
+	sh := listedShard{id: sid(0), open: true}
+	r.readShard(context.Background(), "v", orders, sh, horizon, stopAt{}, 10, 10, 1<<20, false)
+	if len(f.arns) != 0 {
+		t.Fatalf("a read by name sent ARNs %v", f.arns)
+	}
+	r.readShard(context.Background(), "v", byARN, sh, horizon, stopAt{}, 10, 10, 1<<20, false)
+	if len(f.arns) == 0 || f.arns[0] != byARN.ARN {
+		t.Fatalf("a read by ARN sent %v", f.arns)
+	}
+	f.arns = nil
+	ts := &tailShard{id: sid(0)}
+	if err := r.tailIterator(context.Background(), byARN, ts, types.ShardIteratorTypeTrimHorizon); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := r.tailPoll(context.Background(), TailRequest{Stream: byARN, Viewer: "v"}, ts); err != nil {
+		t.Fatal(err)
+	}
+	if len(f.arns) != 1 || f.arns[0] != byARN.ARN {
+		t.Fatalf("a tail poll by ARN sent %v", f.arns)
+	}
+}
+
+// A tail whose iterator expired (a long wait) picks up after the last
+// record it saw, so nothing written meanwhile is missed.
+func TestTailResumesAfterAnExpiredIterator(t *testing.T) {
+	f := shardOf(3, false)
+	r, _ := newReaderTest(f, ReaderOptions{})
+	ts := &tailShard{id: sid(0)}
+	if err := r.tailIterator(context.Background(), orders, ts, types.ShardIteratorTypeTrimHorizon); err != nil {
+		t.Fatal(err)
+	}
+	req := TailRequest{Stream: orders, Viewer: "v"}
+	recs, _, err := r.tailPoll(context.Background(), req, ts)
+	if err != nil || len(recs) != 3 {
+		t.Fatalf("first poll: %d records, %v", len(recs), err)
+	}
+	if recs, _, err := r.tailPoll(context.Background(), req, ts); err != nil || len(recs) != 0 {
+		t.Fatalf("a poll with nothing new: %d records, %v", len(recs), err)
+	}
+	f.mu.Lock()
+	f.add(sid(0), "003", time.Date(2024, 5, 1, 13, 0, 0, 0, time.UTC))
+	f.expire = 1
+	f.mu.Unlock()
+	if recs, _, err := r.tailPoll(context.Background(), req, ts); err != nil || len(recs) != 0 {
+		t.Fatalf("the poll that found its iterator expired: %d records, %v", len(recs), err)
+	}
+	recs, _, err = r.tailPoll(context.Background(), req, ts)
+	if err != nil || fmt.Sprint(seqs(recs)) != "[003]" {
+		t.Fatalf("after a new iterator: %v, %v; want [003]", seqs(recs), err)
+	}
+}
