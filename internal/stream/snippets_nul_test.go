@@ -52,3 +52,12 @@ func TestSnippetsKeyNULFirst(t *testing.T) {
 		t.Fatalf("CLI snippet of a key starting with NUL:\n%s", s)
 	}
 }
+
+// Invalid UTF-8 in JSON data is refused wherever it is, the first byte too.
+func TestValidateInvalidUTF8First(t *testing.T) {
+	_, errs := Input{Stream: "orders", PartitionKey: "k", Data: "\xff\"a\"", Format: FormatJSON}.Validate(DefaultMaxRecordBytes)
+	want := "The data is not valid UTF-8 text (line 1, column 1): JSON must be UTF-8. Send these bytes as base64 if they are meant."
+	if len(errs) != 1 || errs[0].Message != want {
+		t.Fatalf("errors %v, want %q", errs, want)
+	}
+}
