@@ -11,11 +11,11 @@ import (
 func TestProgressSnapshot(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		var p Progress
-		if s := p.Snapshot(); s.Elapsed != 0 || s.RecordsPerSecond != 0 || s.Remaining != 0 {
-			t.Fatalf("before the start: %+v, want no time, rate or estimate", s)
-		}
 		p.SetTotal(100)
 		p.setShards([]string{"shard-a", "shard-b"}, 1000, 1<<20)
+		if s := p.Snapshot(); s.Elapsed != 0 || s.RecordsPerSecond != 0 || s.Remaining != 0 || s.Shards[0].RecordsPerSecond != 0 {
+			t.Fatalf("before the start: %+v, want no time, rate or estimate", s)
+		}
 		p.started.Store(time.Now().UnixNano())
 		time.Sleep(2 * time.Second)
 		p.written.Store(30)

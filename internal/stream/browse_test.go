@@ -608,6 +608,10 @@ func TestTail(t *testing.T) {
 		if took, calls := c.Now().Sub(start), f.totalCalls(); took != time.Minute || calls > 2*62 {
 			t.Errorf("idle tail ran %s with %d calls, want exactly a minute and at most 124", took, calls)
 		}
+		// The shards are listed once; again only when one closes.
+		if len(f.names) != 1 {
+			t.Errorf("ListShards called %d times, want once", len(f.names))
+		}
 	})
 	t.Run("slow polls", func(t *testing.T) {
 		// Each GetRecords takes 400ms: a round of two shards 800ms. The
