@@ -3,6 +3,7 @@ package stream
 import (
 	"context"
 	"fmt"
+	"slices"
 	"testing"
 	"time"
 
@@ -181,5 +182,51 @@ func TestTailResumesAfterAnExpiredIterator(t *testing.T) {
 	recs, _, err = r.tailPoll(context.Background(), req, ts)
 	if err != nil || fmt.Sprint(seqs(recs)) != "[003]" {
 		t.Fatalf("after a new iterator: %v, %v; want [003]", seqs(recs), err)
+	}
+}
+
+// A page takes records up to its limit and its bytes; its first record
+// always fits, however large. fit counts from the oldest, fitNewest from
+// the newest.
+func TestPageFit(t *testing.T) {
+	recs := make([]StoredRecord, 5)
+	for i := range recs {
+		recs[i] = StoredRecord{PartitionKey: "pk-00" + fmt.Sprint(i), Data: []byte("data-00" + fmt.Sprint(i))} // 14 bytes
+	}
+	big := []StoredRecord{{PartitionKey: "k", Data: make([]byte, 100)}, recs[0]}
+	for _, tc := range []struct {
+		name            string
+		limit, maxBytes int
+		recs            []StoredRecord
+		want            int
+	}{
+		{"limit binds", 3, 1 << 20, recs, 3},
+		{"bytes bind exactly", 10, 42, recs, 3},
+		{"one byte short", 10, 41, recs, 2},
+		{"all fit", 10, 1 << 20, recs, 5},
+		{"a first record over the bytes", 10, 50, big, 1},
+	} {
+		p := &pageRun{r: NewReader(nil, nil, ReaderOptions{MaxPageBytes: tc.maxBytes}), req: BrowseRequest{Limit: tc.limit}}
+		if got := p.fit(tc.recs); got != tc.want {
+			t.Errorf("%s: fit = %d, want %d", tc.name, got, tc.want)
+		}
+		reversed := slices.Clone(tc.recs)
+		slices.Reverse(reversed)
+		if got := p.fitNewest(reversed); got != tc.want {
+			t.Errorf("%s: fitNewest = %d, want %d", tc.name, got, tc.want)
+		}
+	}
+}
+
+// A shard's share of a page's bytes: the page's bytes over its shards, at
+// least 1 MiB.
+func TestShardBytes(t *testing.T) {
+	for _, tc := range []struct{ pageBytes, shards, want int }{
+		{16 << 20, 4, 4 << 20}, {16 << 20, 32, 1 << 20}, {16 << 20, 0, 16 << 20}, {16 << 20, 1, 16 << 20},
+	} {
+		p := &pageRun{r: NewReader(nil, nil, ReaderOptions{MaxPageBytes: tc.pageBytes}), shards: make([]listedShard, tc.shards)}
+		if got := p.shardBytes(); got != tc.want {
+			t.Errorf("%d bytes over %d shards: %d, want %d", tc.pageBytes, tc.shards, got, tc.want)
+		}
 	}
 }
