@@ -230,3 +230,41 @@ func TestShardBytes(t *testing.T) {
 		}
 	}
 }
+
+// A page's answer: how many records each shard shows, and where the newer
+// page starts on each shard: after the last shown record, at a start the
+// page was given, or nowhere for a shard read to its end.
+func TestPageAnswer(t *testing.T) {
+	at := time.Date(2024, 5, 1, 12, 0, 0, 0, time.UTC)
+	p := &pageRun{
+		req:    BrowseRequest{From: Position{Type: PositionTrimHorizon}},
+		shards: []listedShard{{id: sid(0)}, {id: sid(1)}, {id: sid(2)}, {id: sid(3)}},
+		status: make([]ShardStatus, 4),
+		cut:    make([]bool, 4),
+		starts: []start{{}, {}, {typ: types.ShardIteratorTypeAtSequenceNumber, seq: "77"}, {}},
+		records: []StoredRecord{
+			{ShardID: sid(0), SequenceNumber: "5", Arrival: at},
+			{ShardID: sid(0), SequenceNumber: "6", Arrival: at.Add(time.Second)},
+			{ShardID: sid(1), SequenceNumber: "9", Arrival: at.Add(2 * time.Second)},
+		},
+		hasOlder: true,
+	}
+	p.status[3].Ended = true
+	p.status[0].Calls, p.status[1].Calls = 2, 3
+	page := p.page()
+	if page.Shards[0].Shown != 2 || page.Shards[1].Shown != 1 || page.Shards[2].Shown != 0 || page.Calls != 5 {
+		t.Fatalf("shown %d, %d, %d with %d calls; want 2, 1, 0 with 5", page.Shards[0].Shown, page.Shards[1].Shown, page.Shards[2].Shown, page.Calls)
+	}
+	want := "[{shardId-000000000000 6 false false} {shardId-000000000001 9 false false} {shardId-000000000002 77 true false} {shardId-000000000003  false true}]"
+	if got := fmt.Sprint(page.Newer.shards); got != want || !page.Newer.baseTrimHorizon {
+		t.Fatalf("newer cursor %s (trim horizon %v)\nwant         %s", got, page.Newer.baseTrimHorizon, want)
+	}
+	if page.Older == nil || page.Older.before != p.records[0].key() {
+		t.Fatalf("older cursor %+v, want before the first record", page.Older)
+	}
+	// An empty page has nothing to be older than.
+	p.records = nil
+	if page := p.page(); page.Older != nil || page.Records == nil {
+		t.Fatalf("an empty page: older %+v, records %v; want none, and an empty list", page.Older, page.Records)
+	}
+}
