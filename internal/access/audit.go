@@ -107,7 +107,7 @@ func (a *Auditor) Record(ctx context.Context, at Attempt) {
 		attrs = append(attrs, slog.Bool("possibly_duplicated", true))
 	}
 	if at.ResendOf != "" {
-		attrs = append(attrs, slog.String("resend_of", boundRead(at.ResendOf, maxReadField)))
+		attrs = append(attrs, slog.String("resend_of", Bound(at.ResendOf, maxReadField)))
 	}
 	a.mu.Lock()
 	defer a.mu.Unlock()

@@ -56,7 +56,7 @@ func (a *Auditor) Read(ctx context.Context, r Read) {
 	}
 	list := make([]string, len(shards))
 	for i, s := range shards {
-		list[i] = boundRead(s, 64)
+		list[i] = Bound(s, 64)
 	}
 	shardText := strings.Join(list, ",")
 	if more > 0 {
@@ -65,33 +65,20 @@ func (a *Auditor) Read(ctx context.Context, r Read) {
 	attrs := []slog.Attr{
 		slog.String("time", a.now().UTC().Format(time.RFC3339Nano)),
 		slog.String("kind", string(r.Kind)),
-		slog.String("user", boundRead(r.User, maxReadField)),
-		slog.String("source", boundRead(r.Source, maxReadField)),
-		slog.String("request_id", boundRead(r.RequestID, maxReadField)),
-		slog.String("target", boundRead(r.Target, maxReadField)),
-		slog.String("stream", boundRead(r.Stream, maxReadField)),
+		slog.String("user", Bound(r.User, maxReadField)),
+		slog.String("source", Bound(r.Source, maxReadField)),
+		slog.String("request_id", Bound(r.RequestID, maxReadField)),
+		slog.String("target", Bound(r.Target, maxReadField)),
+		slog.String("stream", Bound(r.Stream, maxReadField)),
 		slog.String("shards", shardText),
-		slog.String("position", boundRead(r.Position, maxReadField)),
+		slog.String("position", Bound(r.Position, maxReadField)),
 		slog.Int("records", r.Records),
 		slog.String("result", string(r.Outcome)),
 	}
 	if r.ErrorCode != "" {
-		attrs = append(attrs, slog.String("error_code", boundRead(r.ErrorCode, maxReadField)))
+		attrs = append(attrs, slog.String("error_code", Bound(r.ErrorCode, maxReadField)))
 	}
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	a.log.LogAttrs(ctx, slog.LevelInfo, "read", attrs...)
-}
-
-// boundRead cuts s to at most n bytes on a rune boundary, marking the cut,
-// so that a request cannot make an audit line as long as it likes.
-func boundRead(s string, n int) string {
-	if len(s) <= n {
-		return s
-	}
-	cut := n
-	for cut > 0 && cut < len(s) && s[cut]&0xC0 == 0x80 {
-		cut--
-	}
-	return s[:cut] + "…"
 }

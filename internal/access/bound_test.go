@@ -70,3 +70,24 @@ func TestAuditLineBounded(t *testing.T) {
 		t.Errorf("valid values were cut: stream %d bytes, partition key %d bytes", len(m["stream"].(string)), len(m["partition_key"].(string)))
 	}
 }
+
+// A read's audit line is bounded as a write's is: a 3 MiB stream name, a
+// thousand shard ids of 1 KB, and a 3 MiB position make a short line that
+// says how long each was.
+func TestAuditReadLineBounded(t *testing.T) {
+	var buf bytes.Buffer
+	a := NewAuditor(&buf)
+	huge := strings.Repeat("é", 3<<19) // 3 MiB of two-byte characters
+	shards := make([]string, 1000)
+	for i := range shards {
+		shards[i] = strings.Repeat("s", 1024)
+	}
+	a.Read(context.Background(), Read{Kind: "browse", User: "alice", Stream: huge, Shards: shards, Position: huge, Outcome: OutcomeRead})
+	line := buf.String()
+	if len(line) > 4096 || !utf8.ValidString(line) {
+		t.Fatalf("read audit line of %d bytes (valid UTF-8: %v), want at most 4 KiB", len(line), utf8.ValidString(line))
+	}
+	if strings.Count(line, "…(cut, 3145728 bytes)") != 2 {
+		t.Errorf("the line does not say how long the stream and position were:\n%.300s", line)
+	}
+}
