@@ -84,11 +84,7 @@ func TestRemoveIfRacesWithStart(t *testing.T) {
 
 // A zero Config takes the documented defaults.
 func TestManagerDefaults(t *testing.T) {
-	m, err := NewManager(Config{Dir: t.TempDir()})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = m.Close() })
+	m := zeroConfigManager(t)
 	c := m.cfg
 	if c.MaxActive != DefaultMaxActive || c.MaxActivePerUser != DefaultMaxActivePerUser || c.CheckedTTL != DefaultCheckedTTL || c.DoneTTL != DefaultDoneTTL || c.Logger == nil {
 		t.Fatalf("config %+v, want the defaults", c)
@@ -98,11 +94,7 @@ func TestManagerDefaults(t *testing.T) {
 // A user whose uploads are all given back is forgotten, so the count map
 // holds only users with uploads.
 func TestReleaseForgetsTheUser(t *testing.T) {
-	m, err := NewManager(Config{Dir: t.TempDir()})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = m.Close() })
+	m := zeroConfigManager(t)
 	for range 2 {
 		if err := m.reserve("alice"); err != nil {
 			t.Fatal(err)
@@ -118,4 +110,15 @@ func TestReleaseForgetsTheUser(t *testing.T) {
 	if len(m.active) != 0 || m.total != 0 {
 		t.Fatalf("after both: %v, total %d; want nobody", m.active, m.total)
 	}
+}
+
+// zeroConfigManager is a Manager of a zero Config, in its own folder.
+func zeroConfigManager(t *testing.T) *Manager {
+	t.Helper()
+	m, err := NewManager(Config{Dir: t.TempDir()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = m.Close() })
+	return m
 }
