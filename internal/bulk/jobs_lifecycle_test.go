@@ -4,9 +4,11 @@ import (
 	"bufio"
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"os"
 	"strings"
+	"sync"
 	"testing"
 	"testing/iotest"
 	"time"
@@ -191,5 +193,88 @@ func TestCloseWhileSending(t *testing.T) {
 	}
 	if _, err := os.Stat(m.Dir()); !os.IsNotExist(err) {
 		t.Fatalf("the folder is still there after Close: %v", err)
+	}
+}
+
+// admittingSender asks the console's rate limit before it "sends", as the
+// real sender does before every PutRecords call.
+type admittingSender struct{}
+
+func (admittingSender) Send(ctx context.Context, _ bulk.Spec, r io.Reader, opts bulk.SendOptions) (bulk.Summary, error) {
+	if opts.Admit == nil {
+		return bulk.Summary{}, errors.New("no Admit: the console's rate limit is not asked")
+	}
+	if err := opts.Admit(ctx, 3); err != nil {
+		return bulk.Summary{}, err
+	}
+	return bulk.Summary{Records: 3, Written: 3}, nil
+}
+
+// countingLimiter refuses Allow once, then lets Wait through, counting both.
+type countingLimiter struct {
+	mu            sync.Mutex
+	allows, waits []string
+}
+
+func (l *countingLimiter) Allow(user string, n int) bool {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.allows = append(l.allows, fmt.Sprint(user, ":", n))
+	return false
+}
+
+func (l *countingLimiter) Wait(_ context.Context, user string, n int) error {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.waits = append(l.waits, fmt.Sprint(user, ":", n))
+	return nil
+}
+
+// A job's sends are held to the console's per-user write rate.
+func TestJobHeldToTheUsersRate(t *testing.T) {
+	lim := &countingLimiter{}
+	m := newManager(t, bulk.Config{RateLimit: lim})
+	up := upload("alice")
+	up.Sender = admittingSender{}
+	j, err := m.Check(up, strings.NewReader("{}\n{}\n{}\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := m.Start(j); err != nil {
+		t.Fatal(err)
+	}
+	<-j.Done()
+	if st := j.Status(); st.Err != nil || fmt.Sprint(lim.allows, lim.waits) != "[alice:3] [alice:3]" {
+		t.Fatalf("err %v; limiter asked %v, waited %v; want alice's 3 asked, then waited for", st.Err, lim.allows, lim.waits)
+	}
+}
+
+// A user keeps their last 20 finished jobs; older ones are forgotten, and
+// other users' jobs are not counted against them.
+func TestDoneJobsTrimmedPerUser(t *testing.T) {
+	m := newManager(t, bulk.Config{MaxActivePerUser: 1})
+	run := func(user string) *bulk.Job {
+		up := upload(user)
+		up.Sender = readingSender{lines: make(chan []string, 1)}
+		j, err := m.Check(up, strings.NewReader("{}\n"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := m.Start(j); err != nil {
+			t.Fatal(err)
+		}
+		<-j.Done()
+		return j
+	}
+	bobs := run("bob")
+	first := run("alice")
+	for range 20 {
+		run("alice")
+	}
+	if _, err := m.Job("alice", first.ID); !errors.Is(err, bulk.ErrGone) {
+		t.Errorf("alice's 21st-newest job: %v, want ErrGone", err)
+	}
+	if _, err := m.Job("bob", bobs.ID); err != nil {
+		t.Errorf("bob's one job after alice's 21: %v", err)
 	}
 }
