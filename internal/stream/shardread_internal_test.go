@@ -268,3 +268,31 @@ func TestPageAnswer(t *testing.T) {
 		t.Fatalf("an empty page: older %+v, records %v; want none, and an empty list", page.Older, page.Records)
 	}
 }
+
+// Where the newer page starts on shards it names no position for: the base
+// a newer cursor carries on; TRIM_HORIZON after a page from the horizon or
+// a sequence number; the time asked for; otherwise when this page began.
+func TestNewerBase(t *testing.T) {
+	began := time.Date(2024, 5, 1, 12, 0, 0, 0, time.UTC)
+	asked := time.Date(2024, 5, 1, 9, 30, 0, 123456789, time.UTC)
+	for _, tc := range []struct {
+		name string
+		req  BrowseRequest
+		want Cursor
+	}{
+		{"a newer cursor's base", BrowseRequest{Cursor: &Cursor{baseTime: asked}}, Cursor{baseTime: asked}},
+		{"an older cursor", BrowseRequest{Cursor: &Cursor{older: true, baseTrimHorizon: true}}, Cursor{baseTime: began}},
+		{"from the horizon", BrowseRequest{From: Position{Type: PositionTrimHorizon}}, Cursor{baseTrimHorizon: true}},
+		{"after a sequence number", BrowseRequest{From: Position{Type: PositionAfterSequence, SequenceNumber: "1"}}, Cursor{baseTrimHorizon: true}},
+		{"at a time", BrowseRequest{From: Position{Type: PositionAtTimestamp, Timestamp: asked}}, Cursor{baseTime: asked.Truncate(time.Millisecond)}},
+		{"the newest", BrowseRequest{}, Cursor{baseTime: began}},
+	} {
+		p := &pageRun{req: tc.req, readStart: began}
+		if got := p.newerBase(); got.baseTrimHorizon != tc.want.baseTrimHorizon || !got.baseTime.Equal(tc.want.baseTime) || got.older {
+			t.Errorf("%s: %+v, want %+v", tc.name, got, tc.want)
+		}
+	}
+	if got := recordBytes([]StoredRecord{{PartitionKey: "ab", Data: []byte("cde")}, {PartitionKey: "f", Data: []byte("gh")}}); got != 8 {
+		t.Errorf("recordBytes = %d, want 8", got)
+	}
+}
