@@ -41,6 +41,9 @@ func TestDefaults(t *testing.T) {
 	if got := NewReadBudget(BudgetOptions{PerViewer: 0.5, PerViewerBurst: 60}).opts.IdleAfter; got != 120*time.Second {
 		t.Errorf("IdleAfter with a 120 s refill: %v, want 2m0s", got)
 	}
+	if got := NewReadBudget(BudgetOptions{PerShard: 0.5, PerShardBurst: 60}).opts.IdleAfter; got != 120*time.Second {
+		t.Errorf("IdleAfter with a shard's 120 s refill: %v, want 2m0s", got)
+	}
 	// An IdleAfter of at least the refill is kept, even under a minute.
 	if got := NewReadBudget(BudgetOptions{IdleAfter: 2 * time.Second}).opts.IdleAfter; got != 2*time.Second {
 		t.Errorf("IdleAfter given as the 2 s refill: %v, want 2s", got)
