@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"sync"
 	"testing"
 	"time"
@@ -201,5 +202,34 @@ func TestReadBudgetSweepEdges(t *testing.T) {
 	c.Advance(500 * time.Millisecond)
 	if err := b.Wait(context.Background(), "b", "s", "shardId-000000000001"); err != nil {
 		t.Fatalf("a minute idle, a second after the last sweep: %v", err)
+	}
+}
+
+// A sweep forgets the shard buckets idle for IdleAfter (exactly, too), and
+// keeps those in use: a busy shard's budget is not given back early.
+func TestReadBudgetSweepShards(t *testing.T) {
+	c := newFakeClock()
+	b := NewReadBudget(BudgetOptions{Clock: c, MaxEntries: 2, IdleAfter: time.Minute})
+	wait := func(viewer, shard string) error { return b.Wait(context.Background(), viewer, "s", shard) }
+	if err := wait("a", "shardId-000000000000"); err != nil {
+		t.Fatal(err)
+	}
+	c.Advance(59 * time.Second)
+	if err := wait("b", "shardId-000000000001"); err != nil {
+		t.Fatal(err)
+	}
+	c.Advance(time.Second) // a and shard 0 are now exactly a minute idle
+	if err := wait("c", "shardId-000000000002"); err != nil {
+		t.Fatalf("a third viewer once the first is idle: %v", err)
+	}
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	var shards []string
+	for k := range b.shards {
+		shards = append(shards, k.shard)
+	}
+	slices.Sort(shards)
+	if fmt.Sprint(shards) != "[shardId-000000000001 shardId-000000000002]" {
+		t.Fatalf("shard buckets after the sweep: %v, want shards 1 and 2", shards)
 	}
 }
