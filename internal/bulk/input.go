@@ -187,6 +187,7 @@ func readArray(br *bufio.Reader, maxBytes int, fn func(Entry) error) error {
 	if d, ok := tok.(json.Delim); !ok || d != '[' {
 		return fn(Entry{Line: lr.lineAt(dec.InputOffset()), Err: "The input is not a JSON array (it does not start with '['): choose NDJSON for one value per line.", Fatal: true})
 	}
+	var scanned int64 // bytes the decoder's value scanner has counted so far
 	for first := true; dec.More(); first = false {
 		at := dec.InputOffset() // the value, or the comma before it
 		var raw json.RawMessage
@@ -194,9 +195,14 @@ func readArray(br *bufio.Reader, maxBytes int, fn func(Entry) error) error {
 			if lr.err != nil {
 				return lr.err
 			}
-			return fatal(err, valueErrorOffset(err, dec, at, first))
+			return fatal(err, valueErrorOffset(err, dec, at, first, scanned))
 		}
 		end := dec.InputOffset()
+		if first {
+			scanned += end - at
+		} else {
+			scanned += end - at - 1 // the comma is taken before the scan
+		}
 		start := end - int64(len(raw))
 		lr.boundary = end
 		e := Entry{Line: lr.lineAt(start), Data: []byte(raw)}
@@ -233,11 +239,12 @@ func tokenErrorOffset(err error, dec *json.Decoder) int64 {
 }
 
 // valueErrorOffset is where the error of a Decode that began at offset at
-// (after More) is in the input. json.Decoder's SyntaxError.Offset counts
-// from the input's start for a missing comma before the value, but from
-// the value's own start for an error inside it: the decoder then stays at
-// that start, one past the comma it took, or at the first value itself.
-func valueErrorOffset(err error, dec *json.Decoder, at int64, first bool) int64 {
+// (after More) is in the input. json.Decoder's SyntaxError.Offset is the
+// input offset for a missing comma before the value; for an error inside a
+// value it counts the bytes its value scanner has seen, over every value so
+// far (scanned of them before this one), and the decoder stays at the
+// value's start: one past the comma it took, or at the first value itself.
+func valueErrorOffset(err error, dec *json.Decoder, at int64, first bool, scanned int64) int64 {
 	var se *json.SyntaxError
 	if !errors.As(err, &se) {
 		return dec.InputOffset()
@@ -246,7 +253,7 @@ func valueErrorOffset(err error, dec *json.Decoder, at int64, first bool) int64 
 	if !first && start == at { // no comma taken: the comma is what is missing
 		return se.Offset
 	}
-	return start + se.Offset - 1
+	return start + se.Offset - scanned - 1
 }
 
 var errValueTooLarge = errors.New("stream: JSON value too large")

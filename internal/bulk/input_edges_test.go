@@ -104,6 +104,10 @@ func TestReadArrayErrorLines(t *testing.T) {
 		{"[\n1,\n2\n3]", 4, "Not valid JSON: expected comma after array element; the rest of the array cannot be read."},
 		{"[1,\n\n2", 3, "The array ends too early; the rest of the array cannot be read."},
 		{"[1]\n\n  xyz", 3, "There is more after the array's closing ']'; it was not read."},
+		// An error after values of some length: the decoder's count runs
+		// over every value it scanned.
+		{"[\n{\"k\":\"a\"},\n{\"k\": tru}\n]", 3, "Not valid JSON: invalid character '}' in literal true (expecting 'e'); the rest of the array cannot be read."},
+		{"[\"aaaaaaaaaaaaaaaaaaaa\",\n\"bbbbbbbbbbbbbbbbbbbb\",\n\"cc\ncc\"]", 3, "Not valid JSON: invalid character '\\n' in string literal; the rest of the array cannot be read."},
 	}
 	for _, tt := range tests {
 		t.Run(tt.in, func(t *testing.T) {
