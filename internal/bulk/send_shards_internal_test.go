@@ -69,10 +69,7 @@ func sendPaced(t *testing.T, api *oneShardAPI) (Summary, Snapshot) {
 	var progress Progress
 	synctest.Test(t, func(t *testing.T) {
 		s := NewSender(api, Options{ShardRecordsPerSecond: 10, BaseBackoff: 10 * time.Millisecond, MaxBackoff: 20 * time.Millisecond})
-		spec := Spec{Stream: stream.StreamRef{Name: "s"}, Format: FormatNDJSON, PartitionKey: KeySource{Mode: KeyField, Value: "k"}, ExplicitHashKey: KeySource{Mode: KeyNone}}
-		if errs := spec.Check(); len(errs) > 0 {
-			t.Fatal(errs)
-		}
+		spec := keyedNDJSON(t)
 		var err error
 		sum, err = s.Send(context.Background(), spec, strings.NewReader(bulkNDJSON(40)), SendOptions{Progress: &progress, OnResult: func(Result) error { return nil }})
 		if err != nil {
@@ -118,10 +115,7 @@ func TestSendCanceledOnlyWithRecordsLeft(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	n := 0
-	spec := Spec{Stream: stream.StreamRef{Name: "s"}, Format: FormatNDJSON, PartitionKey: KeySource{Mode: KeyField, Value: "k"}, ExplicitHashKey: KeySource{Mode: KeyNone}}
-	if errs := spec.Check(); len(errs) > 0 {
-		t.Fatal(errs)
-	}
+	spec := keyedNDJSON(t)
 	sum, err := NewSender(api, Options{}).Send(ctx, spec, strings.NewReader(bulkNDJSON(3)), SendOptions{OnResult: func(Result) error {
 		if n++; n == 3 {
 			cancel()
@@ -139,10 +133,7 @@ func TestSendReturnsCallbackAndReadErrors(t *testing.T) {
 	api := &fakeBatchAPI{fn: func(_ int, in *kinesis.PutRecordsInput) (*kinesis.PutRecordsOutput, error) {
 		return allWritten(in), nil
 	}}
-	spec := Spec{Stream: stream.StreamRef{Name: "s"}, Format: FormatNDJSON, PartitionKey: KeySource{Mode: KeyField, Value: "k"}, ExplicitHashKey: KeySource{Mode: KeyNone}}
-	if errs := spec.Check(); len(errs) > 0 {
-		t.Fatal(errs)
-	}
+	spec := keyedNDJSON(t)
 	full := errors.New("disk full")
 	_, err := NewSender(api, Options{}).Send(context.Background(), spec, strings.NewReader(bulkNDJSON(3)), SendOptions{OnResult: func(Result) error { return full }})
 	if !errors.Is(err, full) {
@@ -198,10 +189,7 @@ func TestSendListsAtMostMaxListedFailures(t *testing.T) {
 
 // A check lists the first MaxListedProblems problems, no more.
 func TestValidateListsAtMostMaxListedProblems(t *testing.T) {
-	spec := Spec{Stream: stream.StreamRef{Name: "s"}, Format: FormatNDJSON, PartitionKey: KeySource{Mode: KeyField, Value: "k"}, ExplicitHashKey: KeySource{Mode: KeyNone}}
-	if errs := spec.Check(); len(errs) > 0 {
-		t.Fatal(errs)
-	}
+	spec := keyedNDJSON(t)
 	v, err := Validate(strings.NewReader(strings.Repeat("{\n", 150)), spec, io.Discard)
 	if err != nil {
 		t.Fatal(err)
@@ -209,4 +197,14 @@ func TestValidateListsAtMostMaxListedProblems(t *testing.T) {
 	if v.Invalid != 150 || len(v.Problems) != 100 || v.Problems[99].Line != 100 {
 		t.Fatalf("%d invalid, %d listed; want 150, the first 100", v.Invalid, len(v.Problems))
 	}
+}
+
+// keyedNDJSON is a checked spec of NDJSON records keyed by their field "k".
+func keyedNDJSON(t *testing.T) Spec {
+	t.Helper()
+	spec := Spec{Stream: stream.StreamRef{Name: "s"}, Format: FormatNDJSON, PartitionKey: KeySource{Mode: KeyField, Value: "k"}, ExplicitHashKey: KeySource{Mode: KeyNone}}
+	if errs := spec.Check(); len(errs) > 0 {
+		t.Fatal(errs)
+	}
+	return spec
 }
