@@ -106,6 +106,7 @@ func TestReadArrayErrorLines(t *testing.T) {
 		{"[1]\n\n  xyz", 3, "There is more after the array's closing ']'; it was not read."},
 		// An error after values of some length: the decoder's count runs
 		// over every value it scanned.
+		{"[1,\n2,\n3,\n}", 4, "Not valid JSON: invalid character '}' looking for beginning of value; the rest of the array cannot be read."},
 		{"[\n{\"k\":\"a\"},\n{\"k\": tru}\n]", 3, "Not valid JSON: invalid character '}' in literal true (expecting 'e'); the rest of the array cannot be read."},
 		{"[\"aaaaaaaaaaaaaaaaaaaa\",\n\"bbbbbbbbbbbbbbbbbbbb\",\n\"cc\ncc\"]", 3, "Not valid JSON: invalid character '\\n' in string literal; the rest of the array cannot be read."},
 	}
