@@ -632,16 +632,3 @@ func TestPutCanceled(t *testing.T) {
 		t.Errorf("canceled put: kind %v (%v), want KindCanceled", f.Kind, f.Err)
 	}
 }
-
-// A deadline that strikes while waiting to retry a refused connection is
-// still "unreachable": no attempt ever left the machine.
-func TestPutRefusedUntilDeadline(t *testing.T) {
-	t.Parallel()
-	endpoint := localawstest.RefusedEndpoint(t)
-	pub := stream.NewPublisher(kinesisClient(t, endpoint), stream.Options{PutTimeout: 300 * time.Millisecond, MaxAttempts: 50, MaxBackoff: 100 * time.Millisecond})
-	_, err := pub.Put(t.Context(), validRecord(t))
-	f := asFailure(t, err)
-	if f.Kind != stream.KindUnreachable || f.Outcome() != stream.NotWritten {
-		t.Errorf("refused until the deadline: kind %v, outcome %s (%v); want KindUnreachable, not written", f.Kind, f.Outcome(), err)
-	}
-}
