@@ -90,14 +90,32 @@
     buttons(true);
   }
 
-  // copyRecord copies a record's whole decoded text, the part past the
-  // preview included.
+  // exactText is the text a <pre> of record data stands for: its own text
+  // (a CR in it is a real CR), or, when it shows control characters as
+  // markers (HTML cannot carry them), the UTF-8 the server put in base64
+  // in data-exact-b64.
+  function exactText(pre) {
+    var b64 = pre.getAttribute("data-exact-b64");
+    if (b64 === null) return pre.textContent;
+    var bin = atob(b64), bytes = new Uint8Array(bin.length);
+    for (var i = 0; i < bin.length; i++) bytes[i] = bin.charCodeAt(i);
+    return new TextDecoder().decode(bytes);
+  }
+
+  // recordText is a record's whole decoded text, the part past the preview
+  // included, exactly: what Copy copies.
+  function recordText(rec) {
+    var text = exactText(rec.querySelector("[data-testid=record-data]"));
+    var rest = rec.querySelector("[data-testid=record-data-rest]");
+    if (rest) text += exactText(rest);
+    return text;
+  }
+
+  // copyRecord copies a record's whole decoded text.
   function copyRecord(button) {
     var rec = button.closest("[data-testid=record]");
     if (!rec) return;
-    var text = rec.querySelector("[data-testid=record-data]").textContent;
-    var rest = rec.querySelector("[data-testid=record-data-rest]");
-    if (rest) text += rest.textContent;
+    var text = recordText(rec);
     var done = function () {
       button.textContent = "Copied";
       setTimeout(function () { button.textContent = "Copy"; }, 1500);
