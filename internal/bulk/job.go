@@ -15,8 +15,18 @@ type State string
 const (
 	StateChecked State = "checked" // validated, with invalid records: waiting for the user
 	StateSending State = "sending"
-	StateDone    State = "done"
+	// StateVerifying: sending has ended and the stream is being read back.
+	StateVerifying State = "verifying"
+	StateDone      State = "done"
 )
+
+// Conflict is two lines Kinesis acknowledged at one shard and sequence
+// number: an answer that cannot be true.
+type Conflict struct {
+	First, Second int // their lines
+	ShardID       string
+	Sequence      string
+}
 
 // Job is one upload: its checked input on disk, then its sending.
 type Job struct {
@@ -37,6 +47,10 @@ type Job struct {
 	summary   Summary
 	err       error
 	report    string // the per-record results
+	sendStart time.Time
+	verify    Verification
+	conflicts []Conflict // the first MaxListedFailures
+	nConflict int
 	expires   time.Time
 	expiry    *time.Timer
 	changed   chan struct{} // closed and replaced whenever state changes
@@ -51,12 +65,19 @@ type JobStatus struct {
 	Summary   Summary   // once done
 	Err       error     // once done: the job could not finish (its report says how far it got)
 	Expires   time.Time // when the job and its report are forgotten
+	// Verify is how reading the job back from the stream went.
+	Verify Verification
+	// Conflicts are impossible answers seen while sending (the first
+	// MaxListedFailures of ConflictCount).
+	Conflicts     []Conflict
+	ConflictCount int
 }
 
 // Status reads the job's state.
 func (j *Job) Status() JobStatus {
 	j.mu.Lock()
-	st := JobStatus{State: j.state, Canceling: j.canceling, Summary: j.summary, Err: j.err, Expires: j.expires}
+	st := JobStatus{State: j.state, Canceling: j.canceling, Summary: j.summary, Err: j.err, Expires: j.expires,
+		Verify: j.verify, Conflicts: j.conflicts[:len(j.conflicts):len(j.conflicts)], ConflictCount: j.nConflict}
 	j.mu.Unlock()
 	st.Held = j.held.Load()
 	if st.State != StateChecked {
@@ -65,7 +86,8 @@ func (j *Job) Status() JobStatus {
 	return st
 }
 
-// Done is closed when the job has finished sending.
+// Done is closed when the job has finished sending and its first
+// verification.
 func (j *Job) Done() <-chan struct{} { return j.done }
 
 // Watch reports the job's status now, then every interval and at once on
@@ -107,24 +129,55 @@ func (j *Job) notify() {
 	j.changed = make(chan struct{})
 }
 
-// stop cancels a sending job.
+// stop cancels a job that is sending or verifying.
 func (j *Job) stop() {
 	j.mu.Lock()
 	defer j.mu.Unlock()
-	if j.state == StateSending && !j.canceling {
+	if (j.state == StateSending || j.state == StateVerifying) && !j.canceling {
 		j.canceling = true
 		j.cancel()
 		j.notify()
 	}
 }
 
-// finish records how sending ended.
-func (j *Job) finish(sum Summary, err error, expires time.Time) {
+// sent records how sending ended; verification follows.
+func (j *Job) sent(sum Summary, err error) {
 	j.mu.Lock()
-	j.state, j.summary, j.err, j.expires = StateDone, sum, err, expires
+	j.state, j.summary, j.err = StateVerifying, sum, err
 	j.notify()
 	j.mu.Unlock()
-	close(j.done)
+}
+
+// conflict records an impossible answer as it is seen.
+func (j *Job) conflict(c Conflict) {
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	j.nConflict++
+	if len(j.conflicts) < MaxListedFailures {
+		j.conflicts = append(j.conflicts, c)
+	}
+	j.notify()
+}
+
+// verifying publishes verification's running status.
+func (j *Job) verifying(v Verification) {
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	j.verify = v
+	j.notify()
+}
+
+// finish records how the job ended, sent and verified (or not).
+func (j *Job) finish(sum Summary, v Verification, expires time.Time) {
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	j.state, j.summary, j.verify, j.expires, j.canceling = StateDone, sum, v, expires, false
+	j.notify()
+	select {
+	case <-j.done: // a later verification: done was closed by the first
+	default:
+		close(j.done)
+	}
 }
 
 func (j *Job) reportPath() string {

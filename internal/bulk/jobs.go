@@ -55,6 +55,8 @@ var (
 	ErrNoJob        = errors.New("bulk: no such upload")
 	ErrGone         = errors.New("bulk: the upload has expired")
 	ErrNotDone      = errors.New("bulk: the upload is still sending")
+	ErrVerifying    = errors.New("bulk: the upload is being read back from the stream")
+	ErrNoScanner    = errors.New("bulk: reading the stream back is not set up for this upload")
 )
 
 // RecordSender sends checked records; *Sender is the real one.
@@ -103,6 +105,11 @@ type Upload struct {
 	ResendUnknown bool
 	SendValidOnly bool
 	Name          string // the file's name, or "pasted records"
+	// Scanner reads the stream back to verify the job; nil leaves every
+	// upload unverified.
+	Scanner Scanner
+	// Verify reads the stream back once sending ends (see verify.go).
+	Verify bool
 }
 
 // Manager runs bulk jobs: it checks uploads into spool files, sends them in
@@ -343,7 +350,7 @@ func isDone(j *Job) bool { return j.state == StateDone }
 func (m *Manager) removeIf(j *Job, ok func(*Job) bool) bool {
 	m.mu.Lock()
 	j.mu.Lock()
-	if m.jobs[j.ID] != j || j.state == StateSending || !ok(j) {
+	if m.jobs[j.ID] != j || j.state == StateSending || j.state == StateVerifying || !ok(j) {
 		j.mu.Unlock()
 		m.mu.Unlock()
 		return false
@@ -404,7 +411,7 @@ func (m *Manager) Start(j *Job) error {
 		return nil
 	}
 	ctx, cancel := context.WithCancel(context.Background())
-	j.state, j.cancel, j.report = StateSending, cancel, report.Name()
+	j.state, j.cancel, j.report, j.sendStart = StateSending, cancel, report.Name(), time.Now()
 	if j.expiry != nil {
 		j.expiry.Stop()
 	}
@@ -467,7 +474,7 @@ func (m *Manager) Close() error {
 	m.mu.Lock()
 	if len(m.jobs) > 0 && !m.drained {
 		for _, j := range m.jobs {
-			if j.Status().State == StateSending {
+			if st := j.Status().State; st == StateSending || st == StateVerifying {
 				m.mu.Unlock()
 				return fmt.Errorf("bulk: uploads still sending: %s is left for the next start to remove", m.dir)
 			}
@@ -489,7 +496,8 @@ func (m *Manager) Close() error {
 	return nil
 }
 
-// send runs a job to its end, then keeps its report for DoneTTL.
+// send runs a job to its end, reads it back from the stream (unless the
+// user said not to), then keeps its report for DoneTTL.
 func (m *Manager) send(ctx context.Context, j *Job, report *os.File) {
 	defer m.sendings.Done()
 	sum, err := m.sendFile(ctx, j, report)
@@ -497,19 +505,106 @@ func (m *Manager) send(ctx context.Context, j *Job, report *os.File) {
 	m.mu.Lock()
 	m.release(j.User)
 	m.mu.Unlock()
-	j.finish(sum, err, time.Now().Add(m.cfg.DoneTTL))
+	j.sent(sum, err)
+	v := Verification{State: VerifySkipped}
+	switch {
+	case err != nil:
+		// The report is cut short: there is nothing sound to verify.
+	case j.Verify && j.Scanner != nil:
+		sum, v = m.verify(j, sum)
+	}
+	if err == nil && v.State != VerifyVerified && v.State != VerifyProblems && j.nConflicts() > 0 {
+		// Unverified, an impossible answer is still not believed: both
+		// lines of each say so in the report.
+		sum, err = markConflicts(j.reportPath(), sum)
+	}
+	j.mu.Lock()
+	j.err = err
+	j.mu.Unlock()
+	j.finish(sum, v, time.Now().Add(m.cfg.DoneTTL))
 	j.mu.Lock()
 	j.expiry = time.AfterFunc(m.cfg.DoneTTL, func() { m.removeIf(j, expired) })
 	j.mu.Unlock()
 	m.trimDone(j.User)
 	log := m.cfg.Logger.With("job", j.ID, "user", j.User, "stream", j.Spec.Stream.String(), "written", sum.Written,
 		"failed", sum.Failed, "unknown", sum.Unknown, "possibly_duplicated", sum.PossiblyDuplicated, "not_sent", sum.NotSent,
-		"canceled", sum.Canceled, "duration_ms", sum.Elapsed.Milliseconds())
+		"canceled", sum.Canceled, "duration_ms", sum.Elapsed.Milliseconds(), "verify", string(v.State),
+		"verified", v.Verified+v.Found, "missing", v.Missing, "mismatched", v.Mismatched, "conflicts", j.nConflicts()+v.Conflicts)
 	if err != nil {
 		log.Error("bulk upload failed", "err", err.Error())
 		return
 	}
 	log.Info("bulk upload finished")
+}
+
+func (j *Job) nConflicts() int {
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	return j.nConflict
+}
+
+// verify reads a sent job back from the stream, with a context of its own
+// (an upload whose sending was canceled is still verified: what it did
+// write is worth knowing) that Cancel ends.
+func (m *Manager) verify(j *Job, sum Summary) (Summary, Verification) {
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	j.mu.Lock()
+	j.cancel, j.canceling = cancel, false
+	since := j.sendStart
+	j.mu.Unlock()
+	v := verifyReport(ctx, j.Scanner, j.Spec.Stream, j.User, since, j.reportPath(), j.Check.Records, &sum, j.verifying)
+	if v.State == VerifyIncomplete && ctx.Err() != nil {
+		v.Err = errors.New("stopped by Cancel")
+	}
+	return sum, v
+}
+
+// Verify reads a finished job back from the stream again, in the
+// background: a job sent unverified, or one whose verification did not
+// finish, or a second look later.
+func (m *Manager) Verify(j *Job) error {
+	if j.Scanner == nil {
+		return ErrNoScanner
+	}
+	m.mu.Lock()
+	if m.closing {
+		m.mu.Unlock()
+		return ErrShuttingDown
+	}
+	if m.jobs[j.ID] != j {
+		m.mu.Unlock()
+		return ErrGone
+	}
+	j.mu.Lock()
+	switch j.state {
+	case StateVerifying:
+		j.mu.Unlock()
+		m.mu.Unlock()
+		return nil
+	case StateChecked, StateSending:
+		j.mu.Unlock()
+		m.mu.Unlock()
+		return ErrNotDone
+	}
+	j.state = StateVerifying
+	if j.expiry != nil {
+		j.expiry.Stop()
+	}
+	sum := j.summary
+	j.notify()
+	j.mu.Unlock()
+	m.sendings.Add(1)
+	m.mu.Unlock()
+	go func() {
+		defer m.sendings.Done()
+		sum, v := m.verify(j, sum)
+		j.finish(sum, v, time.Now().Add(m.cfg.DoneTTL))
+		j.mu.Lock()
+		j.expiry = time.AfterFunc(m.cfg.DoneTTL, func() { m.removeIf(j, expired) })
+		j.mu.Unlock()
+	}()
+	return nil
 }
 
 // sendFile sends the spool and writes one report line per input record.
@@ -522,13 +617,29 @@ func (m *Manager) sendFile(ctx context.Context, j *Job, report *os.File) (Summar
 	defer in.Close()
 	w := bufio.NewWriterSize(report, 256<<10)
 	enc := json.NewEncoder(w)
+	acks := map[[16]byte]int{} // where Kinesis placed each record: its line
 	opts := SendOptions{
 		RatePerSecond: j.Rate,
 		ResendUnknown: j.ResendUnknown,
 		Progress:      &j.progress,
 		OnResult: func(r Result) error {
+			if r.Status == StatusWritten || r.Status == StatusUnknown {
+				r.DataSHA256 = dataSum(r.Data)
+			}
 			if m.cfg.OnResult != nil {
 				m.cfg.OnResult(j, r)
+			}
+			if r.Status == StatusWritten && r.SequenceNumber != "" {
+				k := placeKey(r.ShardID, r.SequenceNumber)
+				if first, ok := acks[k]; ok {
+					// Two records at one place: Kinesis's answer cannot be
+					// true, whatever it says. Never believed.
+					r.Status, r.ConflictLine = StatusConflict, first
+					r.ErrorCode, r.ErrorMessage = "ImpossibleAnswer", conflictMessage(first)
+					j.conflict(Conflict{First: first, Second: r.Line, ShardID: r.ShardID, Sequence: r.SequenceNumber})
+				} else {
+					acks[k] = r.Line
+				}
 			}
 			return enc.Encode(r)
 		},
@@ -544,6 +655,11 @@ func (m *Manager) sendFile(ctx context.Context, j *Job, report *os.File) (Summar
 		}
 	}
 	sum, err := j.Sender.Send(ctx, j.Spec, bufio.NewReaderSize(in, 256<<10), opts)
+	// The summary counted Kinesis's word; a conflict is not written.
+	if n := j.nConflicts(); n > 0 {
+		sum.Written -= n
+		sum.Conflicts += n
+	}
 	if ferr := w.Flush(); err == nil && ferr != nil {
 		err = fmt.Errorf("bulk: report: %w", ferr)
 	}
@@ -552,8 +668,11 @@ func (m *Manager) sendFile(ctx context.Context, j *Job, report *os.File) (Summar
 
 // OpenReport opens a finished job's report, one NDJSON line per input record.
 func (m *Manager) OpenReport(j *Job) (*os.File, error) {
-	st := j.Status()
-	if st.State != StateDone {
+	switch j.Status().State {
+	case StateDone:
+	case StateVerifying:
+		return nil, ErrVerifying
+	default:
 		return nil, ErrNotDone
 	}
 	f, err := os.Open(j.reportPath())

@@ -17,6 +17,10 @@ const (
 	StatusUnknown Status = "unknown"  // no answer for its last send: it may have been written
 	StatusInvalid Status = "invalid"  // it broke a rule: never sent
 	StatusNotSent Status = "not_sent" // canceled or stopped before it was sent
+	// The statuses reading the stream back gives, and an impossible answer.
+	StatusMissing  Status = "missing"  // Kinesis acknowledged it; the stream does not hold it
+	StatusMismatch Status = "mismatch" // the stream holds other bytes where Kinesis placed it
+	StatusConflict Status = "conflict" // Kinesis gave it a place that cannot be true (another record's)
 )
 
 // Result is one input record's line in the report.
@@ -32,6 +36,15 @@ type Result struct {
 	// PossiblyDuplicated: the record may be in the stream more than once,
 	// because a send whose outcome is unknown was followed by another send.
 	PossiblyDuplicated bool `json:"possibly_duplicated"`
+	// DataSHA256 is the hex SHA-256 of the data sent, for records that were
+	// sent: what verification compares with the stream's bytes.
+	DataSHA256 string `json:"data_sha256,omitempty"`
+	// Verified: the record was read back from the stream, byte for byte,
+	// at its shard and sequence number.
+	Verified bool `json:"verified,omitempty"`
+	// ConflictLine is the other line Kinesis gave the same shard and
+	// sequence number, when it did.
+	ConflictLine int `json:"conflict_with_line,omitempty"`
 	// Data is the record's data, for the caller's audit trail; it is only
 	// valid during the OnResult call and never written to the report.
 	Data []byte `json:"-"`
@@ -43,7 +56,7 @@ func (r Result) Outcome() stream.Outcome {
 	switch r.Status {
 	case StatusWritten:
 		return stream.Written
-	case StatusUnknown:
+	case StatusUnknown, StatusMismatch, StatusConflict:
 		return stream.Unknown
 	}
 	return stream.NotWritten
@@ -82,9 +95,37 @@ type Summary struct {
 	NotSent            int
 	Retried            int // record sends beyond the first
 	PossiblyDuplicated int
-	Shards             []ShardCount    // by shard id
-	Failures           []Result        // the first MaxListedFailures failed or unknown records
-	Canceled           bool            // ctx ended before every record was sent
-	Stopped            *stream.Failure // a whole request was refused in a way retrying cannot fix
-	Elapsed            time.Duration
+	// What reading the stream back found: Verified records are in the
+	// stream byte for byte (they are counted in Written too).
+	Verified   int
+	Missing    int
+	Mismatched int
+	Conflicts  int
+	Shards     []ShardCount    // by shard id
+	Failures   []Result        // the first MaxListedFailures failed or unknown records
+	Canceled   bool            // ctx ended before every record was sent
+	Stopped    *stream.Failure // a whole request was refused in a way retrying cannot fix
+	Elapsed    time.Duration
+}
+
+// count adds n to the count of a status.
+func (s *Summary) count(st Status, n int) {
+	switch st {
+	case StatusWritten:
+		s.Written += n
+	case StatusFailed:
+		s.Failed += n
+	case StatusUnknown:
+		s.Unknown += n
+	case StatusInvalid:
+		s.Invalid += n
+	case StatusNotSent:
+		s.NotSent += n
+	case StatusMissing:
+		s.Missing += n
+	case StatusMismatch:
+		s.Mismatched += n
+	case StatusConflict:
+		s.Conflicts += n
+	}
 }

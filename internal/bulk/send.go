@@ -453,18 +453,9 @@ func (r *sendRun) collect() (Summary, error) {
 	var cbErr error
 	report := func(res Result) {
 		sum.Records++
-		switch res.Status {
-		case StatusWritten:
-			sum.Written++
+		sum.count(res.Status, 1)
+		if res.Status == StatusWritten {
 			shards[res.ShardID]++
-		case StatusFailed:
-			sum.Failed++
-		case StatusUnknown:
-			sum.Unknown++
-		case StatusInvalid:
-			sum.Invalid++
-		case StatusNotSent:
-			sum.NotSent++
 		}
 		if res.PossiblyDuplicated {
 			sum.PossiblyDuplicated++

@@ -274,14 +274,14 @@ func compareKeys(a, b recordKey) int {
 	if c := strings.Compare(a.shard, b.shard); c != 0 {
 		return c
 	}
-	return compareSequenceNumbers(a.seq, b.seq)
+	return CompareSequenceNumbers(a.seq, b.seq)
 }
 
-// compareSequenceNumbers compares two sequence numbers as integers. They are
+// CompareSequenceNumbers compares two sequence numbers as integers. They are
 // decimal without leading zeros (Kinesis's form, and what ParsePosition and
 // ParseCursor accept), so the longer is the larger, and equal lengths
 // compare as text: no big.Int needed.
-func compareSequenceNumbers(a, b string) int {
+func CompareSequenceNumbers(a, b string) int {
 	if len(a) != len(b) {
 		if len(a) < len(b) {
 			return -1

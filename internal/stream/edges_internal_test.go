@@ -27,8 +27,8 @@ func TestParserEdges(t *testing.T) {
 		a, b string
 		want int
 	}{{"9", "10", -1}, {"10", "9", 1}, {"12", "12", 0}, {"12", "13", -1}} {
-		if got := compareSequenceNumbers(tc.a, tc.b); got != tc.want {
-			t.Errorf("compareSequenceNumbers(%s, %s) = %d, want %d", tc.a, tc.b, got, tc.want)
+		if got := CompareSequenceNumbers(tc.a, tc.b); got != tc.want {
+			t.Errorf("CompareSequenceNumbers(%s, %s) = %d, want %d", tc.a, tc.b, got, tc.want)
 		}
 	}
 }

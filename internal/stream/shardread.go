@@ -19,6 +19,8 @@ type listedShard struct {
 	id      string
 	parents []string // ParentShardId and AdjacentParentShardId, when set
 	open    bool
+	// startSeq and endSeq are its SequenceNumberRange; endSeq is "" while open.
+	startSeq, endSeq string
 }
 
 // listShards lists every shard of the stream that Kinesis still keeps,
@@ -36,6 +38,9 @@ func (r *Reader) listShards(ctx context.Context, ref StreamRef) ([]listedShard, 
 			ls := listedShard{
 				id:   aws.ToString(s.ShardId),
 				open: s.SequenceNumberRange == nil || s.SequenceNumberRange.EndingSequenceNumber == nil,
+			}
+			if r := s.SequenceNumberRange; r != nil {
+				ls.startSeq, ls.endSeq = aws.ToString(r.StartingSequenceNumber), aws.ToString(r.EndingSequenceNumber)
 			}
 			for _, p := range []*string{s.ParentShardId, s.AdjacentParentShardId} {
 				if aws.ToString(p) != "" {

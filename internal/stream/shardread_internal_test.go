@@ -92,7 +92,7 @@ func TestListShardsOpenAndParents(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := "[{shardId-000000000000 [] false} {shardId-000000000001 [] false} {shardId-000000000002 [shardId-000000000000 shardId-000000000001] true}]"
+	want := "[{shardId-000000000000 [] false 1 999} {shardId-000000000001 [] false 1 999} {shardId-000000000002 [shardId-000000000000 shardId-000000000001] true 1 }]"
 	if fmt.Sprint(got) != want {
 		t.Fatalf("listed %v\nwant   %s", got, want)
 	}

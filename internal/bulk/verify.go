@@ -1,0 +1,639 @@
+package bulk
+
+// Verification: the console's word is the stream's word. After a job has
+// sent, it reads the stream back and checks every record Kinesis
+// acknowledged: per shard, from the lowest sequence number the job was
+// given to the highest, matching each acknowledgement's shard and sequence
+// number and the SHA-256 of the data sent against what the shard holds.
+// Records whose send had no answer (outcome unknown) are looked for by
+// partition key and data among the records that arrived since the job
+// started. Every GetRecords call is paid from the console's read budget.
+
+import (
+	"bufio"
+	"cmp"
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"hash/fnv"
+	"io"
+	"os"
+	"path/filepath"
+	"slices"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/kinesis-console/kinesis-console/internal/stream"
+)
+
+// Scanner reads a stream back, paying each read from the console's read
+// budget: *stream.Reader.
+type Scanner interface {
+	ShardSpans(ctx context.Context, ref stream.StreamRef) ([]stream.ShardSpan, error)
+	Scan(ctx context.Context, req stream.ScanRequest, fn func([]stream.StoredRecord) bool) (stream.ScanStats, error)
+}
+
+var _ Scanner = (*stream.Reader)(nil)
+
+// VerifyState is where a job's read-back verification is.
+type VerifyState string
+
+// The states of a verification.
+const (
+	VerifyNone       VerifyState = ""           // not asked for (a job not sent yet)
+	VerifyRunning    VerifyState = "verifying"  // reading the stream
+	VerifyVerified   VerifyState = "verified"   // every acknowledged record is in the stream, byte for byte
+	VerifyProblems   VerifyState = "problems"   // some are missing, differ, or were given one place twice
+	VerifySkipped    VerifyState = "skipped"    // the user chose not to verify
+	VerifyIncomplete VerifyState = "incomplete" // canceled, or the stream could not be read to the end
+)
+
+// Verification is how reading a job back went, or is going.
+type Verification struct {
+	State VerifyState
+	// Total is how many records are looked for: those Kinesis acknowledged
+	// and those whose outcome was unknown. Checked is how many are settled.
+	Total, Checked int
+	Verified       int // acknowledged, and found byte for byte
+	Missing        int // acknowledged, and not in the stream
+	Mismatched     int // acknowledged, and the stream holds other bytes there
+	Conflicts      int // given a place that cannot be true, and not found there
+	Found          int // outcome unknown, found exactly once: written
+	NotFound       int // outcome unknown, not in the stream: not written
+	Ambiguous      int // outcome unknown, and the stream holds other copies of the same record
+	// Problems are the first MaxListedFailures lines that are not verified.
+	Problems []int
+	// Calls counts GetRecords calls; Shards the shards read.
+	Calls, Shards int
+	Started       time.Time
+	Elapsed       time.Duration
+	Err           error // why it is incomplete
+}
+
+// verifyWindow bounds the acknowledgements held in memory at once: a larger
+// job is verified a window at a time, each reading its shards from its own
+// lowest sequence number to its highest.
+const verifyWindow = 100_000
+
+// unknownSlack widens the search for records of unknown outcome: a record
+// may carry an arrival time a little before the job started by the
+// console's clock.
+const unknownSlack = 5 * time.Second
+
+// The outcome of one report line, as verification found it.
+type lineOutcome uint8
+
+const (
+	lineUntouched lineOutcome = iota
+	lineVerified
+	lineMissing
+	lineMismatch
+	lineConflict
+	lineFound    // unknown outcome, found once
+	lineNotFound // unknown outcome, not in the stream
+	lineAmbiguous
+)
+
+type lineDetail struct {
+	shard, seq string
+	other      int // the other line given the same place, 0 for none
+	msg        string
+}
+
+// verifyRun is one verification of one job.
+type verifyRun struct {
+	scan   Scanner
+	ref    stream.StreamRef
+	viewer string
+	since  time.Time
+
+	spans    map[string]stream.ShardSpan
+	outcomes []lineOutcome // by record index in the report
+	details  map[int]lineDetail
+	acked    map[[16]byte]struct{} // every place Kinesis acknowledged
+
+	mu      sync.Mutex
+	checked atomic.Int64
+	calls   atomic.Int64
+	shards  map[string]bool
+	publish func(Verification)
+	status  Verification
+}
+
+// ackEntry is one acknowledged record looked for.
+type ackEntry struct {
+	idx   int // record index in the report
+	line  int
+	pk    string // the partition key, for a record of unknown outcome
+	shard string
+	seq   string
+	sum   [32]byte
+}
+
+// placeKey names a shard and sequence number in 16 bytes.
+func placeKey(shard, seq string) [16]byte {
+	h := fnv.New128a()
+	_, _ = io.WriteString(h, shard)
+	_, _ = h.Write([]byte{0})
+	_, _ = io.WriteString(h, seq)
+	var k [16]byte
+	h.Sum(k[:0])
+	return k
+}
+
+// dataSum is the hex SHA-256 of a record's data, as the report gives it.
+func dataSum(b []byte) string {
+	s := sha256.Sum256(b)
+	return hex.EncodeToString(s[:])
+}
+
+// verifyReport reads the stream back for the records of the report at path
+// and rewrites the report with what it found. publish receives the running
+// status. It returns the final status; the summary is updated to match.
+func verifyReport(ctx context.Context, scan Scanner, ref stream.StreamRef, viewer string, since time.Time, path string, records int, sum *Summary, publish func(Verification)) Verification {
+	v := &verifyRun{
+		scan: scan, ref: ref, viewer: viewer, since: since,
+		outcomes: make([]lineOutcome, records), details: map[int]lineDetail{}, acked: map[[16]byte]struct{}{},
+		shards: map[string]bool{}, publish: publish,
+	}
+	v.status = Verification{State: VerifyRunning, Started: time.Now()}
+	err := v.run(ctx, path)
+	st := v.snapshot()
+	st.Elapsed = time.Since(st.Started)
+	if err == nil {
+		err = v.rewrite(path, sum, &st)
+	}
+	switch {
+	case err != nil:
+		st.State, st.Err = VerifyIncomplete, err
+	case st.Missing+st.Mismatched+st.Conflicts+st.NotFound+st.Ambiguous > 0:
+		st.State = VerifyProblems
+	default:
+		st.State = VerifyVerified
+	}
+	return st
+}
+
+// snapshot is the status now.
+func (v *verifyRun) snapshot() Verification {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	st := v.status
+	st.Checked = int(v.checked.Load())
+	st.Calls = int(v.calls.Load())
+	st.Shards = len(v.shards)
+	st.Problems = slices.Clone(st.Problems)
+	return st
+}
+
+func (v *verifyRun) report() {
+	if v.publish != nil {
+		v.publish(v.snapshot())
+	}
+}
+
+// run does the reading: windows of acknowledged records, then the unknown ones.
+func (v *verifyRun) run(ctx context.Context, path string) error {
+	spans, err := v.scan.ShardSpans(ctx, v.ref)
+	if err != nil {
+		return fmt.Errorf("list the shards: %w", err)
+	}
+	v.spans = map[string]stream.ShardSpan{}
+	for _, s := range spans {
+		v.spans[s.ID] = s
+	}
+	f, err := os.Open(path)
+	if err != nil {
+		return fmt.Errorf("bulk: report: %w", err)
+	}
+	defer f.Close()
+	// The first pass only counts, so the page can say "n of total".
+	var unknown []ackEntry
+	total := 0
+	if err := eachResult(f, func(_ int, r Result) error {
+		switch {
+		case r.Status == StatusWritten || r.Status == StatusConflict:
+			total++
+		case r.Status == StatusUnknown:
+			total++
+		}
+		return nil
+	}); err != nil {
+		return err
+	}
+	v.mu.Lock()
+	v.status.Total = total
+	v.mu.Unlock()
+	v.report()
+	if _, err := f.Seek(0, io.SeekStart); err != nil {
+		return fmt.Errorf("bulk: report: %w", err)
+	}
+	var window []ackEntry
+	err = eachResult(f, func(idx int, r Result) error {
+		switch r.Status {
+		case StatusWritten, StatusConflict:
+			e := ackEntry{idx: idx, line: r.Line, shard: r.ShardID, seq: r.SequenceNumber}
+			if _, err := hex.Decode(e.sum[:], []byte(r.DataSHA256)); err != nil || len(r.DataSHA256) != 64 {
+				return fmt.Errorf("bulk: report line %d has no data digest", r.Line)
+			}
+			v.acked[placeKey(e.shard, e.seq)] = struct{}{}
+			window = append(window, e)
+			if len(window) == verifyWindow {
+				if err := v.verifyWindow(ctx, window); err != nil {
+					return err
+				}
+				window = window[:0]
+			}
+		case StatusUnknown:
+			e := ackEntry{idx: idx, line: r.Line, pk: r.PartitionKey}
+			if _, err := hex.Decode(e.sum[:], []byte(r.DataSHA256)); err != nil || len(r.DataSHA256) != 64 {
+				return fmt.Errorf("bulk: report line %d has no data digest", r.Line)
+			}
+			unknown = append(unknown, e)
+		}
+		return nil
+	})
+	if err == nil && len(window) > 0 {
+		err = v.verifyWindow(ctx, window)
+	}
+	if err == nil && len(unknown) > 0 {
+		err = v.findUnknown(ctx, unknown)
+	}
+	v.report()
+	return err
+}
+
+// eachResult calls fn with every line of a report and its index.
+func eachResult(r io.Reader, fn func(idx int, res Result) error) error {
+	dec := json.NewDecoder(bufio.NewReaderSize(r, 256<<10))
+	for idx := 0; ; idx++ {
+		var res Result
+		if err := dec.Decode(&res); errors.Is(err, io.EOF) {
+			return nil
+		} else if err != nil {
+			return fmt.Errorf("bulk: report: %w", err)
+		}
+		if err := fn(idx, res); err != nil {
+			return err
+		}
+	}
+}
+
+// settle records one line's outcome; v.mu is held.
+func (v *verifyRun) settle(e ackEntry, o lineOutcome, d lineDetail) {
+	v.outcomes[e.idx] = o
+	if d != (lineDetail{}) {
+		v.details[e.idx] = d
+	}
+	v.checked.Add(1)
+	st := &v.status
+	switch o {
+	case lineVerified:
+		st.Verified++
+		return
+	case lineFound:
+		st.Found++
+		return
+	case lineMissing:
+		st.Missing++
+	case lineMismatch:
+		st.Mismatched++
+	case lineConflict:
+		st.Conflicts++
+	case lineNotFound:
+		st.NotFound++
+	case lineAmbiguous:
+		st.Ambiguous++
+	}
+	if len(st.Problems) < MaxListedFailures {
+		st.Problems = append(st.Problems, e.line)
+	}
+}
+
+// verifyWindow checks one window of acknowledged records, shard by shard,
+// a few shards at a time.
+func (v *verifyRun) verifyWindow(ctx context.Context, window []ackEntry) error {
+	byShard := map[string][]ackEntry{}
+	for _, e := range window {
+		byShard[e.shard] = append(byShard[e.shard], e)
+	}
+	ids := make([]string, 0, len(byShard))
+	for id := range byShard {
+		ids = append(ids, id)
+	}
+	slices.Sort(ids)
+	errs := make([]error, len(ids))
+	sem := make(chan struct{}, 4)
+	var wg sync.WaitGroup
+	for i, id := range ids {
+		wg.Go(func() {
+			sem <- struct{}{}
+			defer func() { <-sem }()
+			errs[i] = v.verifyShard(ctx, id, byShard[id])
+		})
+	}
+	wg.Wait()
+	return errors.Join(errs...)
+}
+
+// verifyShard reads one shard from the lowest sequence number of entries to
+// the highest and settles each entry.
+func (v *verifyRun) verifyShard(ctx context.Context, shard string, entries []ackEntry) error {
+	span, ok := v.spans[shard]
+	v.mu.Lock()
+	v.shards[shard] = true
+	var look []ackEntry
+	for _, e := range entries {
+		switch {
+		case !ok:
+			v.settle(e, lineMissing, lineDetail{msg: "Kinesis named shard " + shard + ", which the stream does not have."})
+		case stream.CheckSequenceNumberForOrdering(e.seq) != "" || !span.Holds(e.seq):
+			v.settle(e, lineConflict, lineDetail{msg: "Kinesis gave it sequence number " + e.seq + ", outside the range of " + shard + ": that cannot be true, and the stream does not hold it there."})
+		default:
+			look = append(look, e)
+		}
+	}
+	v.mu.Unlock()
+	v.report()
+	if len(look) == 0 {
+		return nil
+	}
+	slices.SortFunc(look, func(a, b ackEntry) int {
+		return cmp.Or(stream.CompareSequenceNumbers(a.seq, b.seq), cmp.Compare(a.line, b.line))
+	})
+	bySeq := map[string][]ackEntry{}
+	for _, e := range look {
+		bySeq[e.seq] = append(bySeq[e.seq], e)
+	}
+	last := look[len(look)-1].seq
+	stats, err := v.scan.Scan(ctx, stream.ScanRequest{Stream: v.ref, ShardID: shard, AtSequenceNumber: look[0].seq, Viewer: v.viewer},
+		func(batch []stream.StoredRecord) bool {
+			v.mu.Lock()
+			defer v.mu.Unlock()
+			for _, rec := range batch {
+				if stream.CompareSequenceNumbers(rec.SequenceNumber, last) > 0 {
+					return false
+				}
+				if es, ok := bySeq[rec.SequenceNumber]; ok {
+					v.match(es, rec)
+					delete(bySeq, rec.SequenceNumber)
+				}
+			}
+			return len(bySeq) > 0
+		})
+	v.calls.Add(int64(stats.Calls))
+	if err != nil {
+		return fmt.Errorf("read %s back: %w", shard, err)
+	}
+	v.mu.Lock()
+	for _, es := range bySeq {
+		for _, e := range es {
+			d := lineDetail{msg: "Kinesis acknowledged it at " + shard + "/" + e.seq + ", but the shard holds no record there."}
+			if len(es) > 1 {
+				d.other = otherLine(es, e)
+			}
+			v.settle(e, lineMissing, d)
+		}
+	}
+	v.mu.Unlock()
+	v.report()
+	return nil
+}
+
+// match settles the entries Kinesis acknowledged at one place with the
+// record the shard holds there; v.mu is held. With more than one entry
+// (an impossible answer), the one whose bytes the shard holds is written
+// and the others are missing.
+func (v *verifyRun) match(es []ackEntry, rec stream.StoredRecord) {
+	got := sha256.Sum256(rec.Data)
+	held := -1
+	for i, e := range es {
+		if e.sum == got {
+			held = i
+			break
+		}
+	}
+	for i, e := range es {
+		switch {
+		case i == held && len(es) == 1:
+			v.settle(e, lineVerified, lineDetail{})
+		case i == held:
+			v.settle(e, lineVerified, lineDetail{other: otherLine(es, e), msg: "Kinesis gave another line the same sequence number; the stream holds this one."})
+		case held >= 0:
+			v.settle(e, lineMissing, lineDetail{other: es[held].line, msg: fmt.Sprintf("Kinesis acknowledged it at %s/%s, where the stream holds line %d.", rec.ShardID, rec.SequenceNumber, es[held].line)})
+		default:
+			v.settle(e, lineMismatch, lineDetail{other: otherLine(es, e), msg: fmt.Sprintf("The stream holds other bytes at %s/%s (SHA-256 %x).", rec.ShardID, rec.SequenceNumber, got[:8])})
+		}
+	}
+}
+
+// otherLine is a line of es other than e's, or 0.
+func otherLine(es []ackEntry, e ackEntry) int {
+	for _, o := range es {
+		if o.line != e.line {
+			return o.line
+		}
+	}
+	return 0
+}
+
+// findUnknown looks for the records whose send had no answer: in every
+// shard, among the records that arrived since the job started and that no
+// acknowledgement accounts for, by partition key and data. A record found
+// once was written; one not found was not. If the stream holds a different
+// number of copies than there are such records, it stays unknown.
+func (v *verifyRun) findUnknown(ctx context.Context, unknown []ackEntry) error {
+	type want struct {
+		pk  string
+		sum [32]byte
+	}
+	groups := map[want][]ackEntry{}
+	for _, e := range unknown {
+		k := want{e.pk, e.sum}
+		groups[k] = append(groups[k], e)
+	}
+	found := map[want][]stream.StoredRecord{}
+	var mu sync.Mutex
+	// Every shard the stream keeps: a record may have landed on a shard
+	// closed since (a reshard while sending).
+	ids := make([]string, 0, len(v.spans))
+	for id := range v.spans {
+		ids = append(ids, id)
+	}
+	slices.Sort(ids)
+	errs := make([]error, len(ids))
+	sem := make(chan struct{}, 4)
+	var wg sync.WaitGroup
+	for i, id := range ids {
+		wg.Go(func() {
+			sem <- struct{}{}
+			defer func() { <-sem }()
+			v.mu.Lock()
+			v.shards[id] = true
+			v.mu.Unlock()
+			stats, err := v.scan.Scan(ctx, stream.ScanRequest{Stream: v.ref, ShardID: id, AtTimestamp: v.since.Add(-unknownSlack), Viewer: v.viewer},
+				func(batch []stream.StoredRecord) bool {
+					mu.Lock()
+					defer mu.Unlock()
+					for _, rec := range batch {
+						if _, ok := v.acked[placeKey(rec.ShardID, rec.SequenceNumber)]; ok {
+							continue
+						}
+						k := want{rec.PartitionKey, sha256.Sum256(rec.Data)}
+						if _, ok := groups[k]; ok {
+							rec.Data = nil
+							found[k] = append(found[k], rec)
+						}
+					}
+					return true
+				})
+			v.calls.Add(int64(stats.Calls))
+			if err != nil {
+				errs[i] = fmt.Errorf("read %s back: %w", id, err)
+			}
+		})
+	}
+	wg.Wait()
+	if err := errors.Join(errs...); err != nil {
+		return err
+	}
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	for k, es := range groups {
+		recs := found[k]
+		for i, e := range es {
+			switch {
+			case len(recs) == 0:
+				v.settle(e, lineNotFound, lineDetail{msg: "Its send had no answer, and the stream does not hold it: it was not written."})
+			case len(recs) == len(es):
+				v.settle(e, lineFound, lineDetail{shard: recs[i].ShardID, seq: recs[i].SequenceNumber})
+			default:
+				v.settle(e, lineAmbiguous, lineDetail{msg: fmt.Sprintf("Its send had no answer, and the stream holds %d copies of it for %d such lines.", len(recs), len(es))})
+			}
+		}
+	}
+	return nil
+}
+
+// rewrite writes each line of the report again with what verification
+// found, and brings the summary's counts in line with it.
+func (v *verifyRun) rewrite(path string, sum *Summary, st *Verification) error {
+	err := rewriteReport(path, func(idx int, r *Result) {
+		if idx < len(v.outcomes) {
+			applyOutcome(r, v.outcomes[idx], v.details[idx], sum)
+		}
+	})
+	sum.Verified = st.Verified + st.Found
+	return err
+}
+
+// rewriteReport writes every line of the report at path again, as fn
+// changes it, into a new file that then takes the report's place.
+func rewriteReport(path string, fn func(idx int, r *Result)) error {
+	in, err := os.Open(path)
+	if err != nil {
+		return fmt.Errorf("bulk: report: %w", err)
+	}
+	defer in.Close()
+	out, err := os.CreateTemp(filepath.Dir(path), "*.report.ndjson")
+	if err != nil {
+		return fmt.Errorf("bulk: report: %w", err)
+	}
+	defer os.Remove(out.Name()) // gone once renamed
+	w := bufio.NewWriterSize(out, 256<<10)
+	enc := json.NewEncoder(w)
+	err = eachResult(in, func(idx int, r Result) error {
+		fn(idx, &r)
+		return enc.Encode(r)
+	})
+	if err == nil {
+		err = w.Flush()
+	}
+	if cerr := out.Close(); err == nil {
+		err = cerr
+	}
+	if err == nil {
+		err = os.Rename(out.Name(), path)
+	}
+	if err != nil {
+		return fmt.Errorf("bulk: report: %w", err)
+	}
+	return nil
+}
+
+// conflictMessage explains a line Kinesis placed where it placed another.
+func conflictMessage(other int) string {
+	return fmt.Sprintf("Kinesis gave line %d the same shard and sequence number: that cannot be true, and at most one of the two is in the stream. Verify the upload to know which.", other)
+}
+
+// markConflicts marks, in a report that is not verified, the first line of
+// each pair Kinesis acknowledged at one place (the second was marked as its
+// answer came), so that neither is reported written.
+func markConflicts(path string, sum Summary) (Summary, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return sum, fmt.Errorf("bulk: report: %w", err)
+	}
+	firsts := map[int]int{} // first line: the second
+	err = eachResult(f, func(_ int, r Result) error {
+		if r.Status == StatusConflict && r.ConflictLine != 0 {
+			firsts[r.ConflictLine] = r.Line
+		}
+		return nil
+	})
+	f.Close()
+	if err != nil {
+		return sum, err
+	}
+	err = rewriteReport(path, func(_ int, r *Result) {
+		if second, ok := firsts[r.Line]; ok && r.Status == StatusWritten {
+			sum.count(r.Status, -1)
+			sum.count(StatusConflict, 1)
+			r.Status, r.ConflictLine = StatusConflict, second
+			r.ErrorCode, r.ErrorMessage = "ImpossibleAnswer", conflictMessage(second)
+		}
+	})
+	return sum, err
+}
+
+// applyOutcome turns one report line into what verification found, and
+// moves it between the summary's counts.
+func applyOutcome(r *Result, o lineOutcome, d lineDetail, sum *Summary) {
+	if d.other != 0 {
+		r.ConflictLine = d.other
+	}
+	move := func(to Status) {
+		sum.count(r.Status, -1)
+		r.Status = to
+		sum.count(to, 1)
+	}
+	switch o {
+	case lineVerified:
+		move(StatusWritten)
+		r.Verified = true
+		r.ErrorCode, r.ErrorMessage = "", d.msg
+	case lineFound:
+		move(StatusWritten)
+		r.Verified = true
+		r.ShardID, r.SequenceNumber = d.shard, d.seq
+		r.ErrorCode, r.ErrorMessage = "", "Its send had no answer; the stream holds it once."
+	case lineMissing:
+		move(StatusMissing)
+		r.ErrorCode, r.ErrorMessage = "NotInStream", d.msg
+	case lineMismatch:
+		move(StatusMismatch)
+		r.ErrorCode, r.ErrorMessage = "BytesDiffer", d.msg
+	case lineConflict:
+		move(StatusConflict)
+		r.ErrorCode, r.ErrorMessage = "ImpossibleAnswer", d.msg
+	case lineNotFound:
+		move(StatusFailed)
+		r.ErrorCode, r.ErrorMessage = "NotInStream", d.msg
+	case lineAmbiguous:
+		r.ErrorMessage = d.msg
+	}
+}
