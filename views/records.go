@@ -93,6 +93,7 @@ type RecordItem struct {
 	RawBase64       string // the record's own bytes
 	OpenURL         string // the record form filled with this record; "" when too large for a link
 	ResendOf        string // names this record to the audit trail of a resend
+	SubmissionKey   string // the resend form's one-time key; see web's recordItem
 }
 
 // RecordsURL builds a link to a stream's records page (or its tail or

@@ -303,6 +303,9 @@ func TestRecordsOnBackends(t *testing.T) {
 			})
 			form.Set("stream", other)
 			res := secSend(t, http.MethodPost, c.url+"/records", form, nil, "Sec-Fetch-Site", "same-origin")
+			// The form carries a one-time key: its answer is at the submission's page.
+			res.want(t, http.StatusSeeOther)
+			res = secSend(t, http.MethodGet, c.url+res.header.Get("Location"), nil, nil)
 			res.want(t, http.StatusOK)
 			rdoc := res.doc(t)
 			rec := (&browserEnv{kinesis: kc}).recordAt(t, other, testIDText(t, rdoc, "shard-id"), testIDText(t, rdoc, "sequence-number"))

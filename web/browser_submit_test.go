@@ -36,6 +36,7 @@ func newKinesaliteEnv(t *testing.T, env *browserEnv) *browserEnv {
 	srv := httptest.NewServer(newConsole(t, web.Deps{
 		Publisher: stream.NewPublisher(kc, stream.Options{}),
 		Identity:  identity.NewResolver(env.sts, identity.Options{}),
+		Browser:   stream.NewReader(kc, nil, stream.ReaderOptions{}), // the records page, for Resend
 		Logger:    slog.New(slog.NewJSONHandler(logs, nil)),
 		Region:    "us-east-1",
 		Endpoint:  backend.Endpoint,

@@ -15,6 +15,7 @@ import (
 	"github.com/kinesis-console/kinesis-console/internal/decode"
 	"github.com/kinesis-console/kinesis-console/internal/field"
 	"github.com/kinesis-console/kinesis-console/internal/stream"
+	"github.com/kinesis-console/kinesis-console/internal/submit"
 	"github.com/kinesis-console/kinesis-console/views"
 )
 
@@ -129,6 +130,19 @@ func recordItem(rec stream.StoredRecord, r decode.Record, streamName, target str
 	}
 	if canPut {
 		item.OpenURL = openURL(item, r)
+		// Each Resend form carries a one-time key of its own, as the record
+		// form does (see submissions.go): a double click or a reload of the
+		// answer is then a repeat, not a second record. The key is minted
+		// here, per record rendered, and not issued lazily (say, by htmx
+		// when Resend is opened), because a page without JavaScript must
+		// resend once too. Minting is cheap and holds nothing: a key is 16
+		// random bytes (about 165 ns, 22 bytes of page beside the record's
+		// own base64) until a resend claims it, and only claimed keys enter
+		// the submit.Store, bounded per user and in total like the form's.
+		// One key per form, not one per page: the store tells repeats from
+		// conflicts by the data sent, so two records resent from one page
+		// need two keys.
+		item.SubmissionKey = submit.NewKey()
 	}
 	return item
 }
