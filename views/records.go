@@ -82,6 +82,8 @@ type RecordItem struct {
 	PartitionKey    string // the user record's own for KPL
 	ExplicitHashKey string // a KPL user record's, when it has one
 	SchemaVersionID string // a GSR frame's
+	SchemaName      string // "registry/schema" of a GSR frame whose payload its version decoded
+	SchemaVersion   int64  // that version's number
 	Arrival         string // RFC 3339, UTC, to the millisecond
 	Size            int    // bytes of this record's own data
 	StoredSize      int    // bytes of the Kinesis record, for a KPL user record

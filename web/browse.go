@@ -41,6 +41,9 @@ type browseRequest struct {
 	req    stream.BrowseRequest
 	filter decode.Filter
 	errs   stream.FieldErrors
+	// schemas decodes the Avro payloads of GSR frames, once per version
+	// id for the whole request; nil when the target reads no registry.
+	schemas decode.SchemaDecoder
 }
 
 // records serves GET /streams/{stream}/records: one page of records,
@@ -90,7 +93,7 @@ func (h *handlers) recordsExport(c echo.Context) error {
 	hd.Set(echo.HeaderContentType, "application/x-ndjson")
 	hd.Set(echo.HeaderContentDisposition, `attachment; filename="`+br.ref.Name+`-records.ndjson"`)
 	c.Response().WriteHeader(http.StatusOK)
-	return writeExport(c.Response(), page.Records, br.filter)
+	return writeExport(c.Response(), page.Records, br.filter, br.schemas)
 }
 
 // readFailure is why a page was not read: field errors the Reader found,
@@ -122,7 +125,7 @@ func (h *handlers) browse(c echo.Context, br browseRequest, kind access.ReadKind
 		h.deps.Audit.Read(ctx, audit)
 		return page, status, failure
 	}
-	audit.Outcome, audit.Records = access.OutcomeRead, countShown(page.Records, br.filter)
+	audit.Outcome, audit.Records = access.OutcomeRead, countShown(page.Records, br.filter, br.schemas)
 	h.deps.Audit.Read(ctx, audit)
 	return page, http.StatusOK, nil
 }
@@ -240,6 +243,7 @@ func (h *handlers) bindRead(c echo.Context) (browseRequest, error) {
 		br.errs = append(br.errs, stream.FieldError{Field: field.Query, Message: filterMessage(err)})
 	}
 	br.filter = f
+	br.schemas = h.frameSchemasFor(ctx)
 	return br, nil
 }
 
@@ -358,7 +362,7 @@ func (h *handlers) tail(c echo.Context) error {
 	err = browser.Tail(tctx, stream.TailRequest{Stream: br.ref, Shards: br.query.Shards, Viewer: viewerOf(c), Ready: ready},
 		func(recs []stream.StoredRecord) error {
 			for _, rec := range recs {
-				for _, item := range recordItems(rec, br.filter, br.ref.Name, br.query.Target, canPut) {
+				for _, item := range recordItems(rec, br.filter, br.schemas, br.ref.Name, br.query.Target, canPut) {
 					if err := writeEvent(w, "record", renderString(tctx, views.RecordView(item, canPut))); err != nil {
 						return err // the client left
 					}

@@ -32,7 +32,7 @@ func recordsReadView(br browseRequest, page stream.BrowsePage, canPut bool) view
 		Stored: len(page.Records), Filtered: !br.filter.Empty(), Calls: page.Calls,
 		CaughtUp: page.CaughtUp, Throttled: page.Throttled, Incomplete: page.Incomplete,
 	}
-	budget := newTextBudget()
+	budget := newTextBudget(br.schemas)
 	for _, rec := range page.Records {
 		all := budget.decode(rec.Data)
 		read.Scanned += len(all)
@@ -63,8 +63,8 @@ func recordsReadView(br browseRequest, page stream.BrowsePage, canPut bool) view
 
 // recordItems decodes one stored record and returns the user records the
 // filter keeps, for the tail.
-func recordItems(rec stream.StoredRecord, f decode.Filter, streamName, target string, canPut bool) []views.RecordItem {
-	return appendItems(nil, rec, newTextBudget().decode(rec.Data), f, streamName, target, canPut)
+func recordItems(rec stream.StoredRecord, f decode.Filter, schemas decode.SchemaDecoder, streamName, target string, canPut bool) []views.RecordItem {
+	return appendItems(nil, rec, newTextBudget(schemas).decode(rec.Data), f, streamName, target, canPut)
 }
 
 // pageTextBytes bounds the decoded text one page (or one tail batch) holds:
@@ -75,12 +75,18 @@ const pageTextBytes = 32 << 20
 // textBudget shares pageTextBytes among a page's records: each is inflated
 // at most to what is left (4 MiB at most), and once it is spent, records
 // show only their raw bytes' first part, with a note.
-type textBudget struct{ left int }
+// Its schemas decode GSR frames' Avro payloads (nil: shown as bytes).
+type textBudget struct {
+	left    int
+	schemas decode.SchemaDecoder
+}
 
-func newTextBudget() *textBudget { return &textBudget{left: pageTextBytes} }
+func newTextBudget(schemas decode.SchemaDecoder) *textBudget {
+	return &textBudget{left: pageTextBytes, schemas: schemas}
+}
 
 func (b *textBudget) decode(data []byte) []decode.Record {
-	opts := decode.Options{MaxInflated: max(64<<10, min(decode.DefaultMaxInflated, b.left))}
+	opts := decode.Options{MaxInflated: max(64<<10, min(decode.DefaultMaxInflated, b.left)), SchemaDecoder: b.schemas}
 	recs := decode.Decode(data, opts)
 	for i := range recs {
 		b.left -= len(recs[i].Text)
@@ -110,7 +116,7 @@ func recordItem(rec stream.StoredRecord, r decode.Record, streamName, target str
 	key := rec.PartitionKey
 	item := views.RecordItem{
 		Stream: streamName, Target: target, ShardID: rec.ShardID, SequenceNumber: rec.SequenceNumber,
-		SchemaVersionID: r.SchemaVersionID, Arrival: rec.Arrival.UTC().Format(arrivalLayout),
+		SchemaVersionID: r.SchemaVersionID, SchemaName: r.SchemaName, SchemaVersion: r.SchemaVersion, Arrival: rec.Arrival.UTC().Format(arrivalLayout),
 		Size: len(r.Raw), Format: r.FormatAttr(), FormatLabel: formatLabel(r.Formats),
 		Notes: r.Notes, RawBase64: base64.StdEncoding.EncodeToString(r.Raw),
 		ResendOf: rec.ShardID + "/" + rec.SequenceNumber,
@@ -192,11 +198,12 @@ func formatLabel(formats []string) string {
 }
 
 // countShown counts the user records of recs that the filter keeps: what a
-// read returned to its reader.
-func countShown(recs []stream.StoredRecord, f decode.Filter) int {
+// read returned to its reader. schemas is the page's own, so a filter on a
+// field of an Avro payload counts what the page shows.
+func countShown(recs []stream.StoredRecord, f decode.Filter, schemas decode.SchemaDecoder) int {
 	n := 0
 	for _, rec := range recs {
-		for _, r := range decode.Decode(rec.Data, decode.Options{}) {
+		for _, r := range decode.Decode(rec.Data, decode.Options{SchemaDecoder: schemas}) {
 			if f.Match(rec.PartitionKey, r) {
 				n++
 			}
@@ -220,11 +227,12 @@ type exportLine struct {
 }
 
 // writeExport writes the user records of recs that the filter keeps, one
-// JSON line each. encoding/json escapes markup (<, >, &) in every string.
-func writeExport(w io.Writer, recs []stream.StoredRecord, f decode.Filter) error {
+// JSON line each: a GSR frame's Avro payload as JSON too, decoded with
+// schemas (nil: not). encoding/json escapes markup (<, >, &) in every string.
+func writeExport(w io.Writer, recs []stream.StoredRecord, f decode.Filter, schemas decode.SchemaDecoder) error {
 	enc := json.NewEncoder(w)
 	for _, rec := range recs {
-		for _, r := range decode.Decode(rec.Data, decode.Options{}) {
+		for _, r := range decode.Decode(rec.Data, decode.Options{SchemaDecoder: schemas}) {
 			if !f.Match(rec.PartitionKey, r) {
 				continue
 			}

@@ -26,6 +26,9 @@ type Target struct {
 	Bulk      BulkSender // nil: no bulk uploads to this target
 	// Schemas reads the Glue Schema Registry; nil: no schema checks here.
 	Schemas schema.Getter
+	// SchemaVersions finds the schema versions GSR frames read from a
+	// stream name, to show their Avro payloads as JSON; nil: shown as bytes.
+	SchemaVersions SchemaVersions
 	// StreamTags lists a stream's tags, for the confirm tag; nil: not read.
 	StreamTags StreamTagger
 	Browser    Browser // nil: no reading records on this target

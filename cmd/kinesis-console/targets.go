@@ -121,6 +121,7 @@ func buildTargets(base aws.Config, endpoint, regions string, file []targetConfig
 // SDK's settings point at, shown in the header when it is not AWS's own.
 func newTarget(cfg aws.Config, name, account, endpoint string, opts stream.Options, budget *stream.ReadBudget) web.Target {
 	kc := kinesis.NewFromConfig(cfg)
+	registry := schema.NewRegistry(glue.NewFromConfig(cfg), schema.Options{})
 	return web.Target{
 		Name:      name,
 		Account:   account,
@@ -130,9 +131,11 @@ func newTarget(cfg aws.Config, name, account, endpoint string, opts stream.Optio
 		Identity:  identity.NewResolver(sts.NewFromConfig(cfg), identity.Options{}),
 		// A bulk batch in flight gets as long as a put: both must be able to
 		// finish within the shutdown timeout.
-		Bulk:       bulk.NewSender(kc, bulk.Options{RequestTimeout: opts.PutTimeout}),
-		Schemas:    schema.NewRegistry(glue.NewFromConfig(cfg), schema.Options{}),
-		StreamTags: streamTags(kc),
+		Bulk:    bulk.NewSender(kc, bulk.Options{RequestTimeout: opts.PutTimeout}),
+		Schemas: registry,
+		// The records page finds a frame's schema by its version id.
+		SchemaVersions: registry,
+		StreamTags:     streamTags(kc),
 		// Every target's reader pays from the one budget: the console's
 		// share of a stream's reads does not grow with its targets or users.
 		Browser: stream.NewReader(kc, budget, stream.ReaderOptions{}),

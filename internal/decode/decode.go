@@ -102,10 +102,28 @@ type Options struct {
 	// the rest are counted in a note. Zero means DefaultMaxUserRecords.
 	MaxUserRecords int
 	// SchemaDecoder, when set, decodes a Glue Schema Registry payload that
-	// is not JSON (Avro or Protobuf) given its schema version id, in the
-	// canonical UUID form. Its text is shown when it returns no error and
-	// valid UTF-8 text; otherwise the payload stays binary with a note.
-	SchemaDecoder func(schemaVersionID string, payload []byte) (text string, err error)
+	// is not JSON (Avro or Protobuf) with the schema version its frame
+	// names. Its text is shown when it returns no error and text;
+	// otherwise the payload stays binary with a note.
+	SchemaDecoder SchemaDecoder
+}
+
+// SchemaDecoder decodes the payload of a Glue Schema Registry frame with
+// the schema version the frame names, given in the canonical UUID form.
+// Finding the version is the caller's business (a registry, a cache, a
+// budget of calls); this package makes none.
+type SchemaDecoder interface {
+	DecodePayload(schemaVersionID string, payload []byte) (SchemaText, error)
+}
+
+// SchemaText is a GSR payload decoded by its schema version.
+type SchemaText struct {
+	// Text is the payload as text: JSON for Avro, numbers exact.
+	Text string
+	// Schema names the schema ("registry/schema") and Version is the
+	// number of the version the id stands for.
+	Schema  string
+	Version int64
 }
 
 // Record is one record as a person sees it: the Kinesis record itself, or
@@ -127,6 +145,11 @@ type Record struct {
 	// SchemaVersionID is the Glue Schema Registry schema version id, in the
 	// canonical 8-4-4-4-12 form, when the record is a GSR frame.
 	SchemaVersionID string
+	// SchemaName ("registry/schema") and SchemaVersion are what the
+	// SchemaDecoder said the version id stands for, when it decoded the
+	// payload.
+	SchemaName    string
+	SchemaVersion int64
 	// Raw is the bytes this record is made of: the data passed to Decode,
 	// or a user record's own data bytes. It shares memory with that data.
 	Raw []byte

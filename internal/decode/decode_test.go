@@ -140,10 +140,10 @@ func TestDecodeSingle(t *testing.T) {
 		{"gsr zlib corrupt", frame(3, 5, testSchemaID, []byte{0x78, 0x9c, 0xff}), Options{}, want{formats: []string{"gsr", "binary"}, textHas: "78 9c ff", notes: []string{"GSR payload not decoded as zlib"}, schema: testSchemaID}},
 		{"gsr empty payload", frame(3, 0, testSchemaID, nil), Options{}, want{formats: []string{"gsr", "text"}, notes: []string{"empty: 0 bytes"}, schema: testSchemaID}},
 		{"gsr avro without schema decoder", frame(3, 0, testSchemaID, avro), Options{}, want{formats: []string{"gsr", "binary"}, text: hex.Dump(avro), notes: []string{"binary GSR payload (Avro or Protobuf): decoding it needs schema version " + testSchemaID}, schema: testSchemaID}},
-		{"gsr avro with schema decoder", frame(3, 0, testSchemaID, avro), Options{SchemaDecoder: fakeAvro}, want{formats: []string{"gsr", "json"}, text: "{\n  \"name\": \"foo\"\n}", notes: []string{"decoded with schema version " + testSchemaID}, schema: testSchemaID}},
-		{"gsr schema decoder fails", frame(3, 0, testSchemaID, []byte{0x09, 0x00}), Options{SchemaDecoder: fakeAvro}, want{formats: []string{"gsr", "binary"}, text: hex.Dump([]byte{0x09, 0x00}), notes: []string{"did not decode the payload: unknown schema"}, schema: testSchemaID}},
-		{"gsr schema decoder returns binary", frame(3, 0, testSchemaID, []byte{0x01, 0x00}), Options{SchemaDecoder: func(string, []byte) (string, error) { return "\x00\xff", nil }}, want{formats: []string{"gsr", "binary"}, text: hex.Dump([]byte{0x01, 0x00}), notes: []string{"not text"}, schema: testSchemaID}},
-		{"gsr schema decoder text cut", frame(3, 0, testSchemaID, []byte{0x01, 0x00}), Options{MaxInflated: 5, SchemaDecoder: func(string, []byte) (string, error) { return "abcdé", nil }}, want{formats: []string{"gsr", "text"}, text: "abcd", notes: []string{"decoded with schema version", "decoded text stopped at 4 bytes"}, schema: testSchemaID}},
+		{"gsr avro with schema decoder", frame(3, 0, testSchemaID, avro), Options{SchemaDecoder: schemaFunc(fakeAvro)}, want{formats: []string{"gsr", "json"}, text: "{\n  \"name\": \"foo\"\n}", notes: []string{"decoded with schema version " + testSchemaID + " (reg/person, version 3)"}, schema: testSchemaID}},
+		{"gsr schema decoder fails", frame(3, 0, testSchemaID, []byte{0x09, 0x00}), Options{SchemaDecoder: schemaFunc(fakeAvro)}, want{formats: []string{"gsr", "binary"}, text: hex.Dump([]byte{0x09, 0x00}), notes: []string{"did not decode the payload: unknown schema"}, schema: testSchemaID}},
+		{"gsr schema decoder returns binary", frame(3, 0, testSchemaID, []byte{0x01, 0x00}), Options{SchemaDecoder: schemaFunc(func(string, []byte) (string, error) { return "\x00\xff", nil })}, want{formats: []string{"gsr", "binary"}, text: hex.Dump([]byte{0x01, 0x00}), notes: []string{"not text"}, schema: testSchemaID}},
+		{"gsr schema decoder text cut", frame(3, 0, testSchemaID, []byte{0x01, 0x00}), Options{MaxInflated: 5, SchemaDecoder: schemaFunc(func(string, []byte) (string, error) { return "abcdé", nil })}, want{formats: []string{"gsr", "text"}, text: "abcd", notes: []string{"decoded with schema version", "decoded text stopped at 4 bytes"}, schema: testSchemaID}},
 		{"gsr unknown header version", frame(4, 0, testSchemaID, []byte(`{"n":1}`)), Options{}, want{formats: []string{"binary"}, textHas: "00000000  04 00 b7 b4"}},
 		{"gsr unknown compression", frame(3, 7, testSchemaID, []byte(`{"n":1}`)), Options{}, want{formats: []string{"binary"}, textHas: "00000000  03 07 b7 b4", notes: []string{"compression byte 7 is unknown; not decoded as GSR"}}},
 		{"gsr header too short", frame(3, 0, testSchemaID, nil)[:17], Options{}, want{formats: []string{"binary"}, textHas: "00000000  03 00 b7 b4"}},
@@ -165,6 +165,15 @@ func TestDecodeSingle(t *testing.T) {
 			}
 		})
 	}
+}
+
+// schemaFunc is a SchemaDecoder made of a function, for tests; the
+// schema it names is always "reg/person" version 3.
+type schemaFunc func(id string, payload []byte) (string, error)
+
+func (f schemaFunc) DecodePayload(id string, payload []byte) (SchemaText, error) {
+	text, err := f(id, payload)
+	return SchemaText{Text: text, Schema: "reg/person", Version: 3}, err
 }
 
 // fakeAvro stands for an Avro decoder: it knows one payload shape, a

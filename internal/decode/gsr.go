@@ -57,7 +57,8 @@ func (d *decoder) gsr(r *Record, b []byte) {
 	case utf8.Valid(payload) && json.Valid(payload):
 		r.setJSON(payload)
 	case d.opts.SchemaDecoder != nil:
-		text, err := d.opts.SchemaDecoder(r.SchemaVersionID, payload)
+		st, err := d.opts.SchemaDecoder.DecodePayload(r.SchemaVersionID, payload)
+		text := st.Text
 		switch {
 		case err != nil:
 			r.note("schema version %s did not decode the payload: %s; shown raw", r.SchemaVersionID, detail(err))
@@ -66,7 +67,12 @@ func (d *decoder) gsr(r *Record, b []byte) {
 			r.note("schema version %s decoded the payload into something that is not text; shown raw", r.SchemaVersionID)
 			r.setBinary(payload)
 		default:
-			r.note("decoded with schema version %s", r.SchemaVersionID)
+			r.SchemaName, r.SchemaVersion = st.Schema, st.Version
+			if st.Schema != "" {
+				r.note("decoded with schema version %s (%s, version %d)", r.SchemaVersionID, st.Schema, st.Version)
+			} else {
+				r.note("decoded with schema version %s", r.SchemaVersionID)
+			}
 			// The decoded text counts against the same budget as inflated
 			// bytes: a schema can blow a payload up as much as deflate can.
 			if len(text) > d.inflateLeft {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"sync"
 	"time"
 
@@ -39,6 +40,7 @@ type Registry struct {
 
 	mu      sync.Mutex
 	entries map[Ref]entry
+	byID    map[string]entry // by schema version id, for frames read from a stream
 }
 
 type entry struct {
@@ -57,7 +59,7 @@ func NewRegistry(client Glue, opts Options) *Registry {
 	if opts.Now == nil {
 		opts.Now = time.Now
 	}
-	return &Registry{glue: client, opts: opts, entries: map[Ref]entry{}}
+	return &Registry{glue: client, opts: opts, entries: map[Ref]entry{}, byID: map[string]entry{}}
 }
 
 // ErrNotFound is wrapped by Get when the registry, schema or version does
@@ -115,4 +117,52 @@ func (r *Registry) fetch(ctx context.Context, ref Ref) (*Schema, error) {
 	}
 	return Compile(ref, aws.ToString(out.SchemaVersionId), aws.ToInt64(out.VersionNumber),
 		Format(out.DataFormat), aws.ToString(out.SchemaDefinition))
+}
+
+// ErrLookUpRefused is returned by VersionByID when its allow said no.
+var ErrLookUpRefused = errors.New("schema: look-up refused by the caller's budget")
+
+// VersionByID returns the compiled schema version with the id a frame
+// read from a stream names, from the cache while it is fresh. allow, when
+// set, is asked before each call to Glue; a refusal is ErrLookUpRefused.
+// The version's Ref names its registry, schema and number.
+func (r *Registry) VersionByID(ctx context.Context, versionID string, allow func() bool) (*Schema, error) {
+	now := r.opts.Now()
+	r.mu.Lock()
+	e, ok := r.byID[versionID]
+	r.mu.Unlock()
+	if ok && now.Before(e.expires) {
+		return e.schema, nil
+	}
+	if allow != nil && !allow() {
+		return nil, ErrLookUpRefused
+	}
+	out, err := r.glue.GetSchemaVersion(ctx, &glue.GetSchemaVersionInput{SchemaVersionId: aws.String(versionID)})
+	if err != nil {
+		var nf *types.EntityNotFoundException
+		if errors.As(err, &nf) {
+			return nil, fmt.Errorf("schema: version id %s: %w (%s)", versionID, ErrNotFound, aws.ToString(nf.Message))
+		}
+		return nil, fmt.Errorf("schema: read version id %s from Glue: %w", versionID, err)
+	}
+	ref := Ref{Version: aws.ToInt64(out.VersionNumber)}
+	if arn := aws.ToString(out.SchemaArn); arn != "" {
+		// arn:aws:glue:region:account:schema/registry/schema
+		if i := strings.Index(arn, ":schema/"); i >= 0 {
+			if reg, name, found := strings.Cut(arn[i+len(":schema/"):], "/"); found {
+				ref.Registry, ref.Schema = reg, name
+			}
+		}
+	}
+	s, err := Compile(ref, aws.ToString(out.SchemaVersionId), ref.Version, Format(out.DataFormat), aws.ToString(out.SchemaDefinition))
+	if err != nil {
+		return nil, err
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if len(r.byID) >= r.opts.MaxEntries {
+		clear(r.byID)
+	}
+	r.byID[versionID] = entry{schema: s, expires: now.Add(r.opts.TTL)}
+	return s, nil
 }
