@@ -2,6 +2,7 @@ package web_test
 
 import (
 	"context"
+	"errors"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -29,6 +30,15 @@ func (b *stubBrowser) Browse(context.Context, stream.BrowseRequest) (stream.Brow
 
 func (b *stubBrowser) Tail(context.Context, stream.TailRequest, func([]stream.StoredRecord) error) error {
 	return nil
+}
+
+// ShardSpans and Scan: these tests never verify an upload.
+func (b *stubBrowser) ShardSpans(context.Context, stream.StreamRef) ([]stream.ShardSpan, error) {
+	return nil, errors.New("stubBrowser: no shards")
+}
+
+func (b *stubBrowser) Scan(context.Context, stream.ScanRequest, func([]stream.StoredRecord) bool) (stream.ScanStats, error) {
+	return stream.ScanStats{}, errors.New("stubBrowser: no records")
 }
 
 // TestRecordsPageSaysWhatHappened: throttling, a page that may miss

@@ -87,6 +87,10 @@ func bulkError(err error) error {
 		return echo.NewHTTPError(http.StatusGone, "This bulk upload is gone: a report is kept for an hour after sending ends, a checked upload for 30 minutes, and none across a restart of the console.").SetInternal(err)
 	case errors.Is(err, bulk.ErrNotDone):
 		return echo.NewHTTPError(http.StatusConflict, "The report is ready when sending ends.").SetInternal(err)
+	case errors.Is(err, bulk.ErrVerifying):
+		return echo.NewHTTPError(http.StatusConflict, "The upload is being read back from the stream: the report is ready when that ends.").SetInternal(err)
+	case errors.Is(err, bulk.ErrNoScanner):
+		return echo.NewHTTPError(http.StatusConflict, "Reading records back is not set up for this target.").SetInternal(err)
 	}
 	return err
 }
@@ -112,7 +116,7 @@ func (h *handlers) bulkShow(c echo.Context) error {
 	form.Stream = j.Spec.Stream.String()
 	form.PartitionKeyMode, form.PartitionKey = string(j.Spec.PartitionKey.Mode), j.Spec.PartitionKey.Value
 	form.ExplicitHashKeyMode, form.ExplicitHashKey = string(j.Spec.ExplicitHashKey.Mode), j.Spec.ExplicitHashKey.Value
-	form.ResendUnknown, form.SendValidOnly = j.ResendUnknown, j.SendValidOnly
+	form.ResendUnknown, form.SendValidOnly, form.Verify = j.ResendUnknown, j.SendValidOnly, j.Verify
 	if j.Rate > 0 {
 		form.Rate = strconv.FormatFloat(j.Rate, 'f', -1, 64)
 	}
@@ -126,6 +130,22 @@ func (h *handlers) bulkStart(c echo.Context) error {
 		return err
 	}
 	if err := h.jobs.Start(j); err != nil {
+		return bulkError(err)
+	}
+	if wantsFragment(c) {
+		return render(c, http.StatusOK, views.BulkJobView(h.bulkJobView(j)))
+	}
+	return c.Redirect(http.StatusSeeOther, jobURL(j))
+}
+
+// bulkVerify serves POST /bulk/{id}/verify: read a finished upload back
+// from the stream (again).
+func (h *handlers) bulkVerify(c echo.Context) error {
+	j, err := h.job(c)
+	if err != nil {
+		return err
+	}
+	if err := h.jobs.Verify(j); err != nil {
 		return bulkError(err)
 	}
 	if wantsFragment(c) {
@@ -162,6 +182,8 @@ func (h *handlers) bulkEvents(c echo.Context) error {
 	if j.Status().State == bulk.StateChecked {
 		return echo.NewHTTPError(http.StatusConflict, "This upload is waiting to be sent or discarded.")
 	}
+	// Sending and verifying send "progress": the panel, with the
+	// verification's running verdict in it; "done" brings the whole area.
 	w := c.Response()
 	w.Header().Set(echo.HeaderContentType, "text/event-stream")
 	w.Header().Set("X-Accel-Buffering", "no")

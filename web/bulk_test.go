@@ -19,6 +19,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -73,12 +74,16 @@ func (f *bulkFakeAPI) reset() {
 	f.calls, f.records = 0, 0
 }
 
+// bulkSeq numbers the fake's records: Kinesis never gives two records one
+// place, and the console does not believe a backend that does.
+var bulkSeq atomic.Int64
+
 func bulkAllPut(in *kinesis.PutRecordsInput) *kinesis.PutRecordsOutput {
 	out := &kinesis.PutRecordsOutput{FailedRecordCount: aws.Int32(0)}
-	for i, r := range in.Records {
+	for _, r := range in.Records {
 		out.Records = append(out.Records, types.PutRecordsResultEntry{
 			ShardId:        aws.String(fmt.Sprintf("shardId-00000000000%d", int(aws.ToString(r.PartitionKey)[len(aws.ToString(r.PartitionKey))-1])%2)),
-			SequenceNumber: aws.String(fmt.Sprintf("4954698668313554428650745793632%06d", i)),
+			SequenceNumber: aws.String(fmt.Sprintf("4954698668313554428650745793632%06d", bulkSeq.Add(1))),
 		})
 	}
 	return out

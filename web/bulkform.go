@@ -161,7 +161,8 @@ func (h *handlers) checkBulk(c echo.Context, f views.BulkForm, src io.Reader, na
 	ctx := c.Request().Context()
 	t := h.targetOf(ctx)
 	user := userFrom(ctx)
-	sender := t.clientsFor(user).Bulk
+	clients := t.clientsFor(user)
+	sender := clients.Bulk
 	if sender == nil {
 		return nil, stream.FieldErrors{{Field: field.Stream, Message: "Bulk upload is not set up for this target."}}, nil
 	}
@@ -228,6 +229,7 @@ func (h *handlers) checkBulk(c echo.Context, f views.BulkForm, src io.Reader, na
 	j, err := h.jobs.Check(bulk.Upload{
 		User: user.Name, Source: c.RealIP(), RequestID: requestIDFrom(ctx), Target: t.Name,
 		Sender: sender, Spec: spec, Rate: rate, ResendUnknown: f.ResendUnknown, SendValidOnly: f.SendValidOnly, Name: name,
+		Scanner: scannerOf(clients), Verify: f.Verify,
 	}, src)
 	var fe stream.FieldErrors
 	if errors.As(err, &fe) {
@@ -235,6 +237,17 @@ func (h *handlers) checkBulk(c echo.Context, f views.BulkForm, src io.Reader, na
 		return nil, fe, nil
 	}
 	return j, nil, err
+}
+
+// scannerOf is what reads a user's uploads back: the records reader, whose
+// read budget verification shares. Verifying needs no "read" permission:
+// like the put's read-back, it shows the user nothing but whether what they
+// sent is there.
+func scannerOf(c Clients) bulk.Scanner {
+	if c.Browser == nil {
+		return nil
+	}
+	return c.Browser
 }
 
 // auditBulkRefusal records a bulk upload refused before anything was sent.
@@ -274,6 +287,7 @@ func (h *handlers) bulkFormDefaults(ctx context.Context) views.BulkForm {
 	f := views.BulkForm{
 		Action: "/bulk", Format: string(bulk.FormatAuto), PartitionKeyMode: string(bulk.KeyUUID),
 		ExplicitHashKeyMode: string(bulk.KeyNone), MaxUploadMiB: bulk.MaxUploadBytes >> 20, ResendUnknown: false,
+		Verify: true,
 	}
 	if len(h.targets) > 1 {
 		f.Action += "?" + field.Target + "=" + url.QueryEscape(t.Name)
@@ -307,5 +321,7 @@ func setBulkField(f *views.BulkForm, name, value string) {
 		f.SendValidOnly = value == "1"
 	case "resend_unknown":
 		f.ResendUnknown = value == "1"
+	case field.Verify:
+		f.Verify = value != "0"
 	}
 }

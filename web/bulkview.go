@@ -3,6 +3,7 @@ package web
 import (
 	"fmt"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/kinesis-console/kinesis-console/internal/bulk"
@@ -40,6 +41,13 @@ func (h *handlers) bulkJobViewOf(j *bulk.Job, st bulk.JobStatus) views.BulkJob {
 		return v
 	}
 	v.Progress = progressView(st.Progress)
+	v.ConflictCount = st.ConflictCount
+	for _, c := range st.Conflicts {
+		v.Conflicts = append(v.Conflicts, views.BulkConflict{First: c.First, Second: c.Second, Place: c.ShardID + "/" + c.Sequence})
+	}
+	if st.State == bulk.StateVerifying || st.State == bulk.StateDone {
+		v.Verify = verifyView(j, st)
+	}
 	if st.State != bulk.StateDone {
 		if st.Held {
 			v.Progress.Note = heldNote
@@ -50,6 +58,7 @@ func (h *handlers) bulkJobViewOf(j *bulk.Job, st bulk.JobStatus) views.BulkJob {
 	r := &views.BulkReport{
 		Written: sum.Written, Failed: sum.Failed, Unknown: sum.Unknown, Invalid: sum.Invalid, NotSent: sum.NotSent,
 		Retried: sum.Retried, Dups: sum.PossiblyDuplicated, Canceled: sum.Canceled, Took: tookText(sum.Elapsed),
+		Missing: sum.Missing, Mismatched: sum.Mismatched, Conflicts: sum.Conflicts,
 		Rate: v.Progress.Rate, MoreFailures: sum.Failed + sum.Unknown - len(sum.Failures),
 	}
 	if sum.Stopped != nil {
@@ -69,6 +78,112 @@ func (h *handlers) bulkJobViewOf(j *bulk.Job, st bulk.JobStatus) views.BulkJob {
 	}
 	v.Report = r
 	return v
+}
+
+// verifyView says, in words, what reading the upload back found.
+func verifyView(j *bulk.Job, st bulk.JobStatus) *views.BulkVerify {
+	r := st.Verify
+	v := &views.BulkVerify{
+		State: string(r.State), Verified: r.Verified + r.Found, Missing: r.Missing, Mismatched: r.Mismatched,
+		Conflicts: r.Conflicts, NotFound: r.NotFound, Ambiguous: r.Ambiguous, Checked: r.Checked, Total: r.Total,
+	}
+	if r.Calls > 0 {
+		v.Cost = fmt.Sprintf("%s GetRecords %s on %d %s, paid from the console's read budget, in %s.",
+			groupDigits(int64(r.Calls)), plural(r.Calls, "call", "calls"), r.Shards, plural(r.Shards, "shard", "shards"), tookText(r.Elapsed))
+	}
+	again := func(words string) {
+		if j.Scanner != nil && st.State == bulk.StateDone {
+			v.VerifyURL, v.Button = jobURL(j)+"/verify", words
+		}
+	}
+	switch r.State {
+	case bulk.VerifyRunning:
+		v.Headline = fmt.Sprintf("Reading the upload back from the stream: %s of %s records checked.", groupDigits(int64(r.Checked)), groupDigits(int64(r.Total)))
+		v.Details = []string{"Each shard is read from the lowest sequence number this upload was given to the highest, within this console's share of the shard's reads (5 a second, shared with the stream's real consumers)."}
+	case bulk.VerifyVerified:
+		v.Headline = fmt.Sprintf("%s of %s found in the stream, byte for byte.", groupDigits(int64(v.Verified)), groupDigits(int64(r.Total)))
+		if r.Found > 0 {
+			v.Details = append(v.Details, fmt.Sprintf("%d of them had no answer when sent, and the stream holds each exactly once: they are written.", r.Found))
+		}
+		again("Verify again")
+	case bulk.VerifyProblems:
+		v.Headline = problemsHeadline(r)
+		v.Details = problemDetails(r)
+		again("Verify again")
+	case bulk.VerifyIncomplete:
+		why := "it stopped"
+		if r.Err != nil {
+			why = r.Err.Error()
+		}
+		v.Headline = fmt.Sprintf("Not verified to the end (%s): %s of %s records checked.", why, groupDigits(int64(r.Checked)), groupDigits(int64(r.Total)))
+		v.Details = problemDetails(r)
+		again("Verify again")
+	default:
+		v.State = string(bulk.VerifySkipped)
+		switch {
+		case j.Scanner == nil:
+			v.Headline = "Not verified: reading records back is not set up for this target."
+		case st.Err != nil:
+			v.Headline = "Not verified: the upload did not finish."
+		default:
+			v.Headline = "Not verified: the upload was sent without reading it back. Kinesis's answers are all the report has."
+			again("Verify now")
+		}
+	}
+	return v
+}
+
+// problemsHeadline names the worst of what verification found.
+func problemsHeadline(r bulk.Verification) string {
+	if n := r.Missing + r.Mismatched + r.Conflicts; n > 0 {
+		asSent := ""
+		if r.Mismatched > 0 {
+			asSent = " as sent"
+		}
+		return fmt.Sprintf("%s %s Kinesis acknowledged %s not in the stream%s: %s.", groupDigits(int64(n)), plural(n, "record", "records"),
+			plural(n, "is", "are"), asSent, linesText(r.Problems, n))
+	}
+	return fmt.Sprintf("%s of %s found in the stream, byte for byte; some records whose send had no answer are not settled: %s.",
+		groupDigits(int64(r.Verified+r.Found)), groupDigits(int64(r.Total)), linesText(r.Problems, r.NotFound+r.Ambiguous))
+}
+
+func problemDetails(r bulk.Verification) []string {
+	var d []string
+	add := func(n int, format string) {
+		if n > 0 {
+			d = append(d, fmt.Sprintf(format, groupDigits(int64(n))))
+		}
+	}
+	add(r.Verified+r.Found, "%s found byte for byte.")
+	add(r.Missing, "%s acknowledged by Kinesis and not in the stream (status missing).")
+	add(r.Mismatched, "%s where the stream holds other bytes (status mismatch).")
+	add(r.Conflicts, "%s given a place that cannot be true (status conflict).")
+	add(r.NotFound, "%s whose send had no answer and that the stream does not hold: not written (status failed).")
+	add(r.Ambiguous, "%s whose send had no answer and that the stream holds a different number of times (status unknown).")
+	return d
+}
+
+// linesText lists problem lines: "lines 2, 17, …".
+func linesText(lines []int, total int) string {
+	var b strings.Builder
+	b.WriteString(plural(total, "line ", "lines "))
+	for i, l := range lines {
+		if i > 0 {
+			b.WriteString(", ")
+		}
+		b.WriteString(strconv.Itoa(l))
+	}
+	if total > len(lines) {
+		b.WriteString(", …")
+	}
+	return b.String()
+}
+
+func plural(n int, one, many string) string {
+	if n == 1 {
+		return one
+	}
+	return many
 }
 
 // recentJobs lists a user's uploads the console still holds, newest first.

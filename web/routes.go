@@ -43,6 +43,7 @@ func (h *handlers) routes(e *echo.Echo) {
 	e.GET("/bulk/:id", h.bulkShow, app...)
 	e.POST("/bulk/:id/start", h.bulkStart, app...)
 	e.POST("/bulk/:id/cancel", h.bulkCancel, app...)
+	e.POST("/bulk/:id/verify", h.bulkVerify, app...)
 	e.GET("/bulk/:id/events", h.bulkEvents, app...)
 	e.GET("/bulk/:id/report.ndjson", h.bulkReport, app...)
 	e.GET("/metrics", h.metrics.handler(), app...) // it names streams: behind sign-in

@@ -40,6 +40,9 @@ type Identity interface {
 type Browser interface {
 	Browse(ctx context.Context, req stream.BrowseRequest) (stream.BrowsePage, error)
 	Tail(ctx context.Context, req stream.TailRequest, emit func([]stream.StoredRecord) error) error
+	// The bulk engine reads its uploads back with the same reader, paid
+	// from the same read budget.
+	bulk.Scanner
 }
 
 // BulkSender sends many records with PutRecords: the bulk engine's own

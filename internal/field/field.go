@@ -34,6 +34,9 @@ const (
 	Rate                = "rate"
 	SendValidOnly       = "send_valid_only"
 	ResendUnknown       = "resend_unknown"
+	// Verify, "1", reads the upload back from the stream once it is sent;
+	// "0" skips that. Absent means yes.
+	Verify = "verify"
 )
 
 // What consumers expect: a typed confirmation, templates, links.
