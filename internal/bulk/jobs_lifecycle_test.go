@@ -7,6 +7,8 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -14,6 +16,7 @@ import (
 	"time"
 
 	"github.com/kinesis-console/kinesis-console/internal/bulk"
+	"github.com/kinesis-console/kinesis-console/internal/stream"
 )
 
 // readingSender reads every record the job hands it and reports each one
@@ -284,5 +287,76 @@ func TestDoneJobsTrimmedPerUser(t *testing.T) {
 	}
 	if _, err := m.Job("bob", bobs.ID); err != nil {
 		t.Errorf("bob's one job after alice's 21: %v", err)
+	}
+}
+
+// blockingScanner knows one shard and reads nothing: every scan waits for
+// its context, as a read held by the read budget does.
+type blockingScanner struct{ scanning chan struct{} }
+
+func (s blockingScanner) ShardSpans(context.Context, stream.StreamRef) ([]stream.ShardSpan, error) {
+	return []stream.ShardSpan{{ID: "shardId-000000000000", StartingSequenceNumber: "1"}}, nil
+}
+
+func (s blockingScanner) Scan(ctx context.Context, _ stream.ScanRequest, _ func([]stream.StoredRecord) bool) (stream.ScanStats, error) {
+	s.scanning <- struct{}{}
+	<-ctx.Done()
+	return stream.ScanStats{}, ctx.Err()
+}
+
+// seqSender reports every record written at its own place on one shard.
+type seqSender struct{}
+
+func (seqSender) Send(_ context.Context, _ bulk.Spec, r io.Reader, opts bulk.SendOptions) (bulk.Summary, error) {
+	sc := bufio.NewScanner(r)
+	n := 0
+	for sc.Scan() {
+		n++
+		res := bulk.Result{Line: n, Status: bulk.StatusWritten, Attempts: 1, ShardID: "shardId-000000000000", SequenceNumber: strconv.Itoa(100 + n), Data: slices.Clone(sc.Bytes())}
+		if err := opts.OnResult(res); err != nil {
+			return bulk.Summary{}, err
+		}
+	}
+	return bulk.Summary{Records: n, Written: n}, sc.Err()
+}
+
+// Cancel stops a verification: the job ends "incomplete", says why, keeps
+// its report as Kinesis answered (nothing marked verified), and the report
+// can be downloaded; while it verifies, the report waits.
+func TestCancelStopsVerification(t *testing.T) {
+	m := newManager(t, bulk.Config{})
+	sc := blockingScanner{scanning: make(chan struct{}, 1)}
+	up := upload("alice")
+	up.Sender, up.Scanner, up.Verify = seqSender{}, sc, true
+	j, err := m.Check(up, strings.NewReader("{\"n\":1}\n{\"n\":2}\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := m.Start(j); err != nil {
+		t.Fatal(err)
+	}
+	<-sc.scanning
+	if st := j.Status(); st.State != bulk.StateVerifying || st.Verify.State != bulk.VerifyRunning || st.Verify.Total != 2 {
+		t.Fatalf("while reading back: %+v", st)
+	}
+	if _, err := m.OpenReport(j); !errors.Is(err, bulk.ErrVerifying) {
+		t.Fatalf("the report while verifying: %v, want ErrVerifying", err)
+	}
+	if m.Cancel(j) {
+		t.Fatal("Cancel discarded a sent job")
+	}
+	<-j.Done()
+	st := j.Status()
+	if st.State != bulk.StateDone || st.Verify.State != bulk.VerifyIncomplete || st.Verify.Err == nil || st.Verify.Err.Error() != "stopped by Cancel" || st.Summary.Written != 2 {
+		t.Fatalf("after Cancel: %+v", st)
+	}
+	f, err := m.OpenReport(j)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := io.ReadAll(f)
+	f.Close()
+	if strings.Count(string(b), `"status":"written"`) != 2 || strings.Contains(string(b), `"verified"`) {
+		t.Fatalf("report after a stopped verification:\n%s", b)
 	}
 }
