@@ -1,7 +1,8 @@
-// Command kinesis-console-demo runs the console on a local moto server with
+// Command kinesis-console-demo runs the console on local backends with
 // demo streams, Glue schemas and a config file that uses them, so anyone
-// can try it without AWS. Ctrl-C stops the
-// console and moto both, and leaves no process behind.
+// can try it without AWS: Kinesis on kinesalite, STS and Glue on moto (see
+// backends.go for why). Ctrl-C stops the console and both backends, and
+// leaves no process behind.
 package main
 
 import (
@@ -19,10 +20,6 @@ import (
 	"strings"
 	"syscall"
 	"time"
-
-	"github.com/aws/aws-sdk-go-v2/service/glue"
-
-	"github.com/kinesis-console/kinesis-console/internal/localaws"
 )
 
 // demoStreams are created on start: one small, one with several shards to
@@ -53,52 +50,40 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	console := fs.String("console", "bin/kinesis-console", "path of the console binary to run")
 	addr := fs.String("addr", envOr("KINESIS_CONSOLE_ADDR", "127.0.0.1:8080"), "address for the console to listen on")
 	logDir := fs.String("log-dir", "bin", "folder for the demo's audit and request logs")
+	motoPort := fs.String("moto-port", envOr(motoPortEnv, "0"), "port for moto (STS and Glue); 0 picks a free one")
+	kinesisPort := fs.String("kinesis-port", envOr(kinesisPortEnv, "0"), "port for kinesalite (Kinesis); 0 picks a free one")
 	if err := fs.Parse(args[1:]); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return nil
 		}
 		return err
 	}
+	var p ports
+	var err error
+	if p.moto, err = parsePort(*motoPort); err != nil {
+		return fmt.Errorf("-moto-port: %w", err)
+	}
+	if p.kinesis, err = parsePort(*kinesisPort); err != nil {
+		return fmt.Errorf("-kinesis-port: %w", err)
+	}
 
-	// A busy port is said now, with the way out, not after moto started.
+	// A busy port is said now, with the way out, not after the backends started.
 	ln, err := net.Listen("tcp", *addr)
 	if err != nil {
 		return fmt.Errorf("%s is taken (%v): choose another address, e.g. make demo KINESIS_CONSOLE_ADDR=127.0.0.1:8081", *addr, err)
 	}
 	_ = ln.Close()
 
-	fmt.Fprintln(stdout, "Starting moto (local Kinesis and STS)...")
-	moto, err := localaws.StartMoto(ctx, localaws.Options{})
+	b, err := startBackends(ctx, p, stdout)
 	if err != nil {
 		return err
 	}
 	defer func() {
-		if err := moto.Stop(); err != nil {
+		if err := b.stop(); err != nil {
 			fmt.Fprintln(stderr, "kinesis-console-demo:", err)
 		}
 	}()
 
-	fmt.Fprintf(stdout, "moto is at %s (region %s, access key %q, secret %q): the console's code snippets need these\n",
-		moto.Endpoint, localaws.Region, localaws.AccessKeyID, localaws.SecretAccessKey)
-
-	client, err := moto.Kinesis(ctx)
-	if err != nil {
-		return err
-	}
-	for _, s := range demoStreams {
-		if err := localaws.CreateStream(ctx, client, s.name, s.shards); err != nil {
-			return fmt.Errorf("create demo stream %s: %w", s.name, err)
-		}
-		fmt.Fprintf(stdout, "Created stream %s (%d shard%s)\n", s.name, s.shards, plural(s.shards))
-	}
-
-	cfg, err := moto.AWSConfig(ctx)
-	if err != nil {
-		return err
-	}
-	if err := registerSchemas(ctx, glue.NewFromConfig(cfg)); err != nil {
-		return err
-	}
 	configFile := filepath.Join(*logDir, "demo-config.json")
 	if err := writeDemoConfig(configFile); err != nil {
 		return err
@@ -116,14 +101,9 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	}
 	defer logFile.Close()
 	cmd := exec.Command(*console)
-	cmd.Env = append(withoutAWS(os.Environ()),
+	cmd.Env = append(append(withoutAWS(os.Environ()), b.env()...),
 		"KINESIS_CONSOLE_AUDIT_LOG="+audit,
 		"KINESIS_CONSOLE_CONFIG="+configFile,
-		"AWS_ENDPOINT_URL="+moto.Endpoint,
-		"AWS_REGION="+localaws.Region,
-		"AWS_ACCESS_KEY_ID="+localaws.AccessKeyID,
-		"AWS_SECRET_ACCESS_KEY="+localaws.SecretAccessKey,
-		"AWS_EC2_METADATA_DISABLED=true",
 		"KINESIS_CONSOLE_ADDR="+*addr,
 	)
 	cmd.Stdout, cmd.Stderr = stdout, io.MultiWriter(logFile, &levelFilter{w: stderr})
@@ -135,7 +115,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	exited := make(chan error, 1)
 	go func() { exited <- cmd.Wait() }()
 	fmt.Fprintf(stdout, "Audit lines go to %s, the request log to %s.\n", audit, requests)
-	fmt.Fprintln(stdout, "Press Ctrl-C to stop the console and moto.")
+	fmt.Fprintln(stdout, "Press Ctrl-C to stop the console, moto and kinesalite.")
 
 	select {
 	case err := <-exited:

@@ -1,0 +1,317 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"io"
+	"mime/multipart"
+	"net"
+	"net/http"
+	"net/url"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/PuerkitoBio/goquery"
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/kinesis"
+	"github.com/aws/aws-sdk-go-v2/service/kinesis/types"
+
+	"github.com/kinesis-console/kinesis-console/internal/localaws"
+	"github.com/kinesis-console/kinesis-console/internal/localaws/localawstest"
+)
+
+// TestDemoBulkLosesNothing runs the demo as make demo does (its own run,
+// backends and console binary), uploads 2,000 records in bulk through the
+// console, whose bulk engine sends its batches side by side, then makes
+// single puts at once, and reads every shard with the SDK: each record
+// landed exactly once. On moto's Kinesis this failed: concurrent puts got
+// one sequence number twice and one of the records was lost.
+func TestDemoBulkLosesNothing(t *testing.T) {
+	localawstest.Skip(t, localawstest.SkipEnv, "moto and kinesalite (the demo)")
+	const (
+		streamName = "demo-clicks" // 4 shards, no schema or confirmation
+		bulkN      = 2000
+		singles    = 20
+	)
+	dir := t.TempDir()
+	console := filepath.Join(dir, "kinesis-console")
+	if out, err := exec.Command("go", "build", "-o", console, "github.com/kinesis-console/kinesis-console/cmd/kinesis-console").CombinedOutput(); err != nil {
+		t.Fatalf("build the console: %v\n%s", err, out)
+	}
+	addr, kinesisPort := freeAddr(t), freeAddr(t)
+	_, port, _ := net.SplitHostPort(kinesisPort)
+
+	ctx, cancel := context.WithCancel(context.Background())
+	var stdout, stderr syncBuffer
+	done := make(chan error, 1)
+	go func() {
+		done <- run(ctx, []string{"kinesis-console-demo", "-console", console, "-addr", addr, "-log-dir", dir, "-kinesis-port", port},
+			&stdout, &stderr)
+	}()
+	t.Cleanup(func() {
+		cancel()
+		select {
+		case err := <-done:
+			if err != nil {
+				t.Errorf("the demo ended with %v", err)
+			}
+		case <-time.After(60 * time.Second):
+			t.Error("the demo did not stop within a minute of its cancel")
+		}
+		if t.Failed() {
+			t.Logf("the demo's output:\n%s\n%s", stdout.String(), stderr.String())
+		}
+	})
+	base := "http://" + addr
+	waitHealthy(t, base, done)
+
+	// The bulk upload, as the page's form sends it.
+	var lines strings.Builder
+	for i := 1; i <= bulkN; i++ {
+		fmt.Fprintf(&lines, "{\"id\":%d,\"key\":\"k%d\"}\n", i, i)
+	}
+	var body bytes.Buffer
+	mw := multipart.NewWriter(&body)
+	for _, f := range [][2]string{
+		{"stream", streamName}, {"format", "auto"}, {"partition_key_mode", "field"}, {"partition_key", "key"},
+		{"explicit_hash_key_mode", "none"}, {"explicit_hash_key", ""}, {"rate", ""}, {"resend_unknown", "0"},
+	} {
+		_ = mw.WriteField(f[0], f[1])
+	}
+	fw, _ := mw.CreateFormFile("file", "records.ndjson")
+	_, _ = io.WriteString(fw, lines.String())
+	_ = mw.WriteField("records", "")
+	_ = mw.Close()
+	doc := send(t, http.MethodPost, base+"/bulk", mw.FormDataContentType(), &body)
+	job, ok := doc.Find(`[data-testid="bulk-job"]`).Attr("data-job-url")
+	if !ok {
+		t.Fatalf("no job in the upload's answer:\n%s", doc.Text())
+	}
+	deadline := time.Now().Add(2 * time.Minute)
+	tick := time.NewTicker(100 * time.Millisecond)
+	defer tick.Stop()
+	for {
+		doc = send(t, http.MethodGet, base+job, "", nil)
+		if doc.Find(`[data-testid="bulk-job"]`).AttrOr("data-state", "") == "done" {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the job is not done after two minutes:\n%s", doc.Text())
+		}
+		<-tick.C
+	}
+	if got := strings.TrimSpace(doc.Find(`[data-testid="bulk-total-written"]`).Text()); got != strconv.Itoa(bulkN) {
+		t.Errorf("the console says %q written, want %d", got, bulkN)
+	}
+
+	// Single puts, several at once, as several people or scripts make them.
+	var wg sync.WaitGroup
+	for i := 1; i <= singles; i++ {
+		wg.Go(func() {
+			form := url.Values{"stream": {streamName}, "data_format": {"json"}, "partition_key": {fmt.Sprintf("single-%d", i)},
+				"data": {fmt.Sprintf(`{"single":%d}`, i)}}
+			send(t, http.MethodPost, base+"/records", "application/x-www-form-urlencoded", strings.NewReader(form.Encode()))
+		})
+	}
+	wg.Wait()
+
+	// What another client reading the stream sees.
+	cfg, err := localaws.ConfigFor(t.Context(), "http://"+kinesisPort)
+	if err != nil {
+		t.Fatal(err)
+	}
+	seen := map[string]int{}
+	for _, r := range readStream(t, kinesis.NewFromConfig(cfg), streamName) {
+		seen[string(r.Data)]++
+	}
+	for i := 1; i <= bulkN; i++ {
+		if n := seen[fmt.Sprintf("{\"id\":%d,\"key\":\"k%d\"}", i, i)]; n != 1 {
+			t.Errorf("bulk record %d is in the stream %d times, want once", i, n)
+		}
+	}
+	for i := 1; i <= singles; i++ {
+		if n := seen[fmt.Sprintf(`{"single":%d}`, i)]; n != 1 {
+			t.Errorf("single put %d is in the stream %d times, want once", i, n)
+		}
+	}
+	if total := sum(seen); total != bulkN+singles {
+		t.Errorf("the stream holds %d records, want %d", total, bulkN+singles)
+	}
+}
+
+// send makes one request to the console as htmx does and returns the
+// parsed answer; anything but 200 fails the test.
+func send(t *testing.T, method, target, contentType string, body io.Reader) *goquery.Document {
+	t.Helper()
+	req, err := http.NewRequestWithContext(t.Context(), method, target, body)
+	if err != nil {
+		t.Error(err)
+		return nil
+	}
+	req.Header.Set("HX-Request", "true")
+	req.Header.Set("Sec-Fetch-Site", "same-origin")
+	if contentType != "" {
+		req.Header.Set("Content-Type", contentType)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Errorf("%s %s: %v", method, target, err)
+		return nil
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	if err != nil || resp.StatusCode != http.StatusOK {
+		t.Errorf("%s %s: %d %v\n%.2000s", method, target, resp.StatusCode, err, b)
+		return nil
+	}
+	doc, err := goquery.NewDocumentFromReader(bytes.NewReader(b))
+	if err != nil {
+		t.Error(err)
+	}
+	return doc
+}
+
+// readStream reads every shard of a stream from its oldest record until it
+// is caught up (an empty page does not mean the end: MillisBehindLatest does).
+func readStream(t *testing.T, kc *kinesis.Client, name string) []types.Record {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(t.Context(), time.Minute)
+	defer cancel()
+	shards, err := kc.ListShards(ctx, &kinesis.ListShardsInput{StreamName: aws.String(name)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var all []types.Record
+	seqs := map[string]bool{}
+	for _, s := range shards.Shards {
+		it, err := kc.GetShardIterator(ctx, &kinesis.GetShardIteratorInput{
+			StreamName: aws.String(name), ShardId: s.ShardId, ShardIteratorType: types.ShardIteratorTypeTrimHorizon,
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for iter := it.ShardIterator; iter != nil; {
+			page, err := kc.GetRecords(ctx, &kinesis.GetRecordsInput{ShardIterator: iter, Limit: aws.Int32(10000)})
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, r := range page.Records {
+				if seq := aws.ToString(s.ShardId) + "/" + aws.ToString(r.SequenceNumber); seqs[seq] {
+					t.Errorf("two records at %s", seq)
+				} else {
+					seqs[seq] = true
+				}
+			}
+			all = append(all, page.Records...)
+			if len(page.Records) == 0 && aws.ToInt64(page.MillisBehindLatest) == 0 {
+				break
+			}
+			iter = page.NextShardIterator
+		}
+	}
+	return all
+}
+
+// waitHealthy waits until the demo's console answers /healthz, or the demo
+// ends, for at most two minutes (moto and kinesalite start first).
+func waitHealthy(t *testing.T, base string, done chan error) {
+	t.Helper()
+	deadline := time.Now().Add(2 * time.Minute)
+	tick := time.NewTicker(50 * time.Millisecond)
+	defer tick.Stop()
+	for {
+		resp, err := http.Get(base + "/healthz")
+		if err == nil {
+			resp.Body.Close()
+			if resp.StatusCode == http.StatusOK {
+				return
+			}
+		}
+		select {
+		case err := <-done:
+			done <- err // for the cleanup, which waits for it
+			t.Fatalf("the demo ended before its console answered: %v", err)
+		case <-tick.C:
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the demo's console does not answer at %s: %v", base, err)
+		}
+	}
+}
+
+// freeAddr is a free loopback address, 127.0.0.1:PORT.
+func freeAddr(t *testing.T) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	return ln.Addr().String()
+}
+
+func sum(m map[string]int) int {
+	n := 0
+	for _, v := range m {
+		n += v
+	}
+	return n
+}
+
+// syncBuffer is a bytes.Buffer safe for the demo's writers and the test.
+type syncBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *syncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *syncBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
+}
+
+// TestDemoPorts: the backends' ports are read from flags or the
+// environment, and a taken one is refused before anything starts, with the
+// way out.
+func TestDemoPorts(t *testing.T) {
+	taken, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer taken.Close()
+	_, takenPort, _ := net.SplitHostPort(taken.Addr().String())
+	for _, tc := range []struct {
+		name    string
+		args    []string
+		env     map[string]string
+		wantErr string
+	}{
+		{"moto flag not a port", []string{"-moto-port", "x"}, nil, "-moto-port: port \"x\""},
+		{"kinesis env out of range", nil, map[string]string{kinesisPortEnv: "70000"}, "-kinesis-port: port \"70000\""},
+		{"moto port taken", []string{"-moto-port", takenPort}, nil, "is taken"},
+		{"kinesis env port taken", nil, map[string]string{kinesisPortEnv: takenPort}, kinesisPortEnv},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			for k, v := range tc.env {
+				t.Setenv(k, v)
+			}
+			args := append([]string{"kinesis-console-demo", "-addr", freeAddr(t)}, tc.args...)
+			err := run(t.Context(), args, io.Discard, io.Discard)
+			if err == nil || !strings.Contains(err.Error(), tc.wantErr) {
+				t.Errorf("run(%q) = %v, want an error with %q", tc.args, err, tc.wantErr)
+			}
+		})
+	}
+}
