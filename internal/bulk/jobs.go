@@ -617,7 +617,7 @@ func (m *Manager) sendFile(ctx context.Context, j *Job, report *os.File) (Summar
 	defer in.Close()
 	w := bufio.NewWriterSize(report, 256<<10)
 	enc := json.NewEncoder(w)
-	acks := map[[16]byte]int{} // where Kinesis placed each record: its line
+	acks := newRecentPlaces(recentPlaces)
 	opts := SendOptions{
 		RatePerSecond: j.Rate,
 		ResendUnknown: j.ResendUnknown,
@@ -630,15 +630,12 @@ func (m *Manager) sendFile(ctx context.Context, j *Job, report *os.File) (Summar
 				m.cfg.OnResult(j, r)
 			}
 			if r.Status == StatusWritten && r.SequenceNumber != "" {
-				k := placeKey(r.ShardID, r.SequenceNumber)
-				if first, ok := acks[k]; ok {
+				if first, ok := acks.add(placeKey(r.ShardID, r.SequenceNumber), r.Line); ok {
 					// Two records at one place: Kinesis's answer cannot be
 					// true, whatever it says. Never believed.
 					r.Status, r.ConflictLine = StatusConflict, first
 					r.ErrorCode, r.ErrorMessage = "ImpossibleAnswer", conflictMessage(first)
 					j.conflict(Conflict{First: first, Second: r.Line, ShardID: r.ShardID, Sequence: r.SequenceNumber})
-				} else {
-					acks[k] = r.Line
 				}
 			}
 			return enc.Encode(r)

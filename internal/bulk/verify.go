@@ -74,10 +74,10 @@ type Verification struct {
 	Err           error // why it is incomplete
 }
 
-// verifyWindow bounds the acknowledgements held in memory at once: a larger
-// job is verified a window at a time, each reading its shards from its own
-// lowest sequence number to its highest.
-const verifyWindow = 100_000
+// defaultVerifyWindow bounds the acknowledgements held in memory at once
+// (about 170 bytes each): a larger job is verified a window at a time, each
+// reading its shards from its own lowest sequence number to its highest.
+const defaultVerifyWindow = 100_000
 
 // unknownSlack widens the search for records of unknown outcome: a record
 // may carry an arrival time a little before the job started by the
@@ -110,11 +110,11 @@ type verifyRun struct {
 	ref    stream.StreamRef
 	viewer string
 	since  time.Time
+	window int
 
 	spans    map[string]stream.ShardSpan
 	outcomes []lineOutcome // by record index in the report
 	details  map[int]lineDetail
-	acked    map[[16]byte]struct{} // every place Kinesis acknowledged
 
 	mu      sync.Mutex
 	checked atomic.Int64
@@ -156,10 +156,14 @@ func dataSum(b []byte) string {
 // status. It returns the final status; the summary is updated to match.
 func verifyReport(ctx context.Context, scan Scanner, ref stream.StreamRef, viewer string, since time.Time, path string, records int, sum *Summary, publish func(Verification)) Verification {
 	v := &verifyRun{
-		scan: scan, ref: ref, viewer: viewer, since: since,
-		outcomes: make([]lineOutcome, records), details: map[int]lineDetail{}, acked: map[[16]byte]struct{}{},
+		scan: scan, ref: ref, viewer: viewer, since: since, window: defaultVerifyWindow,
+		outcomes: make([]lineOutcome, records), details: map[int]lineDetail{},
 		shards: map[string]bool{}, publish: publish,
 	}
+	return v.verify(ctx, path, sum)
+}
+
+func (v *verifyRun) verify(ctx context.Context, path string, sum *Summary) Verification {
 	v.status = Verification{State: VerifyRunning, Started: time.Now()}
 	err := v.run(ctx, path)
 	st := v.snapshot()
@@ -240,9 +244,8 @@ func (v *verifyRun) run(ctx context.Context, path string) error {
 			if _, err := hex.Decode(e.sum[:], []byte(r.DataSHA256)); err != nil || len(r.DataSHA256) != 64 {
 				return fmt.Errorf("bulk: report line %d has no data digest", r.Line)
 			}
-			v.acked[placeKey(e.shard, e.seq)] = struct{}{}
 			window = append(window, e)
-			if len(window) == verifyWindow {
+			if len(window) == v.window {
 				if err := v.verifyWindow(ctx, window); err != nil {
 					return err
 				}
@@ -261,7 +264,7 @@ func (v *verifyRun) run(ctx context.Context, path string) error {
 		err = v.verifyWindow(ctx, window)
 	}
 	if err == nil && len(unknown) > 0 {
-		err = v.findUnknown(ctx, unknown)
+		err = v.findUnknown(ctx, f, unknown)
 	}
 	v.report()
 	return err
@@ -445,8 +448,11 @@ func otherLine(es []ackEntry, e ackEntry) int {
 // shard, among the records that arrived since the job started and that no
 // acknowledgement accounts for, by partition key and data. A record found
 // once was written; one not found was not. If the stream holds a different
-// number of copies than there are such records, it stays unknown.
-func (v *verifyRun) findUnknown(ctx context.Context, unknown []ackEntry) error {
+// number of copies than there are such records, it stays unknown. Memory
+// grows with the unknown records, not with the upload: the places
+// acknowledged for the same key and data (an input with repeated lines) are
+// found by one more pass over the report.
+func (v *verifyRun) findUnknown(ctx context.Context, report io.ReadSeeker, unknown []ackEntry) error {
 	type want struct {
 		pk  string
 		sum [32]byte
@@ -455,6 +461,25 @@ func (v *verifyRun) findUnknown(ctx context.Context, unknown []ackEntry) error {
 	for _, e := range unknown {
 		k := want{e.pk, e.sum}
 		groups[k] = append(groups[k], e)
+	}
+	claimed := map[[16]byte]struct{}{} // places acknowledged to other lines with the same key and data
+	if _, err := report.Seek(0, io.SeekStart); err != nil {
+		return fmt.Errorf("bulk: report: %w", err)
+	}
+	err := eachResult(report, func(_ int, r Result) error {
+		if r.Status != StatusWritten && r.Status != StatusConflict {
+			return nil
+		}
+		var sum [32]byte
+		if _, err := hex.Decode(sum[:], []byte(r.DataSHA256)); err == nil {
+			if _, ok := groups[want{r.PartitionKey, sum}]; ok {
+				claimed[placeKey(r.ShardID, r.SequenceNumber)] = struct{}{}
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return err
 	}
 	found := map[want][]stream.StoredRecord{}
 	var mu sync.Mutex
@@ -480,11 +505,11 @@ func (v *verifyRun) findUnknown(ctx context.Context, unknown []ackEntry) error {
 					mu.Lock()
 					defer mu.Unlock()
 					for _, rec := range batch {
-						if _, ok := v.acked[placeKey(rec.ShardID, rec.SequenceNumber)]; ok {
+						k := want{rec.PartitionKey, sha256.Sum256(rec.Data)}
+						if _, ok := groups[k]; !ok {
 							continue
 						}
-						k := want{rec.PartitionKey, sha256.Sum256(rec.Data)}
-						if _, ok := groups[k]; ok {
+						if _, ok := claimed[placeKey(rec.ShardID, rec.SequenceNumber)]; !ok {
 							rec.Data = nil
 							found[k] = append(found[k], rec)
 						}
@@ -636,4 +661,39 @@ func applyOutcome(r *Result, o lineOutcome, d lineDetail, sum *Summary) {
 	case lineAmbiguous:
 		r.ErrorMessage = d.msg
 	}
+}
+
+// recentPlaces is how many acknowledgements a job remembers while sending,
+// to catch two records given one place as they come: such answers come from
+// requests in flight together, so the recent ones are enough, and memory
+// stays bounded (about 6 MB) whatever the upload's size. Reading the stream
+// back catches the rest.
+const recentPlaces = 100_000
+
+// placeRing remembers the last n places acknowledged, and for each its line.
+type placeRing struct {
+	lines map[[16]byte]int
+	order [][16]byte
+	next  int
+}
+
+func newRecentPlaces(n int) *placeRing {
+	return &placeRing{lines: make(map[[16]byte]int), order: make([][16]byte, 0, n)}
+}
+
+// add remembers a place for a line; if it was already given to another
+// line still remembered, it returns that line and true.
+func (p *placeRing) add(k [16]byte, line int) (int, bool) {
+	if first, ok := p.lines[k]; ok {
+		return first, true
+	}
+	if len(p.order) < cap(p.order) {
+		p.order = append(p.order, k)
+	} else {
+		delete(p.lines, p.order[p.next])
+		p.order[p.next] = k
+		p.next = (p.next + 1) % len(p.order)
+	}
+	p.lines[k] = line
+	return 0, false
 }

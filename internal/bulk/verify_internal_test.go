@@ -1,0 +1,100 @@
+package bulk
+
+import (
+	"context"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"testing"
+
+	"github.com/kinesis-console/kinesis-console/internal/stream"
+)
+
+// memShards is a stream held in memory: records by shard, in order.
+type memShards struct {
+	shards map[string][]stream.StoredRecord
+	scans  []stream.ScanRequest
+}
+
+func (m *memShards) ShardSpans(context.Context, stream.StreamRef) ([]stream.ShardSpan, error) {
+	var out []stream.ShardSpan
+	for id := range m.shards {
+		out = append(out, stream.ShardSpan{ID: id, StartingSequenceNumber: "1"})
+	}
+	return out, nil
+}
+
+func (m *memShards) Scan(_ context.Context, req stream.ScanRequest, fn func([]stream.StoredRecord) bool) (stream.ScanStats, error) {
+	m.scans = append(m.scans, req)
+	recs := m.shards[req.ShardID]
+	i, _ := slices.BinarySearchFunc(recs, req.AtSequenceNumber, func(r stream.StoredRecord, seq string) int {
+		return stream.CompareSequenceNumbers(r.SequenceNumber, seq)
+	})
+	for ; i < len(recs); i += 3 { // three records a call
+		if !fn(recs[i:min(i+3, len(recs))]) {
+			break
+		}
+	}
+	return stream.ScanStats{Calls: 1}, nil
+}
+
+// A job larger than the window is verified a window at a time, each
+// window reading its shards from its own lowest sequence number; records
+// of every window are settled, and nothing is held beyond a window.
+func TestVerifyInWindows(t *testing.T) {
+	mem := &memShards{shards: map[string][]stream.StoredRecord{}}
+	path := filepath.Join(t.TempDir(), "report.ndjson")
+	f, err := os.Create(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	enc := json.NewEncoder(f)
+	const n = 30
+	for i := range n {
+		shard := "shardId-00000000000" + strconv.Itoa(i%2)
+		seq := strconv.Itoa(1000 + i)
+		data := []byte(`{"n":` + strconv.Itoa(i) + `}`)
+		if i != 25 { // line 26 is acknowledged and not in the stream
+			mem.shards[shard] = append(mem.shards[shard], stream.StoredRecord{ShardID: shard, SequenceNumber: seq, Data: data})
+		}
+		if err := enc.Encode(Result{Line: i + 1, Status: StatusWritten, ShardID: shard, SequenceNumber: seq, DataSHA256: dataSum(data), Attempts: 1}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	f.Close()
+	v := &verifyRun{scan: mem, window: 7, outcomes: make([]lineOutcome, n), details: map[int]lineDetail{}, shards: map[string]bool{}}
+	sum := Summary{Records: n, Written: n}
+	st := v.verify(t.Context(), path, &sum)
+	if st.State != VerifyProblems || st.Verified != n-1 || st.Missing != 1 || !slices.Equal(st.Problems, []int{26}) || sum.Written != n-1 || sum.Verified != n-1 {
+		t.Fatalf("verification %+v, summary %+v", st, sum)
+	}
+	// 30 records, windows of 7: 5 windows, each reading both shards.
+	if len(mem.scans) != 10 {
+		t.Errorf("%d scans, want 10 (5 windows of 2 shards)", len(mem.scans))
+	}
+	if got := mem.scans[2].AtSequenceNumber; got != "1007" && got != "1008" {
+		t.Errorf("the second window starts at %s, want its own lowest sequence number", got)
+	}
+}
+
+// The ring of recent places forgets the oldest beyond its size.
+func TestRecentPlacesForgetTheOldest(t *testing.T) {
+	p := newRecentPlaces(2)
+	a, b, c := placeKey("s", "1"), placeKey("s", "2"), placeKey("s", "3")
+	for _, k := range [][16]byte{a, b, c} {
+		if _, dup := p.add(k, 1); dup {
+			t.Fatal("a new place reported twice")
+		}
+	}
+	if line, dup := p.add(c, 9); !dup || line != 1 {
+		t.Errorf("a remembered place: %d %v", line, dup)
+	}
+	if _, dup := p.add(a, 9); dup {
+		t.Error("the oldest place was not forgotten")
+	}
+	if len(p.lines) != 2 {
+		t.Errorf("%d places remembered, want 2", len(p.lines))
+	}
+}
