@@ -33,7 +33,7 @@ func TestBulkBrowser(t *testing.T) {
 	logs := &syncBuffer{}
 	srv := httptest.NewServer(newConsole(t, web.Deps{
 		Publisher: stream.NewPublisher(kc, stream.Options{}), Identity: knownIdentity, Region: localaws.Region,
-		Endpoint: backend.Endpoint, Bulk: bulk.NewSender(kc, bulk.Options{}),
+		Endpoint: backend.Endpoint, Bulk: bulk.NewSender(kc, bulk.Options{}), Browser: stream.NewReader(kc, nil, stream.ReaderOptions{}),
 		Logger: slog.New(slog.NewJSONHandler(logs, nil)),
 	}))
 	t.Cleanup(srv.Close)
@@ -78,6 +78,12 @@ func TestBulkBrowser(t *testing.T) {
 		`(function () { var p = document.querySelector("[data-testid=bulk-progress]");
 		  return p !== null && p.max === `+fmt.Sprint(n)+` && p.value === p.max; })()`)
 	waitVisible(t, ctx, "[data-testid=bulk-report]")
+	// The verdict comes from reading the stream back, not from Kinesis's answers.
+	waitFor(t, ctx, "the upload to be read back and verified",
+		`document.querySelector("[data-testid=bulk-verify][data-state=verified][data-verified='`+fmt.Sprint(n)+`']") !== null`)
+	if got := text(t, ctx, "[data-testid=bulk-verify-headline]"); got != fmt.Sprintf("%d of %d found in the stream, byte for byte.", n, n) {
+		t.Errorf("verdict = %q", got)
+	}
 	checkA11y(t, ctx, "the bulk report")
 	if got := text(t, ctx, "[data-testid=bulk-total-written]"); got != fmt.Sprint(n) {
 		t.Errorf("written = %q, want %d", got, n)
@@ -103,7 +109,7 @@ func TestBulkBrowser(t *testing.T) {
 	}
 	for i, l := range lines {
 		var r bulk.Result
-		if err := json.Unmarshal([]byte(l), &r); err != nil || r.Line != i+1 || r.Status != bulk.StatusWritten || r.SequenceNumber == "" {
+		if err := json.Unmarshal([]byte(l), &r); err != nil || r.Line != i+1 || r.Status != bulk.StatusWritten || r.SequenceNumber == "" || !r.Verified {
 			t.Fatalf("report line %d = %s (%v)", i+1, l, err)
 		}
 	}
