@@ -148,6 +148,9 @@ func ndjsonEntry(line int, buf []byte, size, maxBytes int) (Entry, bool) {
 	if len(data) > maxBytes {
 		return Entry{Line: line, Err: stream.TooLargeMessage(len(data), maxBytes)}, true
 	}
+	if msg := stream.CheckJSONText(string(data), line); msg != "" {
+		return Entry{Line: line, Err: msg}, true
+	}
 	if !json.Valid(data) {
 		return Entry{Line: line, Err: "Not valid JSON: " + stream.JSONProblem(string(data))}, true
 	}
@@ -208,6 +211,8 @@ func readArray(br *bufio.Reader, maxBytes int, fn func(Entry) error) error {
 		e := Entry{Line: lr.lineAt(start), Data: []byte(raw)}
 		if len(raw) > maxBytes {
 			e = Entry{Line: e.Line, Err: stream.TooLargeMessage(len(raw), maxBytes)}
+		} else if msg := stream.CheckJSONText(string(raw), e.Line); msg != "" {
+			e = Entry{Line: e.Line, Err: msg}
 		}
 		if err := fn(e); err != nil {
 			return err

@@ -218,12 +218,8 @@ func DecodeData(text string, format DataFormat) ([]byte, string) {
 		if strings.TrimSpace(text) == "" {
 			return nil, "Enter the record's data as JSON."
 		}
-		// JSON text is UTF-8 (RFC 8259), and encoding/json lets invalid bytes
-		// inside a string through: a reader would see U+FFFD, not what was sent.
-		if i := invalidUTF8At(text); i >= 0 {
-			line, col := lineCol(text, i)
-			return nil, fmt.Sprintf("The data is not valid UTF-8 text (line %d, column %d): JSON must be UTF-8. "+
-				"Send these bytes as base64 if they are meant.", line, col+1)
+		if msg := CheckJSONText(text, 1); msg != "" {
+			return nil, msg
 		}
 		if !json.Valid([]byte(text)) {
 			return nil, "The data is not valid JSON: " + JSONProblem(text)
@@ -251,6 +247,22 @@ func decodeChosen(text string, format DataFormat, allowEmpty bool) ([]byte, stri
 		return nil, EmptyDataMessage // base64 of white space only
 	}
 	return data, msg
+}
+
+// CheckJSONText refuses JSON text that is not UTF-8, naming the line and
+// column of the first bad byte, counting lines from firstLine (a bulk
+// upload's value starts on its own line of the upload). JSON text is UTF-8
+// (RFC 8259), and encoding/json lets invalid bytes inside a string through:
+// a reader would see U+FFFD, not what was sent. The record form and bulk
+// uploads both apply it: one rule, one message.
+func CheckJSONText(text string, firstLine int) string {
+	if utf8.ValidString(text) {
+		return ""
+	}
+	i := invalidUTF8At(text)
+	line, col := lineCol(text, i)
+	return fmt.Sprintf("The data is not valid UTF-8 text (line %d, column %d): JSON must be UTF-8. "+
+		"Send these bytes as base64 if they are meant.", line+firstLine-1, col+1)
 }
 
 // invalidUTF8At returns the offset of the first byte of s that is not part
