@@ -214,7 +214,12 @@ func (h *handlers) arnProblem(ctx context.Context, v visitor, ref stream.StreamR
 		return fmt.Sprintf("This ARN is in region %s, but %s writes to %s. Pick the target for %s, or give the stream's name.", ref.Region, t.Name, t.Region, ref.Region)
 	}
 	caller := v.clients.Identity.Caller(ctx)
-	if caller.Account != "" && ref.Account != caller.Account {
+	if caller.Account == "" {
+		// Fail closed: with STS unreachable the ARN's account cannot be
+		// compared, and a write to it could go to another account.
+		return fmt.Sprintf("The console cannot tell which account %s writes as right now (STS did not answer), so it cannot check this ARN's account. Give the stream's name instead, or try again in a moment.", t.Name)
+	}
+	if ref.Account != caller.Account {
 		return fmt.Sprintf("This ARN is in account %s, but %s writes as account %s. Pick the target for that account.", ref.Account, t.Name, caller.Account)
 	}
 	return ""
