@@ -44,7 +44,7 @@ func (h *handlers) bindBulkUpload(c echo.Context) (boundUpload, error) {
 		return up, echo.NewHTTPError(http.StatusBadRequest, "Send the bulk form as multipart/form-data.").SetInternal(err)
 	}
 	var errs stream.FieldErrors
-	optionsSeen := false
+	optionsSeen, targetSeen := false, false
 	fail := func(err error) (boundUpload, error) {
 		if up.job != nil {
 			h.jobs.Cancel(up.job)
@@ -69,6 +69,12 @@ func (h *handlers) bindBulkUpload(c echo.Context) (boundUpload, error) {
 				return fail(echo.NewHTTPError(http.StatusRequestEntityTooLarge, "A form field is too long."))
 			}
 			if name == field.Target {
+				if targetSeen {
+					// Two targets: taking the last would let a part the
+					// user never saw decide where the records go.
+					return fail(echo.NewHTTPError(http.StatusBadRequest, "The form names its target twice: send it once."))
+				}
+				targetSeen = true
 				if up.job != nil || len(errs) > 0 {
 					// The records were checked for the target named
 					// before: a later one cannot move them.
