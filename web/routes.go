@@ -16,6 +16,7 @@ func (h *handlers) routes(e *echo.Echo) {
 		h.logRequests,
 		h.checkHost,
 		crossOriginProtection(),
+		resourceIsolation,
 	)
 	// The console's own pages and actions: a bounded body, a signed-in
 	// user, and a target, in that order (sign-in may read the form).

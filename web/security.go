@@ -91,6 +91,54 @@ func crossOriginProtection() echo.MiddlewareFunc {
 	}
 }
 
+// resourceIsolation is the Fetch Metadata "Resource Isolation Policy"
+// (web.dev) for the console's reads: a GET may spend AWS calls and the
+// signed-in user's read budget (records, export, tail, summary, preview),
+// and another site could otherwise make the user's browser send it with an
+// <img src> or a fetch. It refuses what a browser marks as sent by another
+// site (Sec-Fetch-Site: cross-site), unless it is a top-level navigation,
+// so that a link shared in chat still opens the records page. A request
+// without Sec-Fetch-Site (an old browser, curl) passes: the header is what
+// tells a cross-site request apart. POSTs are crossOriginProtection's.
+func resourceIsolation(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		r := c.Request()
+		if r.Method == http.MethodPost || isolationExempt(c.Path()) {
+			return next(c)
+		}
+		switch r.Header.Get("Sec-Fetch-Site") {
+		case "", "same-origin", "same-site", "none":
+			return next(c)
+		}
+		mode, dest := r.Header.Get("Sec-Fetch-Mode"), r.Header.Get("Sec-Fetch-Dest")
+		// A navigation to an export is a download the user clicked, and
+		// costs what the records page costs. An event stream (a live tail,
+		// an upload's progress) is only ever opened by the console's own
+		// script: another site's navigation to one would hold a tail open
+		// on the user's read budget.
+		if r.Method == http.MethodGet && mode == "navigate" && dest == "document" && !eventStreamRoutes[c.Path()] {
+			return next(c)
+		}
+		return echo.NewHTTPError(http.StatusForbidden,
+			"Another site asked for this address, and the console answers reads only to its own pages and to links you open yourself. Open the console and go there from it.").
+			SetInternal(fmt.Errorf("web: cross-site %s request (Sec-Fetch-Mode %q, Sec-Fetch-Dest %q) refused",
+				access.Bound(r.Method, 16), access.Bound(mode, 32), access.Bound(dest, 32)))
+	}
+}
+
+// eventStreamRoutes are the routes that answer with Server-Sent Events.
+var eventStreamRoutes = map[string]bool{
+	"/streams/:stream/tail": true,
+	"/bulk/:id/events":      true,
+}
+
+// isolationExempt are the routes any site may use: health checks, which
+// carry nothing and cost nothing, and the static assets, which are public
+// (and Cross-Origin-Resource-Policy keeps other sites from reading them).
+func isolationExempt(route string) bool {
+	return route == "/healthz" || route == "/readyz" || route == "/static/*"
+}
+
 // limitBody caps the request body; a larger one gets 413 before any parsing.
 func (h *handlers) limitBody(limit int64) echo.MiddlewareFunc {
 	return func(next echo.HandlerFunc) echo.HandlerFunc {

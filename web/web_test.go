@@ -942,10 +942,12 @@ func TestCrossOriginPosts(t *testing.T) {
 			}
 		})
 	}
-	t.Run("cross-site GET is allowed", func(t *testing.T) {
+	t.Run("cross-site link is allowed", func(t *testing.T) {
 		env := newUnitEnv(t, nil, nil)
 		r := httptest.NewRequest(http.MethodGet, "/", nil)
 		r.Header.Set("Sec-Fetch-Site", "cross-site")
+		r.Header.Set("Sec-Fetch-Mode", "navigate")
+		r.Header.Set("Sec-Fetch-Dest", "document")
 		wantStatus(t, env.serve(r), http.StatusOK)
 	})
 }
