@@ -52,10 +52,15 @@ type RecordsRead struct {
 	CaughtUp   bool
 	Throttled  bool
 	Incomplete bool
-	Shards     []ShardRead
-	NewerURL   string
-	OlderURL   string // "" when there is nothing older
-	ExportURL  string
+	// Cut says, in words, why the page shows fewer user records than it
+	// read (its limit counts user records, and its HTML is bounded); Hidden
+	// is how many it leaves out.
+	Cut       string
+	Hidden    int
+	Shards    []ShardRead
+	NewerURL  string
+	OlderURL  string // "" when there is nothing older
+	ExportURL string
 }
 
 // ShardRead is how reading one shard went.
@@ -151,4 +156,13 @@ func putHref(streamName, target string) templ.SafeURL {
 		q.Set(field.Target, target)
 	}
 	return templ.SafeURL("/?" + q.Encode())
+}
+
+// resendFormID names a record's Resend form, which the raw bytes box joins.
+func resendFormID(r RecordItem) string {
+	id := "resend-" + r.ShardID + "-" + r.SequenceNumber
+	if r.SubSequence != "" {
+		id += "-" + r.SubSequence
+	}
+	return id
 }

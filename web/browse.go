@@ -61,14 +61,38 @@ func (h *handlers) records(c echo.Context) error {
 		area.Errors = fieldErrorsView(br.errs)
 		return h.renderRecords(c, http.StatusUnprocessableEntity, area)
 	}
+	// The page's share of the read memory is held until it is written.
+	grant, ok := h.takeReadMemory(c.Request().Context(), pageShare)
+	if !ok {
+		area.Failure = readMemoryBusy
+		return h.renderRecords(c, http.StatusServiceUnavailable, area)
+	}
+	defer grant.Release()
+	lim := limitsFor(grant.Bytes(), br.req.Limit, grant.Bytes() < min(pageShare, h.deps.ReadMemory.Total()))
+	br.req.MaxBytes = lim.stored
 	page, status, failure := h.browse(c, br, access.ReadBrowse)
 	if failure != nil {
 		area.Errors, area.Failure = fieldErrorsView(failure.errs), failure.message
 		return h.renderRecords(c, status, area)
 	}
-	read := recordsReadView(br, page, area.CanPut)
+	read := recordsReadView(br, page, area.CanPut, lim)
 	area.Read = &read
 	return h.renderRecords(c, http.StatusOK, area)
+}
+
+// readMemoryWait is how long a read waits for its whole share of the read
+// memory before it settles for less.
+const readMemoryWait = 3 * time.Second
+
+// readMemoryBusy is what a reader is told when no share is free.
+const readMemoryBusy = "The console is busy reading records for other people: try again in a few seconds."
+
+// takeReadMemory takes a share of the console's read memory: all of want,
+// or, when other readers hold it for longer than readMemoryWait, whatever
+// is free down to leastShare; false when not even that is free.
+func (h *handlers) takeReadMemory(ctx context.Context, want int64) (*stream.Grant, bool) {
+	g, err := h.deps.ReadMemory.Take(ctx, want, leastShare, readMemoryWait)
+	return g, err == nil
 }
 
 // recordsExport serves GET /streams/{stream}/records.ndjson: the records
@@ -81,6 +105,14 @@ func (h *handlers) recordsExport(c echo.Context) error {
 	if len(br.errs) > 0 {
 		return echo.NewHTTPError(http.StatusUnprocessableEntity, br.errs[0].Message)
 	}
+	grant, ok := h.takeReadMemory(c.Request().Context(), pageShare)
+	if !ok {
+		return echo.NewHTTPError(http.StatusServiceUnavailable, readMemoryBusy)
+	}
+	defer grant.Release()
+	// An export streams its lines: the share bounds the records as stored
+	// (half of it), and the one line being written.
+	br.req.MaxBytes = int(grant.Bytes() / 2)
 	page, status, failure := h.browse(c, br, access.ReadExport)
 	if failure != nil {
 		msg := failure.message

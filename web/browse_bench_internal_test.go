@@ -81,7 +81,7 @@ func BenchmarkRecordsDecodeRender(b *testing.B) {
 		var size int64
 		start := time.Now()
 		for b.Loop() {
-			read := recordsReadView(br, page, true)
+			read := recordsReadView(br, page, true, limitsFor(pageShare, 1000, false))
 			w := &countingWriter{}
 			if err := views.RecordsAreaView(views.RecordsArea{Stream: "orders", Read: &read, CanPut: true}).Render(ctx, w); err != nil {
 				b.Fatal(err)

@@ -297,10 +297,7 @@ func TestRecordsOnBackends(t *testing.T) {
 			}
 
 			// Resend a KPL user record to another stream: its own bytes and key.
-			form := url.Values{}
-			got["kpl-b"].Find(byTestID("resend-form") + " input").Each(func(_ int, s *goquery.Selection) {
-				form.Set(s.AttrOr("name", ""), s.AttrOr("value", ""))
-			})
+			form := resendFields(got["kpl-b"])
 			form.Set("stream", other)
 			res := secSend(t, http.MethodPost, c.url+"/records", form, nil, "Sec-Fetch-Site", "same-origin")
 			// The form carries a one-time key: its answer is at the submission's page.

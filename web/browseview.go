@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/base64"
 	"encoding/json"
+	"fmt"
 	"io"
 	"net/url"
 	"strconv"
@@ -26,19 +27,82 @@ const maxOpenLinkBytes = 8 << 10
 // arrivalLayout is how a record's arrival is shown: UTC, to the millisecond.
 const arrivalLayout = "2006-01-02T15:04:05.000Z07:00"
 
-// recordsReadView decodes and filters a page for the view.
-func recordsReadView(br browseRequest, page stream.BrowsePage, canPut bool) views.RecordsRead {
+// pageShare is what one records page asks of the console's read memory,
+// and leastShare the least it reads with when the console is busy.
+const (
+	pageShare  = 16 << 20
+	leastShare = 2 << 20
+)
+
+// pageLimits split a page's share of the read memory: a quarter for the
+// records as stored, a quarter for their decoded text, a quarter for the
+// page's view of them and a quarter for its rendered HTML (about as large).
+type pageLimits struct {
+	stored, text, html int
+	// items bounds the user records shown: the page's limit counts user
+	// records, a KPL aggregate's among them, not Kinesis records.
+	items int
+	// busy: the share is smaller than a page asks, because other readers
+	// hold the rest.
+	busy bool
+}
+
+// limitsFor splits a share of the read memory; busy says it is less than
+// the page asked for.
+func limitsFor(share int64, items int, busy bool) pageLimits {
+	q := int(share / 4)
+	return pageLimits{stored: q, text: q, html: q, items: items, busy: busy}
+}
+
+// itemBytes estimates the HTML one record adds to a page: its text and
+// raw bytes (escaping grows text a little), its link, and the markup around.
+func itemBytes(it views.RecordItem) int {
+	return len(it.Text)*5/4 + len(it.Rest)*5/4 + len(it.RawBase64) + len(it.OpenURL) + 3<<10
+}
+
+// recordsReadView decodes and filters a page for the view, within lim.
+func recordsReadView(br browseRequest, page stream.BrowsePage, canPut bool, lim pageLimits) views.RecordsRead {
 	read := views.RecordsRead{
 		Stored: len(page.Records), Filtered: !br.filter.Empty(), Calls: page.Calls,
 		CaughtUp: page.CaughtUp, Throttled: page.Throttled, Incomplete: page.Incomplete,
 	}
-	budget := newTextBudget(br.schemas)
+	budget := &textBudget{left: lim.text, schemas: br.schemas}
+	html, full := 0, ""
 	for _, rec := range page.Records {
 		all := budget.decode(rec.Data)
 		read.Scanned += len(all)
-		read.Records = appendItems(read.Records, rec, all, br.filter, br.ref.Name, br.query.Target, canPut)
+		for _, r := range all {
+			if !br.filter.Match(rec.PartitionKey, r) {
+				continue
+			}
+			read.Matched++
+			switch {
+			case full != "":
+				read.Hidden++
+				continue
+			case len(read.Records) >= lim.items:
+				full = fmt.Sprintf("its limit of %s records", groupDigits(int64(lim.items)))
+				read.Hidden++
+				continue
+			}
+			item := recordItem(rec, r, br.ref.Name, br.query.Target, canPut)
+			if n := itemBytes(item); len(read.Records) > 0 && html+n > lim.html {
+				full = "the " + mib(float64(lim.html)) + " of page it may take"
+				if lim.busy {
+					full += " while the console is busy reading for others"
+				}
+				read.Hidden++
+				continue
+			} else {
+				html += n
+			}
+			read.Records = append(read.Records, item)
+		}
 	}
-	read.Matched = len(read.Records)
+	if read.Hidden > 0 {
+		read.Cut = fmt.Sprintf("This page shows %s of the %s records it read: it stopped at %s. Page on, narrow the page with a shard or a filter, or export it: the export has every one.",
+			groupDigits(int64(len(read.Records))), groupDigits(int64(read.Matched)), full)
+	}
 	base := pageQuery(br.query)
 	for _, s := range page.Shards {
 		only := pageQuery(br.query)
@@ -67,9 +131,9 @@ func recordItems(rec stream.StoredRecord, f decode.Filter, schemas decode.Schema
 	return appendItems(nil, rec, newTextBudget(schemas).decode(rec.Data), f, streamName, target, canPut)
 }
 
-// pageTextBytes bounds the decoded text one page (or one tail batch) holds:
-// a producer's small gzip record may inflate to megabytes, and a page holds
-// up to a thousand records.
+// pageTextBytes bounds the decoded text one tail batch holds: a producer's
+// small gzip record may inflate to megabytes. A page's bound is its share
+// of the read memory (pageLimits).
 const pageTextBytes = 32 << 20
 
 // textBudget shares pageTextBytes among a page's records: each is inflated
@@ -93,7 +157,7 @@ func (b *textBudget) decode(data []byte) []decode.Record {
 		if b.left < 0 {
 			text, _ := decode.Preview(recs[i].Text, decode.PreviewBytes)
 			recs[i].Text = text
-			recs[i].Notes = append(recs[i].Notes, "cut: this page shows at most 32 MiB of decoded text; open fewer records (limit) to see all of it")
+			recs[i].Notes = append(recs[i].Notes, "cut: this page has no room left for more decoded text; open fewer records (limit) to see all of it")
 			b.left = 0
 		}
 	}

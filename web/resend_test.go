@@ -24,10 +24,23 @@ func resendFormOf(t *testing.T, page secResponse, key string) url.Values {
 	if rec == nil {
 		t.Fatalf("no record with partition key %q on the page", key)
 	}
+	return resendFields(rec)
+}
+
+// resendFields are what a record's Resend form sends: its inputs, and the
+// raw bytes box that joins it by its form attribute (the record's bytes are
+// in the page once).
+func resendFields(rec *goquery.Selection) url.Values {
 	form := url.Values{}
-	rec.Find(byTestID("resend-form") + " input").Each(func(_ int, s *goquery.Selection) {
+	f := rec.Find(byTestID("resend-form"))
+	f.Find("input").Each(func(_ int, s *goquery.Selection) {
 		form.Set(s.AttrOr("name", ""), s.AttrOr("value", ""))
 	})
+	if id := f.AttrOr("id", ""); id != "" {
+		rec.Find(`textarea[form="` + id + `"]`).Each(func(_ int, s *goquery.Selection) {
+			form.Set(s.AttrOr("name", ""), s.Text())
+		})
+	}
 	return form
 }
 

@@ -102,12 +102,24 @@ type Deps struct {
 	// TempDir is where the console makes its own temporary folder for bulk
 	// uploads; "" is the system's.
 	TempDir string
+	// UploadIdle is how long a bulk upload may send less than 16 KiB before
+	// it is cut (408) and its slot freed: a client trickling bytes would
+	// otherwise hold the slot for the hour an upload may take. Default 30s.
+	UploadIdle time.Duration
 	// LookupRateLimit bounds each user's stream look-ups behind the page's
 	// hints (summary, shard preview) that reach AWS: DescribeStreamSummary
 	// has an account-wide quota of 20 a second, which one user could spend
 	// for everybody. nil means no limit.
 	LookupRateLimit *access.RateLimiter
+	// ReadMemory bounds the bytes the console holds at once for what it
+	// reads and renders (records pages and exports); nil gives a budget of
+	// DefaultReadMemory.
+	ReadMemory *stream.MemoryBudget
 }
+
+// DefaultReadMemory is the read memory of a console that is given none: it
+// suits a 512 MB container, where the console itself takes about 40 MB.
+const DefaultReadMemory = 64 << 20
 
 // handlers holds the dependencies every handler method uses.
 type handlers struct {
@@ -164,8 +176,14 @@ func New(deps Deps) (*Console, error) {
 	if deps.Audit == nil {
 		deps.Audit = access.NewAuditor(nil)
 	}
+	if deps.UploadIdle <= 0 {
+		deps.UploadIdle = defaultUploadIdle
+	}
 	if deps.StreamListTTL <= 0 {
 		deps.StreamListTTL = 30 * time.Second
+	}
+	if deps.ReadMemory == nil {
+		deps.ReadMemory = stream.NewMemoryBudget(DefaultReadMemory)
 	}
 	targets, err := newTargets(deps)
 	if err != nil {

@@ -134,6 +134,7 @@ func TestRunRefusesBadConfiguration(t *testing.T) {
 		{[]string{"-put-timeout", "0s"}, "-put-timeout"},
 		{[]string{"-read-rate-per-viewer", "0"}, "-read-rate-per-viewer 0: must be more than 0"},
 		{[]string{"-read-rate-per-shard", "6"}, "Kinesis allows 5"},
+		{[]string{"-read-memory", "3"}, "-read-memory 3: at least 4 MiB"},
 	}
 	for _, tt := range tests {
 		t.Run(strings.Join(tt.args, " "), func(t *testing.T) {

@@ -293,9 +293,19 @@ func (r *Record) setJSON(b []byte) {
 	r.Text = string(bytes.TrimRight(buf.Bytes(), " \t\r\n"))
 }
 
-// setBinary shows b as a hex dump.
+// HexDumpBytes bounds the bytes a hex dump shows: a dump takes more than
+// four times the bytes it shows, and a 1 MiB binary record would make a
+// page of megabytes. The record's raw bytes (and the export) hold all of it.
+const HexDumpBytes = 64 << 10
+
+// setBinary shows b as a hex dump, of its first HexDumpBytes at most.
 func (r *Record) setBinary(b []byte) {
 	r.Formats = append(r.Formats, FormatBinary)
+	if len(b) > HexDumpBytes {
+		r.Text = hex.Dump(b[:HexDumpBytes])
+		r.note("hex dump of the first %d KiB of %d bytes: the raw bytes (base64) and the export hold all of them", HexDumpBytes>>10, len(b))
+		return
+	}
 	r.Text = hex.Dump(b)
 }
 

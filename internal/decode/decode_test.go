@@ -313,3 +313,23 @@ func TestFormatAttrAndOuterFormats(t *testing.T) {
 		t.Errorf("IsJSON: %v %v", agg[0].IsJSON(), agg[1].IsJSON())
 	}
 }
+
+// A binary record's hex dump shows its first HexDumpBytes, and says so: a
+// 1 MiB record would otherwise make 4.3 MB of text on the page.
+func TestHexDumpIsBounded(t *testing.T) {
+	for _, n := range []int{HexDumpBytes, HexDumpBytes + 1, 1 << 20} {
+		data := make([]byte, n)
+		for i := range data {
+			data[i] = byte(i*7 + 0x80)
+		}
+		r := Decode(data, Options{})[0]
+		shown := min(n, HexDumpBytes)
+		if r.Text != hex.Dump(data[:shown]) || len(r.Raw) != n {
+			t.Errorf("%d bytes: the dump shows %d bytes of text, want the dump of %d bytes", n, len(r.Text), shown)
+		}
+		cut := n > HexDumpBytes
+		if noted := len(r.Notes) == 1 && strings.HasPrefix(r.Notes[0], "hex dump of the first 64 KiB"); noted != cut {
+			t.Errorf("%d bytes: notes %q", n, r.Notes)
+		}
+	}
+}

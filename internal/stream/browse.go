@@ -111,6 +111,10 @@ type BrowseRequest struct {
 	Viewer string
 	// Cursor, from an earlier page's Newer or Older, continues from there.
 	Cursor *Cursor
+	// MaxBytes, when above 0, bounds this page's data and partition keys
+	// below the Reader's MaxPageBytes: the share of the console's read
+	// memory the request was given.
+	MaxBytes int
 }
 
 // ShardStatus says how reading one shard went for a page.

@@ -97,7 +97,7 @@ func (p *pageRun) newest(ctx context.Context) error {
 			}
 			all = append(all, res.records...)
 		}
-		if len(all) >= p.req.Limit || recordBytes(all) >= p.r.opts.MaxPageBytes {
+		if len(all) >= p.req.Limit || recordBytes(all) >= p.maxBytes() {
 			break
 		}
 		windowEnd = st.timestamp
@@ -114,7 +114,7 @@ func (p *pageRun) fit(recs []StoredRecord) int {
 	size := 0
 	for i, rec := range recs {
 		size += len(rec.Data) + len(rec.PartitionKey)
-		if i >= p.req.Limit || (i > 0 && size > p.r.opts.MaxPageBytes) {
+		if i >= p.req.Limit || (i > 0 && size > p.maxBytes()) {
 			return i
 		}
 	}
@@ -127,7 +127,7 @@ func (p *pageRun) fitNewest(recs []StoredRecord) int {
 	for k := 0; k < len(recs); k++ {
 		rec := recs[len(recs)-1-k]
 		size += len(rec.Data) + len(rec.PartitionKey)
-		if k >= p.req.Limit || (k > 0 && size > p.r.opts.MaxPageBytes) {
+		if k >= p.req.Limit || (k > 0 && size > p.maxBytes()) {
 			return k
 		}
 	}
@@ -215,5 +215,14 @@ func (p *pageRun) newerBase() Cursor {
 // bytes shared out among its shards, so a page over many shards holds no
 // more than a page (at least 1 MiB a shard, so one large record still fits).
 func (p *pageRun) shardBytes() int {
-	return max(1<<20, p.r.opts.MaxPageBytes/max(1, len(p.shards)))
+	return max(1<<20, p.maxBytes()/max(1, len(p.shards)))
+}
+
+// maxBytes bounds the page's data and partition keys: the Reader's bound,
+// or the request's own when it is lower.
+func (p *pageRun) maxBytes() int {
+	if p.req.MaxBytes > 0 {
+		return min(p.req.MaxBytes, p.r.opts.MaxPageBytes)
+	}
+	return p.r.opts.MaxPageBytes
 }
