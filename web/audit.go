@@ -51,6 +51,10 @@ func (h *handlers) auditRefusal(c echo.Context, status int) {
 		code = "RateLimited"
 	case http.StatusServiceUnavailable:
 		code = "Unavailable"
+	case http.StatusRequestTimeout:
+		code = "Stalled"
+	case statusClientGone:
+		code = "ClientGone"
 	}
 	outcome := access.OutcomeDenied
 	if status >= 500 {

@@ -46,16 +46,26 @@ func (h *handlers) bulkPage(c echo.Context) error {
 // bulkUpload serves POST /bulk: read the options, check the records while
 // spooling them to disk, then send at once or wait for the user's word.
 func (h *handlers) bulkUpload(c echo.Context) error {
-	// An upload of hundreds of MB outlasts the server's read timeout.
-	rc := http.NewResponseController(c.Response())
-	_ = rc.SetReadDeadline(time.Now().Add(bulkUploadTimeout))
-	_ = rc.SetWriteDeadline(time.Now().Add(bulkUploadTimeout))
+	// An upload of hundreds of MB outlasts the server's read timeout; it
+	// keeps its connection as long as it makes progress (upload.go).
+	hard := time.Now().Add(bulkUploadTimeout)
+	r := c.Request()
+	r.Body = newUploadBody(c.Response(), r, h.deps.UploadIdle, hard)
+	_ = http.NewResponseController(c.Response()).SetWriteDeadline(hard)
 
 	up, err := h.bindBulkUpload(c)
 	var fe stream.FieldErrors
 	if errors.As(err, &fe) {
 		up.form.Errors = fieldErrorsView(fe)
 		return h.renderBulkJob(c, http.StatusUnprocessableEntity, up.form, views.BulkJob{Errors: up.form.Errors})
+	}
+	if errors.Is(err, errUploadStalled) {
+		// net/http cancels the request's context on a read error; the
+		// answer is still worth rendering for a client that is there.
+		c.SetRequest(r.WithContext(context.WithoutCancel(r.Context())))
+		return echo.NewHTTPError(http.StatusRequestTimeout, fmt.Sprintf(
+			"The upload stalled: less than %d KiB arrived in %s, so the console stopped waiting for it. Upload again from a steadier connection.",
+			uploadProgressBytes>>10, h.deps.UploadIdle)).SetInternal(err)
 	}
 	if err != nil {
 		return bulkError(err)

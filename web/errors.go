@@ -13,9 +13,23 @@ import (
 	"github.com/kinesis-console/kinesis-console/views"
 )
 
+// statusClientGone is what the request log and the audit say of a request
+// whose client left before its answer.
+const statusClientGone = 499
+
 // handleError is the one place errors become responses.
 func (h *handlers) handleError(err error, c echo.Context) {
 	if c.Response().Committed || errors.Is(err, context.Canceled) {
+		return
+	}
+	if errors.Is(err, errClientGone) {
+		// Not the console's failure, and nobody is left to answer: the
+		// request log says 499 (nginx's "client closed request").
+		c.Response().Status = statusClientGone
+		h.auditRefusal(c, statusClientGone)
+		r := c.Request()
+		h.deps.Logger.Info("client went away", "method", access.Bound(r.Method, logFieldBytes),
+			"path", access.Bound(r.URL.Path, logFieldBytes), "err", access.Bound(err.Error(), logErrorBytes))
 		return
 	}
 	status := http.StatusInternalServerError
