@@ -292,7 +292,7 @@ func (h *handlers) bulkFormDefaults(ctx context.Context) views.BulkForm {
 	t := h.targetOf(ctx)
 	f := views.BulkForm{
 		Action: "/bulk", Format: string(bulk.FormatAuto), PartitionKeyMode: string(bulk.KeyUUID),
-		ExplicitHashKeyMode: string(bulk.KeyNone), MaxUploadMiB: bulk.MaxUploadBytes >> 20, ResendUnknown: false,
+		ExplicitHashKeyMode: string(bulk.KeyNone), MaxUploadMiB: int(h.deps.MaxUploadBytes >> 20), ResendUnknown: false,
 		Verify: true,
 	}
 	if len(h.targets) > 1 {

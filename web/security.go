@@ -11,7 +11,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/kinesis-console/kinesis-console/internal/bulk"
 	"github.com/labstack/echo/v4"
 
 	"github.com/kinesis-console/kinesis-console/internal/access"
@@ -170,13 +169,13 @@ func (h *handlers) limitBody(limit int64) echo.MiddlewareFunc {
 func (h *handlers) limitUpload(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		r := c.Request()
-		if r.ContentLength > bulk.MaxUploadBytes {
+		if r.ContentLength > h.deps.MaxUploadBytes {
 			return echo.NewHTTPError(http.StatusRequestEntityTooLarge)
 		}
 		if mt, _, err := mime.ParseMediaType(r.Header.Get(echo.HeaderContentType)); err != nil || mt != "multipart/form-data" {
 			return echo.NewHTTPError(http.StatusUnsupportedMediaType, "Upload records as multipart/form-data.")
 		}
-		r.Body = http.MaxBytesReader(c.Response(), r.Body, bulk.MaxUploadBytes)
+		r.Body = http.MaxBytesReader(c.Response(), r.Body, h.deps.MaxUploadBytes)
 		return tooLarge(next(c))
 	}
 }

@@ -2,7 +2,9 @@ package web
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"io"
 	"math/big"
 	"net/http"
 	"strconv"
@@ -128,7 +130,16 @@ func (h *handlers) generate(c echo.Context) error {
 	if tpl.ExplicitHashKey != "" {
 		form.ExplicitHashKeyMode, form.ExplicitHashKey = string(bulk.KeyField), template.LineExplicitHashKey
 	}
-	j, errs, err := h.checkBulk(c, form, tpl.NDJSON(newSource(), n), fmt.Sprintf("%d records from template %s", n, name), template.RecordOf)
+	// The generated lines are spooled like an upload, so they are held to
+	// an upload's size: a template of thousands of {{uuid}} would otherwise
+	// fill the disk.
+	src := &capReader{r: tpl.NDJSON(newSource(), n), left: h.deps.MaxUploadBytes}
+	j, errs, err := h.checkBulk(c, form, src, fmt.Sprintf("%d records from template %s", n, name), template.RecordOf)
+	if errors.Is(err, errGeneratedTooLarge) {
+		return echo.NewHTTPError(http.StatusUnprocessableEntity, fmt.Sprintf(
+			"%d records from template %q come to more than %s, the most one upload may hold: generate fewer records.",
+			n, name, stream.FormatBytes(int(h.deps.MaxUploadBytes)))).SetInternal(err)
+	}
 	if err != nil {
 		return bulkError(err)
 	}
@@ -145,6 +156,38 @@ func (h *handlers) generate(c echo.Context) error {
 		return c.NoContent(http.StatusOK)
 	}
 	return c.Redirect(http.StatusSeeOther, jobURL(j))
+}
+
+// errGeneratedTooLarge: generated records ran past the upload limit.
+var errGeneratedTooLarge = errors.New("web: generated records larger than an upload may be")
+
+// capReader passes at most left bytes of r through, and fails with
+// errGeneratedTooLarge if r has more: generated input is refused whole,
+// like an upload over the limit, never cut silently.
+type capReader struct {
+	r    io.Reader
+	left int64
+}
+
+func (c *capReader) Read(p []byte) (int, error) {
+	if c.left <= 0 {
+		var one [1]byte
+		for {
+			n, err := c.r.Read(one[:])
+			if n > 0 {
+				return 0, errGeneratedTooLarge
+			}
+			if err != nil {
+				return 0, err
+			}
+		}
+	}
+	if int64(len(p)) > c.left {
+		p = p[:c.left]
+	}
+	n, err := c.r.Read(p)
+	c.left -= int64(n)
+	return n, err
 }
 
 // shardChoices are the stream's open shards for the shard picker, each

@@ -102,6 +102,9 @@ type Deps struct {
 	// TempDir is where the console makes its own temporary folder for bulk
 	// uploads; "" is the system's.
 	TempDir string
+	// MaxUploadBytes caps one bulk upload, and the records one "Generate N"
+	// makes, which are spooled the same way; default bulk.MaxUploadBytes.
+	MaxUploadBytes int64
 	// UploadIdle is how long a bulk upload may send less than 16 KiB before
 	// it is cut (408) and its slot freed: a client trickling bytes would
 	// otherwise hold the slot for the hour an upload may take. Default 30s.
@@ -175,6 +178,9 @@ func New(deps Deps) (*Console, error) {
 	}
 	if deps.Audit == nil {
 		deps.Audit = access.NewAuditor(nil)
+	}
+	if deps.MaxUploadBytes <= 0 {
+		deps.MaxUploadBytes = bulk.MaxUploadBytes
 	}
 	if deps.UploadIdle <= 0 {
 		deps.UploadIdle = defaultUploadIdle
