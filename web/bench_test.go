@@ -174,7 +174,7 @@ func (p benchPublisher) Describe(context.Context, stream.StreamRef) (stream.Summ
 func (p benchPublisher) Shards(context.Context, stream.StreamRef) ([]stream.Shard, error) {
 	return nil, nil
 }
-func (p benchPublisher) ReadBack(context.Context, stream.StreamRef, string, string) (stream.ReadRecord, error) {
+func (p benchPublisher) ReadBack(context.Context, string, stream.StreamRef, string, string) (stream.ReadRecord, error) {
 	return stream.ReadRecord{}, nil
 }
 

@@ -71,7 +71,7 @@ func (h *handlers) readBack(c echo.Context) error {
 	}
 	ctx, cancel := context.WithTimeout(ctx, awsCallTimeout)
 	defer cancel()
-	got, err := t.clientsFor(user).Publisher.ReadBack(ctx, ref, claim.Shard, claim.Sequence)
+	got, err := t.clientsFor(user).Publisher.ReadBack(ctx, viewerOf(c), ref, claim.Shard, claim.Sequence)
 	if err != nil {
 		return render(c, http.StatusOK, views.ReadBackView(views.ReadBack{Err: readBackFailure(err)}))
 	}
@@ -235,8 +235,13 @@ func digest(b []byte) string {
 }
 
 func readBackFailure(err error) string {
-	if errors.Is(err, stream.ErrNotReadBack) {
+	switch {
+	case errors.Is(err, stream.ErrNotReadBack):
 		return "The record was not found at its sequence number yet."
+	case errors.Is(err, stream.ErrBudgetFull):
+		return "Not read back: the console is reading as much as it may right now. Try again in a minute."
+	case errors.Is(err, context.DeadlineExceeded):
+		return "Not read back in time: the console paces its reads of a shard to leave the stream's read limit to its consumers, and others are reading it now."
 	}
 	var f *stream.Failure
 	if errors.As(err, &f) {

@@ -62,7 +62,7 @@ func (nopPublisher) Describe(context.Context, stream.StreamRef) (stream.Summary,
 func (nopPublisher) Shards(context.Context, stream.StreamRef) ([]stream.Shard, error) {
 	return nil, errors.New("nop")
 }
-func (nopPublisher) ReadBack(context.Context, stream.StreamRef, string, string) (stream.ReadRecord, error) {
+func (nopPublisher) ReadBack(context.Context, string, stream.StreamRef, string, string) (stream.ReadRecord, error) {
 	return stream.ReadRecord{}, errors.New("nop")
 }
 

@@ -26,7 +26,7 @@ type Publisher interface {
 	ListStreams(ctx context.Context) ([]string, error)
 	Describe(ctx context.Context, ref stream.StreamRef) (stream.Summary, error)
 	Shards(ctx context.Context, ref stream.StreamRef) ([]stream.Shard, error)
-	ReadBack(ctx context.Context, ref stream.StreamRef, shardID, sequenceNumber string) (stream.ReadRecord, error)
+	ReadBack(ctx context.Context, viewer string, ref stream.StreamRef, shardID, sequenceNumber string) (stream.ReadRecord, error)
 }
 
 // Identity says who the console writes as.

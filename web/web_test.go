@@ -85,7 +85,7 @@ func (p *stubPublisher) Shards(ctx context.Context, ref stream.StreamRef) ([]str
 	return nil, errors.New("stub: no shards")
 }
 
-func (p *stubPublisher) ReadBack(ctx context.Context, ref stream.StreamRef, shardID, seq string) (stream.ReadRecord, error) {
+func (p *stubPublisher) ReadBack(ctx context.Context, _ string, ref stream.StreamRef, shardID, seq string) (stream.ReadRecord, error) {
 	p.mu.Lock()
 	p.readBacks++
 	p.readAt = append(p.readAt, ref.String()+" "+shardID+" "+seq)

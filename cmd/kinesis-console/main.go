@@ -229,7 +229,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		endpoint = getenv("AWS_ENDPOINT_URL")
 	}
 	budget := stream.NewReadBudget(stream.BudgetOptions{PerViewer: s.readPerViewer, PerShard: s.readPerShard})
-	targets, err := buildTargets(cfg, endpoint, s.regions, fileCfg.Targets, stream.Options{PutTimeout: s.putTimeout}, budget)
+	targets, err := buildTargets(cfg, endpoint, s.regions, fileCfg.Targets, stream.Options{PutTimeout: s.putTimeout, ReadBudget: budget}, budget)
 	if err != nil {
 		return err
 	}

@@ -195,7 +195,7 @@ func (be *backend) testPutAndReadBack(t *testing.T) {
 				t.Errorf("PutResult.Latency = %s", res.Latency)
 			}
 
-			got, err := be.pub.ReadBack(ctx, rec.Stream, res.ShardID, res.SequenceNumber)
+			got, err := be.pub.ReadBack(ctx, "viewer", rec.Stream, res.ShardID, res.SequenceNumber)
 			if err != nil {
 				t.Fatalf("ReadBack: %v", err)
 			}
@@ -338,7 +338,7 @@ func (be *backend) testStreamARN(t *testing.T) {
 	if rec.Stream.ARN != be.mainARN || rec.Stream.Name != be.main {
 		t.Fatalf("Validate(ARN).Stream = %+v", rec.Stream)
 	}
-	got, err := be.pub.ReadBack(ctx, rec.Stream, res.ShardID, res.SequenceNumber)
+	got, err := be.pub.ReadBack(ctx, "viewer", rec.Stream, res.ShardID, res.SequenceNumber)
 	if err != nil {
 		t.Fatalf("ReadBack by ARN: %v", err)
 	}
@@ -388,7 +388,7 @@ func (be *backend) testThrottledTwiceThenWritten(t *testing.T) {
 	if res.HTTPStatus != http.StatusOK || res.RequestID == "" || strings.HasPrefix(res.RequestID, "throttled-") {
 		t.Errorf("PutResult status %d request id %q, want 200 and the backend's id", res.HTTPStatus, res.RequestID)
 	}
-	got, err := be.pub.ReadBack(t.Context(), rec.Stream, res.ShardID, res.SequenceNumber)
+	got, err := be.pub.ReadBack(t.Context(), "viewer", rec.Stream, res.ShardID, res.SequenceNumber)
 	if err != nil || string(got.Data) != `{"after":"throttling"}` {
 		t.Errorf("ReadBack after throttling = %q, %v", got.Data, err)
 	}

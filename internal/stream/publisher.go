@@ -38,12 +38,19 @@ type Options struct {
 	MaxAttempts int
 	// MaxBackoff caps the wait between throttled attempts. Default 2s.
 	MaxBackoff time.Duration
+	// ReadBudget paces the read-back's GetShardIterator and GetRecords
+	// calls: give the console's one budget, which the records page, tails
+	// and bulk verification share, so that read-backs stay inside the
+	// console's share of a shard's reads. nil gives the Publisher a
+	// default budget of its own.
+	ReadBudget *ReadBudget
 }
 
 // Publisher writes records to Kinesis and reads them back.
 type Publisher struct {
 	api       KinesisAPI
 	opts      Options
+	budget    *ReadBudget
 	putRecord func(context.Context, *kinesis.PutRecordInput) (*kinesis.PutRecordOutput, error)
 }
 
@@ -58,7 +65,10 @@ func NewPublisher(api KinesisAPI, opts Options) *Publisher {
 	if opts.MaxBackoff <= 0 {
 		opts.MaxBackoff = 2 * time.Second
 	}
-	p := &Publisher{api: api, opts: opts}
+	p := &Publisher{api: api, opts: opts, budget: opts.ReadBudget}
+	if p.budget == nil {
+		p.budget = NewReadBudget(BudgetOptions{})
+	}
 	writeOpts := []func(*kinesis.Options){p.writeRetryer, addResponseTap}
 	if c, ok := api.(*kinesis.Client); ok {
 		// A client of its own for writes, built once. The same options given
@@ -253,14 +263,20 @@ type ReadRecord struct {
 }
 
 // ReadBack fetches the record at a sequence number with GetShardIterator
-// AT_SEQUENCE_NUMBER and GetRecords, to prove that a write landed.
-func (p *Publisher) ReadBack(ctx context.Context, ref StreamRef, shardID, sequenceNumber string) (ReadRecord, error) {
+// AT_SEQUENCE_NUMBER and GetRecords, to prove that a write landed. Each
+// call is paid from the read budget as viewer, and waits its turn there
+// (for as long as ctx allows): a read-back spends the same 5 calls a second
+// per shard as every other reader of the stream.
+func (p *Publisher) ReadBack(ctx context.Context, viewer string, ref StreamRef, shardID, sequenceNumber string) (ReadRecord, error) {
 	itIn := &kinesis.GetShardIteratorInput{
 		ShardId:                aws.String(shardID),
 		ShardIteratorType:      types.ShardIteratorTypeAtSequenceNumber,
 		StartingSequenceNumber: aws.String(sequenceNumber),
 	}
 	SetStream(ref, &itIn.StreamName, &itIn.StreamARN)
+	if err := p.budget.WaitIterator(ctx, viewer, ref.Name, shardID); err != nil {
+		return ReadRecord{}, err
+	}
 	it, err := p.api.GetShardIterator(ctx, itIn)
 	if err != nil {
 		return ReadRecord{}, Classify("GetShardIterator", err, 0)
@@ -272,6 +288,9 @@ func (p *Publisher) ReadBack(ctx context.Context, ref StreamRef, shardID, sequen
 		in := &kinesis.GetRecordsInput{ShardIterator: iterator, Limit: aws.Int32(1)}
 		if ref.ARN != "" {
 			in.StreamARN = aws.String(ref.ARN)
+		}
+		if err := p.budget.Wait(ctx, viewer, ref.Name, shardID); err != nil {
+			return ReadRecord{}, err
 		}
 		out, err := p.api.GetRecords(ctx, in)
 		if err != nil {

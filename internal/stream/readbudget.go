@@ -51,15 +51,25 @@ type BudgetOptions struct {
 // refused rather than tracked without bound. Readers retry later.
 var ErrBudgetFull = errors.New("stream: too many reads in progress; try again in a minute")
 
-// ReadBudget paces the console's GetRecords calls. Kinesis allows 5 calls a
-// second per shard, shared with every consumer of the stream, and the console
-// is a guest: it spends at most PerShard of them over all viewers, and one
-// viewer at most PerViewer, so one person paging quickly cannot starve
-// another, nor the stream's real consumers.
+// ReadBudget paces the console's read calls: GetRecords, and the
+// GetShardIterator that starts every read. Kinesis allows 5 of each a second
+// per shard, shared with every consumer of the stream, and the console is a
+// guest: it spends at most PerShard of each over all viewers, and one viewer
+// at most PerViewer, so one person paging quickly cannot starve another, nor
+// the stream's real consumers.
 //
-// A call waits for its token (for as long as its context allows) rather than
-// failing. Buckets are kept in two maps whose size is capped: buckets unused
-// for IdleAfter are dropped, and when a map is full of buckets still in use,
+// A call waits for its token (for as long as its context allows) rather
+// than failing. A waiting call holds nothing: it takes its tokens only when
+// both are there, and otherwise sleeps until they could be and asks again.
+// So a reader that goes away (a closed tail, a cancelled page) leaves no
+// reservation in the future behind, and the next viewer is served at the
+// budget's rate at once. (Reservations that are given back on cancel are
+// not enough: x/time/rate restores only what no later reservation has
+// built on, so 300 tails closing in any order left minutes of phantom
+// reservations for everybody else.)
+//
+// Buckets are kept in two maps whose size is capped: buckets unused for
+// IdleAfter are dropped, and when a map is full of buckets still in use,
 // Wait refuses with ErrBudgetFull. Memory stays bounded whatever names the
 // callers make up.
 type ReadBudget struct {
@@ -71,7 +81,19 @@ type ReadBudget struct {
 	lastSweep time.Time
 }
 
-type shardKey struct{ stream, shard string }
+// readCall is the Kinesis call a token is for: each has its own per-shard
+// limit at Kinesis, so each has its own buckets here.
+type readCall uint8
+
+const (
+	callGetRecords readCall = iota
+	callGetShardIterator
+)
+
+type shardKey struct {
+	call          readCall
+	stream, shard string
+}
 
 type viewerShard struct {
 	viewer string
@@ -118,25 +140,32 @@ func NewReadBudget(opts BudgetOptions) *ReadBudget {
 // Wait blocks until viewer may make one GetRecords call on the shard of the
 // stream, or ctx ends (then it returns ctx's error and spends nothing).
 func (b *ReadBudget) Wait(ctx context.Context, viewer, stream, shard string) error {
-	delay, cancel, err := b.reserve(viewer, stream, shard)
-	if err != nil {
-		return err
-	}
-	if delay <= 0 {
-		return nil
-	}
-	// A context's deadline is on the system clock, whatever the budget's.
-	if d, ok := ctx.Deadline(); ok && time.Until(d) < delay {
-		// The token comes too late for this caller: give it back now.
-		cancel()
-		return context.DeadlineExceeded
-	}
-	select {
-	case <-b.opts.Clock.After(delay):
-		return nil
-	case <-ctx.Done():
-		cancel()
-		return ctx.Err()
+	return b.wait(ctx, callGetRecords, viewer, stream, shard)
+}
+
+// WaitIterator is Wait for a GetShardIterator call, which Kinesis limits
+// per shard on its own (5 a second, shared with the stream's consumers):
+// every page load, tail and read-back starts with one per shard.
+func (b *ReadBudget) WaitIterator(ctx context.Context, viewer, stream, shard string) error {
+	return b.wait(ctx, callGetShardIterator, viewer, stream, shard)
+}
+
+func (b *ReadBudget) wait(ctx context.Context, call readCall, viewer, stream, shard string) error {
+	for {
+		delay, err := b.take(call, viewer, stream, shard)
+		if err != nil || delay <= 0 {
+			return err
+		}
+		// A context's deadline is on the system clock, whatever the budget's.
+		// delay is the least wait: others may take the tokens first.
+		if d, ok := ctx.Deadline(); ok && time.Until(d) < delay {
+			return context.DeadlineExceeded
+		}
+		select {
+		case <-b.opts.Clock.After(delay):
+		case <-ctx.Done():
+			return ctx.Err()
+		}
 	}
 }
 
@@ -147,13 +176,14 @@ func (b *ReadBudget) Entries() (viewerShards, shards int) {
 	return len(b.viewers), len(b.shards)
 }
 
-// reserve takes a token from the viewer's bucket and the shard's, and
-// returns how long to wait until both are due, and how to give them back.
-func (b *ReadBudget) reserve(viewer, stream, shard string) (time.Duration, func(), error) {
+// take takes a token from the viewer's bucket and the shard's when both
+// have one now, and returns 0. Otherwise it takes neither and returns how
+// long until both could have one.
+func (b *ReadBudget) take(call readCall, viewer, stream, shard string) (time.Duration, error) {
 	now := b.opts.Clock.Now()
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	sk := shardKey{stream, shard}
+	sk := shardKey{call, stream, shard}
 	vk := viewerShard{viewer, sk}
 	sb, vb := b.shards[sk], b.viewers[vk]
 	// Every shard bucket has at least one viewer bucket of its shard, so
@@ -161,7 +191,7 @@ func (b *ReadBudget) reserve(viewer, stream, shard string) (time.Duration, func(
 	if vb == nil && len(b.viewers) >= b.opts.MaxEntries {
 		b.sweep(now)
 		if len(b.viewers) >= b.opts.MaxEntries {
-			return 0, nil, ErrBudgetFull
+			return 0, ErrBudgetFull
 		}
 	}
 	if sb == nil {
@@ -172,18 +202,18 @@ func (b *ReadBudget) reserve(viewer, stream, shard string) (time.Duration, func(
 		vb = &bucket{lim: rate.NewLimiter(rate.Limit(b.opts.PerViewer), b.opts.PerViewerBurst)}
 		b.viewers[vk] = vb
 	}
+	sb.used, vb.used = now, now
+	// Reserving and, when either is not due yet, cancelling at once (under
+	// b.mu, so nothing was reserved in between) restores both buckets
+	// exactly, and lets rate compute the delay with its own arithmetic.
 	sr := sb.lim.ReserveN(now, 1)
 	vr := vb.lim.ReserveN(now, 1)
 	delay := max(sr.DelayFrom(now), vr.DelayFrom(now))
-	// A bucket is in use until its last token is due, not only from when
-	// it was asked.
-	sb.used, vb.used = now.Add(delay), now.Add(delay)
-	cancel := func() {
-		at := b.opts.Clock.Now()
-		sr.CancelAt(at)
-		vr.CancelAt(at)
+	if delay > 0 {
+		vr.CancelAt(now)
+		sr.CancelAt(now)
 	}
-	return delay, cancel, nil
+	return delay, nil
 }
 
 // sweep drops buckets unused for IdleAfter; at most once a second, so a

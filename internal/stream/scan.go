@@ -139,8 +139,12 @@ func (r *Reader) Scan(ctx context.Context, req ScanRequest, fn func([]StoredReco
 	return st, nil
 }
 
-// scanIterator gets the iterator a scan starts or resumes from.
+// scanIterator gets the iterator a scan starts or resumes from, paid from
+// the read budget.
 func (r *Reader) scanIterator(ctx context.Context, req ScanRequest, typ types.ShardIteratorType, seq string, st *ScanStats) (*string, error) {
+	if err := r.budget.WaitIterator(ctx, req.Viewer, req.Stream.Name, req.ShardID); err != nil {
+		return nil, err
+	}
 	in := &kinesis.GetShardIteratorInput{ShardId: aws.String(req.ShardID), ShardIteratorType: typ}
 	if typ == types.ShardIteratorTypeAtTimestamp {
 		in.Timestamp = aws.Time(req.AtTimestamp)

@@ -109,6 +109,12 @@ func (r *Reader) readShard(ctx context.Context, viewer string, ref StreamRef, sh
 		itIn.StartingSequenceNumber = aws.String(st.seq)
 	}
 	SetStream(ref, &itIn.StreamName, &itIn.StreamARN)
+	// Every page load starts with one GetShardIterator per shard: paid from
+	// the budget, so forty page loads do not make forty on one shard at once.
+	if err := r.budget.WaitIterator(ctx, viewer, ref.Name, shard.id); err != nil {
+		res.err = err
+		return res
+	}
 	var it *kinesis.GetShardIteratorOutput
 	err := r.retryThrottled(ctx, &res.throttle, func() error {
 		var err error

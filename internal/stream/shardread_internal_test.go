@@ -144,7 +144,7 @@ func TestReadsCarryTheStreamARN(t *testing.T) {
 	}
 	f.arns = nil
 	ts := &tailShard{id: sid(0)}
-	if err := r.tailIterator(context.Background(), byARN, ts, types.ShardIteratorTypeTrimHorizon); err != nil {
+	if err := r.tailIterator(context.Background(), "viewer", byARN, ts, types.ShardIteratorTypeTrimHorizon); err != nil {
 		t.Fatal(err)
 	}
 	if _, _, err := r.tailPoll(context.Background(), TailRequest{Stream: byARN, Viewer: "v"}, ts); err != nil {
@@ -161,7 +161,7 @@ func TestTailResumesAfterAnExpiredIterator(t *testing.T) {
 	f := shardOf(3, false)
 	r, _ := newReaderTest(f, ReaderOptions{})
 	ts := &tailShard{id: sid(0)}
-	if err := r.tailIterator(context.Background(), orders, ts, types.ShardIteratorTypeTrimHorizon); err != nil {
+	if err := r.tailIterator(context.Background(), "viewer", orders, ts, types.ShardIteratorTypeTrimHorizon); err != nil {
 		t.Fatal(err)
 	}
 	req := TailRequest{Stream: orders, Viewer: "v"}

@@ -74,7 +74,7 @@ func (r *Reader) Tail(ctx context.Context, req TailRequest, emit func([]StoredRe
 		}
 	}
 	for _, s := range shards {
-		if err := r.tailIterator(ctx, req.Stream, s, types.ShardIteratorTypeLatest); err != nil {
+		if err := r.tailIterator(ctx, req.Viewer, req.Stream, s, types.ShardIteratorTypeLatest); err != nil {
 			return tailEnd(ctx, err)
 		}
 	}
@@ -96,7 +96,7 @@ func (r *Reader) Tail(ctx context.Context, req TailRequest, emit func([]StoredRe
 			lastNew = r.opts.Clock.Now()
 		}
 		if len(closed) > 0 {
-			shards, err = r.tailChildren(ctx, req.Stream, shards, closed, known)
+			shards, err = r.tailChildren(ctx, req.Viewer, req.Stream, shards, closed, known)
 			if err != nil {
 				return tailEnd(ctx, err)
 			}
@@ -172,7 +172,7 @@ func (r *Reader) tailPoll(ctx context.Context, req TailRequest, s *tailShard) ([
 			if s.lastSeq != "" {
 				typ = types.ShardIteratorTypeAfterSequenceNumber
 			}
-			return nil, false, r.tailIterator(ctx, req.Stream, s, typ)
+			return nil, false, r.tailIterator(ctx, req.Viewer, req.Stream, s, typ)
 		}
 		return nil, false, f
 	}
@@ -187,8 +187,13 @@ func (r *Reader) tailPoll(ctx context.Context, req TailRequest, s *tailShard) ([
 	return recs, s.iterator == nil, nil
 }
 
-// tailIterator gets a shard's iterator of the given type.
-func (r *Reader) tailIterator(ctx context.Context, ref StreamRef, s *tailShard, typ types.ShardIteratorType) error {
+// tailIterator gets a shard's iterator of the given type, paid from the
+// read budget: fifty tails starting at once must not make fifty
+// GetShardIterator calls on one shard in a second.
+func (r *Reader) tailIterator(ctx context.Context, viewer string, ref StreamRef, s *tailShard, typ types.ShardIteratorType) error {
+	if err := r.budget.WaitIterator(ctx, viewer, ref.Name, s.id); err != nil {
+		return err
+	}
 	in := &kinesis.GetShardIteratorInput{ShardId: aws.String(s.id), ShardIteratorType: typ}
 	if typ == types.ShardIteratorTypeAfterSequenceNumber {
 		in.StartingSequenceNumber = aws.String(s.lastSeq)
@@ -210,7 +215,7 @@ func (r *Reader) tailIterator(ctx context.Context, ref StreamRef, s *tailShard, 
 
 // tailChildren drops the closed shards and adds their children, read from
 // TRIM_HORIZON: every record a child holds came after its parent closed.
-func (r *Reader) tailChildren(ctx context.Context, ref StreamRef, shards []*tailShard, closed []string, known map[string]bool) ([]*tailShard, error) {
+func (r *Reader) tailChildren(ctx context.Context, viewer string, ref StreamRef, shards []*tailShard, closed []string, known map[string]bool) ([]*tailShard, error) {
 	shards = slices.DeleteFunc(shards, func(s *tailShard) bool { return slices.Contains(closed, s.id) })
 	listed, err := r.listShards(ctx, ref)
 	if err != nil {
@@ -225,7 +230,7 @@ func (r *Reader) tailChildren(ctx context.Context, ref StreamRef, shards []*tail
 		}
 		known[s.id] = true
 		ts := &tailShard{id: s.id}
-		if err := r.tailIterator(ctx, ref, ts, types.ShardIteratorTypeTrimHorizon); err != nil {
+		if err := r.tailIterator(ctx, viewer, ref, ts, types.ShardIteratorTypeTrimHorizon); err != nil {
 			return nil, err
 		}
 		shards = append(shards, ts)
