@@ -20,7 +20,7 @@ func (h *handlers) routes(e *echo.Echo) {
 	)
 	// The console's own pages and actions: a bounded body, a signed-in
 	// user, and a target, in that order (sign-in may read the form).
-	app := []echo.MiddlewareFunc{h.limitBody(h.deps.BodyLimit), h.signIn, h.selectTarget(true)}
+	app := []echo.MiddlewareFunc{h.limitBody(h.deps.BodyLimit), h.signIn, h.identifyBrowser, h.selectTarget(true)}
 	e.GET("/", h.index, app...)
 	e.POST("/records", h.putRecord, app...)
 	e.GET("/records/submissions/:key", h.showSubmission, app...)

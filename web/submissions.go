@@ -94,7 +94,7 @@ func (h *handlers) beginSubmission(c echo.Context, form views.Form, rec stream.R
 	}
 	ctx := c.Request().Context()
 	t := h.targetOf(ctx)
-	claim, prior, err := h.submissions.Begin(ctx, userFrom(ctx).Name, key, fingerprint(t.Name, rec))
+	claim, prior, err := h.submissions.Begin(ctx, h.submissionOwner(c), key, fingerprint(t.Name, rec))
 	switch {
 	case err == nil && claim != nil:
 		return submission{key: key, claim: claim}, false, nil
@@ -159,7 +159,7 @@ func submissionPath(key, target string) string {
 // user who sent it, with a form that has a new key.
 func (h *handlers) showSubmission(c echo.Context) error {
 	ctx := c.Request().Context()
-	a, ok := h.submissions.Lookup(userFrom(ctx).Name, c.Param("key"))
+	a, ok := h.submissions.Lookup(h.submissionOwner(c), c.Param("key"))
 	if !ok || a.Value.Target != h.targetOf(ctx).Name {
 		return echo.NewHTTPError(http.StatusGone, "This put's answer is not kept here: answers are kept ten minutes, for the user who sent the form. "+
 			"Recent writes from this browser are listed on the main page.")
@@ -168,6 +168,55 @@ func (h *handlers) showSubmission(c echo.Context) error {
 	w.Repeats = a.Repeats
 	w.Form.SubmissionKey = submit.NewKey()
 	return render(c, http.StatusOK, views.PageView(h.page(ctx, w)))
+}
+
+// browserCookie names an anonymous browser, with sign-in off: HttpOnly
+// (no script needs it), SameSite=Strict (no other site's request carries
+// it), random, for the browser's session.
+const browserCookie = "kc-browser"
+
+// submissionOwner is whose submission keys a request's are: the signed-in
+// user's, or with sign-in off, where everybody is "anonymous", the
+// browser's own when it sends its id. Otherwise every visitor's puts share
+// one user's bounds, and 200 puts by others evict a visitor's keys. A
+// client without the cookie (curl, a script) keeps the shared bounds.
+func (h *handlers) submissionOwner(c echo.Context) string {
+	if h.deps.Auth.Mode() == access.ModeNone {
+		if id := browserID(c.Request()); id != "" {
+			return "browser:" + id
+		}
+	}
+	return userFrom(c.Request().Context()).Name
+}
+
+// browserID is the request's anonymous browser id, "" when it has none.
+func browserID(r *http.Request) string {
+	for _, ck := range r.CookiesNamed(browserCookie) {
+		if submit.ValidKey(ck.Value) {
+			return ck.Value
+		}
+	}
+	return ""
+}
+
+// identifyBrowser gives a browser without an id, with sign-in off, its
+// own: on a GET (the page that renders a form's key), so that a put and
+// the page it is redirected to always agree on the owner. Not on a request
+// from another site: the SameSite=Strict cookie is not sent with it, and
+// a new one would replace the browser's id.
+func (h *handlers) identifyBrowser(next echo.HandlerFunc) echo.HandlerFunc {
+	if h.deps.Auth.Mode() != access.ModeNone {
+		return next
+	}
+	return func(c echo.Context) error {
+		r := c.Request()
+		site := r.Header.Get("Sec-Fetch-Site")
+		if r.Method == http.MethodGet && (site == "" || site == "same-origin" || site == "none") && browserID(r) == "" {
+			c.SetCookie(&http.Cookie{Name: browserCookie, Value: submit.NewKey(), Path: "/", HttpOnly: true,
+				SameSite: http.SameSiteStrictMode, Secure: r.TLS != nil})
+		}
+		return next(c)
+	}
 }
 
 // fingerprint names what a submission asks to write, so that a key sent
