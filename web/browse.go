@@ -376,9 +376,21 @@ func (h *handlers) tail(c echo.Context) error {
 		h.deps.Audit.Read(ctx, audit)
 		return echo.NewHTTPError(http.StatusNotImplemented, "This target cannot read records.")
 	}
+	// Bounded per viewer and per console; the slot is free again the
+	// moment this handler returns, however the tail ended.
+	release, err := h.tails.take(viewerOf(c))
+	if err != nil {
+		return err
+	}
+	defer release()
 	w := c.Response()
-	// A tail outlives the server's write timeout; tailSpan bounds it instead.
-	_ = http.NewResponseController(w).SetWriteDeadline(time.Now().Add(tailSpan + time.Minute))
+	rc := http.NewResponseController(w)
+	// Each event's write gets TailWriteTimeout, not the tail's whole span:
+	// a client that does not read is dropped then, with what it held.
+	send := func(event, data string) error {
+		_ = rc.SetWriteDeadline(time.Now().Add(h.deps.TailWriteTimeout))
+		return writeEvent(w, event, data)
+	}
 	w.Header().Set(echo.HeaderContentType, "text/event-stream")
 	w.Header().Set(echo.HeaderCacheControl, "no-store")
 	w.Header().Set("X-Accel-Buffering", "no")
@@ -389,14 +401,14 @@ func (h *handlers) tail(c echo.Context) error {
 	canPut := h.deps.Policy.CanWriteAny(userFrom(ctx), h.targetOf(ctx).Name)
 	sent := 0
 	ready := func() {
-		_ = writeEvent(w, "ready", renderString(tctx, views.TailNoticeView("Live: waiting for new records.")))
+		_ = send("ready", renderString(tctx, views.TailNoticeView("Live: waiting for new records.")))
 	}
 	err = browser.Tail(tctx, stream.TailRequest{Stream: br.ref, Shards: br.query.Shards, Viewer: viewerOf(c), Ready: ready},
 		func(recs []stream.StoredRecord) error {
 			for _, rec := range recs {
 				for _, item := range recordItems(rec, br.filter, br.schemas, br.ref.Name, br.query.Target, canPut) {
-					if err := writeEvent(w, "record", renderString(tctx, views.RecordView(item, canPut))); err != nil {
-						return err // the client left
+					if err := send("record", renderString(tctx, views.RecordView(item, canPut))); err != nil {
+						return err // the client left, or does not read
 					}
 					sent++
 				}
@@ -419,7 +431,7 @@ func (h *handlers) tail(c echo.Context) error {
 		audit.Outcome, audit.ErrorCode = access.OutcomeFailed, readErrorCode(err)
 	}
 	h.deps.Audit.Read(ctx, audit)
-	_ = writeEvent(w, "end", renderString(ctx, views.TailNoticeView(end)))
+	_ = send("end", renderString(ctx, views.TailNoticeView(end)))
 	return nil
 }
 

@@ -118,6 +118,14 @@ type Deps struct {
 	// reads and renders (records pages and exports); nil gives a budget of
 	// DefaultReadMemory.
 	ReadMemory *stream.MemoryBudget
+	// MaxTailsPerUser bounds the live tails one viewer (a signed-in user, or
+	// an anonymous one's address) may have open at once; default 3.
+	MaxTailsPerUser int
+	// MaxTails bounds the live tails open on the console at once; default 50.
+	MaxTails int
+	// TailWriteTimeout bounds the write of one tail event: a client that
+	// does not read is dropped after it. Default 10 s.
+	TailWriteTimeout time.Duration
 }
 
 // DefaultReadMemory is the read memory of a console that is given none: it
@@ -138,6 +146,8 @@ type handlers struct {
 	readBackKeys *readBackKeys
 	// submissions remember the record form's one-time keys (submissions.go).
 	submissions *submissions
+	// tails bounds the live tails open at once (tails.go).
+	tails *tailSlots
 }
 
 // Console is the console's HTTP handler.
@@ -191,11 +201,21 @@ func New(deps Deps) (*Console, error) {
 	if deps.ReadMemory == nil {
 		deps.ReadMemory = stream.NewMemoryBudget(DefaultReadMemory)
 	}
+	if deps.MaxTailsPerUser <= 0 {
+		deps.MaxTailsPerUser = defaultMaxTailsPerUser
+	}
+	if deps.MaxTails <= 0 {
+		deps.MaxTails = defaultMaxTails
+	}
+	if deps.TailWriteTimeout <= 0 {
+		deps.TailWriteTimeout = defaultTailWriteTimeout
+	}
 	targets, err := newTargets(deps)
 	if err != nil {
 		return nil, err
 	}
-	h := &handlers{deps: deps, targets: targets, metrics: newMetrics(), readBackKeys: newReadBackKeys(), submissions: newSubmissions()}
+	h := &handlers{deps: deps, targets: targets, metrics: newMetrics(), readBackKeys: newReadBackKeys(), submissions: newSubmissions(),
+		tails: newTailSlots(deps.MaxTailsPerUser, deps.MaxTails)}
 	h.closing, h.stopStreams = context.WithCancel(context.Background())
 	jobs := bulk.Config{Dir: deps.TempDir, Logger: deps.Logger, OnResult: h.recordBulkResult}
 	if deps.BulkRateLimit != nil { // never a nil *access.RateLimiter in a non-nil interface

@@ -64,6 +64,8 @@ type settings struct {
 	readPerViewer     float64
 	readPerShard      float64
 	readMemoryMiB     int64
+	maxTailsPerUser   int
+	maxTails          int
 	bodyLimit         int64
 	regions           string
 }
@@ -97,6 +99,8 @@ func parseFlags(args []string, getenv func(string) string, stderr io.Writer) (se
 	fs.Float64Var(&s.lookupRate, "lookup-rate-limit", 5, "stream look-ups reaching AWS (summary, shard preview) per second each user may make (burst 10); DescribeStreamSummary has an account-wide quota of 20 a second; 0 turns the limit off")
 	fs.Float64Var(&s.readPerViewer, "read-rate-per-viewer", 1, "GetRecords calls per second one viewer of the records page and tail may make on one shard")
 	fs.Float64Var(&s.readPerShard, "read-rate-per-shard", 2, "GetRecords calls per second the whole console may make on one shard, all viewers together (Kinesis allows 5, shared with the stream's consumers)")
+	fs.IntVar(&s.maxTailsPerUser, "max-tails-per-user", 3, "live tails one user (or, with sign-in off, one address) may have open at once; more get 429")
+	fs.IntVar(&s.maxTails, "max-tails", 50, "live tails the whole console may have open at once; more get 429")
 	fs.Int64Var(&s.readMemoryMiB, "read-memory", web.DefaultReadMemory>>20, "MiB the console may hold at once for the records it reads and renders (pages, exports), shared by every viewer: a page takes up to 16 MiB, and waits or shows less when the rest is taken")
 	fs.StringVar(&s.regions, "regions", "", "more regions to offer, comma-separated, with the same credentials")
 	fs.Int64Var(&s.bodyLimit, "max-body-bytes", 4<<20, "largest request body accepted; larger ones get 413")
@@ -144,6 +148,9 @@ func checkReadRates(s settings) error {
 	}
 	if s.readPerShard > 5 {
 		return fmt.Errorf("-read-rate-per-shard %g: Kinesis allows 5 GetRecords calls a second per shard, for every consumer together", s.readPerShard)
+	}
+	if s.maxTailsPerUser < 1 || s.maxTails < s.maxTailsPerUser {
+		return fmt.Errorf("-max-tails-per-user %d, -max-tails %d: at least 1, and the console's bound at least one user's", s.maxTailsPerUser, s.maxTails)
 	}
 	if s.readMemoryMiB < 4 {
 		return fmt.Errorf("-read-memory %d: at least 4 MiB, so that a page of records fits", s.readMemoryMiB)
@@ -267,6 +274,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		ReadBackRateLimit: access.NewRateLimiter(s.readBackRate, 5),
 		LookupRateLimit:   access.NewRateLimiter(s.lookupRate, 10),
 		ReadMemory:        stream.NewMemoryBudget(s.readMemoryMiB << 20),
+		MaxTailsPerUser:   s.maxTailsPerUser,
+		MaxTails:          s.maxTails,
 		// 10 wrong passwords for a user name from one address, then one more a
 		// minute, and 100 from one address over all names: online guessing
 		// gets nowhere, and users signed in from that address stay in.
