@@ -482,6 +482,11 @@ func TestTailOnBackends(t *testing.T) {
 			}
 			events := readEvents(resp.Body)
 			nextEvent(t, events, "ready")
+			// The start is audited at once: a console killed mid-tail
+			// would write no end line.
+			if lines := waitReadLines(t, c, 1); len(lines) != 1 || lines[0]["kind"] != "tail" || lines[0]["result"] != "started" || lines[0]["records"] != float64(0) {
+				t.Fatalf("audit lines once the tail started: %v, want its start line", lines)
+			}
 
 			kpl := decode.EncodeKPL([]decode.KPLRecord{{PartitionKey: "tail-a", Data: []byte(`{"n": 1}`)}, {PartitionKey: "tail-b", Data: []byte("<img src=x onerror=alert(1)>")}})
 			pctx, pcancel := context.WithTimeout(context.Background(), awsTimeout)
@@ -507,8 +512,8 @@ func TestTailOnBackends(t *testing.T) {
 			}
 			// The tail ends when its client leaves, and then writes its line.
 			cancel()
-			lines := waitReadLines(t, c, 1)
-			if len(lines) != 1 || lines[0]["kind"] != "tail" || lines[0]["records"] != float64(2) || lines[0]["position"] != "LATEST" {
+			lines := waitReadLines(t, c, 2)
+			if len(lines) != 2 || lines[1]["kind"] != "tail" || lines[1]["result"] != "read" || lines[1]["records"] != float64(2) || lines[1]["position"] != "LATEST" {
 				t.Errorf("tail audit lines: %v", lines)
 			}
 		})

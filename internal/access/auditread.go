@@ -35,8 +35,12 @@ type Read struct {
 	ErrorCode string
 }
 
-// OutcomeRead is a read that returned records (possibly none).
-const OutcomeRead Outcome = "read"
+// OutcomeRead is a read that returned records (possibly none);
+// OutcomeStarted a live tail that began (its end has a line of its own).
+const (
+	OutcomeRead    Outcome = "read"
+	OutcomeStarted Outcome = "started"
+)
 
 // Bounds on what one read's audit line holds, whatever the request said.
 const (
