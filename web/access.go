@@ -13,7 +13,6 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/kinesis-console/kinesis-console/internal/access"
-	"github.com/kinesis-console/kinesis-console/internal/field"
 	"github.com/kinesis-console/kinesis-console/internal/stream"
 )
 
@@ -128,9 +127,8 @@ func (h *handlers) signIn(next echo.HandlerFunc) echo.HandlerFunc {
 
 var errSignInThrottled = errors.New("too many failed sign-ins")
 
-// auditRefusedSignIn records a write attempt stopped at sign-in.
+// auditRefusedSignIn counts a write attempt stopped at sign-in.
 func (h *handlers) auditRefusedSignIn(c echo.Context, err error) {
-	r := c.Request()
 	if !isWriteAttempt(c) {
 		return
 	}
@@ -141,16 +139,10 @@ func (h *handlers) auditRefusedSignIn(c echo.Context, err error) {
 	case errors.Is(err, errSignInThrottled):
 		code = "SignInThrottled"
 	}
-	// Only the record form's stream is read: a bulk upload is multipart,
-	// which would be parsed whole before its own limit applies.
-	var streamName string
-	if c.Path() == "/records" {
-		streamName = c.FormValue(field.Stream)
-	}
-	h.audit(c, access.Attempt{
-		Source: c.RealIP(), RequestID: requestIDFrom(r.Context()),
-		Stream: streamName, Outcome: access.OutcomeDenied, ErrorCode: code,
-	})
+	// Counted per client and minute, not written per attempt: anyone may
+	// send them, as fast as they like.
+	stateFor(c).audited = true
+	h.deps.Audit.RefusedSignIn(c.RealIP(), code)
 }
 
 // ipExtractor says where a request comes from. Behind trusted proxies their

@@ -1,11 +1,13 @@
 package access
 
 import (
+	"cmp"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
 	"io"
 	"log/slog"
+	"slices"
 	"sync"
 	"time"
 )
@@ -52,7 +54,23 @@ type Auditor struct {
 	mu  sync.Mutex
 	log *slog.Logger // nil: audit is off
 	now func() time.Time
+
+	// Refused sign-ins of the current minute, counted per client and
+	// code: anyone can send them, as fast as they like, so they are
+	// written as one line per client and minute, never one per attempt.
+	refusalMinute time.Time
+	refusals      map[refusalKey]int
 }
+
+// refusalKey is one client's refused sign-ins of one kind.
+type refusalKey struct{ source, code string }
+
+// maxRefusalClients bounds the clients counted apart in a minute; the
+// rest are counted together, as otherClients.
+const (
+	maxRefusalClients = 1024
+	otherClients      = "(other clients)"
+)
 
 // NewAuditor writes audit lines to w; nil turns the audit off.
 func NewAuditor(w io.Writer) *Auditor {
@@ -112,4 +130,66 @@ func (a *Auditor) Record(ctx context.Context, at Attempt) {
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	a.log.LogAttrs(ctx, slog.LevelInfo, "write attempt", attrs...)
+}
+
+// RefusedSignIn counts a refused sign-in from source (code says why:
+// NotSignedIn, SignInRefused, SignInThrottled). The minute's count for each
+// client is written as one "refused sign-ins" line when the minute is over,
+// or on Flush.
+func (a *Auditor) RefusedSignIn(source, code string) {
+	if a.log == nil {
+		return
+	}
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	now := a.now().UTC()
+	minute := now.Truncate(time.Minute)
+	if !minute.Equal(a.refusalMinute) {
+		a.flushRefusalsLocked()
+		a.refusalMinute, a.refusals = minute, map[refusalKey]int{}
+		// Written when the minute is over, whether or not another
+		// refusal comes to roll it over.
+		time.AfterFunc(minute.Add(time.Minute).Sub(now), func() {
+			a.mu.Lock()
+			defer a.mu.Unlock()
+			if a.refusalMinute.Equal(minute) {
+				a.flushRefusalsLocked()
+			}
+		})
+	}
+	k := refusalKey{source: Bound(source, auditFieldBytes), code: Bound(code, auditFieldBytes)}
+	if _, ok := a.refusals[k]; !ok && len(a.refusals) >= maxRefusalClients {
+		k.source = otherClients
+	}
+	a.refusals[k]++
+}
+
+// Flush writes the refused sign-ins counted so far: at shutdown, and in tests.
+func (a *Auditor) Flush() {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	a.flushRefusalsLocked()
+}
+
+func (a *Auditor) flushRefusalsLocked() {
+	if len(a.refusals) == 0 {
+		return
+	}
+	keys := make([]refusalKey, 0, len(a.refusals))
+	for k := range a.refusals {
+		keys = append(keys, k)
+	}
+	slices.SortFunc(keys, func(x, y refusalKey) int {
+		return cmp.Or(cmp.Compare(x.source, y.source), cmp.Compare(x.code, y.code))
+	})
+	for _, k := range keys {
+		a.log.LogAttrs(context.Background(), slog.LevelInfo, "refused sign-ins",
+			slog.String("time", a.now().UTC().Format(time.RFC3339Nano)),
+			slog.String("minute", a.refusalMinute.Format(time.RFC3339)),
+			slog.String("source", k.source),
+			slog.String("result", string(OutcomeDenied)),
+			slog.String("error_code", k.code),
+			slog.Int("count", a.refusals[k]))
+	}
+	a.refusals = map[refusalKey]int{}
 }
