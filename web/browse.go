@@ -383,6 +383,11 @@ func (h *handlers) tail(c echo.Context) error {
 		return err
 	}
 	defer release()
+	// A tail may run for half an hour, and a console killed meanwhile
+	// writes no end line: its start is audited when it starts.
+	started := audit
+	started.Outcome = access.OutcomeStarted
+	h.deps.Audit.Read(ctx, started)
 	w := c.Response()
 	rc := http.NewResponseController(w)
 	// Each event's write gets TailWriteTimeout, not the tail's whole span:
