@@ -71,7 +71,7 @@ func (h *handlers) rulesFor(ctx context.Context, t *target, streamName string) c
 		}
 	}
 	if !r.confirm && t.StreamTags != nil {
-		r.confirm = t.tags.confirm(ctx, t.StreamTags, streamName, h.lookUpAllowed(ctx))
+		r.confirm = t.tags.confirm(ctx, t.StreamTags, streamName, h.tagLookUpAllowed(ctx))
 	}
 	return r
 }

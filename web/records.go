@@ -59,9 +59,15 @@ func (h *handlers) putRecord(c echo.Context) error {
 	if verrs.OnlyTooLarge() && len(errs) == 0 {
 		// Only a record over 1 MiB costs a DescribeStreamSummary: the stream
 		// may allow larger records.
-		limit := t.streams.maxRecordBytes(ctx, ref, recordSize(in))
-		rec, verrs = in.Validate(limit)
-		form.MaxRecordBytes = limit
+		limit, err := t.streams.maxRecordBytes(ctx, ref, recordSize(in), h.lookUpAllowed(ctx))
+		if err != nil {
+			verrs = stream.FieldErrors{{Field: field.Data, Message: "The record is over 1 MiB, and the console could not ask " +
+				"the stream whether it takes larger ones: look-ups are over this console's limit, which leaves AWS's account-wide " +
+				"limit to everybody. Send again in a second."}}
+		} else {
+			rec, verrs = in.Validate(limit)
+			form.MaxRecordBytes = limit
+		}
 	}
 	errs = append(errs, verrs...)
 	form.ConfirmStream = c.FormValue(field.ConfirmStream)

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/labstack/echo/v4"
+	"golang.org/x/time/rate"
 
 	"github.com/kinesis-console/kinesis-console/internal/access"
 	"github.com/kinesis-console/kinesis-console/internal/field"
@@ -100,17 +101,68 @@ func (h *handlers) streamFacts(c echo.Context) error {
 	return render(c, http.StatusOK, views.StreamFactsView(h.summaryView(c.Request().Context(), c.QueryParam(field.Stream))))
 }
 
-// errLookUpsLimited is a look-up refused by the user's look-up budget.
-var errLookUpsLimited = errors.New("web: stream look-ups over the user's rate limit")
+// errLookUpsLimited is a look-up refused by the user's look-up budget, or
+// by the console's share of the account's quota for the call.
+var errLookUpsLimited = errors.New("web: stream look-ups over the rate limit")
 
-const lookUpsLimitedText = "Not looked up: you are looking up streams faster than this console allows, " +
+const lookUpsLimitedText = "Not looked up: streams are being looked up faster than this console allows, " +
 	"to leave AWS's account-wide limit on these calls to everybody. Wait a second."
 
+// The console's default shares of AWS's account-wide quotas on the look-ups
+// behind its pages and checks: DescribeStreamSummary allows 20 calls a
+// second and ListTagsForStream 5, for every client of the account together.
+const (
+	DefaultDescribeRate = 5
+	DefaultTagsRate     = 2
+)
+
+// quotaWait is the longest a look-up waits for the console's share of a
+// quota before it is refused: a put or a hint may wait a moment, but a
+// flood of look-ups must not pile up waiting.
+const quotaWait = time.Second
+
+// newQuota is the console's share of an account-wide quota: perSecond
+// calls a second, and as many at once.
+func newQuota(perSecond float64) *rate.Limiter {
+	return rate.NewLimiter(rate.Limit(perSecond), max(1, int(perSecond)))
+}
+
+// takeQuota takes one call from q, waiting up to quotaWait (and while ctx
+// lasts) for it. A waiting caller holds no reservation: it takes the token
+// only when there is one, so one that gives up leaves nothing behind.
+func takeQuota(ctx context.Context, q *rate.Limiter) bool {
+	deadline := time.Now().Add(quotaWait)
+	for {
+		now := time.Now()
+		if q.AllowN(now, 1) {
+			return true
+		}
+		wait := time.Duration((1-q.TokensAt(now))/float64(q.Limit())*float64(time.Second)) + time.Millisecond
+		if now.Add(wait).After(deadline) {
+			return false
+		}
+		select {
+		case <-time.After(wait):
+		case <-ctx.Done():
+			return false
+		}
+	}
+}
+
 // lookUpAllowed returns what asks the request's user's look-up budget for
-// one more AWS call behind the page's hints (summary, shard preview).
+// one more AWS call behind the page's hints (summary, shard preview) and
+// the put's checks.
 func (h *handlers) lookUpAllowed(ctx context.Context) func() bool {
 	user := userFrom(ctx).Name
 	return func() bool { return h.deps.LookupRateLimit.Allow(user, 1) }
+}
+
+// tagLookUpAllowed is lookUpAllowed for ListTagsForStream, whose quota (5
+// a second for the account) is the smallest: the console's share of it is
+// asked too.
+func (h *handlers) tagLookUpAllowed(ctx context.Context) func() bool {
+	user := h.lookUpAllowed(ctx)
+	return func() bool { return user() && takeQuota(ctx, h.tagsQuota) }
 }
 
 // recordsLink is the stream's records page, when the user may read it.
@@ -131,6 +183,10 @@ func (h *handlers) recordsLink(ctx context.Context, ref stream.StreamRef, read a
 type streamCache struct {
 	pub Publisher
 	ttl time.Duration
+	// describe is the console's share of the account's DescribeStreamSummary
+	// quota, shared by every target's cache: every path that describes a
+	// stream (summary, facts, a put over 1 MiB, a bulk upload) pays from it.
+	describe *rate.Limiter
 
 	mu        sync.Mutex
 	names     []string
@@ -160,9 +216,9 @@ type cached[T any] struct {
 	at    time.Time
 }
 
-func newStreamCache(pub Publisher, ttl time.Duration) *streamCache {
+func newStreamCache(pub Publisher, ttl time.Duration, describe *rate.Limiter) *streamCache {
 	return &streamCache{
-		pub: pub, ttl: ttl,
+		pub: pub, ttl: ttl, describe: describe,
 		summaries: map[string]cached[stream.Summary]{},
 		shardMaps: map[string]cached[[]stream.Shard]{},
 		failed:    map[string]failedLookUp{},
@@ -190,16 +246,21 @@ func (s *streamCache) list(ctx context.Context) views.StreamList {
 
 // maxRecordBytes is the stream's record size limit. Records up to the
 // default 1 MiB need no AWS call; only a larger one asks the stream whether
-// it allows more.
-func (s *streamCache) maxRecordBytes(ctx context.Context, ref stream.StreamRef, size int) int {
+// it allows more, with allow (the user's look-up budget) asked first. A
+// look-up the budgets refuse is errLookUpsLimited; any other failure gives
+// the default limit.
+func (s *streamCache) maxRecordBytes(ctx context.Context, ref stream.StreamRef, size int, allow func() bool) (int, error) {
 	if size <= stream.DefaultMaxRecordBytes {
-		return stream.DefaultMaxRecordBytes
+		return stream.DefaultMaxRecordBytes, nil
 	}
-	sum, err := s.summary(ctx, ref)
+	sum, err := s.lookUpSummary(ctx, ref, allow)
+	if errors.Is(err, errLookUpsLimited) {
+		return stream.DefaultMaxRecordBytes, err
+	}
 	if err != nil {
-		return stream.DefaultMaxRecordBytes
+		return stream.DefaultMaxRecordBytes, nil
 	}
-	return sum.MaxRecordBytes
+	return sum.MaxRecordBytes, nil
 }
 
 func (s *streamCache) summary(ctx context.Context, ref stream.StreamRef) (stream.Summary, error) {
@@ -209,6 +270,9 @@ func (s *streamCache) summary(ctx context.Context, ref stream.StreamRef) (stream
 // lookUpSummary is summary, asking allow (when set) before an AWS call.
 func (s *streamCache) lookUpSummary(ctx context.Context, ref stream.StreamRef, allow func() bool) (stream.Summary, error) {
 	v, _, err := fetchCached(s, s.summaries, "summary "+ref.String(), false, allow, func() (stream.Summary, error) {
+		if !takeQuota(ctx, s.describe) {
+			return stream.Summary{}, errLookUpsLimited
+		}
 		ctx, cancel := context.WithTimeout(ctx, awsCallTimeout)
 		defer cancel()
 		return s.pub.Describe(ctx, ref)

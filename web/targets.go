@@ -68,6 +68,9 @@ func newTargets(deps Deps) ([]*target, error) {
 		list = []Target{{Name: "default", Region: deps.Region, Endpoint: deps.Endpoint, Publisher: deps.Publisher, Identity: deps.Identity, Bulk: deps.Bulk, Browser: deps.Browser}}
 	}
 	seen := map[string]bool{}
+	// One share of the quota for every target: most targets are one
+	// account, and the console never takes more than its share of any.
+	describe := newQuota(deps.DescribeRate)
 	out := make([]*target, 0, len(list))
 	for _, t := range list {
 		if t.Name == "" || seen[t.Name] {
@@ -77,7 +80,7 @@ func newTargets(deps Deps) ([]*target, error) {
 			return nil, fmt.Errorf("web: target %q lacks a publisher or an identity", t.Name)
 		}
 		seen[t.Name] = true
-		out = append(out, &target{Target: t, streams: newStreamCache(t.Publisher, deps.StreamListTTL)})
+		out = append(out, &target{Target: t, streams: newStreamCache(t.Publisher, deps.StreamListTTL, describe)})
 	}
 	return out, nil
 }

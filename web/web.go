@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/labstack/echo/v4"
+	"golang.org/x/time/rate"
 
 	"github.com/kinesis-console/kinesis-console/internal/access"
 	"github.com/kinesis-console/kinesis-console/internal/bulk"
@@ -118,6 +119,13 @@ type Deps struct {
 	// reads and renders (records pages and exports); nil gives a budget of
 	// DefaultReadMemory.
 	ReadMemory *stream.MemoryBudget
+	// DescribeRate is the console's share of the account's DescribeStreamSummary
+	// quota (20 a second), in calls a second, on every path; default
+	// DefaultDescribeRate.
+	DescribeRate float64
+	// TagsRate is the console's share of the account's ListTagsForStream
+	// quota (5 a second); default DefaultTagsRate.
+	TagsRate float64
 	// MaxTailsPerUser bounds the live tails one viewer (a signed-in user, or
 	// an anonymous one's address) may have open at once; default 3.
 	MaxTailsPerUser int
@@ -148,6 +156,9 @@ type handlers struct {
 	submissions *submissions
 	// tails bounds the live tails open at once (tails.go).
 	tails *tailSlots
+	// tagsQuota is the console's share of the account's ListTagsForStream
+	// quota (streams.go).
+	tagsQuota *rate.Limiter
 }
 
 // Console is the console's HTTP handler.
@@ -201,6 +212,12 @@ func New(deps Deps) (*Console, error) {
 	if deps.ReadMemory == nil {
 		deps.ReadMemory = stream.NewMemoryBudget(DefaultReadMemory)
 	}
+	if deps.DescribeRate <= 0 {
+		deps.DescribeRate = DefaultDescribeRate
+	}
+	if deps.TagsRate <= 0 {
+		deps.TagsRate = DefaultTagsRate
+	}
 	if deps.MaxTailsPerUser <= 0 {
 		deps.MaxTailsPerUser = defaultMaxTailsPerUser
 	}
@@ -215,7 +232,7 @@ func New(deps Deps) (*Console, error) {
 		return nil, err
 	}
 	h := &handlers{deps: deps, targets: targets, metrics: newMetrics(), readBackKeys: newReadBackKeys(), submissions: newSubmissions(),
-		tails: newTailSlots(deps.MaxTailsPerUser, deps.MaxTails)}
+		tails: newTailSlots(deps.MaxTailsPerUser, deps.MaxTails), tagsQuota: newQuota(deps.TagsRate)}
 	h.closing, h.stopStreams = context.WithCancel(context.Background())
 	jobs := bulk.Config{Dir: deps.TempDir, Logger: deps.Logger, OnResult: h.recordBulkResult}
 	if deps.BulkRateLimit != nil { // never a nil *access.RateLimiter in a non-nil interface

@@ -65,6 +65,8 @@ type settings struct {
 	readPerShard      float64
 	readMemoryMiB     int64
 	maxTailsPerUser   int
+	describeRate      float64
+	tagsRate          float64
 	maxTails          int
 	bodyLimit         int64
 	regions           string
@@ -99,6 +101,8 @@ func parseFlags(args []string, getenv func(string) string, stderr io.Writer) (se
 	fs.Float64Var(&s.lookupRate, "lookup-rate-limit", 5, "stream look-ups reaching AWS (summary, shard preview) per second each user may make (burst 10); DescribeStreamSummary has an account-wide quota of 20 a second; 0 turns the limit off")
 	fs.Float64Var(&s.readPerViewer, "read-rate-per-viewer", 1, "GetRecords calls per second one viewer of the records page and tail may make on one shard")
 	fs.Float64Var(&s.readPerShard, "read-rate-per-shard", 2, "GetRecords calls per second the whole console may make on one shard, all viewers together (Kinesis allows 5, shared with the stream's consumers)")
+	fs.Float64Var(&s.describeRate, "describe-rate-limit", web.DefaultDescribeRate, "DescribeStreamSummary calls per second the whole console may make, every user and path together (summary, put over 1 MiB, bulk upload): the account's quota is 20 a second for every client")
+	fs.Float64Var(&s.tagsRate, "tags-rate-limit", web.DefaultTagsRate, "ListTagsForStream calls per second the whole console may make (the confirm tag): the account's quota is 5 a second for every client")
 	fs.IntVar(&s.maxTailsPerUser, "max-tails-per-user", 3, "live tails one user (or, with sign-in off, one address) may have open at once; more get 429")
 	fs.IntVar(&s.maxTails, "max-tails", 50, "live tails the whole console may have open at once; more get 429")
 	fs.Int64Var(&s.readMemoryMiB, "read-memory", web.DefaultReadMemory>>20, "MiB the console may hold at once for the records it reads and renders (pages, exports), shared by every viewer: a page takes up to 16 MiB, and waits or shows less when the rest is taken")
@@ -148,6 +152,12 @@ func checkReadRates(s settings) error {
 	}
 	if s.readPerShard > 5 {
 		return fmt.Errorf("-read-rate-per-shard %g: Kinesis allows 5 GetRecords calls a second per shard, for every consumer together", s.readPerShard)
+	}
+	if s.describeRate <= 0 || s.describeRate > 20 {
+		return fmt.Errorf("-describe-rate-limit %g: more than 0 and at most 20, the account's DescribeStreamSummary quota", s.describeRate)
+	}
+	if s.tagsRate <= 0 || s.tagsRate > 5 {
+		return fmt.Errorf("-tags-rate-limit %g: more than 0 and at most 5, the account's ListTagsForStream quota", s.tagsRate)
 	}
 	if s.maxTailsPerUser < 1 || s.maxTails < s.maxTailsPerUser {
 		return fmt.Errorf("-max-tails-per-user %d, -max-tails %d: at least 1, and the console's bound at least one user's", s.maxTailsPerUser, s.maxTails)
@@ -275,6 +285,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		LookupRateLimit:   access.NewRateLimiter(s.lookupRate, 10),
 		ReadMemory:        stream.NewMemoryBudget(s.readMemoryMiB << 20),
 		MaxTailsPerUser:   s.maxTailsPerUser,
+		DescribeRate:      s.describeRate,
+		TagsRate:          s.tagsRate,
 		MaxTails:          s.maxTails,
 		// 10 wrong passwords for a user name from one address, then one more a
 		// minute, and 100 from one address over all names: online guessing
