@@ -70,18 +70,23 @@ func (h *handlers) records(c echo.Context) error {
 	defer grant.Release()
 	lim := limitsFor(grant.Bytes(), br.req.Limit, grant.Bytes() < min(pageShare, h.deps.ReadMemory.Total()))
 	br.req.MaxBytes = lim.stored
-	page, status, failure := h.browse(c, br, access.ReadBrowse)
+	page, status, failure, audit := h.browse(c, br, access.ReadBrowse)
 	if failure != nil {
 		area.Errors, area.Failure = fieldErrorsView(failure.errs), failure.message
 		return h.renderRecords(c, status, area)
 	}
 	read := recordsReadView(br, page, area.CanPut, lim)
 	area.Read = &read
+	// The records the page decoded once: counting them again would inflate
+	// every compressed record a second time.
+	audit.Records = read.Matched
+	h.deps.Audit.Read(c.Request().Context(), audit)
 	return h.renderRecords(c, http.StatusOK, area)
 }
 
 // readMemoryWait is how long a read waits for its whole share of the read
-// memory before it settles for less.
+// memory before it settles for less (Deps.ReadMemoryQueue is how long it
+// waits in line for any share at all before it is turned away).
 const readMemoryWait = 3 * time.Second
 
 // readMemoryBusy is what a reader is told when no share is free.
@@ -89,8 +94,11 @@ const readMemoryBusy = "The console is busy reading records for other people: tr
 
 // takeReadMemory takes a share of the console's read memory: all of want,
 // or, when other readers hold it for longer than readMemoryWait, whatever
-// is free down to leastShare; false when not even that is free.
+// is free down to leastShare; false when not even that came within
+// Deps.ReadMemoryQueue.
 func (h *handlers) takeReadMemory(ctx context.Context, want int64) (*stream.Grant, bool) {
+	ctx, cancel := context.WithTimeout(ctx, h.deps.ReadMemoryQueue)
+	defer cancel()
 	g, err := h.deps.ReadMemory.Take(ctx, want, leastShare, readMemoryWait)
 	return g, err == nil
 }
@@ -113,7 +121,11 @@ func (h *handlers) recordsExport(c echo.Context) error {
 	// An export streams its lines: the share bounds the records as stored
 	// (half of it), and the one line being written.
 	br.req.MaxBytes = int(grant.Bytes() / 2)
-	page, status, failure := h.browse(c, br, access.ReadExport)
+	page, status, failure, audit := h.browse(c, br, access.ReadExport)
+	if failure == nil {
+		audit.Records = countShown(page.Records, br.filter, br.schemas)
+		h.deps.Audit.Read(c.Request().Context(), audit)
+	}
 	if failure != nil {
 		msg := failure.message
 		if len(failure.errs) > 0 {
@@ -135,15 +147,17 @@ type readFailure struct {
 	message string
 }
 
-// browse reads the page and writes its audit line.
-func (h *handlers) browse(c echo.Context, br browseRequest, kind access.ReadKind) (stream.BrowsePage, int, *readFailure) {
+// browse reads the page. A read that failed is audited here; one that
+// worked returns its audit line for the caller to count what it showed and
+// write.
+func (h *handlers) browse(c echo.Context, br browseRequest, kind access.ReadKind) (stream.BrowsePage, int, *readFailure, access.Read) {
 	ctx := c.Request().Context()
 	audit := h.readAudit(c, br, kind)
 	browser := h.targetOf(ctx).clientsFor(userFrom(ctx)).Browser
 	if browser == nil {
 		audit.Outcome, audit.ErrorCode = access.OutcomeDenied, "NoReader"
 		h.deps.Audit.Read(ctx, audit)
-		return stream.BrowsePage{}, http.StatusNotImplemented, &readFailure{message: "This target cannot read records."}
+		return stream.BrowsePage{}, http.StatusNotImplemented, &readFailure{message: "This target cannot read records."}, audit
 	}
 	rctx, cancel := context.WithTimeout(ctx, browseTimeout)
 	defer cancel()
@@ -155,11 +169,10 @@ func (h *handlers) browse(c echo.Context, br browseRequest, kind access.ReadKind
 			audit.Outcome = access.OutcomeInvalid
 		}
 		h.deps.Audit.Read(ctx, audit)
-		return page, status, failure
+		return page, status, failure, audit
 	}
-	audit.Outcome, audit.Records = access.OutcomeRead, countShown(page.Records, br.filter, br.schemas)
-	h.deps.Audit.Read(ctx, audit)
-	return page, http.StatusOK, nil
+	audit.Outcome = access.OutcomeRead
+	return page, http.StatusOK, nil, audit
 }
 
 // readError turns a failed read into an answer.

@@ -9,6 +9,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/kinesis"
@@ -49,10 +50,10 @@ func TestRecordsPageIsBounded(t *testing.T) {
 		put("big-binary", blobs[i], fmt.Sprint("blob-", i))
 	}
 
-	memory := stream.NewMemoryBudget(8 << 20)
+	memory := stream.NewMemoryBudget(12 << 20)
 	srv := httptest.NewServer(newConsole(t, web.Deps{
 		Publisher: stream.NewPublisher(kc, stream.Options{}), Identity: knownIdentity, Region: localaws.Region,
-		Browser: stream.NewReader(kc, nil, stream.ReaderOptions{}), ReadMemory: memory,
+		Browser: stream.NewReader(kc, nil, stream.ReaderOptions{}), ReadMemory: memory, ReadMemoryQueue: 4 * time.Second,
 	}))
 	t.Cleanup(srv.Close)
 
@@ -73,9 +74,9 @@ func TestRecordsPageIsBounded(t *testing.T) {
 		res.want(t, http.StatusOK)
 		doc := res.doc(t)
 		shown := doc.Find(byTestID("record")).Length()
-		// 8 MiB of read memory: 2 MiB for the stored records (3 of 600 KiB
-		// fit), 2 MiB of HTML (one record's 800 KiB of base64 and 280 KiB
-		// of hex dump take half of it).
+		// 12 MiB of read memory, in sixths: 2 MiB for the stored records
+		// (3 of 600 KiB fit), 2 MiB of HTML (one record's 800 KiB of
+		// base64 and 280 KiB of hex dump take half of it).
 		if shown == 0 || shown >= len(blobs) || len(res.body) > 3<<20 {
 			t.Errorf("%d records shown in %d bytes of HTML", shown, len(res.body))
 		}

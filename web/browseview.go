@@ -30,13 +30,15 @@ const arrivalLayout = "2006-01-02T15:04:05.000Z07:00"
 // pageShare is what one records page asks of the console's read memory,
 // and leastShare the least it reads with when the console is busy.
 const (
-	pageShare  = 16 << 20
-	leastShare = 2 << 20
+	pageShare  = 24 << 20
+	leastShare = 1 << 20
 )
 
-// pageLimits split a page's share of the read memory: a quarter for the
-// records as stored, a quarter for their decoded text, a quarter for the
-// page's view of them and a quarter for its rendered HTML (about as large).
+// pageLimits split a page's share of the read memory in six: a sixth for
+// the records as stored, a sixth for their decoded text, a sixth for the
+// page's view of them, a sixth for its rendered HTML (about as large), and
+// two for what the AWS SDK holds while it decodes a GetRecords answer (up
+// to 10 MiB of records, sent as base64 in JSON), whatever the page keeps.
 type pageLimits struct {
 	stored, text, html int
 	// items bounds the user records shown: the page's limit counts user
@@ -50,8 +52,13 @@ type pageLimits struct {
 // limitsFor splits a share of the read memory; busy says it is less than
 // the page asked for.
 func limitsFor(share int64, items int, busy bool) pageLimits {
-	q := int(share / 4)
+	q := int(share / 6)
 	return pageLimits{stored: q, text: q, html: q, items: items, busy: busy}
+}
+
+// mibText writes bytes in MiB to one decimal: "1.3 MiB", "2 MiB".
+func mibText(n int) string {
+	return strings.TrimSuffix(strconv.FormatFloat(float64(n)/(1<<20), 'f', 1, 64), ".0") + " MiB"
 }
 
 // itemBytes estimates the HTML one record adds to a page: its text and
@@ -87,7 +94,7 @@ func recordsReadView(br browseRequest, page stream.BrowsePage, canPut bool, lim 
 			}
 			item := recordItem(rec, r, br.ref.Name, br.query.Target, canPut)
 			if n := itemBytes(item); len(read.Records) > 0 && html+n > lim.html {
-				full = "the " + mib(float64(lim.html)) + " of page it may take"
+				full = "the " + mibText(lim.html) + " of page it may take"
 				if lim.busy {
 					full += " while the console is busy reading for others"
 				}

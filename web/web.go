@@ -119,6 +119,9 @@ type Deps struct {
 	// reads and renders (records pages and exports); nil gives a budget of
 	// DefaultReadMemory.
 	ReadMemory *stream.MemoryBudget
+	// ReadMemoryQueue is how long a reader waits in line for a share of
+	// ReadMemory before it is told the console is busy; default 30s.
+	ReadMemoryQueue time.Duration
 	// DescribeRate is the console's share of the account's DescribeStreamSummary
 	// quota (20 a second), in calls a second, on every path; default
 	// DefaultDescribeRate.
@@ -211,6 +214,9 @@ func New(deps Deps) (*Console, error) {
 	}
 	if deps.ReadMemory == nil {
 		deps.ReadMemory = stream.NewMemoryBudget(DefaultReadMemory)
+	}
+	if deps.ReadMemoryQueue <= 0 {
+		deps.ReadMemoryQueue = 30 * time.Second
 	}
 	if deps.DescribeRate <= 0 {
 		deps.DescribeRate = DefaultDescribeRate

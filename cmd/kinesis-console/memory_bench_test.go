@@ -26,36 +26,12 @@ func BenchmarkMemory(b *testing.B) {
 	backend := localawstest.Start(b, localaws.KindKinesalite)
 	localawstest.CreateStream(b, localawstest.Kinesis(b, backend), "mem", 4)
 
-	bin := filepath.Join(b.TempDir(), "kinesis-console")
-	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
-		b.Fatalf("build: %v\n%s", err, out)
-	}
-	addr := freeAddr(b)
-	cmd := exec.Command(bin, "-addr", addr, "-audit-log", "", "-rate-limit", "0")
-	cmd.Env = append(os.Environ(), "AWS_ENDPOINT_URL="+backend.Endpoint, "AWS_REGION=us-east-1",
-		"AWS_ACCESS_KEY_ID=test", "AWS_SECRET_ACCESS_KEY=test", "AWS_EC2_METADATA_DISABLED=true")
-	if err := cmd.Start(); err != nil {
-		b.Fatal(err)
-	}
-	b.Cleanup(func() { _ = cmd.Process.Kill(); _ = cmd.Wait() })
-	base := "http://" + addr
-	deadline := time.Now().Add(30 * time.Second)
-	for {
-		resp, err := http.Get(base + "/healthz")
-		if err == nil && resp.StatusCode == 200 {
-			resp.Body.Close()
-			break
-		}
-		if time.Now().After(deadline) {
-			b.Fatal("the console did not become healthy")
-		}
-		time.Sleep(50 * time.Millisecond) // polling a port that is not open yet
-	}
+	base, pid := startConsole(b, backend.Endpoint, "-audit-log", "", "-rate-limit", "0")
 	// One page load, so "at rest" includes warmed caches and clients.
 	if resp, err := http.Get(base + "/"); err == nil {
 		resp.Body.Close()
 	}
-	atRest := procStatusMB(b, cmd.Process.Pid, "VmRSS")
+	atRest := procStatusMB(b, pid, "VmRSS")
 
 	b.ResetTimer()
 	for b.Loop() {
@@ -77,8 +53,38 @@ func BenchmarkMemory(b *testing.B) {
 	}
 	b.StopTimer()
 	b.ReportMetric(atRest, "rest-rss-MB")
-	b.ReportMetric(procStatusMB(b, cmd.Process.Pid, "VmHWM"), "peak-rss-MB")
+	b.ReportMetric(procStatusMB(b, pid, "VmHWM"), "peak-rss-MB")
 	b.ReportMetric(atRest/30, "rest-ratio-to-30MB-target")
+}
+
+// startConsole builds the console and runs it against a local backend with
+// args, waits until it is healthy, and returns its URL and process id.
+func startConsole(b *testing.B, endpoint string, args ...string) (string, int) {
+	bin := filepath.Join(b.TempDir(), "kinesis-console")
+	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
+		b.Fatalf("build: %v\n%s", err, out)
+	}
+	addr := freeAddr(b)
+	cmd := exec.Command(bin, append([]string{"-addr", addr}, args...)...)
+	cmd.Env = append(os.Environ(), "AWS_ENDPOINT_URL="+endpoint, "AWS_REGION=us-east-1",
+		"AWS_ACCESS_KEY_ID=test", "AWS_SECRET_ACCESS_KEY=test", "AWS_EC2_METADATA_DISABLED=true")
+	if err := cmd.Start(); err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { _ = cmd.Process.Kill(); _ = cmd.Wait() })
+	base := "http://" + addr
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		resp, err := http.Get(base + "/healthz")
+		if err == nil && resp.StatusCode == 200 {
+			resp.Body.Close()
+			return base, cmd.Process.Pid
+		}
+		if time.Now().After(deadline) {
+			b.Fatal("the console did not become healthy")
+		}
+		time.Sleep(50 * time.Millisecond) // polling a port that is not open yet
+	}
 }
 
 // freeAddr finds a free loopback port for the console to listen on.

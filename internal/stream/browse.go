@@ -45,6 +45,7 @@ type Reader struct {
 	budget   *ReadBudget
 	opts     ReaderOptions
 	readOpts []func(*kinesis.Options)
+	sizes    recordSizes
 }
 
 // NewReader wraps a Kinesis client; budget is shared by every Reader of

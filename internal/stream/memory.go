@@ -62,39 +62,34 @@ func (g *Grant) Release() {
 	})
 }
 
-// Take takes want bytes, waiting up to wait for them to be free (want is
-// cut to the budget's size). When they are not free by then, it settles
-// for what is free if that is at least least bytes: the caller then reads
-// and shows less, and says so. Otherwise it returns ErrMemoryBusy, or ctx's
-// error when ctx ends first.
+// Take takes want bytes (cut to the budget's size), waiting for them to be
+// free. After wait it settles for what is free, if that is at least least
+// bytes: the caller then reads and shows less, and says so. Readers wait in
+// line rather than be turned away; when ctx ends first, Take returns
+// ErrMemoryBusy (joined with ctx's error) and holds nothing.
 func (b *MemoryBudget) Take(ctx context.Context, want, least int64, wait time.Duration) (*Grant, error) {
 	want = min(max(want, 1), b.total)
 	least = min(max(least, 1), want)
 	timer := time.NewTimer(wait)
 	defer timer.Stop()
+	settle := false
 	for {
 		b.mu.Lock()
 		free := b.total - b.used
-		if free >= want {
-			b.used += want
+		if free >= want || settle && free >= least {
+			n := min(free, want)
+			b.used += n
 			b.mu.Unlock()
-			return &Grant{b: b, n: want}, nil
+			return &Grant{b: b, n: n}, nil
 		}
 		freed := b.freed
 		b.mu.Unlock()
 		select {
 		case <-freed:
-		case <-ctx.Done():
-			return nil, ctx.Err()
 		case <-timer.C:
-			b.mu.Lock()
-			defer b.mu.Unlock()
-			if free := b.total - b.used; free >= least {
-				n := min(free, want)
-				b.used += n
-				return &Grant{b: b, n: n}, nil
-			}
-			return nil, ErrMemoryBusy
+			settle = true
+		case <-ctx.Done():
+			return nil, errors.Join(ErrMemoryBusy, ctx.Err())
 		}
 	}
 }

@@ -58,11 +58,35 @@ func TestMemoryBudget(t *testing.T) {
 			}
 		})
 	})
-	t.Run("busy when not even the least is free", func(t *testing.T) {
+	t.Run("when not even the least is free, waits in line for it", func(t *testing.T) {
+		synctest.Test(t, func(t *testing.T) {
+			b := stream.NewMemoryBudget(100)
+			first, _ := b.Take(t.Context(), 95, 95, time.Second)
+			got := make(chan *stream.Grant)
+			go func() {
+				g, _ := b.Take(context.Background(), 60, 10, time.Second)
+				got <- g
+			}()
+			time.Sleep(time.Minute)
+			synctest.Wait()
+			select {
+			case g := <-got:
+				t.Fatalf("granted %d with 5 free and 10 the least", g.Bytes())
+			default:
+			}
+			first.Release()
+			if g := <-got; g.Bytes() != 60 {
+				t.Fatalf("granted %d once free, want 60", g.Bytes())
+			}
+		})
+	})
+	t.Run("busy when ctx ends first", func(t *testing.T) {
 		synctest.Test(t, func(t *testing.T) {
 			b := stream.NewMemoryBudget(100)
 			_, _ = b.Take(t.Context(), 95, 95, time.Second)
-			if _, err := b.Take(t.Context(), 60, 10, time.Second); !errors.Is(err, stream.ErrMemoryBusy) {
+			ctx, cancel := context.WithTimeout(t.Context(), 30*time.Second)
+			defer cancel()
+			if _, err := b.Take(ctx, 60, 10, time.Second); !errors.Is(err, stream.ErrMemoryBusy) {
 				t.Fatalf("%v, want ErrMemoryBusy", err)
 			}
 			if b.InUse() != 95 {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	mrand "math/rand/v2"
+	"sync"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -126,10 +127,10 @@ func (r *Reader) readShard(ctx context.Context, viewer string, ref StreamRef, sh
 		return res
 	}
 	res.iterator = it.ShardIterator
-	limit := int32(maxGetRecordsLimit)
-	if !newest {
-		limit = int32(min(keep, maxGetRecordsLimit))
-	}
+	sk := sizeKey{ref.Name, shard.id}
+	seenRecs, seenBytes := r.sizes.get(sk)
+	limit := batchLimit(keep, maxBytes, seenRecs, seenBytes, newest)
+	defer func() { r.sizes.put(sk, seenRecs, seenBytes) }()
 	for res.iterator != nil {
 		if res.calls >= calls {
 			res.spent = true
@@ -156,6 +157,8 @@ func (r *Reader) readShard(ctx context.Context, viewer string, ref StreamRef, sh
 		}
 		for _, rec := range out.Records {
 			sr := storedRecord(shard.id, rec)
+			seenRecs++
+			seenBytes += len(sr.Data) + len(sr.PartitionKey)
 			if bound.reached(sr.key()) {
 				res.stopped = true
 				return res
@@ -184,8 +187,75 @@ func (r *Reader) readShard(ctx context.Context, viewer string, ref StreamRef, sh
 			res.caughtUp = true
 			return res
 		}
+		if newest {
+			limit = batchLimit(keep, maxBytes, seenRecs, seenBytes, true)
+		} else {
+			limit = batchLimit(keep-len(res.records), maxBytes-res.bytes, seenRecs, seenBytes, false)
+		}
 	}
 	return res
+}
+
+// batchLimit is how many records the next GetRecords call asks for: no
+// more than the page keeps (the newest-first search reads on, bounded by
+// bytes alone), and no more than fit in room bytes at the shard's average
+// record size, or, before any record of it was seen, at the largest size a
+// record may have. A GetRecords answer may hold 10 MiB, which the SDK holds
+// about three times over while it decodes it: asked this way, an answer
+// brings about what the page keeps, and a page of large records cannot
+// bring ten times its bound.
+func batchLimit(keep, room, seenRecs, seenBytes int, newest bool) int32 {
+	avg := maxRecordSize
+	if seenRecs > 0 {
+		avg = max(1, seenBytes/seenRecs)
+	}
+	n := min(maxGetRecordsLimit, max(1, room/avg))
+	if !newest {
+		n = min(n, max(1, keep))
+	}
+	return int32(n)
+}
+
+// maxRecordSize is the largest record Kinesis stores: 1 MiB by default
+// (a stream may be raised to 10 MiB; its records then make answers of
+// fewer, larger records, which the average learns).
+const maxRecordSize = 1 << 20
+
+// recordSizes remembers, per shard, how many records and bytes the last
+// read saw, so that a shard's first GetRecords call asks for as many as fit
+// at their usual size. It forgets everything when full: memory is bounded
+// whatever names readers make up, and a forgotten shard only costs one
+// small first call.
+type recordSizes struct {
+	mu sync.Mutex
+	m  map[sizeKey][2]int
+}
+
+type sizeKey struct{ stream, shard string }
+
+const maxRecordSizes = 10000
+
+func (s *recordSizes) get(k sizeKey) (records, bytes int) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	v := s.m[k]
+	return v[0], v[1]
+}
+
+func (s *recordSizes) put(k sizeKey, records, bytes int) {
+	if records == 0 {
+		return
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.m == nil || len(s.m) >= maxRecordSizes {
+		s.m = map[sizeKey][2]int{}
+	}
+	// Counts kept small, so the average follows the shard's recent records.
+	for records > 1000 {
+		records, bytes = records/2, bytes/2
+	}
+	s.m[k] = [2]int{records, bytes}
 }
 
 // storedRecord turns a GetRecords record into the console's own.

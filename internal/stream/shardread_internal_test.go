@@ -29,9 +29,16 @@ func TestReadShardBounds(t *testing.T) {
 	r, _ := newReaderTest(f, ReaderOptions{})
 	sh := listedShard{id: sid(0), open: true}
 	// Each record: "data-000" (8) + "pk-000" (6) = 14 bytes.
+	// The shard's first read asks for one record (1 MiB of room at the
+	// largest record size), then, knowing their size, for the rest.
 	res := r.readShard(context.Background(), "v", orders, sh, horizon, stopAt{}, 4, 10, 1<<20, false)
-	if len(res.records) != 4 || !res.full || res.bytes != 4*14 || res.calls != 1 {
-		t.Fatalf("keep 4: %d records, full %v, %d bytes, %d calls; want 4, true, 56, 1", len(res.records), res.full, res.bytes, res.calls)
+	if len(res.records) != 4 || !res.full || res.bytes != 4*14 || res.calls != 2 {
+		t.Fatalf("keep 4: %d records, full %v, %d bytes, %d calls; want 4, true, 56, 2", len(res.records), res.full, res.bytes, res.calls)
+	}
+	// Read again, it knows their size: one call.
+	res = r.readShard(context.Background(), "v", orders, sh, horizon, stopAt{}, 4, 10, 1<<20, false)
+	if len(res.records) != 4 || res.calls != 1 {
+		t.Fatalf("keep 4 again: %d records, %d calls; want 4, 1", len(res.records), res.calls)
 	}
 	// A byte bound of exactly what one batch brings (10 records, 140
 	// bytes) makes the read full; one byte more and it reads on, to find
@@ -294,5 +301,32 @@ func TestNewerBase(t *testing.T) {
 	}
 	if got := recordBytes([]StoredRecord{{PartitionKey: "ab", Data: []byte("cde")}, {PartitionKey: "f", Data: []byte("gh")}}); got != 8 {
 		t.Errorf("recordBytes = %d, want 8", got)
+	}
+}
+
+// How many records a GetRecords call asks for: what fits in the room at
+// the shard's average size, or at the largest size before any was seen;
+// never more than the page keeps (unless it searches newest-first), never
+// more than 10,000, never less than one.
+func TestBatchLimit(t *testing.T) {
+	for _, tt := range []struct {
+		name                            string
+		keep, room, seenRecs, seenBytes int
+		newest                          bool
+		want                            int32
+	}{
+		{"unknown shard, 4 MiB of room", 100, 4 << 20, 0, 0, false, 4},
+		{"unknown shard, less than a record of room", 100, 1 << 10, 0, 0, false, 1},
+		{"small records", 100, 4 << 20, 50, 5000, false, 100},
+		{"small records, newest-first", 100, 4 << 20, 50, 5000, true, 10000},
+		{"1000 KiB records", 1000, 4 << 20, 6, 6 * 1000 << 10, false, 4},
+		{"tiny records, big room", 50000, 64 << 20, 10, 10, false, 10000},
+		{"nothing left to keep", 0, 4 << 20, 10, 100, false, 1},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := batchLimit(tt.keep, tt.room, tt.seenRecs, tt.seenBytes, tt.newest); got != tt.want {
+				t.Errorf("batchLimit = %d, want %d", got, tt.want)
+			}
+		})
 	}
 }
