@@ -122,10 +122,6 @@ func (h *handlers) recordsExport(c echo.Context) error {
 	// (half of it), and the one line being written.
 	br.req.MaxBytes = int(grant.Bytes() / 2)
 	page, status, failure, audit := h.browse(c, br, access.ReadExport)
-	if failure == nil {
-		audit.Records = countShown(page.Records, br.filter, br.schemas)
-		h.deps.Audit.Read(c.Request().Context(), audit)
-	}
 	if failure != nil {
 		msg := failure.message
 		if len(failure.errs) > 0 {
@@ -137,7 +133,23 @@ func (h *handlers) recordsExport(c echo.Context) error {
 	hd.Set(echo.HeaderContentType, "application/x-ndjson")
 	hd.Set(echo.HeaderContentDisposition, `attachment; filename="`+br.ref.Name+`-records.ndjson"`)
 	c.Response().WriteHeader(http.StatusOK)
-	return writeExport(c.Response(), page.Records, br.filter, br.schemas)
+	res := writeExport(c.Response(), page.Records, br.filter, br.schemas, h.exportLimits())
+	// The audit counts what reached the reader, not what was read.
+	audit.Records = res.lines
+	if res.truncated != "" {
+		audit.ErrorCode = "Truncated"
+	}
+	if res.err != nil {
+		audit.ErrorCode = "ClientGone"
+	}
+	h.deps.Audit.Read(c.Request().Context(), audit)
+	return nil
+}
+
+// exportLimits bound one export: its bytes, and its time, which ends well
+// within the server's write timeout so that the last line can say so.
+func (h *handlers) exportLimits() exportLimits {
+	return exportLimits{maxBytes: h.deps.ExportMaxBytes, deadline: time.Now().Add(h.deps.ExportTimeout)}
 }
 
 // readFailure is why a page was not read: field errors the Reader found,

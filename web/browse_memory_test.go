@@ -14,6 +14,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/kinesis"
 
+	"github.com/kinesis-console/kinesis-console/internal/access"
 	"github.com/kinesis-console/kinesis-console/internal/decode"
 	"github.com/kinesis-console/kinesis-console/internal/localaws"
 	"github.com/kinesis-console/kinesis-console/internal/localaws/localawstest"
@@ -103,5 +104,66 @@ func TestRecordsPageIsBounded(t *testing.T) {
 	})
 	if used := memory.InUse(); used != 0 {
 		t.Errorf("%s bytes of read memory still held after every page answered", strconv.FormatInt(used, 10))
+	}
+}
+
+// TestExportSaysWhenItIsCut: an export that reaches its size limit stops at
+// a whole line and ends with a line saying so, and its audit line counts
+// the lines the reader got, not the records read.
+func TestExportSaysWhenItIsCut(t *testing.T) {
+	b := localawstest.Start(t, localaws.KindKinesalite)
+	kc := localawstest.Kinesis(t, b)
+	localawstest.CreateStream(t, kc, "export-cut", 1)
+	for i := range 20 {
+		data := fmt.Appendf(nil, `{"i":%d,"pad":"%s"}`, i, strings.Repeat("x", 10<<10))
+		if _, err := kc.PutRecord(t.Context(), &kinesis.PutRecordInput{StreamName: aws.String("export-cut"), Data: data, PartitionKey: aws.String(fmt.Sprint("k-", i))}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	audit := &syncBuffer{}
+	srv := httptest.NewServer(newConsole(t, web.Deps{
+		Publisher: stream.NewPublisher(kc, stream.Options{}), Identity: knownIdentity, Region: localaws.Region,
+		Browser: stream.NewReader(kc, nil, stream.ReaderOptions{}), Audit: access.NewAuditor(audit),
+		ExportMaxBytes: 100 << 10,
+	}))
+	t.Cleanup(srv.Close)
+	for _, tt := range []struct {
+		name      string
+		query     string
+		lines     int
+		truncated bool
+	}{
+		{"cut at its size limit", "from=TRIM_HORIZON&limit=20", 2, true},
+		{"whole", "from=TRIM_HORIZON&limit=2", 2, false},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			before := len(audit.String())
+			res := secSend(t, http.MethodGet, srv.URL+"/streams/export-cut/records.ndjson?"+tt.query, nil, nil)
+			res.want(t, http.StatusOK)
+			lines := strings.Split(strings.TrimSuffix(res.body, "\n"), "\n")
+			last := lines[len(lines)-1]
+			records := len(lines)
+			if tt.truncated {
+				records--
+				if !strings.HasPrefix(last, `{"truncated":true,"reason":"the export reached its size limit of 0.1 MiB`) || !strings.HasSuffix(last, fmt.Sprintf(`"lines":%d}`, records)) {
+					t.Errorf("last line %s", last)
+				}
+			} else if strings.Contains(last, "truncated") {
+				t.Errorf("a whole export ends with %s", last)
+			}
+			// 10 KiB of data a line, as base64 and again as JSON: about 27 KiB.
+			if records < 1 || records > 4 || !tt.truncated && records != tt.lines {
+				t.Errorf("%d record lines", records)
+			}
+			var read map[string]any
+			for _, l := range auditLines(t, audit, before) {
+				if l["msg"] == "read" {
+					read = l
+				}
+			}
+			if read == nil || read["records"] != float64(records) || (read["error_code"] == "Truncated") != tt.truncated {
+				t.Errorf("audit line %v; want %d records, truncated %v", read, records, tt.truncated)
+			}
+		})
 	}
 }

@@ -1,14 +1,17 @@
 package web
 
 import (
+	"bytes"
 	"context"
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
 	"io"
+	"net/http"
 	"net/url"
 	"strconv"
 	"strings"
+	"time"
 	"unicode/utf8"
 
 	"github.com/a-h/templ"
@@ -268,21 +271,6 @@ func formatLabel(formats []string) string {
 	return strings.Join(parts, " › ")
 }
 
-// countShown counts the user records of recs that the filter keeps: what a
-// read returned to its reader. schemas is the page's own, so a filter on a
-// field of an Avro payload counts what the page shows.
-func countShown(recs []stream.StoredRecord, f decode.Filter, schemas decode.SchemaDecoder) int {
-	n := 0
-	for _, rec := range recs {
-		for _, r := range decode.Decode(rec.Data, decode.Options{SchemaDecoder: schemas}) {
-			if f.Match(rec.PartitionKey, r) {
-				n++
-			}
-		}
-	}
-	return n
-}
-
 // exportLine is one user record of the NDJSON export.
 type exportLine struct {
 	ShardID           string          `json:"shard_id"`
@@ -297,11 +285,57 @@ type exportLine struct {
 	JSON              json.RawMessage `json:"json,omitempty"`
 }
 
+// exportLimits bound one export.
+type exportLimits struct {
+	maxBytes int
+	deadline time.Time
+}
+
+// exportResult is what an export delivered.
+type exportResult struct {
+	lines     int    // lines written whole to the reader
+	truncated string // why it stopped early, "" when it did not
+	err       error  // the reader went away
+}
+
+// exportEnd is the last line of an export that stopped early.
+type exportEnd struct {
+	Truncated bool   `json:"truncated"`
+	Reason    string `json:"reason"`
+	Lines     int    `json:"lines"`
+}
+
 // writeExport writes the user records of recs that the filter keeps, one
 // JSON line each: a GSR frame's Avro payload as JSON too, decoded with
 // schemas (nil: not). encoding/json escapes markup (<, >, &) in every string.
-func writeExport(w io.Writer, recs []stream.StoredRecord, f decode.Filter, schemas decode.SchemaDecoder) error {
-	enc := json.NewEncoder(w)
+// It stops before lim's bytes or time are spent, and then ends with a line
+// that says so: an export never ends short in silence.
+func writeExport(w io.Writer, recs []stream.StoredRecord, f decode.Filter, schemas decode.SchemaDecoder, lim exportLimits) exportResult {
+	var res exportResult
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	sent := 0
+	flush := func() {
+		if fl, ok := w.(http.Flusher); ok {
+			fl.Flush()
+		}
+	}
+	emit := func(line any) bool {
+		buf.Reset()
+		_ = enc.Encode(line) // exportLine and exportEnd always encode
+		if _, err := w.Write(buf.Bytes()); err != nil {
+			res.err = err
+			return false
+		}
+		sent += buf.Len()
+		return true
+	}
+	defer func() {
+		if res.truncated != "" && res.err == nil {
+			emit(exportEnd{Truncated: true, Reason: res.truncated, Lines: res.lines})
+		}
+		flush()
+	}()
 	for _, rec := range recs {
 		for _, r := range decode.Decode(rec.Data, decode.Options{SchemaDecoder: schemas}) {
 			if !f.Match(rec.PartitionKey, r) {
@@ -322,12 +356,26 @@ func writeExport(w io.Writer, recs []stream.StoredRecord, f decode.Filter, schem
 			if r.IsJSON() && json.Valid([]byte(r.Text)) {
 				line.JSON = json.RawMessage(r.Text)
 			}
-			if err := enc.Encode(line); err != nil {
-				return err
+			if !lim.deadline.IsZero() && time.Now().After(lim.deadline) {
+				res.truncated = "the export took as long as it may; export fewer records (a shard, a filter or a smaller limit) to get the rest"
+				return res
+			}
+			// A line's size is known before it is written: base64 data, and
+			// the JSON at most as long as its text with escapes.
+			if size := 4*len(line.Data)/3 + 2*len(line.JSON) + 512; lim.maxBytes > 0 && sent+size > lim.maxBytes && res.lines > 0 {
+				res.truncated = fmt.Sprintf("the export reached its size limit of %s; export fewer records (a shard, a filter or a smaller limit) to get the rest", mibText(lim.maxBytes))
+				return res
+			}
+			if !emit(line) {
+				return res
+			}
+			res.lines++
+			if res.lines%64 == 0 {
+				flush()
 			}
 		}
 	}
-	return nil
+	return res
 }
 
 // pageQuery is the query that reads the same page again, without a cursor.

@@ -122,6 +122,12 @@ type Deps struct {
 	// ReadMemoryQueue is how long a reader waits in line for a share of
 	// ReadMemory before it is told the console is busy; default 30s.
 	ReadMemoryQueue time.Duration
+	// ExportMaxBytes bounds what one NDJSON export sends (default 256 MiB:
+	// a page's records, each with its decoded JSON); ExportTimeout how long
+	// it may take (default 60s, within the server's write timeout). An
+	// export cut by either ends with a line that says so.
+	ExportMaxBytes int
+	ExportTimeout  time.Duration
 	// DescribeRate is the console's share of the account's DescribeStreamSummary
 	// quota (20 a second), in calls a second, on every path; default
 	// DefaultDescribeRate.
@@ -217,6 +223,12 @@ func New(deps Deps) (*Console, error) {
 	}
 	if deps.ReadMemoryQueue <= 0 {
 		deps.ReadMemoryQueue = 30 * time.Second
+	}
+	if deps.ExportMaxBytes <= 0 {
+		deps.ExportMaxBytes = 256 << 20
+	}
+	if deps.ExportTimeout <= 0 {
+		deps.ExportTimeout = 60 * time.Second
 	}
 	if deps.DescribeRate <= 0 {
 		deps.DescribeRate = DefaultDescribeRate

@@ -269,6 +269,10 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return err
 	}
 
+	// Refused sign-ins are counted per client and minute: the minute in
+	// progress is written at shutdown, not lost.
+	auditor := access.NewAuditor(auditOut)
+	defer auditor.Flush()
 	handler, err := web.New(web.Deps{
 		Hosts:     hosts,
 		Targets:   targets,
@@ -277,7 +281,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		BodyLimit: s.bodyLimit,
 		Auth:      auth,
 		Policy:    policy,
-		Audit:     access.NewAuditor(auditOut),
+		Audit:     auditor,
 		RateLimit: access.NewRateLimiter(s.rateLimit, s.rateBurst),
 		// A burst of one full PutRecords batch, so a batch never waits on itself.
 		BulkRateLimit:     access.NewRateLimiter(s.bulkRateLimit, max(int(s.bulkRateLimit), 500)),

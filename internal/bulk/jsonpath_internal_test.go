@@ -66,3 +66,25 @@ func TestFieldTextArrayIndex(t *testing.T) {
 		}
 	}
 }
+
+// A key is compared by its characters, not by how the JSON spells them: an
+// escape anywhere in the key, the first character included, still names the
+// field (as encoding/json reads it).
+func TestFieldTextEscapedKeys(t *testing.T) {
+	for _, tc := range []struct {
+		name, doc, path, want string
+	}{
+		{"plain", `{"user":{"id":"x"}}`, "user.id", "x"},
+		{"first character escaped", `{"\u0075ser":{"id":"x"}}`, "user.id", "x"},
+		{"last character escaped", `{"use\u0072":{"id":"x"}}`, "user.id", "x"},
+		{"inner key's first character escaped", `{"user":{"\u0069d":"x"}}`, "user.id", "x"},
+		{"escaped quote", `{"a\"b":"x"}`, `a"b`, "x"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			got, msg := fieldText([]byte(tc.doc), strings.Split(tc.path, "."))
+			if got != tc.want || msg != "" {
+				t.Errorf("fieldText(%s, %s) = %q, %q; want %q", tc.doc, tc.path, got, msg, tc.want)
+			}
+		})
+	}
+}
