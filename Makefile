@@ -11,7 +11,7 @@ GOTESTFLAGS ?=
 FUZZTIME ?= 30s
 
 .DEFAULT_GOAL := help
-.PHONY: help setup generate fmt lint check test test-unit fuzz load mutate build run demo bench docker clean
+.PHONY: help setup generate fmt lint check test refuse-short test-unit fuzz load mutate build run demo bench docker clean
 
 help: ## List the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -40,10 +40,12 @@ check: ## Generated code is up to date, and lint passes
 
 # make test runs every test: a skip switch inherited from the runner's
 # environment would skip the backend, fault and browser tests and still go
-# green, so the test target unsets them (the tests also fail under CI when set).
-NOSKIP := env -u KINESIS_CONSOLE_SKIP_BACKENDS -u KINESIS_CONSOLE_SKIP_BROWSER
+# green, so the test target unsets them and sets KINESIS_CONSOLE_NOSKIP, under
+# which (as under CI) a skip switch that still gets through fails its test.
+# -short is a skip switch too: make test refuses it in GOFLAGS or GOTESTFLAGS.
+NOSKIP := env -u KINESIS_CONSOLE_SKIP_BACKENDS -u KINESIS_CONSOLE_SKIP_BROWSER KINESIS_CONSOLE_NOSKIP=1
 
-test: setup check ## Run every test: unit, integration (moto, kinesalite, kinesis-local), browser (Chromium), fuzz and load briefly
+test: refuse-short setup check ## Run every test: unit, integration (moto, kinesalite, kinesis-local), browser (Chromium), fuzz and load briefly
 	$(NOSKIP) $(MAKE) --no-print-directory fuzz FUZZTIME=20000x
 	$(NOSKIP) go run ./cmd/kinesis-console-loadtest -users 20 -requests 10
 	$(NOSKIP) go test -count=1 -race -timeout 15m $(GOTESTFLAGS) ./...
@@ -56,6 +58,10 @@ fuzz: ## Fuzz the validators, the rendering and the record decoder (FUZZTIME=30s
 	go test -run '^$$' -fuzz '^FuzzRenderEscapes$$' -fuzztime $(FUZZTIME) ./views
 	go test -run '^$$' -fuzz '^FuzzDecode$$' -fuzztime $(FUZZTIME) ./internal/decode
 	go test -run '^$$' -fuzz '^FuzzFilter$$' -fuzztime $(FUZZTIME) ./internal/decode
+
+refuse-short:
+	@if grep -qE '(^| )--?(test\.)?short(=(1|t|T|true|TRUE|True))?( |$$)' <<< ' $(GOFLAGS) $(GOTESTFLAGS) '; then \
+	  echo "make test runs every test, and -short would skip some: drop it from GOFLAGS and GOTESTFLAGS (make test-unit skips the backends)"; exit 1; fi
 
 test-unit: ## Unit tests only, no backends or browser
 	KINESIS_CONSOLE_SKIP_BACKENDS=1 go test -count=1 $(GOTESTFLAGS) ./...
@@ -70,7 +76,7 @@ test-unit: ## Unit tests only, no backends or browser
 # .ci/mutants-equivalent.md.
 MUTATE_WORKERS ?= 2
 mutate: ## Mutation testing of internal/stream, internal/access, internal/bulk and internal/submit, unit tests only
-	env -u CI KINESIS_CONSOLE_SKIP_BACKENDS=1 GOFLAGS='-count=1 -vet=off' go tool gremlins unleash \
+	env -u CI -u KINESIS_CONSOLE_NOSKIP KINESIS_CONSOLE_SKIP_BACKENDS=1 GOFLAGS='-count=1 -vet=off' go tool gremlins unleash \
 	  --workers $(MUTATE_WORKERS) --timeout-coefficient 3 --threshold-efficacy 85 \
 	  -E '(identity|localaws|decode|schema|template|field)/' ./internal
 

@@ -91,9 +91,7 @@ func motoConsumers(t *testing.T) web.Consumers {
 // reads with those bytes, not with the JSON typed, and says how the schema
 // shaped them; the SDK finds exactly those bytes in the stream.
 func TestReadBackAfterSchemaPut(t *testing.T) {
-	if testing.Short() {
-		t.Skip("starts moto")
-	}
+	localawstest.SkipShort(t, "moto")
 	backend := localawstest.Start(t, localaws.KindMoto)
 	kc := localawstest.Kinesis(t, backend)
 	reg, ids := registerMotoSchemas(t, backend)

@@ -1,6 +1,7 @@
 // Package localawstest starts local Kinesis backends for tests: one call,
 // stopped by t.Cleanup, and a test failure (never a silent skip) when a
-// backend cannot start, unless KINESIS_CONSOLE_SKIP_BACKENDS=1 outside CI.
+// backend cannot start, unless KINESIS_CONSOLE_SKIP_BACKENDS=1 (or go test
+// -short, for the tests that look at it) outside CI and make test.
 package localawstest
 
 import (
@@ -18,12 +19,17 @@ import (
 )
 
 // SkipEnv names the environment variable that, set to 1, skips every test
-// that needs a local backend. Under CI it fails those tests instead.
+// that needs a local backend. Under CI or make test it fails those tests
+// instead.
 const SkipEnv = "KINESIS_CONSOLE_SKIP_BACKENDS"
 
+// NoSkipEnv names the environment variable that make test sets to 1: there
+// every test runs, so a skip switch fails the test instead, as under CI.
+const NoSkipEnv = "KINESIS_CONSOLE_NOSKIP"
+
 // Skip ends t with a skip when the switch env is set to 1, saying that the
-// test needs what (e.g. "moto"). When CI is set, a skip switch would turn
-// every test behind it green without running it, so there it fails the
+// test needs what (e.g. "moto"). Under CI or make test a skip switch would
+// turn every test behind it green without running it, so there it fails the
 // test instead. With the switch unset it does nothing.
 func Skip(t testing.TB, env, what string) {
 	t.Helper()
@@ -38,17 +44,59 @@ func Skip(t testing.TB, env, what string) {
 
 // SkipVerdict says whether a test behind the skip switch env is skipped,
 // reading the environment through getenv: a skip when env is 1, or an error
-// when CI is also set (to anything but "", "0" or "false").
+// when every test must run (see MustRunAll).
 func SkipVerdict(getenv func(string) string, env string) (bool, error) {
 	if getenv(env) != "1" {
 		return false, nil
 	}
-	switch getenv("CI") {
-	case "", "0", "false":
-		return true, nil
+	if why := MustRunAll(getenv); why != "" {
+		return false, fmt.Errorf("localawstest: %s=1 under %s would skip this test and still pass: "+
+			"every backend and browser test must run there, so unset %s", env, why, env)
 	}
-	return false, fmt.Errorf("localawstest: %s=1 under CI=%s would skip this test and still pass: "+
-		"CI must run every backend and browser test, so unset %s", env, getenv("CI"), env)
+	return true, nil
+}
+
+// SkipShort ends t with a skip under go test -short, saying that the test
+// needs what. Under CI or make test it fails the test instead: -short comes
+// in through GOFLAGS as easily as a skip switch, and would turn the test
+// green without running it.
+func SkipShort(t testing.TB, what string) {
+	t.Helper()
+	skip, err := ShortVerdict(testing.Short(), os.Getenv)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if skip {
+		t.Skipf("-short: skipping a test that needs %s", what)
+	}
+}
+
+// ShortVerdict says whether a test that honours -short is skipped: a skip
+// when short is set, or an error when every test must run (see MustRunAll).
+func ShortVerdict(short bool, getenv func(string) string) (bool, error) {
+	if !short {
+		return false, nil
+	}
+	if why := MustRunAll(getenv); why != "" {
+		return false, fmt.Errorf("localawstest: -short under %s would skip this test and still pass: "+
+			"every backend and browser test must run there, so drop -short from GOFLAGS and GOTESTFLAGS", why)
+	}
+	return true, nil
+}
+
+// MustRunAll says why no test may be skipped ("CI=true", or NoSkipEnv set by
+// make test), or "" when a skip switch may skip: CI counts when set to
+// anything but "", "0" or "false".
+func MustRunAll(getenv func(string) string) string {
+	switch ci := getenv("CI"); ci {
+	case "", "0", "false":
+	default:
+		return "CI=" + ci
+	}
+	if getenv(NoSkipEnv) == "1" {
+		return NoSkipEnv + "=1 (make test)"
+	}
+	return ""
 }
 
 // Kinds lists every backend kind, as localaws.Kinds does.
