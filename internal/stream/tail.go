@@ -33,11 +33,36 @@ var ErrTailIdle = errors.New("stream: tail stopped: no new records for a while")
 // quiet stream is not asked more than once a second whatever the budget.
 const tailPoll = time.Second
 
+// tailBatchBytes is about the most record data one poll of a tail's shard
+// asks for. GetRecords can only be limited in records, and returns up to
+// 10 MiB: twenty tails whose clients stopped reading each held a whole 6 MB
+// batch while their writes waited. So each shard's Limit follows the
+// largest record seen so far, to keep a batch near this size. 2 MiB is what
+// a shard takes in two seconds (1 MiB/s of writes).
+const tailBatchBytes = 2 << 20
+
+// tailFirstLimit is the first poll's Limit, before any record was seen:
+// at most 10 MiB of records of the default maximum size (1 MiB), what one
+// GetRecords call may return anyway.
+const tailFirstLimit = 10
+
 // tailShard is one shard a tail follows.
 type tailShard struct {
 	id       string
 	iterator *string
 	lastSeq  string
+	// biggest is the largest record seen on the shard, partition key
+	// included; 0 until one is seen.
+	biggest int
+}
+
+// limit is the next poll's GetRecords Limit: as many records of the
+// biggest size seen as fit in tailBatchBytes.
+func (s *tailShard) limit() int32 {
+	if s.biggest == 0 {
+		return tailFirstLimit
+	}
+	return int32(min(max(tailBatchBytes/s.biggest, 1), maxGetRecordsLimit))
 }
 
 // Tail follows the stream from LATEST on every open shard, and calls emit
@@ -150,7 +175,7 @@ func (r *Reader) tailPoll(ctx context.Context, req TailRequest, s *tailShard) ([
 	if err := r.budget.Wait(ctx, req.Viewer, req.Stream.Name, s.id); err != nil {
 		return nil, false, err
 	}
-	in := &kinesis.GetRecordsInput{ShardIterator: s.iterator, Limit: aws.Int32(maxGetRecordsLimit)}
+	in := &kinesis.GetRecordsInput{ShardIterator: s.iterator, Limit: aws.Int32(s.limit())}
 	if req.Stream.ARN != "" {
 		in.StreamARN = aws.String(req.Stream.ARN)
 	}
@@ -179,6 +204,7 @@ func (r *Reader) tailPoll(ctx context.Context, req TailRequest, s *tailShard) ([
 	recs := make([]StoredRecord, 0, len(out.Records))
 	for _, rec := range out.Records {
 		recs = append(recs, storedRecord(s.id, rec))
+		s.biggest = max(s.biggest, len(rec.Data)+len(aws.ToString(rec.PartitionKey)))
 	}
 	if len(recs) > 0 {
 		s.lastSeq = recs[len(recs)-1].SequenceNumber
