@@ -252,7 +252,7 @@ func New(deps Deps) (*Console, error) {
 	h := &handlers{deps: deps, targets: targets, metrics: newMetrics(), readBackKeys: newReadBackKeys(), submissions: newSubmissions(),
 		tails: newTailSlots(deps.MaxTailsPerUser, deps.MaxTails), tagsQuota: newQuota(deps.TagsRate)}
 	h.closing, h.stopStreams = context.WithCancel(context.Background())
-	jobs := bulk.Config{Dir: deps.TempDir, Logger: deps.Logger, OnResult: h.recordBulkResult}
+	jobs := bulk.Config{Dir: deps.TempDir, Logger: deps.Logger, OnResult: h.recordBulkResult, Memory: deps.ReadMemory}
 	if deps.BulkRateLimit != nil { // never a nil *access.RateLimiter in a non-nil interface
 		jobs.RateLimit = deps.BulkRateLimit
 	}

@@ -79,6 +79,9 @@ type Config struct {
 	// RateLimit, when set, holds each user's jobs to the console's per-user
 	// write rate: it is asked before every PutRecords call.
 	RateLimit Limiter
+	// Memory, when set, is the console's read memory: each shard a
+	// verification reads at once takes its share of it.
+	Memory *stream.MemoryBudget
 	// OnResult receives the result of every record of a job that was sent,
 	// invalid ones included: the audit trail and the metrics. It is called
 	// from the job's goroutine.
@@ -553,7 +556,7 @@ func (m *Manager) verify(j *Job, sum Summary) (Summary, Verification) {
 	j.cancel, j.canceling = cancel, false
 	since := j.sendStart
 	j.mu.Unlock()
-	v := verifyReport(ctx, j.Scanner, j.Spec.Stream, j.User, since, j.reportPath(), j.Check.Records, &sum, j.verifying)
+	v := verifyReport(ctx, j.Scanner, m.cfg.Memory, j.Spec.Stream, j.User, since, j.reportPath(), j.Check.Records, &sum, j.verifying)
 	if v.State == VerifyIncomplete && ctx.Err() != nil {
 		v.Err = errors.New("stopped by Cancel")
 	}

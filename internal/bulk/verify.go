@@ -111,6 +111,7 @@ type verifyRun struct {
 	viewer string
 	since  time.Time
 	window int
+	memory *stream.MemoryBudget // nil: not bounded by the console's read memory
 
 	spans    map[string]stream.ShardSpan
 	outcomes []lineOutcome // by record index in the report
@@ -154,9 +155,9 @@ func dataSum(b []byte) string {
 // verifyReport reads the stream back for the records of the report at path
 // and rewrites the report with what it found. publish receives the running
 // status. It returns the final status; the summary is updated to match.
-func verifyReport(ctx context.Context, scan Scanner, ref stream.StreamRef, viewer string, since time.Time, path string, records int, sum *Summary, publish func(Verification)) Verification {
+func verifyReport(ctx context.Context, scan Scanner, memory *stream.MemoryBudget, ref stream.StreamRef, viewer string, since time.Time, path string, records int, sum *Summary, publish func(Verification)) Verification {
 	v := &verifyRun{
-		scan: scan, ref: ref, viewer: viewer, since: since, window: defaultVerifyWindow,
+		scan: scan, ref: ref, viewer: viewer, since: since, window: defaultVerifyWindow, memory: memory,
 		outcomes: make([]lineOutcome, records), details: map[int]lineDetail{},
 		shards: map[string]bool{}, publish: publish,
 	}
@@ -270,6 +271,25 @@ func (v *verifyRun) run(ctx context.Context, path string) error {
 	return err
 }
 
+// scanShare is what one shard's scan takes of the console's read memory:
+// a GetRecords answer of about stream.ScanAnswerBytes, which the SDK holds
+// about three times over while it decodes it, and the batch handed on.
+const scanShare = 4 * stream.ScanAnswerBytes
+
+// takeMemory takes a scan's share of the console's read memory, waiting
+// for it as long as ctx allows (verification is in no hurry; the records
+// page's readers are), and returns how to give it back.
+func (v *verifyRun) takeMemory(ctx context.Context) (func(), error) {
+	if v.memory == nil {
+		return func() {}, nil
+	}
+	g, err := v.memory.Take(ctx, scanShare, scanShare, 0)
+	if err != nil {
+		return nil, fmt.Errorf("wait for read memory: %w", err)
+	}
+	return g.Release, nil
+}
+
 // eachResult calls fn with every line of a report and its index.
 func eachResult(r io.Reader, fn func(idx int, res Result) error) error {
 	dec := json.NewDecoder(bufio.NewReaderSize(r, 256<<10))
@@ -373,6 +393,11 @@ func (v *verifyRun) verifyShard(ctx context.Context, shard string, entries []ack
 		bySeq[e.seq] = append(bySeq[e.seq], e)
 	}
 	last := look[len(look)-1].seq
+	release, err := v.takeMemory(ctx)
+	if err != nil {
+		return err
+	}
+	defer release()
 	stats, err := v.scan.Scan(ctx, stream.ScanRequest{Stream: v.ref, ShardID: shard, AtSequenceNumber: look[0].seq, Viewer: v.viewer},
 		func(batch []stream.StoredRecord) bool {
 			v.mu.Lock()
@@ -500,6 +525,12 @@ func (v *verifyRun) findUnknown(ctx context.Context, report io.ReadSeeker, unkno
 			v.mu.Lock()
 			v.shards[id] = true
 			v.mu.Unlock()
+			release, err := v.takeMemory(ctx)
+			if err != nil {
+				errs[i] = err
+				return
+			}
+			defer release()
 			stats, err := v.scan.Scan(ctx, stream.ScanRequest{Stream: v.ref, ShardID: id, AtTimestamp: v.since.Add(-unknownSlack), Viewer: v.viewer},
 				func(batch []stream.StoredRecord) bool {
 					mu.Lock()

@@ -8,6 +8,8 @@ import (
 	"slices"
 	"strconv"
 	"testing"
+	"testing/synctest"
+	"time"
 
 	"github.com/kinesis-console/kinesis-console/internal/stream"
 )
@@ -97,4 +99,34 @@ func TestRecentPlacesForgetTheOldest(t *testing.T) {
 	if len(p.lines) != 2 {
 		t.Errorf("%d places remembered, want 2", len(p.lines))
 	}
+}
+
+// Reading back waits for its share of the console's read memory: while
+// the records page's readers hold all of it, no shard is read.
+func TestVerifyWaitsForReadMemory(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		mem := &memShards{shards: map[string][]stream.StoredRecord{}}
+		path := filepath.Join(t.TempDir(), "report.ndjson")
+		data := []byte(`{"n":1}`)
+		mem.shards["shardId-000000000000"] = []stream.StoredRecord{{ShardID: "shardId-000000000000", SequenceNumber: "7", Data: data}}
+		line, _ := json.Marshal(Result{Line: 1, Status: StatusWritten, ShardID: "shardId-000000000000", SequenceNumber: "7", DataSHA256: dataSum(data), Attempts: 1})
+		if err := os.WriteFile(path, append(line, '\n'), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		budget := stream.NewMemoryBudget(scanShare)
+		held, _ := budget.Take(t.Context(), scanShare, scanShare, 0)
+		done := make(chan Verification)
+		go func() {
+			sum := Summary{Records: 1, Written: 1}
+			done <- verifyReport(context.Background(), mem, budget, stream.StreamRef{Name: "s"}, "alice", time.Now(), path, 1, &sum, nil)
+		}()
+		synctest.Wait()
+		if len(mem.scans) != 0 {
+			t.Fatal("a shard was read while the read memory was held")
+		}
+		held.Release()
+		if v := <-done; v.State != VerifyVerified || v.Verified != 1 || budget.InUse() != 0 {
+			t.Fatalf("after the release: %+v, %d in use", v, budget.InUse())
+		}
+	})
 }

@@ -40,6 +40,12 @@ func (r *Reader) ShardSpans(ctx context.Context, ref StreamRef) ([]ShardSpan, er
 	return out, nil
 }
 
+// ScanAnswerBytes is about what one GetRecords answer of a Scan brings: a
+// shard serves 2 MiB a second to all its readers, and a scan paced at one
+// call a second needs no more to read at that speed. The SDK holds an
+// answer about three times over while it decodes it.
+const ScanAnswerBytes = 2 << 20
+
 // ScanRequest asks to read one shard forward from a position.
 type ScanRequest struct {
 	Stream  StreamRef
@@ -81,6 +87,8 @@ func (r *Reader) Scan(ctx context.Context, req ScanRequest, fn func([]StoredReco
 	}
 	iter, err := r.scanIterator(ctx, req, typ, req.AtSequenceNumber, &st)
 	last := "" // the last record seen, to resume after
+	// Each answer asks for about ScanAnswerBytes at the records' size so far.
+	seenRecs, seenBytes := 0, 0
 	if err != nil {
 		return st, err
 	}
@@ -88,7 +96,7 @@ func (r *Reader) Scan(ctx context.Context, req ScanRequest, fn func([]StoredReco
 		if err := r.budget.Wait(ctx, req.Viewer, req.Stream.Name, req.ShardID); err != nil {
 			return st, err
 		}
-		in := &kinesis.GetRecordsInput{ShardIterator: iter, Limit: aws.Int32(maxGetRecordsLimit)}
+		in := &kinesis.GetRecordsInput{ShardIterator: iter, Limit: aws.Int32(batchLimit(0, ScanAnswerBytes, seenRecs, seenBytes, true))}
 		if req.Stream.ARN != "" {
 			in.StreamARN = aws.String(req.Stream.ARN)
 		}
@@ -118,6 +126,8 @@ func (r *Reader) Scan(ctx context.Context, req ScanRequest, fn func([]StoredReco
 		batch := make([]StoredRecord, len(out.Records))
 		for i, rec := range out.Records {
 			batch[i] = storedRecord(req.ShardID, rec)
+			seenRecs++
+			seenBytes += len(batch[i].Data) + len(batch[i].PartitionKey)
 		}
 		if len(batch) > 0 {
 			last = batch[len(batch)-1].SequenceNumber
@@ -131,7 +141,7 @@ func (r *Reader) Scan(ctx context.Context, req ScanRequest, fn func([]StoredReco
 			st.Ended = true
 			return st, nil
 		}
-		if aws.ToInt64(out.MillisBehindLatest) == 0 && len(out.Records) < maxGetRecordsLimit {
+		if aws.ToInt64(out.MillisBehindLatest) == 0 && int32(len(out.Records)) < *in.Limit {
 			st.CaughtUp = true
 			return st, nil
 		}
