@@ -52,6 +52,9 @@ type RecordsRead struct {
 	CaughtUp   bool
 	Throttled  bool
 	Incomplete bool
+	// NewestFirst: the page lists its records newest first (a page of the
+	// newest records); otherwise in arrival order, oldest first.
+	NewestFirst bool
 	// Cut says, in words, why the page shows fewer user records than it
 	// read (its limit counts user records, and its HTML is bounded); Hidden
 	// is how many it leaves out.

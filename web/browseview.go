@@ -9,6 +9,7 @@ import (
 	"io"
 	"net/http"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -78,8 +79,21 @@ func recordsReadView(br browseRequest, page stream.BrowsePage, canPut bool, lim 
 	}
 	budget := &textBudget{left: lim.text, schemas: br.schemas}
 	html, full := 0, ""
-	for _, rec := range page.Records {
+	// A page read backwards (the newest records, and the older pages before
+	// them) shows the newest first, so the newest record is at the top and
+	// a page cut short keeps the newest; every other position reads in
+	// arrival order and shows it.
+	read.NewestFirst = readsBackwards(br.req)
+	stored := page.Records
+	if read.NewestFirst {
+		stored = slices.Clone(stored)
+		slices.Reverse(stored)
+	}
+	for _, rec := range stored {
 		all := budget.decode(rec.Data)
+		if read.NewestFirst {
+			slices.Reverse(all) // an aggregate's last user record is its newest
+		}
 		read.Scanned += len(all)
 		for _, r := range all {
 			if !br.filter.Match(rec.PartitionKey, r) {
@@ -133,6 +147,15 @@ func recordsReadView(br browseRequest, page stream.BrowsePage, canPut bool, lim 
 	export := exportQuery(br.query, br.req.Cursor)
 	read.ExportURL = views.RecordsURL(br.ref.Name, ".ndjson", export)
 	return read
+}
+
+// readsBackwards reports a page of the newest records (before a point, for
+// an older cursor), which Browse finds by reading backwards.
+func readsBackwards(req stream.BrowseRequest) bool {
+	if req.Cursor != nil {
+		return req.Cursor.IsOlder()
+	}
+	return req.From.Type == "" || req.From.Type == stream.PositionNewest
 }
 
 // recordItems decodes one stored record and returns the user records the
