@@ -37,14 +37,17 @@ const tailPoll = time.Second
 // asks for. GetRecords can only be limited in records, and returns up to
 // 10 MiB: twenty tails whose clients stopped reading each held a whole 6 MB
 // batch while their writes waited. So each shard's Limit follows the
-// largest record seen so far, to keep a batch near this size. 2 MiB is what
-// a shard takes in two seconds (1 MiB/s of writes).
-const tailBatchBytes = 2 << 20
+// largest record seen so far, to keep a batch near this size. 1 MiB is what
+// a shard takes in a second (1 MiB/s of writes), and a tail polls each
+// shard once a second: it keeps up with a shard written at full speed, and
+// twenty tails whose clients stopped reading hold about 20 MiB of records
+// (BenchmarkAbandonedTails: peak 79 MB; 114 MB at 2 MiB, 269 MB unbounded).
+const tailBatchBytes = 1 << 20
 
-// tailFirstLimit is the first poll's Limit, before any record was seen:
-// at most 10 MiB of records of the default maximum size (1 MiB), what one
-// GetRecords call may return anyway.
-const tailFirstLimit = 10
+// tailFirstLimit is the first poll's Limit, before any record was seen: at
+// most 2 MiB of records of the default maximum size (1 MiB). A tail starts
+// at LATEST, so its first poll holds little anyway.
+const tailFirstLimit = 2
 
 // tailShard is one shard a tail follows.
 type tailShard struct {

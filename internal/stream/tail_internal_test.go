@@ -17,8 +17,8 @@ func TestTailBatchLimit(t *testing.T) {
 	}{
 		{0, tailFirstLimit},
 		{14, maxGetRecordsLimit},
-		{100 << 10, 20},
-		{1 << 20, 2},
+		{100 << 10, 10},
+		{1 << 20, 1},
 		{10 << 20, 1},
 	} {
 		if got := (&tailShard{biggest: tt.biggest}).limit(); got != tt.want {
@@ -40,7 +40,7 @@ func TestTailBatchLimit(t *testing.T) {
 		t.Errorf("after a poll of 14-byte records: biggest %d, Limit %d; want 14, %d", ts.biggest, ts.limit(), maxGetRecordsLimit)
 	}
 	// The Limit is what the poll asks Kinesis for: after a record of 1 MiB,
-	// two records a poll.
+	// one record a poll.
 	f = shardOf(3, false)
 	r, _ = newReaderTest(f, ReaderOptions{})
 	ts = &tailShard{id: sid(0), biggest: 1 << 20}
@@ -48,7 +48,7 @@ func TestTailBatchLimit(t *testing.T) {
 		t.Fatal(err)
 	}
 	recs, _, err := r.tailPoll(context.Background(), TailRequest{Stream: orders, Viewer: "v"}, ts)
-	if err != nil || len(recs) != 2 {
-		t.Errorf("a poll after a 1 MiB record got %d records (%v), want 2", len(recs), err)
+	if err != nil || len(recs) != 1 {
+		t.Errorf("a poll after a 1 MiB record got %d records (%v), want 1", len(recs), err)
 	}
 }
