@@ -3,10 +3,12 @@ package decode
 import (
 	"bytes"
 	"crypto/md5"
-	"encoding/binary"
 	"errors"
 	"fmt"
+	"io"
 	"unicode/utf8"
+
+	"google.golang.org/protobuf/encoding/protowire"
 )
 
 // kplMagic starts every aggregate the Kinesis Producer Library writes.
@@ -23,26 +25,17 @@ const (
 
 // Field numbers of the KPL's AggregatedRecord message and its parts.
 const (
-	fieldPartitionKeyTable    = 1
+	fieldPartitionKeyTable    protowire.Number = 1
 	fieldExplicitHashKeyTable = 2
 	fieldRecords              = 3
 
-	fieldPartitionKeyIndex    = 1
+	fieldPartitionKeyIndex    protowire.Number = 1
 	fieldExplicitHashKeyIndex = 2
 	fieldData                 = 3
 	fieldTags                 = 4
 
-	fieldTagKey   = 1
+	fieldTagKey   protowire.Number = 1
 	fieldTagValue = 2
-)
-
-// Protobuf wire types this reader knows. Groups (3, 4) are long deprecated
-// and never written by the KPL; meeting one makes the message malformed.
-const (
-	wireVarint  = 0
-	wireFixed64 = 1
-	wireBytes   = 2
-	wireFixed32 = 5
 )
 
 // KPLRecord is one user record to put into an aggregate with EncodeKPL.
@@ -110,7 +103,7 @@ func parseAggregate(pb []byte, limit int) (pks, ehks []string, users []userRecor
 		}
 		switch f.num {
 		case fieldPartitionKeyTable:
-			if f.wire != wireBytes {
+			if f.wire != protowire.BytesType {
 				return nil, nil, nil, 0, wrongWire("partition key table", f)
 			}
 			if n := utf8.RuneCount(f.data); !utf8.Valid(f.data) || n < 1 || n > maxPartitionKeyRunes {
@@ -118,7 +111,7 @@ func parseAggregate(pb []byte, limit int) (pks, ehks []string, users []userRecor
 			}
 			pks = append(pks, string(f.data))
 		case fieldExplicitHashKeyTable:
-			if f.wire != wireBytes {
+			if f.wire != protowire.BytesType {
 				return nil, nil, nil, 0, wrongWire("explicit hash key table", f)
 			}
 			if !isDecimal(f.data) {
@@ -126,7 +119,7 @@ func parseAggregate(pb []byte, limit int) (pks, ehks []string, users []userRecor
 			}
 			ehks = append(ehks, string(f.data))
 		case fieldRecords:
-			if f.wire != wireBytes {
+			if f.wire != protowire.BytesType {
 				return nil, nil, nil, 0, wrongWire("records", f)
 			}
 			total++
@@ -162,7 +155,7 @@ func parseUserRecord(b []byte, npk, nehk int) (userRecord, error) {
 		rest = next
 		switch f.num {
 		case fieldPartitionKeyIndex:
-			if f.wire != wireVarint {
+			if f.wire != protowire.VarintType {
 				return u, wrongWire("partition key index", f)
 			}
 			if f.v >= uint64(npk) {
@@ -170,7 +163,7 @@ func parseUserRecord(b []byte, npk, nehk int) (userRecord, error) {
 			}
 			u.pk, hasPK = int(f.v), true
 		case fieldExplicitHashKeyIndex:
-			if f.wire != wireVarint {
+			if f.wire != protowire.VarintType {
 				return u, wrongWire("explicit hash key index", f)
 			}
 			if f.v >= uint64(nehk) {
@@ -178,12 +171,12 @@ func parseUserRecord(b []byte, npk, nehk int) (userRecord, error) {
 			}
 			u.ehk = int(f.v)
 		case fieldData:
-			if f.wire != wireBytes {
+			if f.wire != protowire.BytesType {
 				return u, wrongWire("data", f)
 			}
 			u.data, hasData = f.data, true
 		case fieldTags:
-			if f.wire != wireBytes {
+			if f.wire != protowire.BytesType {
 				return u, wrongWire("tags", f)
 			}
 			t, err := parseTag(f.data)
@@ -215,7 +208,7 @@ func parseTag(b []byte) (Tag, error) {
 		if f.num != fieldTagKey && f.num != fieldTagValue {
 			continue
 		}
-		if f.wire != wireBytes {
+		if f.wire != protowire.BytesType {
 			return t, wrongWire("tag", f)
 		}
 		if !utf8.Valid(f.data) {
@@ -249,8 +242,8 @@ func isDecimal(b []byte) bool {
 // field is one protobuf field as read from the wire: v for varint and
 // fixed-size values, data for length-delimited ones.
 type field struct {
-	num  uint64
-	wire int
+	num  protowire.Number
+	wire protowire.Type
 	v    uint64
 	data []byte
 }
@@ -261,38 +254,40 @@ func wrongWire(name string, f field) error {
 }
 
 // nextField reads the field at the start of b and returns the rest, never
-// reading past b, whatever lengths the bytes claim.
+// reading past b, whatever lengths the bytes claim. Groups (wire types 3
+// and 4) are long deprecated and never written by the KPL; meeting one
+// makes the message malformed.
 func nextField(b []byte) (field, []byte, error) {
 	var f field
-	tag, n, err := readVarint(b)
+	tag, n, err := consumeVarint(b)
 	if err != nil {
 		return f, nil, err
 	}
 	b = b[n:]
-	f.num, f.wire = tag>>3, int(tag&7)
-	if f.num == 0 || f.num > 1<<29-1 {
-		return f, nil, fmt.Errorf("field number %d is not a valid protobuf field", f.num)
+	if num := tag >> 3; num < uint64(protowire.MinValidNumber) || num > uint64(protowire.MaxValidNumber) {
+		return f, nil, fmt.Errorf("field number %d is not a valid protobuf field", num)
 	}
+	f.num, f.wire = protowire.DecodeTag(tag)
 	switch f.wire {
-	case wireVarint:
-		if f.v, n, err = readVarint(b); err != nil {
+	case protowire.VarintType:
+		if f.v, n, err = consumeVarint(b); err != nil {
 			return f, nil, err
 		}
 		return f, b[n:], nil
-	case wireFixed64:
-		if len(b) < 8 {
+	case protowire.Fixed64Type:
+		if f.v, n = protowire.ConsumeFixed64(b); n < 0 {
 			return f, nil, errors.New("protobuf truncated in a fixed64 value")
 		}
-		f.v = binary.LittleEndian.Uint64(b)
-		return f, b[8:], nil
-	case wireFixed32:
-		if len(b) < 4 {
+		return f, b[n:], nil
+	case protowire.Fixed32Type:
+		var v uint32
+		if v, n = protowire.ConsumeFixed32(b); n < 0 {
 			return f, nil, errors.New("protobuf truncated in a fixed32 value")
 		}
-		f.v = uint64(binary.LittleEndian.Uint32(b))
-		return f, b[4:], nil
-	case wireBytes:
-		size, n, err := readVarint(b)
+		f.v = uint64(v)
+		return f, b[n:], nil
+	case protowire.BytesType:
+		size, n, err := consumeVarint(b)
 		if err != nil {
 			return f, nil, err
 		}
@@ -307,24 +302,17 @@ func nextField(b []byte) (field, []byte, error) {
 	}
 }
 
-// readVarint reads a base-128 varint of at most 10 bytes that fits in 64
-// bits, and returns it with how many bytes it took.
-func readVarint(b []byte) (uint64, int, error) {
-	var v uint64
-	for i := 0; i < binary.MaxVarintLen64; i++ {
-		if i >= len(b) {
+// consumeVarint reads a varint that fits in 64 bits, and returns it with
+// how many bytes it took, or says how it is malformed.
+func consumeVarint(b []byte) (uint64, int, error) {
+	v, n := protowire.ConsumeVarint(b)
+	if n < 0 {
+		if errors.Is(protowire.ParseError(n), io.ErrUnexpectedEOF) {
 			return 0, 0, errors.New("protobuf truncated in a varint")
 		}
-		c := b[i]
-		if i == binary.MaxVarintLen64-1 && c > 1 {
-			return 0, 0, errors.New("protobuf varint overflows 64 bits")
-		}
-		v |= uint64(c&0x7f) << (7 * i)
-		if c < 0x80 {
-			return v, i + 1, nil
-		}
+		return 0, 0, errors.New("protobuf varint overflows 64 bits")
 	}
-	return 0, 0, errors.New("protobuf varint overflows 64 bits")
+	return v, n, nil
 }
 
 // EncodeKPL returns records as a KPL aggregate: the magic bytes, an
@@ -369,14 +357,13 @@ func EncodeKPL(records []KPLRecord) []byte {
 }
 
 // appendVarintField appends a varint field.
-func appendVarintField(b []byte, num, v uint64) []byte {
-	b = binary.AppendUvarint(b, num<<3|wireVarint)
-	return binary.AppendUvarint(b, v)
+func appendVarintField(b []byte, num protowire.Number, v uint64) []byte {
+	b = protowire.AppendTag(b, num, protowire.VarintType)
+	return protowire.AppendVarint(b, v)
 }
 
 // appendBytesField appends a length-delimited field.
-func appendBytesField(b []byte, num uint64, data []byte) []byte {
-	b = binary.AppendUvarint(b, num<<3|wireBytes)
-	b = binary.AppendUvarint(b, uint64(len(data)))
-	return append(b, data...)
+func appendBytesField(b []byte, num protowire.Number, data []byte) []byte {
+	b = protowire.AppendTag(b, num, protowire.BytesType)
+	return protowire.AppendBytes(b, data)
 }
