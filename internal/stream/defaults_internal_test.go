@@ -29,10 +29,10 @@ func TestDefaults(t *testing.T) {
 		t.Errorf("reader options given %+v, kept %+v", givenReader, got)
 	}
 
-	// The budget: 1 a second per viewer (burst 2), 2 per shard (burst 4);
+	// The budget: 1 a second per viewer (burst 2), 2 per shard (burst 2);
 	// idle entries go after a minute, at least as long as a burst takes to
 	// come back (2 s here).
-	wantBudget := BudgetOptions{PerViewer: 1, PerViewerBurst: 2, PerShard: 2, PerShardBurst: 4, MaxEntries: 10000, IdleAfter: time.Minute, Clock: realClock{}}
+	wantBudget := BudgetOptions{PerViewer: 1, PerViewerBurst: 2, PerShard: 2, PerShardBurst: 2, MaxEntries: 10000, IdleAfter: time.Minute, Clock: realClock{}}
 	if got := NewReadBudget(BudgetOptions{}).opts; got != wantBudget {
 		t.Errorf("budget defaults %+v, want %+v", got, wantBudget)
 	}

@@ -33,7 +33,8 @@ type BudgetOptions struct {
 	// make on one shard, all viewers together. Default 2: Kinesis allows 5
 	// per shard and the stream's real consumers need the rest.
 	PerShard float64
-	// PerShardBurst is how many such calls may go at once. Default 4.
+	// PerShardBurst is how many such calls may go at once. Default 2: with
+	// the rate of 2, at most 4 in any second, within Kinesis's 5.
 	PerShardBurst int
 	// MaxEntries caps how many buckets each of the two maps holds (viewer
 	// and shard, and shard alone). Default 10,000.
@@ -117,7 +118,7 @@ func NewReadBudget(opts BudgetOptions) *ReadBudget {
 		opts.PerShard = 2
 	}
 	if opts.PerShardBurst <= 0 {
-		opts.PerShardBurst = 4
+		opts.PerShardBurst = 2
 	}
 	if opts.MaxEntries <= 0 {
 		opts.MaxEntries = 10000

@@ -100,10 +100,10 @@ func TestReadBudgetIterators(t *testing.T) {
 			})
 		}
 		wg.Wait()
-		// Burst 4, then 2 a second: 4 + 2*10 in 10 seconds at most
+		// Burst 2, then 2 a second: 2 + 2*10 in 10 seconds at most
 		// (the last at exactly 10 s misses the deadline).
-		if n := len(calls); n > 4+2*10 {
-			t.Errorf("%d GetShardIterator tokens in 10s, want at most 24", n)
+		if n := len(calls); n > 2+2*10 {
+			t.Errorf("%d GetShardIterator tokens in 10s, want at most 22", n)
 		}
 		// GetRecords tokens are untouched: a burst of 2 for a new viewer.
 		start = time.Now()
