@@ -26,16 +26,16 @@ const (
 // Field numbers of the KPL's AggregatedRecord message and its parts.
 const (
 	fieldPartitionKeyTable    protowire.Number = 1
-	fieldExplicitHashKeyTable = 2
-	fieldRecords              = 3
+	fieldExplicitHashKeyTable protowire.Number = 2
+	fieldRecords              protowire.Number = 3
 
 	fieldPartitionKeyIndex    protowire.Number = 1
-	fieldExplicitHashKeyIndex = 2
-	fieldData                 = 3
-	fieldTags                 = 4
+	fieldExplicitHashKeyIndex protowire.Number = 2
+	fieldData                 protowire.Number = 3
+	fieldTags                 protowire.Number = 4
 
 	fieldTagKey   protowire.Number = 1
-	fieldTagValue = 2
+	fieldTagValue protowire.Number = 2
 )
 
 // KPLRecord is one user record to put into an aggregate with EncodeKPL.
