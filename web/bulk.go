@@ -16,6 +16,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/a-h/templ"
 	"github.com/labstack/echo/v4"
 
 	"github.com/kinesis-console/kinesis-console/internal/access"
@@ -57,7 +58,7 @@ func (h *handlers) bulkUpload(c echo.Context) error {
 	var fe stream.FieldErrors
 	if errors.As(err, &fe) {
 		up.form.Errors = fieldErrorsView(fe)
-		return h.renderBulkJob(c, http.StatusUnprocessableEntity, up.form, views.BulkJob{Errors: up.form.Errors})
+		return h.renderBulkJob(c, http.StatusUnprocessableEntity, up.form, views.BulkJob{Errors: up.form.Errors, Notice: replacedNotice(up.form.Replaced)})
 	}
 	if errors.Is(err, errUploadStalled) {
 		// net/http cancels the request's context on a read error; the
@@ -79,7 +80,29 @@ func (h *handlers) bulkUpload(c echo.Context) error {
 	if !wantsFragment(c) {
 		return c.Redirect(http.StatusSeeOther, jobURL(j))
 	}
-	return render(c, http.StatusOK, views.BulkJobView(h.bulkJobView(j)))
+	// The upload has an address of its own: htmx shows it, so a reload or
+	// a shared link finds the upload, as the redirect does without
+	// JavaScript. The form's next upload replaces this one while it waits.
+	c.Response().Header().Set(hxPushURL, jobURL(j))
+	return render(c, http.StatusOK, templ.Join(views.BulkJobView(h.bulkJobView(j)), views.BulkReplacesInput(replacesOf(j), true)))
+}
+
+// replacesOf is the upload the bulk form's next upload replaces: j while
+// it is checked and waits for the user's word, otherwise none.
+func replacesOf(j *bulk.Job) string {
+	if j.Status().State == bulk.StateChecked {
+		return j.ID
+	}
+	return ""
+}
+
+// replacedNotice tells the user that their new upload replaced a checked
+// one; "" when it replaced none.
+func replacedNotice(replaced string) string {
+	if replaced == "" {
+		return ""
+	}
+	return "Your earlier upload (" + replaced + ") was discarded, nothing of it sent: this upload replaces it."
 }
 
 // bulkError turns the engine's refusals into answers.
@@ -127,6 +150,7 @@ func (h *handlers) bulkShow(c echo.Context) error {
 	form.PartitionKeyMode, form.PartitionKey = string(j.Spec.PartitionKey.Mode), j.Spec.PartitionKey.Value
 	form.ExplicitHashKeyMode, form.ExplicitHashKey = string(j.Spec.ExplicitHashKey.Mode), j.Spec.ExplicitHashKey.Value
 	form.ResendUnknown, form.SendValidOnly, form.Verify = j.ResendUnknown, j.SendValidOnly, j.Verify
+	form.Replaces = replacesOf(j)
 	if j.Rate > 0 {
 		form.Rate = strconv.FormatFloat(j.Rate, 'f', -1, 64)
 	}
@@ -172,6 +196,10 @@ func (h *handlers) bulkCancel(c echo.Context) error {
 	}
 	if h.jobs.Cancel(j) {
 		form := h.bulkFormDefaults(c.Request().Context())
+		if wantsFragment(c) {
+			// The upload's address is gone with it.
+			c.Response().Header().Set(hxPushURL, "/bulk")
+		}
 		return h.renderBulkJob(c, http.StatusOK, form, views.BulkJob{Notice: "The upload was discarded: nothing was sent."})
 	}
 	if wantsFragment(c) {

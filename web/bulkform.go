@@ -104,6 +104,11 @@ func (h *handlers) bindBulkUpload(c echo.Context) (boundUpload, error) {
 			}
 			continue
 		}
+		// The page showed a checked upload: this one replaces it, and
+		// takes back its slot before the user's share is counted.
+		if up.form.Replaces != "" {
+			up.form.Replaced = h.discardReplaced(c, up.form.Replaces)
+		}
 		if !optionsSeen {
 			errs = stream.FieldErrors{{Field: field.Stream, Message: "The form's options must come before the records: reload the page and upload again."}}
 			if err := drain(src); err != nil {
@@ -235,7 +240,7 @@ func (h *handlers) checkBulk(c echo.Context, f views.BulkForm, src io.Reader, na
 	j, err := h.jobs.Check(bulk.Upload{
 		User: user.Name, Source: c.RealIP(), RequestID: requestIDFrom(ctx), Target: t.Name,
 		Sender: sender, Spec: spec, Rate: rate, ResendUnknown: f.ResendUnknown, SendValidOnly: f.SendValidOnly, Name: name,
-		Scanner: scannerOf(clients), Verify: f.Verify,
+		Scanner: scannerOf(clients), Verify: f.Verify, Replaced: f.Replaced,
 	}, src)
 	var fe stream.FieldErrors
 	if errors.As(err, &fe) {
@@ -243,6 +248,17 @@ func (h *handlers) checkBulk(c echo.Context, f views.BulkForm, src io.Reader, na
 		return nil, fe, nil
 	}
 	return j, nil, err
+}
+
+// discardReplaced discards the user's checked upload id, which a new upload
+// replaces, and describes it; "" when there is none to discard (it was
+// sent, discarded or expired meanwhile, or is not the user's).
+func (h *handlers) discardReplaced(c echo.Context, id string) string {
+	j, err := h.jobs.Job(userFrom(c.Request().Context()).Name, id)
+	if err != nil || !h.jobs.Discard(j) {
+		return ""
+	}
+	return fmt.Sprintf("%s for %s, %d of %d records valid", j.Name, j.Spec.Stream.String(), j.Check.Valid, j.Check.Records)
 }
 
 // scannerOf is what reads a user's uploads back: the records reader, whose
@@ -329,5 +345,7 @@ func setBulkField(f *views.BulkForm, name, value string) {
 		f.ResendUnknown = value == "1"
 	case field.Verify:
 		f.Verify = value != "0"
+	case field.Replaces:
+		f.Replaces = value
 	}
 }

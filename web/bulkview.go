@@ -27,7 +27,7 @@ func (h *handlers) bulkJobViewOf(j *bulk.Job, st bulk.JobStatus) views.BulkJob {
 		ID: j.ID, State: string(st.State), Stream: j.Spec.Stream.String(), Source: j.Name,
 		EventsURL: base + "/events", StartURL: base + "/start", CancelURL: base + "/cancel", JobURL: base,
 		ReportURL: base + "/report.ndjson", Canceling: st.Canceling,
-		Expiration: st.Expires.Format("15:04 MST"),
+		Expiration: st.Expires.Format("15:04 MST"), Notice: replacedNotice(j.Replaced),
 		Check: views.BulkCheck{
 			Records: j.Check.Records, Valid: j.Check.Valid, Invalid: j.Check.Invalid, Format: bulkFormatName(j.Check.Format),
 			InputSize: stream.FormatBytes(int(j.Check.InputBytes)), ValidSize: stream.FormatBytes(int(j.Check.ValidBytes)), Took: tookText(j.Check.ElapsedTime),

@@ -17,6 +17,7 @@ const (
 	hxRetarget       = "HX-Retarget" // swap the answer into another element
 	hxReswap         = "HX-Reswap"   // swap it another way
 	hxRedirect       = "HX-Redirect" // load another page instead
+	hxPushURL        = "HX-Push-Url" // show this address, as a new history entry
 )
 
 // htmxConfig swaps 422 (a form with field errors), 409 (a form sent before,

@@ -337,12 +337,18 @@ func (p *faultProxy) failSome(w http.ResponseWriter, r *http.Request, body []byt
 
 // forward sends a request with the given body to the backend and records the answer.
 func (p *faultProxy) forward(r *http.Request, body []byte) *httptest.ResponseRecorder {
+	return forwardTo(p.proxy, r, body)
+}
+
+// forwardTo sends a request with the given body through proxy and records
+// the answer.
+func forwardTo(proxy http.Handler, r *http.Request, body []byte) *httptest.ResponseRecorder {
 	r2 := r.Clone(r.Context())
 	r2.Body = io.NopCloser(bytes.NewReader(body))
 	r2.ContentLength = int64(len(body))
 	r2.Header.Del("Content-Length")
 	rec := httptest.NewRecorder()
-	p.proxy.ServeHTTP(rec, r2)
+	proxy.ServeHTTP(rec, r2)
 	return rec
 }
 

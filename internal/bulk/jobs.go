@@ -113,6 +113,9 @@ type Upload struct {
 	Scanner Scanner
 	// Verify reads the stream back once sending ends (see verify.go).
 	Verify bool
+	// Replaced describes, for this upload's page, the user's checked upload
+	// that this one replaced: it was discarded unsent (see Discard).
+	Replaced string
 }
 
 // Manager runs bulk jobs: it checks uploads into spool files, sends them in
@@ -436,6 +439,14 @@ func (m *Manager) Cancel(j *Job) (discarded bool) {
 	}
 	j.stop()
 	return false
+}
+
+// Discard discards a checked job that was never started, giving its user's
+// slot back, and reports whether it did; a job sending or done is left
+// alone. A user who fixes a file and uploads it again replaces the
+// checked upload with the new one this way.
+func (m *Manager) Discard(j *Job) bool {
+	return m.removeIf(j, unsent)
 }
 
 // StopAll stops every job from sending, for shutdown: no job starts any

@@ -20,6 +20,7 @@ import (
 	"fmt"
 	"hash/fnv"
 	"io"
+	"maps"
 	"os"
 	"path/filepath"
 	"slices"
@@ -344,19 +345,25 @@ func (v *verifyRun) verifyWindow(ctx context.Context, window []ackEntry) error {
 	for _, e := range window {
 		byShard[e.shard] = append(byShard[e.shard], e)
 	}
-	ids := make([]string, 0, len(byShard))
-	for id := range byShard {
-		ids = append(ids, id)
-	}
-	slices.Sort(ids)
+	return eachShard(slices.Sorted(maps.Keys(byShard)), func(id string) error {
+		return v.verifyShard(ctx, id, byShard[id])
+	})
+}
+
+// scanShards is how many shards a verification reads at once.
+const scanShards = 4
+
+// eachShard runs fn for every shard, scanShards at a time, and joins
+// their errors.
+func eachShard(ids []string, fn func(id string) error) error {
 	errs := make([]error, len(ids))
-	sem := make(chan struct{}, 4)
+	sem := make(chan struct{}, scanShards)
 	var wg sync.WaitGroup
 	for i, id := range ids {
 		wg.Go(func() {
 			sem <- struct{}{}
 			defer func() { <-sem }()
-			errs[i] = v.verifyShard(ctx, id, byShard[id])
+			errs[i] = fn(id)
 		})
 	}
 	wg.Wait()
@@ -510,51 +517,38 @@ func (v *verifyRun) findUnknown(ctx context.Context, report io.ReadSeeker, unkno
 	var mu sync.Mutex
 	// Every shard the stream keeps: a record may have landed on a shard
 	// closed since (a reshard while sending).
-	ids := make([]string, 0, len(v.spans))
-	for id := range v.spans {
-		ids = append(ids, id)
-	}
-	slices.Sort(ids)
-	errs := make([]error, len(ids))
-	sem := make(chan struct{}, 4)
-	var wg sync.WaitGroup
-	for i, id := range ids {
-		wg.Go(func() {
-			sem <- struct{}{}
-			defer func() { <-sem }()
-			v.mu.Lock()
-			v.shards[id] = true
-			v.mu.Unlock()
-			release, err := v.takeMemory(ctx)
-			if err != nil {
-				errs[i] = err
-				return
-			}
-			defer release()
-			stats, err := v.scan.Scan(ctx, stream.ScanRequest{Stream: v.ref, ShardID: id, AtTimestamp: v.since.Add(-unknownSlack), Viewer: v.viewer},
-				func(batch []stream.StoredRecord) bool {
-					mu.Lock()
-					defer mu.Unlock()
-					for _, rec := range batch {
-						k := want{rec.PartitionKey, sha256.Sum256(rec.Data)}
-						if _, ok := groups[k]; !ok {
-							continue
-						}
-						if _, ok := claimed[placeKey(rec.ShardID, rec.SequenceNumber)]; !ok {
-							rec.Data = nil
-							found[k] = append(found[k], rec)
-						}
+	err = eachShard(slices.Sorted(maps.Keys(v.spans)), func(id string) error {
+		v.mu.Lock()
+		v.shards[id] = true
+		v.mu.Unlock()
+		release, err := v.takeMemory(ctx)
+		if err != nil {
+			return err
+		}
+		defer release()
+		stats, err := v.scan.Scan(ctx, stream.ScanRequest{Stream: v.ref, ShardID: id, AtTimestamp: v.since.Add(-unknownSlack), Viewer: v.viewer},
+			func(batch []stream.StoredRecord) bool {
+				mu.Lock()
+				defer mu.Unlock()
+				for _, rec := range batch {
+					k := want{rec.PartitionKey, sha256.Sum256(rec.Data)}
+					if _, ok := groups[k]; !ok {
+						continue
 					}
-					return true
-				})
-			v.calls.Add(int64(stats.Calls))
-			if err != nil {
-				errs[i] = fmt.Errorf("read %s back: %w", id, err)
-			}
-		})
-	}
-	wg.Wait()
-	if err := errors.Join(errs...); err != nil {
+					if _, ok := claimed[placeKey(rec.ShardID, rec.SequenceNumber)]; !ok {
+						rec.Data = nil
+						found[k] = append(found[k], rec)
+					}
+				}
+				return true
+			})
+		v.calls.Add(int64(stats.Calls))
+		if err != nil {
+			return fmt.Errorf("read %s back: %w", id, err)
+		}
+		return nil
+	})
+	if err != nil {
 		return err
 	}
 	v.mu.Lock()

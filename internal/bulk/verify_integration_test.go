@@ -134,16 +134,6 @@ func (p *lyingProxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	_, _ = w.Write(b)
 }
 
-func forwardTo(proxy http.Handler, r *http.Request, body []byte) *httptest.ResponseRecorder {
-	r2 := r.Clone(r.Context())
-	r2.Body = io.NopCloser(strings.NewReader(string(body)))
-	r2.ContentLength = int64(len(body))
-	r2.Header.Del("Content-Length")
-	rec := httptest.NewRecorder()
-	proxy.ServeHTTP(rec, r2)
-	return rec
-}
-
 // reportLines reads a finished job's report.
 func reportLines(t *testing.T, m *bulk.Manager, j *bulk.Job) []bulk.Result {
 	t.Helper()

@@ -37,6 +37,9 @@ const (
 	// Verify, "1", reads the upload back from the stream once it is sent;
 	// "0" skips that. Absent means yes.
 	Verify = "verify"
+	// Replaces names the checked, unsent upload that the page showed when
+	// the form was sent: the new upload replaces it (it is discarded).
+	Replaces = "replaces"
 )
 
 // What consumers expect: a typed confirmation, templates, links.
