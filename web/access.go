@@ -193,6 +193,10 @@ func (h *handlers) checkARN(ctx context.Context, ref stream.StreamRef) string {
 	return h.arnProblem(ctx, h.visitorOf(ctx), ref)
 }
 
+// codeWrongAccountOrRegion is the audit code of a write refused for what
+// arnProblem says, on every path.
+const codeWrongAccountOrRegion = "WrongAccountOrRegion"
+
 // arnProblem makes sure a stream given by ARN lies where v's target writes:
 // its region, and the account the console writes as there. Without it an
 // ARN could send a write to another account or region than the header

@@ -177,18 +177,21 @@ func (h *handlers) checkBulk(c echo.Context, f views.BulkForm, src io.Reader, na
 	if sender == nil {
 		return nil, stream.FieldErrors{{Field: field.Stream, Message: "Bulk upload is not set up for this target."}}, nil
 	}
+	// Permission first: a denied user learns nothing from validation, not
+	// even of the stream's name on a read-only console (as for a put).
 	ref, msg := stream.ParseStreamRef(f.Stream)
+	if msg == "" || h.deps.Policy.ReadOnly {
+		if d := h.canWrite(ctx, ref.Name); !d.Allowed {
+			h.auditBulkRefusal(c, f.Stream, access.OutcomeDenied, "NotAllowed")
+			return nil, stream.FieldErrors{{Field: field.Stream, Message: d.Reason}}, nil
+		}
+	}
 	if msg != "" {
 		h.auditBulkRefusal(c, f.Stream, access.OutcomeInvalid, "Invalid:"+field.Stream)
 		return nil, stream.FieldErrors{{Field: field.Stream, Message: msg}}, nil
 	}
-	// Permission first: a denied user learns nothing from validation.
-	if d := h.canWrite(ctx, ref.Name); !d.Allowed {
-		h.auditBulkRefusal(c, ref.String(), access.OutcomeDenied, "NotAllowed")
-		return nil, stream.FieldErrors{{Field: field.Stream, Message: d.Reason}}, nil
-	}
 	if msg := h.checkARN(ctx, ref); msg != "" {
-		h.auditBulkRefusal(c, ref.String(), access.OutcomeDenied, "WrongAccountOrRegion")
+		h.auditBulkRefusal(c, ref.String(), access.OutcomeDenied, codeWrongAccountOrRegion)
 		return nil, stream.FieldErrors{{Field: field.Stream, Message: msg}}, nil
 	}
 	r := h.rulesFor(ctx, t, ref.Name)
@@ -198,10 +201,12 @@ func (h *handlers) checkBulk(c echo.Context, f views.BulkForm, src io.Reader, na
 	}
 	rate, msg := parseRate(f.Rate)
 	if msg != "" {
-		return nil, stream.FieldErrors{{Field: "rate", Message: msg}}, nil
+		h.auditBulkRefusal(c, ref.String(), access.OutcomeInvalid, "Invalid:"+field.Rate)
+		return nil, stream.FieldErrors{{Field: field.Rate, Message: msg}}, nil
 	}
 	format, ok := bulk.ParseFormat(f.Format)
 	if !ok {
+		h.auditBulkRefusal(c, ref.String(), access.OutcomeInvalid, "Invalid:"+field.Format)
 		return nil, stream.FieldErrors{{Field: field.Format, Message: "Choose automatic, NDJSON or JSON array."}}, nil
 	}
 	spec := bulk.Spec{

@@ -27,13 +27,17 @@ func (h *handlers) previewView(c echo.Context) views.ShardPreview {
 	if name == "" || (pk == "" && ehk == "") {
 		return views.ShardPreview{Empty: true}
 	}
+	// Permission first, as for a put: a denied user learns nothing from
+	// validation.
+	ctx := c.Request().Context()
 	ref, msg := stream.ParseStreamRef(name)
+	if msg == "" || h.deps.Policy.ReadOnly {
+		if d := h.canWrite(ctx, ref.Name); !d.Allowed {
+			return views.ShardPreview{Err: d.Reason}
+		}
+	}
 	if msg != "" {
 		return views.ShardPreview{Err: msg}
-	}
-	ctx := c.Request().Context()
-	if d := h.canWrite(ctx, ref.Name); !d.Allowed {
-		return views.ShardPreview{Err: d.Reason}
 	}
 	// An ARN must lie where the target writes, as for a put.
 	if msg := h.checkARN(ctx, ref); msg != "" {

@@ -47,9 +47,10 @@ func (h *handlers) putRecord(c echo.Context) error {
 	}
 
 	var errs stream.FieldErrors
+	var arnMsg string
 	if refMsg == "" {
-		if msg := h.arnProblem(ctx, v, ref); msg != "" {
-			errs = append(errs, stream.FieldError{Field: field.Stream, Message: msg})
+		if arnMsg = h.arnProblem(ctx, v, ref); arnMsg != "" {
+			errs = append(errs, stream.FieldError{Field: field.Stream, Message: arnMsg})
 		}
 	}
 	if !formatOK {
@@ -77,6 +78,11 @@ func (h *handlers) putRecord(c echo.Context) error {
 	errs = append(errs, cerrs...)
 	if len(errs) > 0 {
 		attempt.Outcome, attempt.ErrorCode = access.OutcomeInvalid, "Invalid:"+errs[0].Field
+		if arnMsg != "" {
+			// A write to another account or region is refused as on every
+			// path, whatever else the form got wrong.
+			attempt.Outcome, attempt.ErrorCode = access.OutcomeDenied, codeWrongAccountOrRegion
+		}
 		h.audit(c, attempt)
 		form.Errors = fieldErrorsView(errs)
 		return h.renderWorkspace(c, http.StatusUnprocessableEntity, views.Workspace{Form: form})

@@ -12,6 +12,7 @@ import (
 
 	"github.com/labstack/echo/v4"
 
+	"github.com/kinesis-console/kinesis-console/internal/access"
 	"github.com/kinesis-console/kinesis-console/internal/bulk"
 	"github.com/kinesis-console/kinesis-console/internal/field"
 	"github.com/kinesis-console/kinesis-console/internal/stream"
@@ -110,15 +111,26 @@ func (h *handlers) generate(c echo.Context) error {
 	t := h.targetOf(ctx)
 	name := c.FormValue(field.Template)
 	streamName := strings.TrimSpace(c.FormValue(field.Stream))
+	// Permission first, as checkBulk's own: a denied user learns nothing
+	// of the templates or the count.
+	if ref, msg := stream.ParseStreamRef(streamName); msg == "" || h.deps.Policy.ReadOnly {
+		if d := h.canWrite(ctx, ref.Name); !d.Allowed {
+			h.auditBulkRefusal(c, streamName, access.OutcomeDenied, "NotAllowed")
+			return echo.NewHTTPError(http.StatusUnprocessableEntity, d.Reason)
+		}
+	}
 	tpl, found := h.deps.Consumers.Templates.Named(name)
 	if !found || !tpl.Applies(t.Name, streamName) {
+		h.auditBulkRefusal(c, streamName, access.OutcomeInvalid, "Invalid:"+field.Template)
 		return echo.NewHTTPError(http.StatusUnprocessableEntity, fmt.Sprintf("There is no template %q for stream %q.", name, streamName))
 	}
 	n, err := strconv.Atoi(c.FormValue(field.Count))
 	if err != nil || n < 1 || n > maxGenerate {
+		h.auditBulkRefusal(c, streamName, access.OutcomeInvalid, "Invalid:"+field.Count)
 		return echo.NewHTTPError(http.StatusUnprocessableEntity, fmt.Sprintf("Generate 1 to %d records.", maxGenerate))
 	}
 	if tpl.DataFormat != "json" {
+		h.auditBulkRefusal(c, streamName, access.OutcomeInvalid, "Invalid:"+field.Template)
 		return echo.NewHTTPError(http.StatusUnprocessableEntity, "Only a JSON template can generate records in bulk.")
 	}
 	// Each generated line carries its own expansion of the keys beside the
