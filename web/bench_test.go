@@ -27,7 +27,8 @@ import (
 // net/http handler that only parses the form and calls PutRecord (what any
 // server in front of the SDK costs), and the Go SDK's own PutRecord. It
 // reports p50 and p99 of each and their ratios. Target: the console's p50
-// within 1.10x the bare handler's (console-vs-bare-p50).
+// within putRoundTripTarget times the bare handler's (console-vs-bare-p50);
+// ratio-to-1.25x-target is that ratio over the target, met at 1 or below.
 func BenchmarkPutRoundTrip(b *testing.B) {
 	backend := localawstest.Start(b, "kinesalite")
 	client := localawstest.Kinesis(b, backend)
@@ -119,7 +120,13 @@ func BenchmarkPutRoundTrip(b *testing.B) {
 	b.ReportMetric(ms(percentile(console, 50))/ms(percentile(sdk, 50)), "console-vs-sdk-p50")
 	b.ReportMetric(ms(percentile(console, 50))/ms(percentile(bare, 50)), "console-vs-bare-p50")
 	b.ReportMetric(ms(percentile(console, 99))/ms(percentile(bare, 99)), "console-vs-bare-p99")
+	b.ReportMetric(ms(percentile(console, 50))/ms(percentile(bare, 50))/putRoundTripTarget, "ratio-to-1.25x-target")
 }
+
+// putRoundTripTarget is the decided bound on the put's console-vs-bare-p50:
+// the answer keeps the boto3 view, the proof and the read-back token, which
+// cost about 0.15 over a bare handler, and plain code holds it (issue 24).
+const putRoundTripTarget = 1.25
 
 // BenchmarkPageRender1000Streams measures GET / for an account with 1,000
 // streams (the list cached, as it is between page loads), and reports the
