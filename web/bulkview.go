@@ -203,7 +203,7 @@ func (h *handlers) recentJobs(user string) []views.BulkRecent {
 func progressView(s bulk.Snapshot) views.BulkProgress {
 	p := views.BulkProgress{
 		Total: s.Total, Processed: s.Processed(), Written: s.Written, Failed: s.Failed, Retried: s.Retried, Dups: s.PossiblyDuplicated,
-		Rate: fmt.Sprintf("%s records/s", groupDigits(int64(s.RecordsPerSecond+0.5))),
+		Rate: fmt.Sprintf("%s records/s", groupDigits(int64(s.RecordsPerSecond+0.5))), Window: rateWindow(s),
 	}
 	if s.Total > 0 {
 		p.Percent = int(100 * p.Processed / s.Total)
@@ -220,7 +220,14 @@ func progressView(s bulk.Snapshot) views.BulkProgress {
 		r := views.BulkShardRate{ID: sh.ShardID, Written: sh.Written, Throttled: sh.Throttled,
 			Rate: fmt.Sprintf("%s records/s", groupDigits(int64(sh.RecordsPerSecond+0.5)))}
 		if s.ShardRecordsPerSecond > 0 {
-			r.OfLimit = fmt.Sprintf("%.0f%%", 100*sh.RecordsPerSecond/s.ShardRecordsPerSecond)
+			share := 100 * sh.RecordsPerSecond / s.ShardRecordsPerSecond
+			r.OfLimit = fmt.Sprintf("%.0f%%", share)
+			// The sender lets a shard that was idle use a part of a second's
+			// allowance at once; what was written, Kinesis accepted.
+			if share >= 100.5 {
+				r.Burst = true
+				p.Bursts++
+			}
 		}
 		p.Shards = append(p.Shards, r)
 	}
@@ -233,6 +240,18 @@ func progressView(s bulk.Snapshot) views.BulkProgress {
 		p.Remaining = "estimating time left…"
 	}
 	return p
+}
+
+// rateWindow says what the rates are over: the sending time so far, or
+// the whole of it once done, and never less than a second.
+func rateWindow(s bulk.Snapshot) string {
+	if s.Elapsed < time.Second {
+		return "(" + groupDigits(s.Written) + " written within the first second)"
+	}
+	if s.Done {
+		return "(" + groupDigits(s.Written) + " written over the " + tookText(s.Elapsed) + " of sending)"
+	}
+	return "(" + groupDigits(s.Written) + " written over " + tookText(s.Elapsed) + " of sending so far)"
 }
 
 // tookText says how long something took, as precisely as matters.

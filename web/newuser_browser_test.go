@@ -222,3 +222,64 @@ func TestBrowserBulkAddress(t *testing.T) {
 		}
 	})
 }
+
+// TestBrowserBulkRates: the bulk page's rates have one definition, records
+// written over the sending time, the same live and when the upload is
+// opened again later; a shard's rate is shown over its limit only with the
+// words that Kinesis accepted a burst.
+func TestBrowserBulkRates(t *testing.T) {
+	env := newBulkBrowserEnv(t)
+	name := env.newStream(t, 1)
+	const n = 1500 // a second and a half of one shard's limit
+	var records strings.Builder
+	for i := range n {
+		fmt.Fprintf(&records, "{\"n\":%d}\n", i)
+	}
+	ctx := env.openTab(t)
+	problems := watchProblems(t, ctx)
+	do(t, ctx, "open the bulk page", chromedp.Navigate(env.url+"/bulk"))
+	waitVisible(t, ctx, "#bulk-form")
+	do(t, ctx, "name the stream", chromedp.SendKeys(chromedp.ID("bulk-stream"), name))
+	paste(t, ctx, "bulk-records", records.String())
+	do(t, ctx, "click Check and send", chromedp.Click(chromedp.CSS("[data-testid=bulk-submit]")))
+	waitFor(t, ctx, "the upload to finish", `document.querySelector("[data-testid=bulk-job][data-state=done]") !== null`)
+
+	type rates struct{ Rate, Window, Report string }
+	read := func(when string) rates {
+		return run(t, ctx, "read the rates "+when, chromedp.Evaluate[rates](`({
+			Rate: document.querySelector("[data-testid=bulk-rate]").textContent.trim(),
+			Window: document.querySelector("[data-testid=bulk-rate-window]").textContent.trim(),
+			Report: document.querySelector("[data-testid=bulk-report-rate]").textContent.trim()})`))
+	}
+	live := read("as it ended")
+	if live.Rate != live.Report {
+		t.Errorf("the progress says %q, the report %q: one rate, two numbers", live.Rate, live.Report)
+	}
+	if !strings.Contains(live.Window, fmt.Sprintf("%s written over the", "1,500")) {
+		t.Errorf("the rate does not say what it is over: %q", live.Window)
+	}
+	shards := run(t, ctx, "read the shards' share of their limit", chromedp.Evaluate[[]string](
+		`Array.from(document.querySelectorAll("[data-testid=bulk-shard-of-limit]")).map(function (td) { return td.textContent.replace(/\s+/g, " ").trim(); })`))
+	if len(shards) != 1 {
+		t.Fatalf("shard rows: %q, want one", shards)
+	}
+	for _, s := range shards {
+		var pct int
+		if _, err := fmt.Sscanf(s, "%d%%", &pct); err != nil {
+			t.Fatalf("a shard's share of its limit reads %q", s)
+		}
+		if pct > 100 && !strings.Contains(s, "a burst Kinesis accepted") {
+			t.Errorf("a shard shows %q: over its limit without saying why", s)
+		}
+	}
+
+	// Opened again a while later, the upload shows the same rates.
+	waitFor(t, ctx, "time to pass", `(function () { if (!window.__t0) window.__t0 = Date.now(); return Date.now() - window.__t0 > 1500; })()`)
+	do(t, ctx, "reload", chromedp.Reload())
+	waitFor(t, ctx, "the upload's page", `document.querySelector("[data-testid=bulk-job][data-state=done]") !== null`)
+	if later := read("after a reload"); later != live {
+		t.Errorf("reopened, the upload shows %+v; as it ended, %+v", later, live)
+	}
+	checkA11y(t, ctx, "a finished upload's rates")
+	problems.check(t, ctx)
+}

@@ -13,6 +13,7 @@ type Progress struct {
 	total, written, failed, unknown, notSent, retried, dups atomic.Int64
 	started                                                 atomic.Int64 // unix nanoseconds
 	finished                                                atomic.Bool
+	elapsed                                                 atomic.Int64 // the send's whole time, once finished
 
 	mu          sync.Mutex
 	openShards  int
@@ -21,6 +22,14 @@ type Progress struct {
 }
 
 type shardCount struct{ written, throttled int64 }
+
+// finish freezes the send's time at d (the first call wins), so that a
+// finished upload shows the rates it had when it ended, however much later
+// it is opened.
+func (p *Progress) finish(d time.Duration) {
+	p.elapsed.CompareAndSwap(0, max(int64(d), 1))
+	p.finished.Store(true)
+}
 
 // SetTotal sets how many records are to be sent, for percentages and estimates.
 func (p *Progress) SetTotal(n int) { p.total.Store(int64(n)) }
@@ -73,9 +82,13 @@ type Snapshot struct {
 	Retried            int64
 	PossiblyDuplicated int64
 	Done               bool
-	Elapsed            time.Duration
-	RecordsPerSecond   float64       // records written per second since the start
-	Remaining          time.Duration // estimate; 0 when there is none
+	Elapsed            time.Duration // sending time so far; the whole of it once done
+	// Window is what every rate is over: the sending time, at least a
+	// second, as Kinesis counts its limits by the second. RecordsPerSecond
+	// and each shard's rate are records written in it, divided by it.
+	Window           time.Duration
+	RecordsPerSecond float64
+	Remaining        time.Duration // estimate; 0 when there is none
 	// CapacityRecords and CapacityBytes are what the stream's open shards
 	// take a second (records, and bytes of partition keys and data): the
 	// pace the sender aims at. 0 when the shards could not be listed.
@@ -96,7 +109,7 @@ type ShardSnapshot struct {
 	ShardID          string
 	Written          int64
 	Throttled        int64
-	RecordsPerSecond float64 // written per second since the start
+	RecordsPerSecond float64 // written over the snapshot's Window
 }
 
 // Processed is how many records were sent to the end: written, failed or unknown.
@@ -115,8 +128,12 @@ func (p *Progress) Snapshot() Snapshot {
 	}
 	if start := p.started.Load(); start != 0 {
 		s.Elapsed = time.Since(time.Unix(0, start))
+		if e := p.elapsed.Load(); s.Done && e > 0 {
+			s.Elapsed = time.Duration(e)
+		}
+		s.Window = max(s.Elapsed, time.Second)
 	}
-	secs := s.Elapsed.Seconds()
+	secs := s.Window.Seconds()
 	p.mu.Lock()
 	s.OpenShards, s.ShardRecordsPerSecond = p.openShards, p.shardLimits[0]
 	s.CapacityRecords = float64(p.openShards) * p.shardLimits[0]
@@ -135,7 +152,7 @@ func (p *Progress) Snapshot() Snapshot {
 		s.RecordsPerSecond = float64(s.Written) / secs
 		left := s.Total - s.Processed() - s.NotSent
 		if !s.Done && left > 0 && s.Processed() > 0 {
-			s.Remaining = time.Duration(float64(left) / (float64(s.Processed()) / secs) * float64(time.Second))
+			s.Remaining = time.Duration(float64(left) / (float64(s.Processed()) / s.Elapsed.Seconds()) * float64(time.Second))
 		}
 	}
 	return s

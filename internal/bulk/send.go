@@ -201,7 +201,7 @@ func (s *Sender) Send(ctx context.Context, spec Spec, src io.Reader, opts SendOp
 		progress = new(Progress)
 	}
 	progress.started.Store(start.UnixNano())
-	defer progress.finished.Store(true)
+	defer func() { progress.finish(time.Since(start)) }()
 
 	l := limits{records: float64(s.opts.ShardRecordsPerSecond), bytes: float64(s.opts.ShardBytesPerSecond), burst: s.opts.ShardBurst}
 	run := &sendRun{
@@ -236,6 +236,7 @@ func (s *Sender) Send(ctx context.Context, spec Spec, src io.Reader, opts SendOp
 
 	sum, cbErr := run.collect()
 	sum.Elapsed = time.Since(start)
+	progress.finish(sum.Elapsed) // the page's rates and the report's time agree
 	sum.Canceled = ctx.Err() != nil && sum.NotSent > 0
 	run.mu.Lock()
 	sum.Stopped = run.stopped
