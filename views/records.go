@@ -169,3 +169,10 @@ func resendFormID(r RecordItem) string {
 	}
 	return id
 }
+
+// isHexDump reports a record shown as a hex dump (its bytes decode to
+// nothing else): each line of the dump must stay one line, so it scrolls
+// sideways in its own box.
+func isHexDump(r RecordItem) bool {
+	return r.Format == "binary" || strings.HasSuffix(r.Format, " binary") // decode.FormatBinary
+}

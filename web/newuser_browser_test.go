@@ -283,3 +283,98 @@ func TestBrowserBulkRates(t *testing.T) {
 	checkA11y(t, ctx, "a finished upload's rates")
 	problems.check(t, ctx)
 }
+
+// TestBrowserPhoneNoSideways opens each page a new user sees on a 390 px
+// phone: the main page, a finished bulk upload (its per-shard table) and a
+// records page with a binary record (its hex dump). None scrolls sideways;
+// tables and dumps scroll inside their own box, a dump line stays one line,
+// and the "Save this form as" row is readable on a phone and a desktop.
+func TestBrowserPhoneNoSideways(t *testing.T) {
+	env := newBulkBrowserEnv(t)
+	name := env.newStream(t, 4)
+	binary := make([]byte, 256)
+	for i := range binary {
+		binary[i] = byte(i)
+	}
+	{
+		ctx, cancel := context.WithTimeout(context.Background(), awsTimeout)
+		defer cancel()
+		if _, err := env.kinesis.PutRecord(ctx, &kinesis.PutRecordInput{StreamName: aws.String(name), PartitionKey: aws.String("binary"), Data: binary}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	narrow := func(t *testing.T, ctx context.Context, state string) {
+		t.Helper()
+		if w := run(t, ctx, "measure the page", chromedp.Evaluate[int](`document.documentElement.scrollWidth`)); w > 390 {
+			noSideways(t, ctx, state) // names what is too wide
+			t.Errorf("%s: the page is %d px wide on a 390 px phone", state, w)
+		}
+	}
+	saveRow := func(t *testing.T, ctx context.Context, state string) {
+		t.Helper()
+		got := run(t, ctx, "measure the save row", chromedp.Evaluate[map[string]float64](`(function () {
+			function h(id) { return document.getElementById(id).getBoundingClientRect().height; }
+			var label = document.querySelector("label[for=personal-template-name]");
+			var line = parseFloat(getComputedStyle(label).lineHeight) || 20;
+			return {label: label.getBoundingClientRect().height / line, input: h("personal-template-name"), select: h("personal-template-pick"),
+			        selectWidth: document.getElementById("personal-template-pick").getBoundingClientRect().width,
+			        button: h("save-personal-template")};
+		})()`))
+		if got["label"] > 1.5 {
+			t.Errorf("%s: the label \"Save this form as\" takes %.1f lines", state, got["label"])
+		}
+		if got["input"] > 2.2*got["button"] {
+			t.Errorf("%s: the name field is %.0f px tall beside a %.0f px button", state, got["input"], got["button"])
+		}
+		if got["selectWidth"] < 80 {
+			t.Errorf("%s: the saved forms' picker is %.0f px wide: it shows nothing", state, got["selectWidth"])
+		}
+	}
+
+	t.Run("MainPageDesktop", func(t *testing.T) {
+		ctx := env.openTab(t)
+		env.openConsole(t, ctx)
+		saveRow(t, ctx, "the main page on a desktop")
+	})
+	t.Run("MainPage", func(t *testing.T) {
+		ctx := env.openTab(t)
+		phone(t, ctx)
+		env.openConsole(t, ctx)
+		narrow(t, ctx, "the main page")
+		saveRow(t, ctx, "the main page on a phone")
+		checkA11y(t, ctx, "the main page on a phone")
+	})
+	t.Run("BulkDone", func(t *testing.T) {
+		ctx := env.openTab(t)
+		phone(t, ctx)
+		do(t, ctx, "open the bulk page", chromedp.Navigate(env.url+"/bulk"))
+		waitVisible(t, ctx, "#bulk-form")
+		do(t, ctx, "name the stream", chromedp.SendKeys(chromedp.ID("bulk-stream"), name))
+		paste(t, ctx, "bulk-records", strings.Repeat("{\"a\":1}\n{\"b\":2}\n{\"c\":3}\n", 50))
+		do(t, ctx, "tap Check and send", chromedp.Click(chromedp.CSS("[data-testid=bulk-submit]")))
+		waitFor(t, ctx, "the upload to finish", `document.querySelector("[data-testid=bulk-job][data-state=done]") !== null`)
+		waitVisible(t, ctx, "[data-testid=bulk-shard-rates]")
+		narrow(t, ctx, "a finished bulk upload")
+		// A rate is one line, never wrapped letter by letter.
+		if tall := run(t, ctx, "measure the rate cells", chromedp.Evaluate[float64](`Math.max.apply(null, Array.from(document.querySelectorAll("[data-testid=bulk-shard-rate] td")).map(function (td) { return td.getBoundingClientRect().height; }))`)); tall > 60 {
+			t.Errorf("a cell of the per-shard table is %.0f px tall: its text wraps", tall)
+		}
+		checkA11y(t, ctx, "a finished bulk upload on a phone")
+	})
+	t.Run("RecordsBinary", func(t *testing.T) {
+		ctx := env.openTab(t)
+		phone(t, ctx)
+		do(t, ctx, "open the records page", chromedp.Navigate(env.url+"/streams/"+name+"/records?from=TRIM_HORIZON"))
+		waitVisible(t, ctx, `[data-testid=record][data-partition-key=binary]`)
+		narrow(t, ctx, "a records page with a binary record")
+		lines := run(t, ctx, "measure the hex dump", chromedp.Evaluate[[]float64](`(function () {
+			var pre = document.querySelector("[data-partition-key=binary] [data-testid=record-data]");
+			var cs = getComputedStyle(pre);
+			return [pre.scrollHeight - parseFloat(cs.paddingTop) - parseFloat(cs.paddingBottom), parseFloat(cs.lineHeight), pre.textContent.split("\n").filter(Boolean).length];
+		})()`))
+		if shown := lines[0] / lines[1]; shown > lines[2]+0.5 {
+			t.Errorf("the hex dump's %v lines take %.1f lines on the screen: they wrap", lines[2], shown)
+		}
+		checkA11y(t, ctx, "a binary record on a phone")
+	})
+}

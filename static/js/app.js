@@ -616,11 +616,21 @@
     var pick = byId("personal-template-pick");
     if (!pick) return;
     pick.innerHTML = "";
-    Object.keys(personalTemplates()).sort().forEach(function (name) {
+    var names = Object.keys(personalTemplates()).sort();
+    names.forEach(function (name) {
       var o = document.createElement("option");
       o.value = name; o.textContent = name;
       pick.appendChild(o);
     });
+    // None yet: say so, rather than show an empty picker beside Open.
+    if (names.length === 0) {
+      var none = document.createElement("option");
+      none.value = ""; none.textContent = "No saved forms yet";
+      pick.appendChild(none);
+    }
+    pick.disabled = names.length === 0;
+    var open = byId("load-personal-template");
+    if (open) open.disabled = names.length === 0;
   }
   document.addEventListener("DOMContentLoaded", listPersonal);
   document.addEventListener("htmx:afterSettle", listPersonal);
