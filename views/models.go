@@ -3,7 +3,11 @@
 // page can be rendered and checked in a unit test.
 package views
 
-import "strings"
+import (
+	"strings"
+
+	"github.com/kinesis-console/kinesis-console/internal/field"
+)
 
 // Assets holds the content-hashed URLs of the static files.
 type Assets struct {
@@ -233,5 +237,35 @@ type TargetOption struct {
 
 // kebab writes a field name as an id or test id: partition_key as partition-key.
 func kebab(name string) string {
+	return strings.ReplaceAll(name, "_", "-")
+}
+
+// fieldLabels name the record form's fields as the form labels them.
+var fieldLabels = map[string]string{
+	field.Stream:                    "Stream",
+	field.Data:                      "Data",
+	field.DataFormat:                "Data format",
+	field.PartitionKey:              "Partition key",
+	field.ExplicitHashKey:           "ExplicitHashKey",
+	field.SequenceNumberForOrdering: "SequenceNumberForOrdering",
+	field.ConfirmStream:             "Stream confirmation",
+	field.AllowEmpty:                "Data",
+}
+
+// fieldLabel is a record form field's label, for a list of its problems.
+func fieldLabel(name string) string {
+	if l, ok := fieldLabels[name]; ok {
+		return l
+	}
+	return name
+}
+
+// fieldInputID is the id of a record form field's input: its name in
+// kebab case (the data format's radios sit by the data box).
+func fieldInputID(name string) string {
+	switch name {
+	case field.DataFormat, field.AllowEmpty:
+		return "data"
+	}
 	return strings.ReplaceAll(name, "_", "-")
 }

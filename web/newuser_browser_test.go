@@ -378,3 +378,59 @@ func TestBrowserPhoneNoSideways(t *testing.T) {
 		checkA11y(t, ctx, "a binary record on a phone")
 	})
 }
+
+// TestBrowserRefusedPut: a put the form refuses (422) says in the result
+// panel that nothing was written and which fields to fix, and the shard
+// picker stays, through the refusal and the put after it.
+func TestBrowserRefusedPut(t *testing.T) {
+	env := newBrowserEnv(t)
+	ctx := env.openTab(t)
+	problems := watchProblems(t, ctx)
+	do(t, ctx, "open the form for a stream", chromedp.Navigate(env.url+"/?stream="+env.fourShard))
+	waitVisible(t, ctx, "#record-form")
+	pickerShards := `document.querySelectorAll("#shard-pick option").length`
+	waitFor(t, ctx, "the shard picker", pickerShards+` === 5`)
+	do(t, ctx, "type data only", chromedp.SendKeys(chromedp.ID("data"), `{"refused": true}`))
+	do(t, ctx, "click Put record", chromedp.Click(chromedp.ID("put-record")))
+	waitVisible(t, ctx, "[data-testid=field-error][data-field=partition_key]")
+	waitVisible(t, ctx, "#result [data-testid=result-refused]")
+	if got := text(t, ctx, "#result [data-testid=result-refused]"); !strings.Contains(got, "Nothing was written") || !strings.Contains(got, "Partition key") {
+		t.Errorf("the result panel says %q, want that nothing was written and that the partition key needs a fix", got)
+	}
+	if n := run(t, ctx, "count the result panel's placeholders", chromedp.Evaluate[int](`document.querySelectorAll("#result [data-testid=result-empty]").length`)); n != 0 {
+		t.Error("the result panel still shows its placeholder after a refused put")
+	}
+	if n := run(t, ctx, "count the shard picker's options", chromedp.Evaluate[int](pickerShards)); n != 5 {
+		t.Errorf("after the refusal the shard picker has %d options, want 5 (4 shards)", n)
+	}
+	checkA11y(t, ctx, "a refused put")
+	do(t, ctx, "type a key and put", chromedp.SendKeys(chromedp.ID("partition-key"), "k"), chromedp.Click(chromedp.ID("put-record")))
+	waitVisible(t, ctx, "#result [data-testid=sequence-number]")
+	if n := run(t, ctx, "count the shard picker's options", chromedp.Evaluate[int](pickerShards)); n != 5 {
+		t.Errorf("after the put that followed, the shard picker has %d options, want 5", n)
+	}
+	if got := len(env.streamRecords(t, env.fourShard)); got != 1 {
+		t.Errorf("the stream holds %d records, want the one put", got)
+	}
+	problems.check(t, ctx)
+}
+
+// TestBrowserNoInlineStyle puts records the way a person does after
+// resizing the data box (the browser gives it a style attribute) and
+// getting a field error: the form is swapped in again twice, and the
+// browser's console stays clean (openTab's check fails the test on any CSP
+// violation or script error).
+func TestBrowserNoInlineStyle(t *testing.T) {
+	env := newBrowserEnv(t)
+	ctx := env.openTab(t)
+	env.openConsole(t, ctx)
+	fillForm(t, ctx, env.oneShard, `{"resized": true}`, "")
+	// A resize from the page's own script: the CSP allows it, as it allows
+	// the browser's own resize handle.
+	do(t, ctx, "resize the data box", chromedp.Evaluate[chromedp.Void](`document.getElementById("data").style.height = "300px"`))
+	do(t, ctx, "click Put record", chromedp.Click(chromedp.ID("put-record")))
+	waitVisible(t, ctx, "[data-testid=field-error][data-field=partition_key]")
+	do(t, ctx, "type a key and put", chromedp.SendKeys(chromedp.ID("partition-key"), "k"), chromedp.Click(chromedp.ID("put-record")))
+	waitVisible(t, ctx, "#result [data-testid=sequence-number]")
+	watchProblems(t, ctx).check(t, ctx)
+}

@@ -76,6 +76,11 @@ func (h *handlers) putRecord(c echo.Context) error {
 	typed := rec.Data // a schema may encode or frame it; the read-back needs both
 	rec, form.Consumers, cerrs = h.checkConsumers(ctx, t, ref.Name, form.ConfirmStream, rec, form.MaxRecordBytes, len(errs) == 0)
 	errs = append(errs, cerrs...)
+	if refMsg == "" && arnMsg == "" {
+		// A form rendered again (field errors, or the put after them) keeps
+		// its shard picker: the shards are cached, as for the form's link.
+		form.Consumers.Shards = h.shardChoices(ctx, t, ref)
+	}
 	if len(errs) > 0 {
 		attempt.Outcome, attempt.ErrorCode = access.OutcomeInvalid, "Invalid:"+errs[0].Field
 		if arnMsg != "" {
