@@ -183,6 +183,11 @@ func startBrowser(t *testing.T, execPath string) context.Context {
 // openTab opens a tab in a fresh browser context (its own cookies and
 // localStorage, so tests cannot leak into each other) and returns a context
 // that ends after tabTimeout. When the test fails, the page's text is logged.
+//
+// Every tab watches for problems from the start (see watchProblems): when
+// the test ends, any JavaScript error or CSP violation the tab saw fails it,
+// whether or not the test checked. A test that provokes one on purpose says
+// so with allowProblems.
 func (e *browserEnv) openTab(t *testing.T) context.Context {
 	t.Helper()
 	tab, closeTab := chromedp.NewContext(e.browser, chromedp.WithNewBrowserContext())
@@ -191,7 +196,10 @@ func (e *browserEnv) openTab(t *testing.T) context.Context {
 		t.Fatalf("open a tab: %v", err)
 	}
 	ctx, cancel := context.WithTimeout(tab, tabTimeout)
+	p := newPageProblems(t, ctx)
+	ctx = context.WithValue(ctx, problemsKey{}, p)
 	t.Cleanup(func() {
+		p.checkAtEnd(t, tab)
 		if t.Failed() {
 			logPage(t, tab)
 		}
@@ -382,7 +390,37 @@ func (e *browserEnv) openConsole(t *testing.T, ctx context.Context) {
 type pageProblems struct {
 	mu       sync.Mutex
 	errors   []string
+	network  []string // resources that failed to load (4xx, 5xx, refused)
 	warnings []string
+	allowed  []string // substrings of problems a test provokes on purpose
+}
+
+// problemsKey holds a tab's pageProblems in its context.
+type problemsKey struct{}
+
+// swappedStatus matches the browser's note on a response that htmx swaps
+// into the page as its answer (see htmxConfig): 409, 422 and 502 are what
+// the console says, not a failure of the page.
+var swappedStatus = regexp.MustCompile(`status of (409|422|502) `)
+
+// allowProblems lets the tab's automatic check pass problems that contain
+// any of the substrings: for a test that provokes them on purpose.
+func allowProblems(ctx context.Context, substrings ...string) {
+	if p, ok := ctx.Value(problemsKey{}).(*pageProblems); ok {
+		p.mu.Lock()
+		p.allowed = append(p.allowed, substrings...)
+		p.mu.Unlock()
+	}
+}
+
+// isAllowed reports a problem a test allowed; p.mu is held.
+func (p *pageProblems) isAllowed(msg string) bool {
+	for _, a := range p.allowed {
+		if strings.Contains(msg, a) {
+			return true
+		}
+	}
+	return false
 }
 
 // cspProbe records every CSP violation the page sees; CDP-injected scripts
@@ -392,8 +430,18 @@ document.addEventListener("securitypolicyviolation", function (e) {
   window.__cspViolations.push(e.violatedDirective + " blocked " + (e.blockedURI || "inline") + " at " + e.sourceFile + ":" + e.lineNumber);
 });`
 
-// watchProblems starts collecting problems; call it before navigating.
+// watchProblems returns the problems the tab collects (openTab starts
+// collecting before the first navigation); check reports them.
 func watchProblems(t *testing.T, ctx context.Context) *pageProblems {
+	t.Helper()
+	if p, ok := ctx.Value(problemsKey{}).(*pageProblems); ok {
+		return p
+	}
+	return newPageProblems(t, ctx)
+}
+
+// newPageProblems starts collecting a tab's problems.
+func newPageProblems(t *testing.T, ctx context.Context) *pageProblems {
 	t.Helper()
 	p := &pageProblems{}
 	err := chromedp.Listen(ctx, func(ev any) {
@@ -427,7 +475,13 @@ func watchProblems(t *testing.T, ctx context.Context) *pageProblems {
 			en := ev.Entry
 			msg := fmt.Sprintf("log %s/%s: %s (%s)", en.Source, en.Level, en.Text, en.URL)
 			switch {
-			case en.Level == log.EntryLevelError || strings.Contains(en.Text, "Content Security Policy"):
+			case strings.Contains(en.Text, "Content Security Policy"):
+				p.errors = append(p.errors, msg)
+			case en.Source == log.EntrySourceNetwork && en.Level == log.EntryLevelError:
+				if !swappedStatus.MatchString(en.Text) {
+					p.network = append(p.network, msg)
+				}
+			case en.Level == log.EntryLevelError:
 				p.errors = append(p.errors, msg)
 			case en.Level == log.EntryLevelWarning:
 				p.warnings = append(p.warnings, msg)
@@ -443,8 +497,9 @@ func watchProblems(t *testing.T, ctx context.Context) *pageProblems {
 	return p
 }
 
-// check fails the test on any problem seen so far. A round trip to the tab
-// first makes sure every event sent before it has been collected.
+// check fails the test on any problem seen so far, failed loads included
+// (but not the answers htmx swaps in: 409, 422, 502). A round trip to the
+// tab first makes sure every event sent before it has been collected.
 func (p *pageProblems) check(t *testing.T, ctx context.Context) {
 	t.Helper()
 	violations := run(t, ctx, "read CSP violations", chromedp.Evaluate[[]string](`window.__cspViolations || ["CSP probe missing"]`))
@@ -456,8 +511,36 @@ func (p *pageProblems) check(t *testing.T, ctx context.Context) {
 	for _, v := range violations {
 		t.Errorf("CSP violation: %s", v)
 	}
+	for _, e := range append(p.errors, p.network...) {
+		if !p.isAllowed(e) {
+			t.Errorf("browser error: %s", e)
+		}
+	}
+	p.errors, p.network = nil, nil // reported once
+}
+
+// checkAtEnd is the check every tab gets when its test ends: JavaScript
+// errors (exceptions, console errors, htmx's among them) and CSP
+// violations fail the test, unless allowed. Failed loads do not: a test
+// that asks for a 404 on purpose checks that itself. JavaScript may be off
+// in the tab, and the page gone: the probe is read as DevTools does, and
+// its absence is no problem here.
+func (p *pageProblems) checkAtEnd(t *testing.T, tab context.Context) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(tab, 5*time.Second)
+	defer cancel()
+	violations, _ := chromedp.Run(ctx, chromedp.EvaluateAsDevTools[[]string](`window.__cspViolations || []`))
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	for _, v := range violations {
+		if !p.isAllowed(v) {
+			t.Errorf("CSP violation seen by the tab: %s", v)
+		}
+	}
 	for _, e := range p.errors {
-		t.Errorf("browser error: %s", e)
+		if !p.isAllowed(e) {
+			t.Errorf("browser error seen by the tab: %s", e)
+		}
 	}
 }
 

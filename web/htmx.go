@@ -22,7 +22,11 @@ const (
 
 // htmxConfig swaps 422 (a form with field errors), 409 (a form sent before,
 // see submissions.go) and 502 (AWS said no, shown in the result panel) into
-// the page; every other default of htmx 2 stays.
+// the page; every other default of htmx 2 stays, but one: htmx settles a
+// swapped element's style attribute by setting it from script, which the
+// CSP (style-src 'self') refuses, so a data box the user resized made every
+// swap of the form a CSP violation. The console's markup has no style
+// attribute to settle.
 const htmxConfig = `{"responseHandling":[` +
 	`{"code":"204","swap":false},` +
 	`{"code":"[23]..","swap":true},` +
@@ -32,6 +36,7 @@ const htmxConfig = `{"responseHandling":[` +
 	`{"code":"[45]..","swap":false,"error":true},` +
 	`{"code":"...","swap":false}],` +
 	`"includeIndicatorStyles":false,"allowEval":false,"allowScriptTags":false,` +
+	`"attributesToSettle":["class","width","height"],` +
 	`"selfRequestsOnly":true,"historyCacheSize":0}`
 
 // fromHTMX reports a request made by htmx, whose answer is never shown as a
