@@ -434,3 +434,34 @@ func TestBrowserNoInlineStyle(t *testing.T) {
 	waitVisible(t, ctx, "#result [data-testid=sequence-number]")
 	watchProblems(t, ctx).check(t, ctx)
 }
+
+// TestBrowserUseExampleSchema: "Use example" on a stream a schema protects
+// fills the schema's own example, which the stream takes (JSON and Avro);
+// on a plain stream it fills the generic one.
+func TestBrowserUseExampleSchema(t *testing.T) {
+	env := newConsumersBrowserEnv(t)
+	for _, suffix := range []string{"orders", "clicks"} {
+		t.Run(suffix, func(t *testing.T) {
+			ctx := env.openTab(t)
+			name := env.namedStream(t, suffix, 1)
+			env.openStream(t, ctx, name)
+			waitVisible(t, ctx, "[data-testid=schema-info]")
+			do(t, ctx, "click Use example", chromedp.Click(chromedp.ID("use-example")))
+			waitFor(t, ctx, "an example", `document.getElementById("data").value !== ""`)
+			generic := run(t, ctx, "read the generic example", chromedp.Evaluate[string](`document.getElementById("use-example").dataset.example`))
+			waitFor(t, ctx, "the schema's example", `document.getElementById("data").value !== `+fmt.Sprintf("%q", generic))
+			do(t, ctx, "click Random UUID", chromedp.Click(chromedp.ID("random-key")))
+			shard, seq := put(t, ctx)
+			env.recordAt(t, name, shard, seq)
+		})
+	}
+	t.Run("plain", func(t *testing.T) {
+		ctx := env.openTab(t)
+		name := env.namedStream(t, "plain", 1)
+		env.openStream(t, ctx, name)
+		do(t, ctx, "click Use example", chromedp.Click(chromedp.ID("use-example")))
+		if got, want := value(t, ctx, "data"), run(t, ctx, "read the generic example", chromedp.Evaluate[string](`document.getElementById("use-example").dataset.example`)); got != want {
+			t.Errorf("on a plain stream the example is %q, want the generic %q", got, want)
+		}
+	})
+}

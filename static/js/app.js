@@ -244,6 +244,10 @@
         status.textContent = "Cannot format: not valid JSON: " + err.message;
         status.className = "data-status bad";
       }
+    } else if (t.id === "use-example" && byId("schema-example")) {
+      // A schema applies: the generic example would be refused; the
+      // schema's own example is what the stream takes.
+      byId("schema-example").click();
     } else if (t.id === "use-example") {
       var box = byId("data");
       box.value = t.dataset.example;
