@@ -161,9 +161,11 @@ func putHref(streamName, target string) templ.SafeURL {
 	return templ.SafeURL("/?" + q.Encode())
 }
 
-// resendFormID names a record's Resend form, which the raw bytes box joins.
+// resendFormID names a record's Resend form, which the raw bytes box joins:
+// "rs" and the shard's number, the sequence number (and sub-sequence), short
+// because every record of a page carries it twice.
 func resendFormID(r RecordItem) string {
-	id := "resend-" + r.ShardID + "-" + r.SequenceNumber
+	id := "rs" + strings.TrimPrefix(r.ShardID, "shardId-") + "-" + r.SequenceNumber
 	if r.SubSequence != "" {
 		id += "-" + r.SubSequence
 	}

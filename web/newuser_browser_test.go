@@ -1,9 +1,13 @@
 package web_test
 
 import (
+	"bytes"
+	"compress/gzip"
 	"context"
 	"fmt"
+	"io"
 	"log/slog"
+	"net/http"
 	"net/http/httptest"
 	"slices"
 	"strings"
@@ -11,6 +15,7 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/kinesis"
+	"github.com/aws/aws-sdk-go-v2/service/kinesis/types"
 	"github.com/chromedp/cdproto/emulation"
 	"github.com/chromedp/chromedp"
 
@@ -464,4 +469,78 @@ func TestBrowserUseExampleSchema(t *testing.T) {
 			t.Errorf("on a plain stream the example is %q, want the generic %q", got, want)
 		}
 	})
+}
+
+// TestBrowserPagesCompressed: the first load of the console, page and
+// assets, is under 35 KB on the wire, and a records page of 1,000 small
+// JSON records goes out compressed to the user's own requests, never to a
+// request another site started (BREACH: see mayCompress).
+func TestBrowserPagesCompressed(t *testing.T) {
+	env := newBulkBrowserEnv(t)
+	name := env.newStream(t, 1)
+	ctx := env.openTab(t)
+	do(t, ctx, "open the console", chromedp.Navigate(env.url+"/"))
+	waitVisible(t, ctx, "#record-form")
+	waitFor(t, ctx, "the page to load", `document.readyState === "complete" && !document.querySelector(".htmx-request")`)
+	wire := run(t, ctx, "add up the bytes on the wire", chromedp.Evaluate[float64](`performance.getEntriesByType("navigation").concat(performance.getEntriesByType("resource")).reduce(function (n, e) { return n + e.transferSize; }, 0)`))
+	t.Logf("first load: %.0f bytes on the wire", wire)
+	if wire >= 35000 {
+		t.Errorf("the first load is %.0f bytes on the wire, want under 35 KB", wire)
+	}
+
+	bctx, cancel := context.WithTimeout(context.Background(), 2*awsTimeout)
+	defer cancel()
+	var entries []types.PutRecordsRequestEntry
+	for i := range 1000 {
+		entries = append(entries, types.PutRecordsRequestEntry{PartitionKey: aws.String(fmt.Sprint("k-", i)), Data: fmt.Appendf(nil, `{"orderId":%d,"status":"shipped"}`, i)})
+		if len(entries) == 500 {
+			out, err := env.kinesis.PutRecords(bctx, &kinesis.PutRecordsInput{StreamName: aws.String(name), Records: entries})
+			if err != nil || aws.ToInt32(out.FailedRecordCount) != 0 {
+				t.Fatalf("PutRecords: %v", err)
+			}
+			entries = nil
+		}
+	}
+	get := func(site string) (wire, html int, encoding string) {
+		t.Helper()
+		req, err := http.NewRequestWithContext(bctx, http.MethodGet, env.url+"/streams/"+name+"/records?from=TRIM_HORIZON&limit=1000", nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		req.Header.Set("Accept-Encoding", "gzip")
+		req.Header.Set("Sec-Fetch-Site", site)
+		req.Header.Set("Sec-Fetch-Mode", "navigate")
+		req.Header.Set("Sec-Fetch-Dest", "document")
+		resp, err := http.DefaultTransport.RoundTrip(req) // no transparent gunzip
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		raw, err := io.ReadAll(resp.Body)
+		if err != nil || resp.StatusCode != http.StatusOK {
+			t.Fatalf("GET the records page (%s): %d %v", site, resp.StatusCode, err)
+		}
+		body := raw
+		if resp.Header.Get("Content-Encoding") == "gzip" {
+			zr, err := gzip.NewReader(bytes.NewReader(raw))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if body, err = io.ReadAll(zr); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if n := strings.Count(string(body), `data-testid="record"`); n != 1000 {
+			t.Fatalf("the records page (%s) shows %d records, want 1000", site, n)
+		}
+		return len(raw), len(body), resp.Header.Get("Content-Encoding")
+	}
+	wireBytes, html, enc := get("none")
+	t.Logf("records page of 1,000 records: %d bytes of HTML, %d on the wire (%s)", html, wireBytes, enc)
+	if enc != "gzip" || wireBytes*4 > html {
+		t.Errorf("the records page went out %q, %d bytes for %d of HTML: want it compressed", enc, wireBytes, html)
+	}
+	if _, _, enc := get("cross-site"); enc != "" {
+		t.Errorf("a records page asked for by another site went out %q: want it uncompressed (BREACH)", enc)
+	}
 }
