@@ -131,6 +131,9 @@ func TestBulkClientGoneIsNotAnError(t *testing.T) {
 	}()
 	<-sent
 	cancel() // the browser tab closes: the connection goes mid-body
+	// and the body ends too: the transport waits for its body writer,
+	// which would otherwise wait on the pipe for ever.
+	pw.CloseWithError(context.Canceled)
 	<-answered
 
 	timeout := time.After(10 * time.Second)
