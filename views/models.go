@@ -161,6 +161,9 @@ type ErrorPage struct {
 	Status  int
 	Title   string
 	Message string
+	// HTMXConfig configures htmx as on every page: without it, htmx adds
+	// its indicator styles as an inline <style>, which the CSP refuses.
+	HTMXConfig string
 }
 
 // StreamSummary describes the picked stream.

@@ -55,7 +55,7 @@ func (h *handlers) handleError(err error, c echo.Context) {
 	} else {
 		log.Warn("request refused")
 	}
-	p := views.ErrorPage{Assets: h.assets(), Status: status, Title: title, Message: msg}
+	p := views.ErrorPage{Assets: h.assets(), Status: status, Title: title, Message: msg, HTMXConfig: htmxConfig}
 	var rerr error
 	if wantsFragment(c) {
 		rerr = render(c, status, views.ErrorFragment(p))
