@@ -186,8 +186,7 @@ func startBrowser(t *testing.T, execPath string) context.Context {
 //
 // Every tab watches for problems from the start (see watchProblems): when
 // the test ends, any JavaScript error or CSP violation the tab saw fails it,
-// whether or not the test checked. A test that provokes one on purpose says
-// so with allowProblems.
+// whether or not the test checked.
 func (e *browserEnv) openTab(t *testing.T) context.Context {
 	t.Helper()
 	tab, closeTab := chromedp.NewContext(e.browser, chromedp.WithNewBrowserContext())
@@ -392,7 +391,6 @@ type pageProblems struct {
 	errors   []string
 	network  []string // resources that failed to load (4xx, 5xx, refused)
 	warnings []string
-	allowed  []string // substrings of problems a test provokes on purpose
 }
 
 // problemsKey holds a tab's pageProblems in its context.
@@ -402,26 +400,6 @@ type problemsKey struct{}
 // into the page as its answer (see htmxConfig): 409, 422 and 502 are what
 // the console says, not a failure of the page.
 var swappedStatus = regexp.MustCompile(`status of (409|422|502) `)
-
-// allowProblems lets the tab's automatic check pass problems that contain
-// any of the substrings: for a test that provokes them on purpose.
-func allowProblems(ctx context.Context, substrings ...string) {
-	if p, ok := ctx.Value(problemsKey{}).(*pageProblems); ok {
-		p.mu.Lock()
-		p.allowed = append(p.allowed, substrings...)
-		p.mu.Unlock()
-	}
-}
-
-// isAllowed reports a problem a test allowed; p.mu is held.
-func (p *pageProblems) isAllowed(msg string) bool {
-	for _, a := range p.allowed {
-		if strings.Contains(msg, a) {
-			return true
-		}
-	}
-	return false
-}
 
 // cspProbe records every CSP violation the page sees; CDP-injected scripts
 // are not subject to the page's CSP.
@@ -512,16 +490,14 @@ func (p *pageProblems) check(t *testing.T, ctx context.Context) {
 		t.Errorf("CSP violation: %s", v)
 	}
 	for _, e := range append(p.errors, p.network...) {
-		if !p.isAllowed(e) {
-			t.Errorf("browser error: %s", e)
-		}
+		t.Errorf("browser error: %s", e)
 	}
 	p.errors, p.network = nil, nil // reported once
 }
 
 // checkAtEnd is the check every tab gets when its test ends: JavaScript
 // errors (exceptions, console errors, htmx's among them) and CSP
-// violations fail the test, unless allowed. Failed loads do not: a test
+// violations fail the test. Failed loads do not: a test
 // that asks for a 404 on purpose checks that itself. JavaScript may be off
 // in the tab, and the page gone: the probe is read as DevTools does, and
 // its absence is no problem here.
@@ -533,14 +509,10 @@ func (p *pageProblems) checkAtEnd(t *testing.T, tab context.Context) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	for _, v := range violations {
-		if !p.isAllowed(v) {
-			t.Errorf("CSP violation seen by the tab: %s", v)
-		}
+		t.Errorf("CSP violation seen by the tab: %s", v)
 	}
 	for _, e := range p.errors {
-		if !p.isAllowed(e) {
-			t.Errorf("browser error seen by the tab: %s", e)
-		}
+		t.Errorf("browser error seen by the tab: %s", e)
 	}
 }
 
