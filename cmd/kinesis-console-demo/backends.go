@@ -6,27 +6,62 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"net/http"
+	"net/http/httputil"
+	"net/url"
 	"strconv"
+	"sync"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/service/glue"
+	"github.com/aws/aws-sdk-go-v2/service/kinesis"
 
 	"github.com/kinesis-console/kinesis-console/internal/localaws"
 )
 
-// backends are the demo's local AWS. Kinesis is kinesalite: moto's
-// PutRecord and PutRecords are not safe under concurrent requests (with 4
-// writers, records got one sequence number twice and one of them was
-// lost), and the console sends a bulk upload's batches side by side, so on
-// moto the demo would say "2,000 written" of a stream that holds fewer.
-// kinesalite's writes hold under concurrent requests (TestDemoBulkLosesNothing
-// counts them), and it checks requests the way Kinesis does (record and key
-// sizes, hash keys), so the demo shows AWS's own errors. A moto that serves one request at a time would be correct
-// too, but slow, and keep moto's quirks (it accepts records over 1 MiB).
-// moto stays for what kinesalite lacks: STS (the caller identity) and
-// Glue's schema registry.
+// backends are the demo's local AWS: one moto for STS (the caller
+// identity), Glue's schema registry and Kinesis, with Kinesis reached
+// through a gate that serves one request at a time. moto's PutRecord and
+// PutRecords are not safe under concurrent requests (with 4 writers,
+// records got one sequence number twice and one of them was lost), and the
+// console sends a bulk upload's batches side by side: without the gate the
+// demo lost records (TestDemoBulkLosesNothing counts them). kinesalite,
+// whose writes hold, was tried and left: its GetShardIterator AT_TIMESTAMP
+// never answers when no record is that new, which hangs the records page's
+// newest-first search (it starts a minute back) on any quiet stream.
 type backends struct {
-	moto    *localaws.Backend // STS and Glue
-	kinesis *localaws.Backend // kinesalite
+	moto *localaws.Backend // STS, Glue and, behind the gate, Kinesis
+	gate *gate
+}
+
+// gate serves one request at a time to the backend behind it.
+type gate struct {
+	mu    sync.Mutex
+	proxy *httputil.ReverseProxy
+	srv   *http.Server
+	url   string
+}
+
+// startGate listens on a loopback port (0: a free one) in front of backend.
+func startGate(backend string, port int) (*gate, error) {
+	target, err := url.Parse(backend)
+	if err != nil {
+		return nil, err
+	}
+	ln, err := net.Listen("tcp", net.JoinHostPort("127.0.0.1", strconv.Itoa(port)))
+	if err != nil {
+		return nil, fmt.Errorf("demo: the Kinesis gate: %w", err)
+	}
+	g := &gate{proxy: httputil.NewSingleHostReverseProxy(target), url: "http://" + ln.Addr().String()}
+	g.srv = &http.Server{Handler: g, ReadHeaderTimeout: 10 * time.Second}
+	go func() { _ = g.srv.Serve(ln) }()
+	return g, nil
+}
+
+func (g *gate) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	g.proxy.ServeHTTP(w, r)
 }
 
 // ports are where the demo's backends listen; 0 picks a free port.
@@ -34,7 +69,7 @@ type ports struct {
 	moto, kinesis int
 }
 
-// startBackends starts moto and kinesalite, creates the demo streams and
+// startBackends starts moto and the Kinesis gate, creates the demo streams and
 // registers the demo's schemas. On error nothing is left running.
 func startBackends(ctx context.Context, p ports, stdout io.Writer) (_ *backends, err error) {
 	// A taken port is said now, with the way out, not after a minute of
@@ -54,21 +89,22 @@ func startBackends(ctx context.Context, p ports, stdout io.Writer) (_ *backends,
 		}
 	}()
 
-	fmt.Fprintln(stdout, "Starting moto (STS and Glue) and kinesalite (Kinesis)...")
+	fmt.Fprintln(stdout, "Starting moto (STS, Glue, and Kinesis one request at a time)...")
 	if b.moto, err = localaws.StartMoto(ctx, localaws.Options{Port: p.moto}); err != nil {
 		return b, err
 	}
-	if b.kinesis, err = localaws.StartKinesalite(ctx, localaws.Options{Port: p.kinesis}); err != nil {
-		return b, fmt.Errorf("%w (kinesalite needs Node.js and `npm ci --prefix .ci/backends`; make demo runs it)", err)
+	if b.gate, err = startGate(b.moto.Endpoint, p.kinesis); err != nil {
+		return b, err
 	}
-	fmt.Fprintf(stdout, "Kinesis (kinesalite) is at %s, STS and Glue (moto) at %s; region %s, access key %q, secret %q: "+
+	fmt.Fprintf(stdout, "Kinesis is at %s, STS and Glue at %s (moto); region %s, access key %q, secret %q: "+
 		"the console's code snippets need these\n",
-		b.kinesis.Endpoint, b.moto.Endpoint, localaws.Region, localaws.AccessKeyID, localaws.SecretAccessKey)
+		b.gate.url, b.moto.Endpoint, localaws.Region, localaws.AccessKeyID, localaws.SecretAccessKey)
 
-	client, err := b.kinesis.Kinesis(ctx)
+	kcfg, err := localaws.ConfigFor(ctx, b.gate.url)
 	if err != nil {
 		return b, err
 	}
+	client := kinesis.NewFromConfig(kcfg)
 	for _, s := range demoStreams {
 		if err := localaws.CreateStream(ctx, client, s.name, s.shards); err != nil {
 			return b, fmt.Errorf("create demo stream %s: %w", s.name, err)
@@ -86,11 +122,11 @@ func startBackends(ctx context.Context, p ports, stdout io.Writer) (_ *backends,
 }
 
 // env is the console's AWS settings, the SDK's own: every service at moto,
-// except Kinesis, which AWS_ENDPOINT_URL_KINESIS sends to kinesalite.
+// Kinesis through the gate (AWS_ENDPOINT_URL_KINESIS).
 func (b *backends) env() []string {
 	return []string{
 		"AWS_ENDPOINT_URL=" + b.moto.Endpoint,
-		"AWS_ENDPOINT_URL_KINESIS=" + b.kinesis.Endpoint,
+		"AWS_ENDPOINT_URL_KINESIS=" + b.gate.url,
 		"AWS_REGION=" + localaws.Region,
 		"AWS_ACCESS_KEY_ID=" + localaws.AccessKeyID,
 		"AWS_SECRET_ACCESS_KEY=" + localaws.SecretAccessKey,
@@ -101,10 +137,11 @@ func (b *backends) env() []string {
 // stop ends whichever backends started.
 func (b *backends) stop() error {
 	var errs []error
-	for _, be := range []*localaws.Backend{b.kinesis, b.moto} {
-		if be != nil {
-			errs = append(errs, be.Stop())
-		}
+	if b.gate != nil {
+		errs = append(errs, b.gate.srv.Close())
+	}
+	if b.moto != nil {
+		errs = append(errs, b.moto.Stop())
 	}
 	return errors.Join(errs...)
 }

@@ -1,6 +1,6 @@
 // Command kinesis-console-demo runs the console on local backends with
 // demo streams, Glue schemas and a config file that uses them, so anyone
-// can try it without AWS: Kinesis on kinesalite, STS and Glue on moto (see
+// can try it without AWS: Kinesis, STS and Glue on moto, Kinesis one request at a time (see
 // backends.go for why). Ctrl-C stops the console and both backends, and
 // leaves no process behind.
 package main
@@ -51,7 +51,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	addr := fs.String("addr", envOr("KINESIS_CONSOLE_ADDR", "127.0.0.1:8080"), "address for the console to listen on")
 	logDir := fs.String("log-dir", "bin", "folder for the demo's audit and request logs")
 	motoPort := fs.String("moto-port", envOr(motoPortEnv, "0"), "port for moto (STS and Glue); 0 picks a free one")
-	kinesisPort := fs.String("kinesis-port", envOr(kinesisPortEnv, "0"), "port for kinesalite (Kinesis); 0 picks a free one")
+	kinesisPort := fs.String("kinesis-port", envOr(kinesisPortEnv, "0"), "port for Kinesis (moto behind a gate that serves one request at a time); 0 picks a free one")
 	if err := fs.Parse(args[1:]); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return nil
@@ -115,7 +115,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	exited := make(chan error, 1)
 	go func() { exited <- cmd.Wait() }()
 	fmt.Fprintf(stdout, "Audit lines go to %s, the request log to %s.\n", audit, requests)
-	fmt.Fprintln(stdout, "Press Ctrl-C to stop the console, moto and kinesalite.")
+	fmt.Fprintln(stdout, "Press Ctrl-C to stop the console and moto.")
 
 	select {
 	case err := <-exited:
