@@ -62,6 +62,10 @@ type Workspace struct {
 	// Stale: the form's key was sent before with other data (a page
 	// restored by Back, then edited), so nothing was sent this time.
 	Stale bool
+	// SentURL, on a form brought back by Back after a plain (no
+	// JavaScript) put, is that put's answer: the form shows what was sent,
+	// with its key, so sending it again is a repeat.
+	SentURL string
 }
 
 // Form is the record form as the user filled it.

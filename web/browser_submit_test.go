@@ -225,9 +225,9 @@ func TestBrowserSubmitsOnce(t *testing.T) {
 		wantRecords(t, env, name, 1)
 	})
 
-	// Chromium brings the form page back from its back/forward cache as it
-	// was, with the key it sent: sending it again is a repeat. (A page
-	// loaded anew has a new key, and is a new submission.)
+	// Back from a plain put's answer shows the form as it was sent, every
+	// field and the key it was sent with, saying it was sent and linking
+	// to its answer: sending it again is a repeat.
 	t.Run("no JavaScript: Back, and send the same form again", func(t *testing.T) {
 		name := env.newStream(t, 1)
 		ctx := env.openTab(t)
@@ -238,13 +238,22 @@ func TestBrowserSubmitsOnce(t *testing.T) {
 		do(t, ctx, "click Put record", chromedp.Click(chromedp.ID("put-record")))
 		waitVisible(t, ctx, "[data-testid=sequence-number]")
 		seq := text(t, ctx, "[data-testid=sequence-number]")
+		answer := run(t, ctx, "read the location", chromedp.Location())
 		goHistory(t, ctx, -1)
 		devtoolsWait(t, ctx, "the form", `!!document.getElementById("record-form")`)
-		restored := run(t, ctx, "read the key", chromedp.EvaluateAsDevTools[string](`document.getElementById("submission-key").value`))
-		if restored != sent {
-			t.Fatalf("Back loaded the form page anew instead of from the back/forward cache (key %s, sent %s): "+
-				"its new key would make sending it a new submission", restored, sent)
+		devtoolsWait(t, ctx, "the notice that it was sent", `!!document.querySelector("[data-testid=sent-notice]")`)
+		read := func(js string) string {
+			return run(t, ctx, "read "+js, chromedp.EvaluateAsDevTools[string](js))
 		}
+		if got := read(`document.querySelector("[data-testid=sent-answer]").href`); got != answer {
+			t.Errorf("the notice links to %s, want the answer %s", got, answer)
+		}
+		for id, want := range map[string]string{"submission-key": sent, "stream": name, "data": `{"again": 1}`, "partition-key": "again"} {
+			if got := read(`document.getElementById("` + id + `").value`); got != want {
+				t.Errorf("Back: %s holds %q, want %q as sent", id, got, want)
+			}
+		}
+		checkA11yNoJS(t, ctx, "the form brought back after a put without JavaScript")
 		mouseClick(t, ctx, "put-record")
 		devtoolsWait(t, ctx, "the repeat's answer", `!!document.querySelector("[data-testid=repeat-notice]")`)
 		checkA11yNoJS(t, ctx, "a repeat's answer without JavaScript")

@@ -16,6 +16,11 @@ import (
 // index serves the main screen; ?stream=NAME opens it with that stream
 // chosen, and the other form fields (or a template) fill the form.
 func (h *handlers) index(c echo.Context) error {
+	if len(c.QueryParams()) == 0 {
+		if w, ok := h.sentForm(c); ok {
+			return render(c, http.StatusOK, views.PageView(h.page(c.Request().Context(), w)))
+		}
+	}
 	form := h.prefillForm(c.Request().Context(), c.QueryParam)
 	return render(c, http.StatusOK, views.PageView(h.page(c.Request().Context(), views.Workspace{Form: form})))
 }

@@ -145,7 +145,35 @@ func (h *handlers) answer(c echo.Context, key string, status int, w views.Worksp
 		return h.renderWorkspace(c, status, w)
 	}
 	varyOnHTMX(c)
+	// Back from the answer then loads the form page again (a changed
+	// cookie keeps Chromium from restoring it from its cache with a stale
+	// look), and the page shows the form as it was sent (sentForm).
+	c.SetCookie(&http.Cookie{Name: sentCookie, Value: key, Path: "/", MaxAge: 600, HttpOnly: true, // as long as the store keeps the key (10 minutes)
+		SameSite: http.SameSiteStrictMode, Secure: c.Request().TLS != nil})
 	return c.Redirect(http.StatusSeeOther, submissionPath(key, h.targetOf(c.Request().Context()).Name))
+}
+
+// sentCookie names the key of a browser's last plain (no JavaScript) put.
+const sentCookie = "kc-sent"
+
+// sentForm is the workspace of a form page loaded again after a plain put
+// (Back from its answer): the form as it was sent, with the key it was
+// sent with, and a link to its answer; the cookie is then cleared, so the
+// next visit shows a fresh form. false when there is no such put.
+func (h *handlers) sentForm(c echo.Context) (views.Workspace, bool) {
+	ck, err := c.Cookie(sentCookie)
+	if err != nil || !submit.ValidKey(ck.Value) {
+		return views.Workspace{}, false
+	}
+	c.SetCookie(&http.Cookie{Name: sentCookie, Value: "", Path: "/", MaxAge: -1, HttpOnly: true, SameSite: http.SameSiteStrictMode})
+	a, ok := h.submissions.Lookup(h.submissionOwner(c), ck.Value)
+	target := h.targetOf(c.Request().Context()).Name
+	if !ok || a.Value.Target != target {
+		return views.Workspace{}, false
+	}
+	w := views.Workspace{Form: a.Value.Workspace.Form, SentURL: submissionPath(ck.Value, target)}
+	w.Form.Errors, w.Form.SubmissionKey = nil, ck.Value
+	return w, true
 }
 
 // submissionPath is the page of a submission: GET, so that reloading it
