@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strconv"
+	"sync"
 	"testing"
 	"testing/synctest"
 	"time"
@@ -17,7 +18,15 @@ import (
 // memShards is a stream held in memory: records by shard, in order.
 type memShards struct {
 	shards map[string][]stream.StoredRecord
-	scans  []stream.ScanRequest
+
+	mu    sync.Mutex // shards are scanned side by side
+	scans []stream.ScanRequest
+}
+
+func (m *memShards) scanned() []stream.ScanRequest {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return slices.Clone(m.scans)
 }
 
 func (m *memShards) ShardSpans(context.Context, stream.StreamRef) ([]stream.ShardSpan, error) {
@@ -29,7 +38,9 @@ func (m *memShards) ShardSpans(context.Context, stream.StreamRef) ([]stream.Shar
 }
 
 func (m *memShards) Scan(_ context.Context, req stream.ScanRequest, fn func([]stream.StoredRecord) bool) (stream.ScanStats, error) {
+	m.mu.Lock()
 	m.scans = append(m.scans, req)
+	m.mu.Unlock()
 	recs := m.shards[req.ShardID]
 	i, _ := slices.BinarySearchFunc(recs, req.AtSequenceNumber, func(r stream.StoredRecord, seq string) int {
 		return stream.CompareSequenceNumbers(r.SequenceNumber, seq)
@@ -73,10 +84,11 @@ func TestVerifyInWindows(t *testing.T) {
 		t.Fatalf("verification %+v, summary %+v", st, sum)
 	}
 	// 30 records, windows of 7: 5 windows, each reading both shards.
-	if len(mem.scans) != 10 {
-		t.Errorf("%d scans, want 10 (5 windows of 2 shards)", len(mem.scans))
+	scans := mem.scanned()
+	if len(scans) != 10 {
+		t.Fatalf("%d scans, want 10 (5 windows of 2 shards)", len(scans))
 	}
-	if got := mem.scans[2].AtSequenceNumber; got != "1007" && got != "1008" {
+	if got := scans[2].AtSequenceNumber; got != "1007" && got != "1008" {
 		t.Errorf("the second window starts at %s, want its own lowest sequence number", got)
 	}
 }
@@ -121,7 +133,7 @@ func TestVerifyWaitsForReadMemory(t *testing.T) {
 			done <- verifyReport(context.Background(), mem, budget, stream.StreamRef{Name: "s"}, "alice", time.Now(), path, 1, &sum, nil)
 		}()
 		synctest.Wait()
-		if len(mem.scans) != 0 {
+		if len(mem.scanned()) != 0 {
 			t.Fatal("a shard was read while the read memory was held")
 		}
 		held.Release()
