@@ -141,11 +141,23 @@ func (j *Job) stop() {
 }
 
 // sent records how sending ended; verification follows.
-func (j *Job) sent(sum Summary, err error) {
+func (j *Job) sent(sum Summary, err error) context.Context {
 	j.mu.Lock()
+	defer j.mu.Unlock()
 	j.state, j.summary, j.err = StateVerifying, sum, err
+	ctx := j.verifyContextLocked()
 	j.notify()
-	j.mu.Unlock()
+	return ctx
+}
+
+// verifyContextLocked gives the verification that starts a context of its
+// own, which Cancel (stop) ends: made in the same step that makes the job
+// verifying, so that no Cancel falls between the two and is lost. j.mu is
+// held.
+func (j *Job) verifyContextLocked() context.Context {
+	ctx, cancel := context.WithCancel(context.Background())
+	j.cancel, j.canceling = cancel, false
+	return ctx
 }
 
 // conflict records an impossible answer as it is seen.

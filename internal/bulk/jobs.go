@@ -41,6 +41,10 @@ const (
 	maxGone = 1000
 	// maxJobsListed is how many of a user's recent uploads Jobs lists.
 	maxJobsListed = 10
+	// maxVerifying bounds the jobs that read back at once: each reads up
+	// to scanShards shards, each with scanShare of the read memory, so two
+	// take at most half of the default 64 MiB.
+	maxVerifying = 2
 	// maxDonePerUser bounds the finished jobs (and report files) kept for
 	// one user: past it, the oldest go before their hour is up, so many
 	// small uploads cannot pile up jobs and files.
@@ -131,6 +135,8 @@ type Manager struct {
 	gone     []string // ids of expired jobs, oldest first, at most maxGone
 	closing  bool
 	drained  bool // StopAll saw every job stop sending
+	// verifying bounds the jobs reading back at once (maxVerifying).
+	verifying chan struct{}
 	sendings sync.WaitGroup
 }
 
@@ -165,7 +171,7 @@ func NewManager(cfg Config) (*Manager, error) {
 	if err != nil {
 		return nil, fmt.Errorf("bulk: temporary folder: %w", err)
 	}
-	return &Manager{cfg: cfg, dir: dir, jobs: map[string]*Job{}, active: map[string]int{}}, nil
+	return &Manager{cfg: cfg, dir: dir, jobs: map[string]*Job{}, active: map[string]int{}, verifying: make(chan struct{}, maxVerifying)}, nil
 }
 
 // removeStale deletes temporary folders of consoles that are not running.
@@ -519,13 +525,18 @@ func (m *Manager) send(ctx context.Context, j *Job, report *os.File) {
 	m.mu.Lock()
 	m.release(j.User)
 	m.mu.Unlock()
-	j.sent(sum, err)
+	vctx := j.sent(sum, err)
 	v := Verification{State: VerifySkipped}
 	switch {
 	case err != nil:
 		// The report is cut short: there is nothing sound to verify.
-	case j.Verify && j.Scanner != nil:
-		sum, v = m.verify(j, sum)
+		v.Err = errors.New("the upload did not finish")
+	case j.Scanner == nil:
+		v.Err = errors.New("reading back is not set up for this target")
+	case j.Verify:
+		sum, v = m.verify(vctx, j, sum)
+	default:
+		v.Err = errors.New("the user chose not to verify")
 	}
 	if err == nil && v.State != VerifyVerified && v.State != VerifyProblems && j.nConflicts() > 0 {
 		// Unverified, an impossible answer is still not believed: both
@@ -560,11 +571,22 @@ func (j *Job) nConflicts() int {
 // verify reads a sent job back from the stream, with a context of its own
 // (an upload whose sending was canceled is still verified: what it did
 // write is worth knowing) that Cancel ends.
-func (m *Manager) verify(j *Job, sum Summary) (Summary, Verification) {
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
+func (m *Manager) verify(ctx context.Context, j *Job, sum Summary) (Summary, Verification) {
+	m.mu.Lock()
+	closing := m.closing
+	m.mu.Unlock()
+	if closing {
+		return sum, Verification{State: VerifyIncomplete, Err: errors.New("the console is shutting down")}
+	}
+	// A few jobs read back at once, so verification never holds more than
+	// a share of the console's read memory, whatever the number of uploads.
+	select {
+	case m.verifying <- struct{}{}:
+		defer func() { <-m.verifying }()
+	case <-ctx.Done():
+		return sum, Verification{State: VerifyIncomplete, Err: errors.New("stopped by Cancel")}
+	}
 	j.mu.Lock()
-	j.cancel, j.canceling = cancel, false
 	since := j.sendStart
 	j.mu.Unlock()
 	v := verifyReport(ctx, j.Scanner, m.cfg.Memory, j.Spec.Stream, j.User, since, j.reportPath(), j.Check.Records, &sum, j.verifying)
@@ -606,13 +628,14 @@ func (m *Manager) Verify(j *Job) error {
 		j.expiry.Stop()
 	}
 	sum := j.summary
+	vctx := j.verifyContextLocked()
 	j.notify()
 	j.mu.Unlock()
 	m.sendings.Add(1)
 	m.mu.Unlock()
 	go func() {
 		defer m.sendings.Done()
-		sum, v := m.verify(j, sum)
+		sum, v := m.verify(vctx, j, sum)
 		j.finish(sum, v, time.Now().Add(m.cfg.DoneTTL))
 		j.mu.Lock()
 		j.expiry = time.AfterFunc(m.cfg.DoneTTL, func() { m.removeIf(j, expired) })

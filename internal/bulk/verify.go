@@ -119,6 +119,7 @@ type verifyRun struct {
 	details  map[int]lineDetail
 
 	mu      sync.Mutex
+	pubMu   sync.Mutex
 	checked atomic.Int64
 	calls   atomic.Int64
 	shards  map[string]bool
@@ -197,9 +198,14 @@ func (v *verifyRun) snapshot() Verification {
 }
 
 func (v *verifyRun) report() {
-	if v.publish != nil {
-		v.publish(v.snapshot())
+	if v.publish == nil {
+		return
 	}
+	// One at a time, the snapshot taken inside: the page's count never
+	// goes back.
+	v.pubMu.Lock()
+	defer v.pubMu.Unlock()
+	v.publish(v.snapshot())
 }
 
 // run does the reading: windows of acknowledged records, then the unknown ones.
@@ -222,9 +228,7 @@ func (v *verifyRun) run(ctx context.Context, path string) error {
 	total := 0
 	if err := eachResult(f, func(_ int, r Result) error {
 		switch {
-		case r.Status == StatusWritten || r.Status == StatusConflict:
-			total++
-		case r.Status == StatusUnknown:
+		case acknowledged(r), undecided(r):
 			total++
 		}
 		return nil
@@ -240,8 +244,8 @@ func (v *verifyRun) run(ctx context.Context, path string) error {
 	}
 	var window []ackEntry
 	err = eachResult(f, func(idx int, r Result) error {
-		switch r.Status {
-		case StatusWritten, StatusConflict:
+		switch {
+		case acknowledged(r):
 			e := ackEntry{idx: idx, line: r.Line, shard: r.ShardID, seq: r.SequenceNumber}
 			if _, err := hex.Decode(e.sum[:], []byte(r.DataSHA256)); err != nil || len(r.DataSHA256) != 64 {
 				return fmt.Errorf("bulk: report line %d has no data digest", r.Line)
@@ -253,7 +257,7 @@ func (v *verifyRun) run(ctx context.Context, path string) error {
 				}
 				window = window[:0]
 			}
-		case StatusUnknown:
+		case undecided(r):
 			e := ackEntry{idx: idx, line: r.Line, pk: r.PartitionKey}
 			if _, err := hex.Decode(e.sum[:], []byte(r.DataSHA256)); err != nil || len(r.DataSHA256) != 64 {
 				return fmt.Errorf("bulk: report line %d has no data digest", r.Line)
@@ -290,6 +294,26 @@ func (v *verifyRun) takeMemory(ctx context.Context) (func(), error) {
 	}
 	return g.Release, nil
 }
+
+// acknowledged holds for a line Kinesis gave a place to: what verification
+// looks for at that place, again on a later verification (a record found
+// missing then may be there now).
+func acknowledged(r Result) bool {
+	switch r.Status {
+	case StatusWritten, StatusConflict, StatusMissing, StatusMismatch:
+		return r.SequenceNumber != ""
+	}
+	return false
+}
+
+// undecided holds for a line whose send had no answer, or that an earlier
+// verification did not find: looked for by its key and data.
+func undecided(r Result) bool {
+	return r.Status == StatusUnknown || r.Status == StatusFailed && r.ErrorCode == codeNotInStream
+}
+
+// codeNotInStream is the error code of a line verification did not find.
+const codeNotInStream = "NotInStream"
 
 // eachResult calls fn with every line of a report and its index.
 func eachResult(r io.Reader, fn func(idx int, res Result) error) error {
@@ -351,7 +375,7 @@ func (v *verifyRun) verifyWindow(ctx context.Context, window []ackEntry) error {
 }
 
 // scanShards is how many shards a verification reads at once.
-const scanShards = 4
+const scanShards = 2
 
 // eachShard runs fn for every shard, scanShards at a time, and joins
 // their errors.
@@ -405,24 +429,44 @@ func (v *verifyRun) verifyShard(ctx context.Context, shard string, entries []ack
 		return err
 	}
 	defer release()
-	stats, err := v.scan.Scan(ctx, stream.ScanRequest{Stream: v.ref, ShardID: shard, AtSequenceNumber: look[0].seq, Viewer: v.viewer},
-		func(batch []stream.StoredRecord) bool {
+	for i := 0; i < len(look); {
+		from := look[i].seq
+		stats, err := v.scan.Scan(ctx, stream.ScanRequest{Stream: v.ref, ShardID: shard, AtSequenceNumber: from, Viewer: v.viewer},
+			func(batch []stream.StoredRecord) bool {
+				v.mu.Lock()
+				defer v.mu.Unlock()
+				for _, rec := range batch {
+					if stream.CompareSequenceNumbers(rec.SequenceNumber, last) > 0 {
+						return false
+					}
+					if es, ok := bySeq[rec.SequenceNumber]; ok {
+						v.match(es, rec)
+						delete(bySeq, rec.SequenceNumber)
+					}
+				}
+				return len(bySeq) > 0
+			})
+		v.calls.Add(int64(stats.Calls))
+		var f *stream.Failure
+		if err != nil && stats.Calls == 0 && errors.As(err, &f) && f.Code == "InvalidArgumentException" {
+			// Kinesis refuses to start at a sequence number that is not
+			// this shard's (one it gave on another shard): an impossible
+			// answer, which must not stop the rest being verified.
 			v.mu.Lock()
-			defer v.mu.Unlock()
-			for _, rec := range batch {
-				if stream.CompareSequenceNumbers(rec.SequenceNumber, last) > 0 {
-					return false
-				}
-				if es, ok := bySeq[rec.SequenceNumber]; ok {
-					v.match(es, rec)
-					delete(bySeq, rec.SequenceNumber)
-				}
+			for _, e := range bySeq[from] {
+				v.settle(e, lineConflict, lineDetail{msg: "Kinesis gave it sequence number " + from + " on " + shard + ", which that shard refuses to read from: it cannot be true."})
 			}
-			return len(bySeq) > 0
-		})
-	v.calls.Add(int64(stats.Calls))
-	if err != nil {
-		return fmt.Errorf("read %s back: %w", shard, err)
+			delete(bySeq, from)
+			v.mu.Unlock()
+			for i < len(look) && look[i].seq == from {
+				i++
+			}
+			continue
+		}
+		if err != nil {
+			return fmt.Errorf("read %s back: %w", shard, err)
+		}
+		break
 	}
 	v.mu.Lock()
 	for _, es := range bySeq {
@@ -572,13 +616,18 @@ func (v *verifyRun) findUnknown(ctx context.Context, report io.ReadSeeker, unkno
 // rewrite writes each line of the report again with what verification
 // found, and brings the summary's counts in line with it.
 func (v *verifyRun) rewrite(path string, sum *Summary, st *Verification) error {
+	s := *sum // the summary changes only with the report
 	err := rewriteReport(path, func(idx int, r *Result) {
 		if idx < len(v.outcomes) {
-			applyOutcome(r, v.outcomes[idx], v.details[idx], sum)
+			applyOutcome(r, v.outcomes[idx], v.details[idx], &s)
 		}
 	})
-	sum.Verified = st.Verified + st.Found
-	return err
+	if err != nil {
+		return err
+	}
+	s.Verified = st.Verified + st.Found
+	*sum = s
+	return nil
 }
 
 // rewriteReport writes every line of the report at path again, as fn
@@ -639,15 +688,19 @@ func markConflicts(path string, sum Summary) (Summary, error) {
 	if err != nil {
 		return sum, err
 	}
+	s := sum
 	err = rewriteReport(path, func(_ int, r *Result) {
 		if second, ok := firsts[r.Line]; ok && r.Status == StatusWritten {
-			sum.count(r.Status, -1)
-			sum.count(StatusConflict, 1)
+			s.count(r.Status, -1)
+			s.count(StatusConflict, 1)
 			r.Status, r.ConflictLine = StatusConflict, second
 			r.ErrorCode, r.ErrorMessage = "ImpossibleAnswer", conflictMessage(second)
 		}
 	})
-	return sum, err
+	if err != nil {
+		return sum, err // the summary changes only with the report
+	}
+	return s, nil
 }
 
 // applyOutcome turns one report line into what verification found, and
@@ -673,18 +726,19 @@ func applyOutcome(r *Result, o lineOutcome, d lineDetail, sum *Summary) {
 		r.ErrorCode, r.ErrorMessage = "", "Its send had no answer; the stream holds it once."
 	case lineMissing:
 		move(StatusMissing)
-		r.ErrorCode, r.ErrorMessage = "NotInStream", d.msg
+		r.Verified, r.ErrorCode, r.ErrorMessage = false, codeNotInStream, d.msg
 	case lineMismatch:
 		move(StatusMismatch)
-		r.ErrorCode, r.ErrorMessage = "BytesDiffer", d.msg
+		r.Verified, r.ErrorCode, r.ErrorMessage = false, "BytesDiffer", d.msg
 	case lineConflict:
 		move(StatusConflict)
-		r.ErrorCode, r.ErrorMessage = "ImpossibleAnswer", d.msg
+		r.Verified, r.ErrorCode, r.ErrorMessage = false, "ImpossibleAnswer", d.msg
 	case lineNotFound:
 		move(StatusFailed)
-		r.ErrorCode, r.ErrorMessage = "NotInStream", d.msg
+		r.Verified, r.ErrorCode, r.ErrorMessage = false, codeNotInStream, d.msg
 	case lineAmbiguous:
-		r.ErrorMessage = d.msg
+		move(StatusUnknown)
+		r.Verified, r.ErrorMessage = false, d.msg
 	}
 }
 

@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strconv"
+	"strings"
 	"sync"
 	"testing"
 	"testing/synctest"
@@ -141,4 +142,42 @@ func TestVerifyWaitsForReadMemory(t *testing.T) {
 			t.Fatalf("after the release: %+v, %d in use", v, budget.InUse())
 		}
 	})
+}
+
+// A second verification looks again at what the first found missing: a
+// record that has turned up is verified, and the verdict and the summary
+// say so.
+func TestVerifyAgainLooksAtMissingLines(t *testing.T) {
+	mem := &memShards{shards: map[string][]stream.StoredRecord{}}
+	path := filepath.Join(t.TempDir(), "report.ndjson")
+	var lines []byte
+	shard := "shardId-000000000000"
+	for i := range 3 {
+		data := []byte(`{"n":` + strconv.Itoa(i) + `}`)
+		seq := strconv.Itoa(100 + i)
+		if i != 1 {
+			mem.shards[shard] = append(mem.shards[shard], stream.StoredRecord{ShardID: shard, SequenceNumber: seq, Data: data})
+		}
+		line, _ := json.Marshal(Result{Line: i + 1, Status: StatusWritten, ShardID: shard, SequenceNumber: seq, DataSHA256: dataSum(data), Attempts: 1})
+		lines = append(append(lines, line...), '\n')
+	}
+	if err := os.WriteFile(path, lines, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	sum := Summary{Records: 3, Written: 3}
+	v := verifyReport(t.Context(), mem, nil, stream.StreamRef{Name: "s"}, "alice", time.Now(), path, 3, &sum, nil)
+	if v.State != VerifyProblems || v.Missing != 1 || sum.Missing != 1 || sum.Written != 2 {
+		t.Fatalf("first: %+v, summary %+v", v, sum)
+	}
+	// The missing record turns up (a backend that was late to store it).
+	mem.shards[shard] = []stream.StoredRecord{mem.shards[shard][0],
+		{ShardID: shard, SequenceNumber: "101", Data: []byte(`{"n":1}`)}, mem.shards[shard][1]}
+	v = verifyReport(t.Context(), mem, nil, stream.StreamRef{Name: "s"}, "alice", time.Now(), path, 3, &sum, nil)
+	if v.State != VerifyVerified || v.Verified != 3 || sum.Missing != 0 || sum.Written != 3 || sum.Verified != 3 {
+		t.Fatalf("again: %+v, summary %+v", v, sum)
+	}
+	b, _ := os.ReadFile(path)
+	if strings.Count(string(b), `"verified":true`) != 3 || strings.Contains(string(b), "missing") {
+		t.Fatalf("report after the second verification:\n%s", b)
+	}
 }
