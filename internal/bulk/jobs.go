@@ -128,16 +128,16 @@ type Manager struct {
 	cfg Config
 	dir string
 
-	mu       sync.Mutex
-	jobs     map[string]*Job
-	active   map[string]int // per user: uploads being checked, waiting or sending
-	total    int
-	gone     []string // ids of expired jobs, oldest first, at most maxGone
-	closing  bool
-	drained  bool // StopAll saw every job stop sending
+	mu      sync.Mutex
+	jobs    map[string]*Job
+	active  map[string]int // per user: uploads being checked, waiting or sending
+	total   int
+	gone    []string // ids of expired jobs, oldest first, at most maxGone
+	closing bool
+	drained bool // StopAll saw every job stop sending
 	// verifying bounds the jobs reading back at once (maxVerifying).
 	verifying chan struct{}
-	sendings sync.WaitGroup
+	sendings  sync.WaitGroup
 }
 
 // tempPrefix names the console's temporary folders; the process id lets a
