@@ -1,0 +1,92 @@
+package bulk
+
+// A job's verification: started when sending ends, or again on request,
+// with a context Cancel ends, a few jobs at a time.
+
+import (
+	"context"
+	"errors"
+	"time"
+)
+
+func (j *Job) nConflicts() int {
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	return j.nConflict
+}
+
+// verify reads a sent job back from the stream, with a context of its own
+// (an upload whose sending was canceled is still verified: what it did
+// write is worth knowing) that Cancel ends.
+func (m *Manager) verify(ctx context.Context, j *Job, sum Summary) (Summary, Verification) {
+	m.mu.Lock()
+	closing := m.closing
+	m.mu.Unlock()
+	if closing {
+		return sum, Verification{State: VerifyIncomplete, Err: errors.New("the console is shutting down")}
+	}
+	// A few jobs read back at once, so verification never holds more than
+	// a share of the console's read memory, whatever the number of uploads.
+	select {
+	case m.verifying <- struct{}{}:
+		defer func() { <-m.verifying }()
+	case <-ctx.Done():
+		return sum, Verification{State: VerifyIncomplete, Err: errors.New("stopped by Cancel")}
+	}
+	j.mu.Lock()
+	since := j.sendStart
+	j.mu.Unlock()
+	v := verifyReport(ctx, j.Scanner, m.cfg.Memory, j.Spec.Stream, j.User, since, j.reportPath(), j.Check.Records, &sum, j.verifying)
+	if v.State == VerifyIncomplete && ctx.Err() != nil {
+		v.Err = errors.New("stopped by Cancel")
+	}
+	return sum, v
+}
+
+// Verify reads a finished job back from the stream again, in the
+// background: a job sent unverified, or one whose verification did not
+// finish, or a second look later.
+func (m *Manager) Verify(j *Job) error {
+	if j.Scanner == nil {
+		return ErrNoScanner
+	}
+	m.mu.Lock()
+	if m.closing {
+		m.mu.Unlock()
+		return ErrShuttingDown
+	}
+	if m.jobs[j.ID] != j {
+		m.mu.Unlock()
+		return ErrGone
+	}
+	j.mu.Lock()
+	switch j.state {
+	case StateVerifying:
+		j.mu.Unlock()
+		m.mu.Unlock()
+		return nil
+	case StateChecked, StateSending:
+		j.mu.Unlock()
+		m.mu.Unlock()
+		return ErrNotDone
+	}
+	j.state = StateVerifying
+	if j.expiry != nil {
+		j.expiry.Stop()
+	}
+	sum := j.summary
+	vctx := j.verifyContextLocked()
+	j.notify()
+	j.mu.Unlock()
+	m.sendings.Add(1)
+	m.mu.Unlock()
+	go func() {
+		defer m.sendings.Done()
+		sum, v := m.verify(vctx, j, sum)
+		j.finish(sum, v, time.Now().Add(m.cfg.DoneTTL))
+		j.mu.Lock()
+		j.expiry = time.AfterFunc(m.cfg.DoneTTL, func() { m.removeIf(j, expired) })
+		j.mu.Unlock()
+	}()
+	return nil
+}
