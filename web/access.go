@@ -5,7 +5,6 @@ import (
 	"encoding/binary"
 	"encoding/hex"
 	"errors"
-	"fmt"
 	"math/rand/v2"
 	"net"
 	"net/http"
@@ -13,7 +12,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/kinesis-console/kinesis-console/internal/access"
-	"github.com/kinesis-console/kinesis-console/internal/stream"
+	"github.com/kinesis-console/kinesis-console/internal/write"
 )
 
 // requestState is what the middleware learns about a request: its id, its
@@ -23,8 +22,8 @@ type requestState struct {
 	id       string
 	user     access.User
 	signedIn bool
-	target   *target
-	audited  bool // the request's write attempt has its audit line
+	visitor  *write.Visitor // who writes where (targets.go)
+	audited  bool           // the request's write attempt has its audit line
 }
 
 type requestStateKey struct{}
@@ -142,7 +141,7 @@ func (h *handlers) auditRefusedSignIn(c echo.Context, err error) {
 	// Counted per client and minute, not written per attempt: anyone may
 	// send them, as fast as they like.
 	stateFor(c).audited = true
-	h.deps.Audit.RefusedSignIn(c.RealIP(), code)
+	h.writes.RefusedSignIn(c.RealIP(), code)
 }
 
 // ipExtractor says where a request comes from. Behind trusted proxies their
@@ -160,63 +159,4 @@ func ipExtractor(auth *access.Authenticator) echo.IPExtractor {
 		}
 	}
 	return echo.ExtractIPFromXFFHeader(opts...)
-}
-
-// visitor is who a request comes from and where it writes, as the
-// middleware resolved them: a handler reads it once and passes it down,
-// rather than each check deriving the same facts from the context again.
-type visitor struct {
-	user    access.User
-	target  *target
-	clients Clients // the AWS clients this user writes with on the target
-}
-
-// visitorOf returns the request's visitor.
-func (h *handlers) visitorOf(ctx context.Context) visitor {
-	u, t := userFrom(ctx), h.targetOf(ctx)
-	return visitor{user: u, target: t, clients: t.clientsFor(u)}
-}
-
-// canWrite asks the policy whether the request's user may write to the
-// named stream of the request's target.
-func (h *handlers) canWrite(ctx context.Context, streamName string) access.Decision {
-	return h.mayWrite(h.visitorOf(ctx), streamName)
-}
-
-// mayWrite asks the policy whether v may write to the named stream.
-func (h *handlers) mayWrite(v visitor, streamName string) access.Decision {
-	return h.deps.Policy.CanWrite(v.user, v.target.Name, streamName)
-}
-
-// checkARN is arnProblem for the request's visitor.
-func (h *handlers) checkARN(ctx context.Context, ref stream.StreamRef) string {
-	return h.arnProblem(ctx, h.visitorOf(ctx), ref)
-}
-
-// codeWrongAccountOrRegion is the audit code of a write refused for what
-// arnProblem says, on every path.
-const codeWrongAccountOrRegion = "WrongAccountOrRegion"
-
-// arnProblem makes sure a stream given by ARN lies where v's target writes:
-// its region, and the account the console writes as there. Without it an
-// ARN could send a write to another account or region than the header
-// shows; cross-account writes get a target of their own.
-func (h *handlers) arnProblem(ctx context.Context, v visitor, ref stream.StreamRef) string {
-	if ref.ARN == "" {
-		return ""
-	}
-	t := v.target
-	if ref.Region != t.Region {
-		return fmt.Sprintf("This ARN is in region %s, but %s writes to %s. Pick the target for %s, or give the stream's name.", ref.Region, t.Name, t.Region, ref.Region)
-	}
-	caller := v.clients.Identity.Caller(ctx)
-	if caller.Account == "" {
-		// Fail closed: with STS unreachable the ARN's account cannot be
-		// compared, and a write to it could go to another account.
-		return fmt.Sprintf("The console cannot tell which account %s writes as right now (STS did not answer), so it cannot check this ARN's account. Give the stream's name instead, or try again in a moment.", t.Name)
-	}
-	if ref.Account != caller.Account {
-		return fmt.Sprintf("This ARN is in account %s, but %s writes as account %s. Pick the target for that account.", ref.Account, t.Name, caller.Account)
-	}
-	return ""
 }

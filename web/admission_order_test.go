@@ -189,7 +189,7 @@ func admissionEnv(t *testing.T, policy access.Policy) *bulkEnv {
 	consumers.Schemas = nil // what the records hold is not this test's subject
 	return newBulkEnv(t, nil, func(d *web.Deps) {
 		d.Targets = []web.Target{{Name: "default", Region: "eu-west-1", Publisher: d.Publisher, Identity: knownIdentity, Bulk: d.Bulk}}
-		d.Consumers = consumers
+		d.Rules = consumers
 		d.Policy = policy
 	})
 }

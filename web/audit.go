@@ -6,6 +6,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/kinesis-console/kinesis-console/internal/access"
+	"github.com/kinesis-console/kinesis-console/internal/write"
 )
 
 // writeRoutes are the routes whose POST is an attempt to write: each gets
@@ -17,20 +18,13 @@ func isWriteAttempt(c echo.Context) bool {
 	return c.Request().Method == http.MethodPost && writeRoutes[c.Path()]
 }
 
-// audit writes the audit line of a write attempt, and notes that the
-// request has one.
-func (h *handlers) audit(c echo.Context, at access.Attempt) {
-	stateFor(c).audited = true
-	h.deps.Audit.Record(c.Request().Context(), at)
-}
-
 // auditRefusal writes the line of a write attempt that was refused before
 // any handler looked at it (a foreign Host or Origin, no sign-in, a body
 // too large, an unknown target, a rate limit), unless it has one already.
 // Its body is never read for it: it may be the reason for the refusal.
 func (h *handlers) auditRefusal(c echo.Context, status int) {
 	st := stateFor(c)
-	if st.audited || !isWriteAttempt(c) {
+	if st.audited || (st.visitor != nil && st.visitor.Audited()) || !isWriteAttempt(c) {
 		return
 	}
 	code := "Refused"
@@ -48,7 +42,7 @@ func (h *handlers) auditRefusal(c echo.Context, status int) {
 	case http.StatusMisdirectedRequest:
 		code = "WrongHost"
 	case http.StatusTooManyRequests:
-		code = "RateLimited"
+		code = write.CodeRateLimited
 	case http.StatusServiceUnavailable:
 		code = "Unavailable"
 	case http.StatusRequestTimeout:
@@ -60,7 +54,8 @@ func (h *handlers) auditRefusal(c echo.Context, status int) {
 	if status >= 500 {
 		outcome, code = access.OutcomeFailed, "ConsoleError"
 	}
-	h.audit(c, access.Attempt{
+	st.audited = true
+	h.writes.Refused(c.Request().Context(), access.Attempt{
 		User: userFrom(c.Request().Context()).Name, Source: c.RealIP(), RequestID: st.id,
 		Target: c.QueryParam("target"), Outcome: outcome, ErrorCode: code,
 	})

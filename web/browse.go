@@ -165,7 +165,7 @@ type readFailure struct {
 func (h *handlers) browse(c echo.Context, br browseRequest, kind access.ReadKind) (stream.BrowsePage, int, *readFailure, access.Read) {
 	ctx := c.Request().Context()
 	audit := h.readAudit(c, br, kind)
-	browser := h.targetOf(ctx).clientsFor(userFrom(ctx)).Browser
+	browser := h.visitorOf(ctx).Clients.Browser
 	if browser == nil {
 		audit.Outcome, audit.ErrorCode = access.OutcomeDenied, "NoReader"
 		h.deps.Audit.Read(ctx, audit)
@@ -360,7 +360,7 @@ func (h *handlers) recordsArea(c echo.Context, br browseRequest) views.RecordsAr
 		Stream:  br.ref.Name,
 		Query:   br.query,
 		TailURL: views.RecordsURL(br.ref.Name, "/tail", tailQuery(br.query)),
-		CanPut:  h.deps.Policy.CanWriteAny(userFrom(ctx), h.targetOf(ctx).Name),
+		CanPut:  h.writes.WritesNowhere(h.visitorOf(ctx)) == "",
 	}
 }
 
@@ -395,7 +395,7 @@ func (h *handlers) tail(c echo.Context) error {
 	}
 	ctx := c.Request().Context()
 	audit := h.readAudit(c, br, access.ReadTail)
-	browser := h.targetOf(ctx).clientsFor(userFrom(ctx)).Browser
+	browser := h.visitorOf(ctx).Clients.Browser
 	if browser == nil {
 		audit.Outcome, audit.ErrorCode = access.OutcomeDenied, "NoReader"
 		h.deps.Audit.Read(ctx, audit)
@@ -428,7 +428,7 @@ func (h *handlers) tail(c echo.Context) error {
 	tctx, cancel := context.WithTimeout(ctx, tailSpan)
 	defer cancel()
 	defer context.AfterFunc(h.closing, cancel)() // shutdown ends the tail
-	canPut := h.deps.Policy.CanWriteAny(userFrom(ctx), h.targetOf(ctx).Name)
+	canPut := h.writes.WritesNowhere(h.visitorOf(ctx)) == ""
 	sent := 0
 	ready := func() {
 		_ = send("ready", renderString(tctx, views.TailNoticeView("Live: waiting for new records.")))
@@ -478,17 +478,4 @@ func slicesDeleteFields(errs stream.FieldErrors, names ...string) stream.FieldEr
 		}
 	}
 	return out
-}
-
-// checkResendOf returns a resend's "shardId-…/sequence[/sub]" when it is
-// well formed, else "": the audit trail records only what it can trust.
-func checkResendOf(s string) string {
-	parts := strings.Split(s, "/")
-	if len(parts) < 2 || len(parts) > 3 || stream.CheckShardID(parts[0]) != "" || stream.CheckSequenceNumberForOrdering(parts[1]) != "" {
-		return ""
-	}
-	if len(parts) == 3 && (len(parts[2]) > 5 || strings.Trim(parts[2], "0123456789") != "" || parts[2] == "") {
-		return ""
-	}
-	return s
 }

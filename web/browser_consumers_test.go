@@ -38,7 +38,7 @@ func newConsumersBrowserEnv(t *testing.T) *consumersBrowserEnv {
 			Identity: d.Identity, Browser: d.Browser, Schemas: reg,
 			// One PutRecords at a time: moto's writes are not safe concurrently.
 			Bulk: bulk.NewSender(kc, bulk.Options{Workers: 1})}}
-		d.Consumers = motoConsumers(t)
+		d.Rules = motoConsumers(t)
 	})
 	return env
 }

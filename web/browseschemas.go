@@ -8,15 +8,6 @@ import (
 	"github.com/kinesis-console/kinesis-console/internal/schema"
 )
 
-// SchemaVersions finds a Glue Schema Registry schema version by the id a
-// frame read from a stream names, asking allow before each AWS call;
-// *schema.Registry is one.
-type SchemaVersions interface {
-	VersionByID(ctx context.Context, versionID string, allow func() bool) (*schema.Schema, error)
-}
-
-var _ SchemaVersions = (*schema.Registry)(nil)
-
 // maxFrameSchemas bounds the versions one page or tail remembers.
 const maxFrameSchemas = 64
 
@@ -46,7 +37,7 @@ func (h *handlers) frameSchemasFor(ctx context.Context) decode.SchemaDecoder {
 	if versions == nil {
 		return nil
 	}
-	return &frameSchemas{ctx: ctx, versions: versions, allow: h.lookUpAllowed(ctx), seen: map[string]frameSchema{}}
+	return &frameSchemas{ctx: ctx, versions: versions, allow: h.writes.LookUpAllowed(h.visitorOf(ctx)), seen: map[string]frameSchema{}}
 }
 
 // DecodePayload decodes an Avro payload as JSON with the version id names.

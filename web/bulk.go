@@ -19,7 +19,6 @@ import (
 	"github.com/a-h/templ"
 	"github.com/labstack/echo/v4"
 
-	"github.com/kinesis-console/kinesis-console/internal/access"
 	"github.com/kinesis-console/kinesis-console/internal/bulk"
 	"github.com/kinesis-console/kinesis-console/internal/field"
 	"github.com/kinesis-console/kinesis-console/internal/stream"
@@ -286,25 +285,11 @@ func (h *handlers) bulkReport(c echo.Context) error {
 	return nil
 }
 
-// recordBulkResult writes the audit line of one record of a job, and counts
-// it, whatever became of it: written, refused, invalid or not sent.
+// recordBulkResult counts one record of a job, and has the write service
+// audit it, whatever became of it: written, refused, invalid or not sent.
 func (h *handlers) recordBulkResult(j *bulk.Job, r bulk.Result) {
-	outcome := access.OutcomeFailed
-	switch r.Status {
-	case bulk.StatusWritten:
-		outcome = access.OutcomeWritten
-	case bulk.StatusInvalid:
-		outcome = access.OutcomeInvalid
-	case bulk.StatusNotSent:
-		outcome = access.OutcomeNotSent
-	}
 	h.metrics.observeBulk(j.Spec.Stream.Name, r)
-	h.deps.Audit.Record(context.Background(), access.Attempt{
-		User: j.User, Source: j.Source, RequestID: j.RequestID, Target: j.Target,
-		Stream: j.Spec.Stream.String(), PartitionKey: r.PartitionKey, Data: r.Data,
-		Outcome: outcome, ShardID: r.ShardID, SequenceNumber: r.SequenceNumber, ErrorCode: r.ErrorCode,
-		MayHaveWritten: r.Outcome() == stream.Unknown, PossiblyDuplicated: r.PossiblyDuplicated,
-	})
+	h.writes.BulkResult(j, r)
 }
 
 func jobURL(j *bulk.Job) string { return "/bulk/" + j.ID }

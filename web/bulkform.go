@@ -9,7 +9,6 @@ import (
 	"mime/multipart"
 	"net/http"
 	"net/url"
-	"strconv"
 	"strings"
 
 	"github.com/labstack/echo/v4"
@@ -18,6 +17,7 @@ import (
 	"github.com/kinesis-console/kinesis-console/internal/bulk"
 	"github.com/kinesis-console/kinesis-console/internal/field"
 	"github.com/kinesis-console/kinesis-console/internal/stream"
+	"github.com/kinesis-console/kinesis-console/internal/write"
 	"github.com/kinesis-console/kinesis-console/views"
 )
 
@@ -146,7 +146,10 @@ func (h *handlers) bulkTarget(c echo.Context, name string) error {
 		return nil
 	}
 	if err := h.setTarget(c, name); err != nil {
-		h.auditBulkRefusal(c, "", access.OutcomeDenied, "UnknownTarget")
+		st := stateFor(c)
+		st.audited = true
+		h.writes.Refused(c.Request().Context(), access.Attempt{User: userFrom(c.Request().Context()).Name, Source: c.RealIP(),
+			RequestID: st.id, Target: h.targetOf(c.Request().Context()).Name, Outcome: access.OutcomeDenied, ErrorCode: write.CodeUnknownTarget})
 		return err
 	}
 	return nil
@@ -164,95 +167,18 @@ func drain(r io.Reader) error {
 	return err
 }
 
-// checkBulk checks that the user may write to the form's stream, builds
-// the spec, and runs the engine's check over the records. record, when not
-// nil, takes each value read to the record it holds (a generated line's
-// data); the stream's schema then applies to what it returns.
+// checkBulk asks the write service to check an upload of the form's
+// records from src; record, when not nil, takes each value read to the
+// record it holds (a generated line's data).
 func (h *handlers) checkBulk(c echo.Context, f views.BulkForm, src io.Reader, name string, record func([]byte) ([]byte, error)) (*bulk.Job, stream.FieldErrors, error) {
 	ctx := c.Request().Context()
-	t := h.targetOf(ctx)
-	user := userFrom(ctx)
-	clients := t.clientsFor(user)
-	sender := clients.Bulk
-	if sender == nil {
-		return nil, stream.FieldErrors{{Field: field.Stream, Message: "Bulk upload is not set up for this target."}}, nil
-	}
-	// Permission first: a denied user learns nothing from validation, not
-	// even of the stream's name on a read-only console (as for a put).
-	ref, msg := stream.ParseStreamRef(f.Stream)
-	if msg == "" || h.deps.Policy.ReadOnly {
-		if d := h.canWrite(ctx, ref.Name); !d.Allowed {
-			h.auditBulkRefusal(c, f.Stream, access.OutcomeDenied, "NotAllowed")
-			return nil, stream.FieldErrors{{Field: field.Stream, Message: d.Reason}}, nil
-		}
-	}
-	if msg != "" {
-		h.auditBulkRefusal(c, f.Stream, access.OutcomeInvalid, "Invalid:"+field.Stream)
-		return nil, stream.FieldErrors{{Field: field.Stream, Message: msg}}, nil
-	}
-	if msg := h.checkARN(ctx, ref); msg != "" {
-		h.auditBulkRefusal(c, ref.String(), access.OutcomeDenied, codeWrongAccountOrRegion)
-		return nil, stream.FieldErrors{{Field: field.Stream, Message: msg}}, nil
-	}
-	r := h.rulesFor(ctx, t, ref.Name)
-	if r.confirm && f.ConfirmStream != ref.Name {
-		h.auditBulkRefusal(c, ref.String(), access.OutcomeInvalid, "Invalid:"+field.ConfirmStream)
-		return nil, stream.FieldErrors{{Field: field.ConfirmStream, Message: fmt.Sprintf("This stream matters: type its name, %s, to confirm the upload.", ref.Name)}}, nil
-	}
-	rate, msg := parseRate(f.Rate)
-	if msg != "" {
-		h.auditBulkRefusal(c, ref.String(), access.OutcomeInvalid, "Invalid:"+field.Rate)
-		return nil, stream.FieldErrors{{Field: field.Rate, Message: msg}}, nil
-	}
-	format, ok := bulk.ParseFormat(f.Format)
-	if !ok {
-		h.auditBulkRefusal(c, ref.String(), access.OutcomeInvalid, "Invalid:"+field.Format)
-		return nil, stream.FieldErrors{{Field: field.Format, Message: "Choose automatic, NDJSON or JSON array."}}, nil
-	}
-	spec := bulk.Spec{
-		Stream:          ref,
-		Format:          format,
-		PartitionKey:    bulk.KeySource{Mode: bulk.KeyMode(f.PartitionKeyMode), Value: strings.TrimSpace(f.PartitionKey)},
-		ExplicitHashKey: bulk.KeySource{Mode: bulk.KeyMode(f.ExplicitHashKeyMode), Value: strings.TrimSpace(f.ExplicitHashKey)},
-	}
-	if spec.PartitionKey.Mode == bulk.KeyFixed {
-		spec.PartitionKey.Value = f.PartitionKey // a fixed key is used exactly as typed
-	}
-	if errs := spec.Check(); len(errs) > 0 {
-		h.auditBulkRefusal(c, ref.String(), access.OutcomeInvalid, "Invalid:"+errs[0].Field)
-		return nil, errs, nil
-	}
-	var schemaMsg string
-	if spec.Transform, schemaMsg = h.bulkTransform(ctx, t, r, record); schemaMsg != "" {
-		h.auditBulkRefusal(c, ref.String(), access.OutcomeFailed, "SchemaUnavailable")
-		return nil, stream.FieldErrors{{Field: field.Records, Message: schemaMsg}}, nil
-	}
-	// One DescribeStreamSummary: a missing stream is said now, not after
-	// the upload, and the stream's own record size limit applies.
-	sum, err := t.streams.summary(ctx, ref)
-	var fail *stream.Failure
-	switch {
-	case err == nil && !sum.Active():
-		return nil, stream.FieldErrors{{Field: field.Stream, Message: fmt.Sprintf("The stream is %s: it takes no writes now.", sum.Status)}}, nil
-	case err == nil:
-		spec.MaxRecordBytes = sum.MaxRecordBytes
-	case errors.As(err, &fail) && fail.Kind == stream.KindNotFound:
-		h.auditBulkRefusal(c, ref.String(), access.OutcomeFailed, fail.CodeOrKind())
-		return nil, stream.FieldErrors{{Field: field.Stream, Message: "Kinesis has no stream " + ref.String() + " in " + t.Region + "."}}, nil
-	}
-	// Any other error (no DescribeStreamSummary permission, a blip) is left
-	// to the sending, which reports it record by record.
-	j, err := h.jobs.Check(bulk.Upload{
-		User: user.Name, Source: c.RealIP(), RequestID: requestIDFrom(ctx), Target: t.Name,
-		Sender: sender, Spec: spec, Rate: rate, ResendUnknown: f.ResendUnknown, SendValidOnly: f.SendValidOnly, Name: name,
-		Scanner: scannerOf(clients), Verify: f.Verify, Replaced: f.Replaced,
+	return h.writes.CheckBulk(ctx, h.visitorOf(ctx), write.BulkForm{
+		Stream: f.Stream, Confirm: f.ConfirmStream, Rate: f.Rate, Format: f.Format,
+		PartitionKeyMode: f.PartitionKeyMode, PartitionKey: f.PartitionKey,
+		ExplicitHashKeyMode: f.ExplicitHashKeyMode, ExplicitHashKey: f.ExplicitHashKey,
+		ResendUnknown: f.ResendUnknown, SendValidOnly: f.SendValidOnly, Verify: f.Verify,
+		Replaced: f.Replaced, Name: name, Record: record,
 	}, src)
-	var fe stream.FieldErrors
-	if errors.As(err, &fe) {
-		h.auditBulkRefusal(c, ref.String(), access.OutcomeInvalid, "Invalid:"+fe[0].Field)
-		return nil, fe, nil
-	}
-	return j, nil, err
 }
 
 // discardReplaced discards the user's checked upload id, which a new upload
@@ -266,26 +192,6 @@ func (h *handlers) discardReplaced(c echo.Context, id string) string {
 	return fmt.Sprintf("%s for %s, %d of %d records valid", j.Name, j.Spec.Stream.String(), j.Check.Valid, j.Check.Records)
 }
 
-// scannerOf is what reads a user's uploads back: the records reader, whose
-// read budget verification shares. Verifying needs no "read" permission:
-// like the put's read-back, it shows the user nothing but whether what they
-// sent is there.
-func scannerOf(c Clients) bulk.Scanner {
-	if c.Browser == nil {
-		return nil
-	}
-	return c.Browser
-}
-
-// auditBulkRefusal records a bulk upload refused before anything was sent.
-func (h *handlers) auditBulkRefusal(c echo.Context, streamName string, outcome access.Outcome, code string) {
-	ctx := c.Request().Context()
-	h.audit(c, access.Attempt{
-		User: userFrom(ctx).Name, Source: c.RealIP(), RequestID: requestIDFrom(ctx), Target: h.targetOf(ctx).Name,
-		Stream: streamName, Outcome: outcome, ErrorCode: code,
-	})
-}
-
 // bulkSpecField reports a field the check depends on.
 func bulkSpecField(name string) bool {
 	switch name {
@@ -296,18 +202,6 @@ func bulkSpecField(name string) bool {
 	return false
 }
 
-func parseRate(s string) (float64, string) {
-	s = strings.TrimSpace(s)
-	if s == "" {
-		return 0, ""
-	}
-	v, err := strconv.ParseFloat(s, 64)
-	if err != nil || v < 0 || v > 1e6 {
-		return 0, "The rate limit is a number of records per second, 0 or more (empty for none)."
-	}
-	return v, ""
-}
-
 // bulkFormDefaults is the empty form for the request's target.
 func (h *handlers) bulkFormDefaults(ctx context.Context) views.BulkForm {
 	t := h.targetOf(ctx)
@@ -316,7 +210,7 @@ func (h *handlers) bulkFormDefaults(ctx context.Context) views.BulkForm {
 		ExplicitHashKeyMode: string(bulk.KeyNone), MaxUploadMiB: int(h.deps.MaxUploadBytes >> 20), ResendUnknown: false,
 		Verify: true,
 	}
-	if len(h.targets) > 1 {
+	if len(h.writes.Destinations()) > 1 {
 		f.Action += "?" + field.Target + "=" + url.QueryEscape(t.Name)
 	}
 	if t.Bulk == nil {

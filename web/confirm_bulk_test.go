@@ -29,7 +29,7 @@ func confirmBulkEnv(t *testing.T, rec *recordingAPI) *bulkEnv {
 	return newBulkEnv(t, rec.api(), func(d *web.Deps) {
 		d.Targets = []web.Target{{Name: "default", Region: "eu-west-1", Publisher: d.Publisher, Identity: knownIdentity,
 			Bulk: d.Bulk, Schemas: schemas}}
-		d.Consumers = consumers
+		d.Rules = consumers
 	})
 }
 

@@ -55,7 +55,7 @@ func consumersBulkEnv(t *testing.T, rec *recordingAPI) *bulkEnv {
 	return newBulkEnv(t, rec.api(), func(d *web.Deps) {
 		d.Targets = []web.Target{{Name: "default", Region: "eu-west-1", Publisher: d.Publisher, Identity: knownIdentity,
 			Bulk: d.Bulk, Schemas: schemas}}
-		d.Consumers = consumers
+		d.Rules = consumers
 	})
 }
 

@@ -67,7 +67,7 @@ func registerMotoSchemas(t *testing.T, backend *localaws.Backend) (*schema.Regis
 // motoConsumers binds streams named *-orders to the JSON schema and *-clicks
 // to the Avro one, both framed; offers the order templates on *-orders; and
 // asks for the name of streams named *-prod-*.
-func motoConsumers(t *testing.T) web.Consumers {
+func motoConsumers(t *testing.T) web.Rules {
 	t.Helper()
 	set, err := template.NewSet([]template.Spec{
 		{Name: "new order", Streams: []string{"*-orders"}, PartitionKey: "order-{{int 1 1000000}}",
@@ -76,7 +76,7 @@ func motoConsumers(t *testing.T) web.Consumers {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return web.Consumers{
+	return web.Rules{
 		Schemas: schema.Bindings{
 			{Streams: []string{"*-orders"}, Ref: schema.Ref{Registry: "events", Schema: "orders"}, Frame: true},
 			{Streams: []string{"*-clicks"}, Ref: schema.Ref{Registry: "events", Schema: "clicks"}, Frame: true},
@@ -101,7 +101,7 @@ func TestReadBackAfterSchemaPut(t *testing.T) {
 	env := &unitEnv{h: newConsole(t, web.Deps{Hosts: exampleHost, Region: "us-east-1",
 		Targets: []web.Target{{Name: "local", Region: "us-east-1", Publisher: pub,
 			Identity: identity.NewResolver(localawstest.STS(t, backend), identity.Options{}), Schemas: reg}},
-		Consumers: motoConsumers(t),
+		Rules: motoConsumers(t),
 	})}
 	env.pub = &stubPublisher{} // unused: the target writes to moto
 

@@ -43,7 +43,7 @@ func consumersEnv(t *testing.T, tags map[string]map[string]string) *unitEnv {
 				}
 				return tags[name], nil
 			}}}
-		d.Consumers = consumers
+		d.Rules = consumers
 	})
 }
 
@@ -51,7 +51,7 @@ func consumersEnv(t *testing.T, tags map[string]map[string]string) *unitEnv {
 // orders has a framed JSON schema and the templates, clicks a framed,
 // zlib-compressed Avro schema, plain-json the JSON schema unframed, and
 // prod-* need their name typed.
-func testConsumers(t *testing.T) (stubSchemas, web.Consumers) {
+func testConsumers(t *testing.T) (stubSchemas, web.Rules) {
 	t.Helper()
 	orders, err := schema.Compile(schema.Ref{Registry: "events", Schema: "orders"}, testVersionID, 2, schema.FormatJSON,
 		`{"type": "object", "required": ["id"], "properties": {"id": {"type": "integer", "minimum": 1}, "email": {"type": "string", "format": "email"}}}`)
@@ -73,7 +73,7 @@ func testConsumers(t *testing.T) (stubSchemas, web.Consumers) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return stubSchemas{"orders": orders, "clicks": clicks}, web.Consumers{
+	return stubSchemas{"orders": orders, "clicks": clicks}, web.Rules{
 		Schemas: schema.Bindings{
 			{Streams: []string{"orders"}, Ref: schema.Ref{Registry: "events", Schema: "orders"}, Frame: true},
 			{Streams: []string{"clicks"}, Ref: schema.Ref{Registry: "events", Schema: "clicks"}, Frame: true, Compression: decode.GSRCompressionZlib},

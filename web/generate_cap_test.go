@@ -26,7 +26,7 @@ func TestGenerateHeldToTheUploadLimit(t *testing.T) {
 		t.Fatal(err)
 	}
 	env := newBulkEnv(t, nil, func(d *web.Deps) {
-		d.Consumers = web.Consumers{Templates: set}
+		d.Rules = web.Rules{Templates: set}
 		d.MaxUploadBytes = limit
 	})
 	tests := []struct {

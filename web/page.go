@@ -28,21 +28,16 @@ func (h *handlers) index(c echo.Context) error {
 // page assembles the whole screen around a workspace, showing only what
 // the signed-in user may do.
 func (h *handlers) page(ctx context.Context, w views.Workspace) views.Page {
-	user := userFrom(ctx)
-	t := h.targetOf(ctx)
+	v := h.visitorOf(ctx)
+	t := v.Target
 	header := views.Header{
 		Target: t.Name, Targets: h.targetOptions(t),
-		Region: t.Region, Endpoint: t.Endpoint, Caller: callerView(t.clientsFor(user).Identity.Caller(ctx)),
+		Region: t.Region, Endpoint: t.Endpoint, Caller: callerView(v.Clients.Identity.Caller(ctx)),
 	}
 	if h.deps.Auth.Mode() != access.ModeNone {
-		header.User = user.Name
+		header.User = v.User.Name
 	}
-	if !h.deps.Policy.CanWriteAny(user, t.Name) {
-		w.Denied = h.deps.Policy.CanWrite(user, t.Name, "").Reason
-		if !h.deps.Policy.ReadOnly {
-			w.Denied = user.Name + " may not write to any stream through this console. Ask its operators for access."
-		}
-	}
+	w.Denied = h.writes.WritesNowhere(v)
 	streams := firstStreams(h.allowedStreams(ctx))
 	if w.Form.Stream == "" && w.Denied == "" {
 		w.Form.StreamChoices = streamChoices(streams.Names, t.Name)
@@ -58,17 +53,11 @@ func (h *handlers) page(ctx context.Context, w views.Workspace) views.Page {
 
 // allowedStreams is the picker's list, less the streams this user may not write.
 func (h *handlers) allowedStreams(ctx context.Context) views.StreamList {
-	list := h.targetOf(ctx).streams.list(ctx)
-	if len(h.deps.Policy.Rules) == 0 && !h.deps.Policy.ReadOnly {
-		return list
+	names, err := h.writes.Streams(ctx, h.visitorOf(ctx))
+	list := views.StreamList{Names: names}
+	if err != nil {
+		list.Err = failureText(err)
 	}
-	var names []string
-	for _, n := range list.Names {
-		if h.canWrite(ctx, n).Allowed {
-			names = append(names, n)
-		}
-	}
-	list.Names = names
 	return list
 }
 

@@ -10,6 +10,7 @@ import (
 
 	"github.com/kinesis-console/kinesis-console/internal/field"
 	"github.com/kinesis-console/kinesis-console/internal/stream"
+	"github.com/kinesis-console/kinesis-console/internal/write"
 	"github.com/kinesis-console/kinesis-console/views"
 )
 
@@ -30,18 +31,10 @@ func (h *handlers) previewView(c echo.Context) views.ShardPreview {
 	// Permission first, as for a put: a denied user learns nothing from
 	// validation.
 	ctx := c.Request().Context()
-	ref, msg := stream.ParseStreamRef(name)
-	if msg == "" || h.deps.Policy.ReadOnly {
-		if d := h.canWrite(ctx, ref.Name); !d.Allowed {
-			return views.ShardPreview{Err: d.Reason}
-		}
-	}
-	if msg != "" {
-		return views.ShardPreview{Err: msg}
-	}
-	// An ARN must lie where the target writes, as for a put.
-	if msg := h.checkARN(ctx, ref); msg != "" {
-		return views.ShardPreview{Err: msg}
+	v := h.visitorOf(ctx)
+	ref, r := h.writes.CheckStream(ctx, v, name, false)
+	if r != nil {
+		return views.ShardPreview{Err: r.Message}
 	}
 	var key *big.Int
 	source := "partition key"
@@ -57,8 +50,8 @@ func (h *handlers) previewView(c echo.Context) views.ShardPreview {
 		}
 		key = stream.HashKey(pk)
 	}
-	shards, at, err := h.targetOf(ctx).streams.shards(ctx, ref, c.QueryParam("refresh") == "1", h.lookUpAllowed(ctx))
-	if errors.Is(err, errLookUpsLimited) {
+	shards, at, err := h.writes.Shards(ctx, v, ref, c.QueryParam("refresh") == "1")
+	if errors.Is(err, write.ErrLookUpsLimited) {
 		return views.ShardPreview{Err: lookUpsLimitedText}
 	}
 	if err != nil {

@@ -19,6 +19,7 @@ import (
 	"github.com/kinesis-console/kinesis-console/internal/decode"
 	"github.com/kinesis-console/kinesis-console/internal/schema"
 	"github.com/kinesis-console/kinesis-console/internal/stream"
+	"github.com/kinesis-console/kinesis-console/internal/write"
 	"github.com/kinesis-console/kinesis-console/views"
 )
 
@@ -37,7 +38,8 @@ const FieldReadBackToken = "readback_token"
 // sequence number guessed or learnt elsewhere.
 func (h *handlers) readBack(c echo.Context) error {
 	ctx := c.Request().Context()
-	user, t := userFrom(ctx), h.targetOf(ctx)
+	who := h.visitorOf(ctx)
+	user, t := who.User, who.Target
 	claim, err := h.readBackKeys.verify(c.FormValue(FieldReadBackToken))
 	if errors.Is(err, errReadBackExpired) {
 		return render(c, http.StatusOK, views.ReadBackView(views.ReadBack{Err: "Not read back: this result is more than an hour old; put the record again to check it."}))
@@ -45,16 +47,11 @@ func (h *handlers) readBack(c echo.Context) error {
 	if err != nil || claim.User != user.Name || claim.Target != t.Name {
 		return echo.NewHTTPError(http.StatusForbidden, "Not read back: a read-back is only for the record you just wrote, on the same target.").SetInternal(err)
 	}
-	ref, msg := stream.ParseStreamRef(claim.Stream)
-	if msg != "" {
-		return echo.NewHTTPError(http.StatusForbidden, msg)
-	}
-	// The policy may have changed since the put.
-	if d := h.canWrite(ctx, ref.Name); !d.Allowed {
-		return echo.NewHTTPError(http.StatusForbidden, d.Reason)
-	}
-	if msg := h.checkARN(ctx, ref); msg != "" {
-		return echo.NewHTTPError(http.StatusForbidden, msg)
+	// The policy may have changed since the put: the put's own checks of
+	// the stream again.
+	ref, r := h.writes.CheckStream(ctx, who, claim.Stream, false)
+	if r != nil {
+		return echo.NewHTTPError(http.StatusForbidden, r.Message)
 	}
 	in, _ := bindInput(c)
 	rec, errs := in.Validate(stream.MaxRecordBytesLimit)
@@ -69,9 +66,9 @@ func (h *handlers) readBack(c echo.Context) error {
 		return render(c, http.StatusOK, views.ReadBackView(views.ReadBack{Err: "Not read back: you are reading back faster than this console allows, " +
 			"to leave the stream's read limit to its consumers."}))
 	}
-	ctx, cancel := context.WithTimeout(ctx, awsCallTimeout)
+	ctx, cancel := context.WithTimeout(ctx, write.AWSCallTimeout)
 	defer cancel()
-	got, err := t.clientsFor(user).Publisher.ReadBack(ctx, viewerOf(c), ref, claim.Shard, claim.Sequence)
+	got, err := who.Clients.Publisher.ReadBack(ctx, viewerOf(c), ref, claim.Shard, claim.Sequence)
 	if err != nil {
 		return render(c, http.StatusOK, views.ReadBackView(views.ReadBack{Err: readBackFailure(err)}))
 	}

@@ -13,125 +13,52 @@ import (
 
 	"github.com/labstack/echo/v4"
 
-	"github.com/kinesis-console/kinesis-console/internal/access"
 	"github.com/kinesis-console/kinesis-console/internal/field"
 	"github.com/kinesis-console/kinesis-console/internal/stream"
 	"github.com/kinesis-console/kinesis-console/internal/submit"
+	"github.com/kinesis-console/kinesis-console/internal/write"
 	"github.com/kinesis-console/kinesis-console/views"
 )
 
-// putRecord handles POST /records: check the form, check that this user may
-// write to the stream, write with PutRecord, show the result. The form comes
-// back exactly as typed, whatever happens, and every attempt is audited.
+// putRecord handles POST /records: bind the form, ask the write service to
+// admit and write it, show the answer. The form comes back exactly as
+// typed, whatever happens; the service audits every attempt.
 func (h *handlers) putRecord(c echo.Context) error {
 	ctx := c.Request().Context()
 	v := h.visitorOf(ctx)
-	user, t := v.user, v.target
 	in, formatOK := bindInput(c)
 	form := formView(in)
-	form.Target = t.Name
-	attempt := access.Attempt{
-		User: user.Name, Source: c.RealIP(), RequestID: requestIDFrom(ctx), Target: t.Name,
-		Stream: in.Stream, PartitionKey: in.PartitionKey, Data: []byte(in.Data),
-		ResendOf: checkResendOf(c.FormValue(field.ResendOf)),
+	form.Target, form.ConfirmStream = v.Target.Name, c.FormValue(field.ConfirmStream)
+	a := h.writes.Admit(ctx, v, write.PutForm{Input: in, FormatOK: formatOK, Confirm: form.ConfirmStream,
+		ResendOf: c.FormValue(field.ResendOf)})
+	if a.Denied != "" {
+		return echo.NewHTTPError(http.StatusForbidden, a.Denied)
 	}
-
-	// Permission first: a denied user learns nothing from validation.
-	ref, refMsg := stream.ParseStreamRef(in.Stream)
-	if refMsg == "" || h.deps.Policy.ReadOnly {
-		if d := h.mayWrite(v, ref.Name); !d.Allowed {
-			attempt.Outcome, attempt.ErrorCode = access.OutcomeDenied, "NotAllowed"
-			h.audit(c, attempt)
-			return echo.NewHTTPError(http.StatusForbidden, d.Reason)
-		}
-	}
-
-	var errs stream.FieldErrors
-	var arnMsg string
-	if refMsg == "" {
-		if arnMsg = h.arnProblem(ctx, v, ref); arnMsg != "" {
-			errs = append(errs, stream.FieldError{Field: field.Stream, Message: arnMsg})
-		}
-	}
-	if !formatOK {
-		errs = append(errs, stream.FieldError{Field: field.DataFormat, Message: "Choose JSON, text or base64."})
-	}
-	rec, verrs := in.Validate(stream.DefaultMaxRecordBytes)
-	if verrs.OnlyTooLarge() && len(errs) == 0 {
-		// Only a record over 1 MiB costs a DescribeStreamSummary: the stream
-		// may allow larger records.
-		limit, err := t.streams.maxRecordBytes(ctx, ref, recordSize(in), h.lookUpAllowed(ctx))
-		if err != nil {
-			verrs = stream.FieldErrors{{Field: field.Data, Message: "The record is over 1 MiB, and the console could not ask " +
-				"the stream whether it takes larger ones: look-ups are over this console's limit, which leaves AWS's account-wide " +
-				"limit to everybody. Send again in a second."}}
-		} else {
-			rec, verrs = in.Validate(limit)
-			form.MaxRecordBytes = limit
-		}
-	}
-	errs = append(errs, verrs...)
-	form.ConfirmStream = c.FormValue(field.ConfirmStream)
-	var cerrs stream.FieldErrors
-	typed := rec.Data // a schema may encode or frame it; the read-back needs both
-	rec, form.Consumers, cerrs = h.checkConsumers(ctx, t, ref.Name, form.ConfirmStream, rec, form.MaxRecordBytes, len(errs) == 0)
-	errs = append(errs, cerrs...)
-	if refMsg == "" && arnMsg == "" {
-		// A form rendered again (field errors, or the put after them) keeps
-		// its shard picker: the shards are cached, as for the form's link.
-		form.Consumers.Shards = h.shardChoices(ctx, t, ref)
-	}
-	if len(errs) > 0 {
-		attempt.Outcome, attempt.ErrorCode = access.OutcomeInvalid, "Invalid:"+errs[0].Field
-		if arnMsg != "" {
-			// A write to another account or region is refused as on every
-			// path, whatever else the form got wrong.
-			attempt.Outcome, attempt.ErrorCode = access.OutcomeDenied, codeWrongAccountOrRegion
-		}
-		h.audit(c, attempt)
-		form.Errors = fieldErrorsView(errs)
+	form.MaxRecordBytes, form.Consumers = a.MaxRecordBytes, h.admissionView(ctx, v, a)
+	if len(a.Errors) > 0 {
+		form.Errors = fieldErrorsView(a.Errors)
 		return h.renderWorkspace(c, http.StatusUnprocessableEntity, views.Workspace{Form: form})
 	}
-	attempt.Data = rec.Data
-
 	// A repeat of this form's submission is answered here, without a put.
-	sub, answered, err := h.beginSubmission(c, form, rec, attempt)
+	sub, answered, err := h.beginSubmission(c, form, a)
 	if answered {
 		return err
 	}
 	defer sub.close()
-
-	if !h.deps.RateLimit.Allow(user.Name, 1) {
+	res, err := h.writes.Put(ctx, v, a)
+	var f *stream.Failure
+	switch {
+	case errors.Is(err, write.ErrRateLimited):
 		sub.cancel()
-		attempt.Outcome, attempt.ErrorCode = access.OutcomeDenied, "RateLimited"
-		h.audit(c, attempt)
 		c.Response().Header().Set("Retry-After", "1")
 		return echo.NewHTTPError(http.StatusTooManyRequests, "You are sending faster than this console allows. Wait a second and send again.")
+	case errors.As(err, &f):
+		return h.finish(c, sub, http.StatusBadGateway, views.Workspace{Form: form, Failure: failureView(f, callerView(v.Clients.Identity.Caller(ctx)))})
+	case err != nil:
+		return err
 	}
-
-	start := time.Now()
-	clients := v.clients
-	// A closed tab must not cut a put off mid-flight: its outcome would be
-	// unknown. PutTimeout still bounds it.
-	res, err := clients.Publisher.Put(context.WithoutCancel(ctx), rec)
-	h.metrics.observePut(rec.Stream.Name, time.Since(start), res, err)
-	caller := callerView(clients.Identity.Caller(ctx))
-	if err != nil {
-		var f *stream.Failure
-		if !errors.As(err, &f) {
-			return err
-		}
-		attempt.Outcome, attempt.ErrorCode, attempt.AWSRequestID = access.OutcomeFailed, f.CodeOrKind(), f.RequestID
-		attempt.MayHaveWritten = f.Outcome() == stream.Unknown
-		h.audit(c, attempt)
-		h.deps.Logger.Warn("put failed", "stream", rec.Stream.String(), "kind", f.Title(), "code", f.Code,
-			"request_id", f.RequestID, "attempts", f.Attempts, "err", access.Bound(err.Error(), logErrorBytes))
-		return h.finish(c, sub, http.StatusBadGateway, views.Workspace{Form: form, Failure: failureView(f, caller)})
-	}
-	attempt.Outcome, attempt.ShardID, attempt.SequenceNumber, attempt.AWSRequestID = access.OutcomeWritten, res.ShardID, res.SequenceNumber, res.RequestID
-	h.audit(c, attempt)
-	result := resultView(rec, res, caller)
-	result.ReadBackVals = h.readBackVals(ctx, rec, res, typed, form.Consumers)
+	result := resultView(a.Record, res, callerView(v.Clients.Identity.Caller(ctx)))
+	result.ReadBackVals = h.readBackVals(ctx, a.Record, res, a.Typed, form.Consumers)
 	result.WrittenWith = writtenWith(form.Consumers)
 	return h.finish(c, sub, http.StatusOK, views.Workspace{Form: form, Result: result})
 }
@@ -166,13 +93,6 @@ func bindInput(c echo.Context) (stream.Input, bool) {
 		SequenceNumberForOrdering: strings.TrimSpace(c.FormValue(field.SequenceNumberForOrdering)),
 		AllowEmpty:                c.FormValue(field.AllowEmpty) == "true",
 	}, ok
-}
-
-// recordSize is the record's size as Kinesis counts it, for an input whose
-// only fault is its size.
-func recordSize(in stream.Input) int {
-	data, _ := stream.DecodeData(in.Data, in.Format)
-	return len(in.PartitionKey) + len(data)
 }
 
 func formView(in stream.Input) views.Form {

@@ -13,6 +13,7 @@ import (
 	"github.com/kinesis-console/kinesis-console/internal/field"
 	"github.com/kinesis-console/kinesis-console/internal/stream"
 	"github.com/kinesis-console/kinesis-console/internal/submit"
+	"github.com/kinesis-console/kinesis-console/internal/write"
 	"github.com/kinesis-console/kinesis-console/views"
 )
 
@@ -84,7 +85,7 @@ func (s submission) cancel() {
 // beginSubmission claims the form's key for a checked record. When the
 // submission is a repeat, or cannot go ahead, it answers the request itself
 // and reports answered: the caller then returns err and sends nothing.
-func (h *handlers) beginSubmission(c echo.Context, form views.Form, rec stream.Record, attempt access.Attempt) (sub submission, answered bool, err error) {
+func (h *handlers) beginSubmission(c echo.Context, form views.Form, a *write.Admission) (sub submission, answered bool, err error) {
 	key := c.FormValue(field.SubmissionKey)
 	if key == "" {
 		return submission{}, false, nil
@@ -93,8 +94,9 @@ func (h *handlers) beginSubmission(c echo.Context, form views.Form, rec stream.R
 		return submission{}, true, echo.NewHTTPError(http.StatusBadRequest, "The form's submission key is malformed. Reload the page and send again.")
 	}
 	ctx := c.Request().Context()
-	t := h.targetOf(ctx)
-	claim, prior, err := h.submissions.Begin(ctx, h.submissionOwner(c), key, fingerprint(t.Name, rec))
+	v := h.visitorOf(ctx)
+	claim, prior, err := h.submissions.Begin(ctx, h.submissionOwner(c), key, fingerprint(v.Target.Name, a.Record))
+	attempt := a.Attempt()
 	switch {
 	case err == nil && claim != nil:
 		return submission{key: key, claim: claim}, false, nil
@@ -103,22 +105,22 @@ func (h *handlers) beginSubmission(c echo.Context, form views.Form, rec stream.R
 		if r := prior.Value.Workspace.Result; r != nil {
 			attempt.ShardID, attempt.SequenceNumber, attempt.AWSRequestID = r.ShardID, r.SequenceNumber, r.RequestID
 		}
-		h.audit(c, attempt)
+		h.writes.Record(ctx, v, attempt)
 		w := prior.Value.Workspace
 		w.Form, w.Repeats = form, prior.Repeats
 		return submission{}, true, h.answer(c, key, prior.Value.Status, w)
 	case errors.Is(err, submit.ErrBusy):
 		attempt.Outcome, attempt.ErrorCode = access.OutcomeDenied, "Busy"
-		h.audit(c, attempt)
+		h.writes.Record(ctx, v, attempt)
 		c.Response().Header().Set("Retry-After", "1")
 		return submission{}, true, echo.NewHTTPError(http.StatusTooManyRequests, "You have many puts in flight. Wait for their answers, then send again.")
 	case errors.Is(err, submit.ErrConflict):
 		attempt.Outcome, attempt.ErrorCode = access.OutcomeRepeat, "Conflict"
-		h.audit(c, attempt)
+		h.writes.Record(ctx, v, attempt)
 		return submission{}, true, h.renderWorkspace(c, http.StatusConflict, views.Workspace{Form: form, Stale: true})
 	case errors.Is(err, submit.ErrLost):
 		attempt.Outcome, attempt.ErrorCode, attempt.MayHaveWritten = access.OutcomeRepeat, "Lost", true
-		h.audit(c, attempt)
+		h.writes.Record(ctx, v, attempt)
 		return submission{}, true, h.renderWorkspace(c, http.StatusConflict, views.Workspace{Form: form, Failure: &views.Failure{
 			Title: "Outcome unknown", MayHaveWritten: true,
 			Explanation: "This form was sent before, and that put ended in an error of the console's own before its answer. " +

@@ -5,9 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"math/big"
 	"net/http"
-	"strconv"
 	"strings"
 
 	"github.com/labstack/echo/v4"
@@ -17,11 +15,9 @@ import (
 	"github.com/kinesis-console/kinesis-console/internal/field"
 	"github.com/kinesis-console/kinesis-console/internal/stream"
 	"github.com/kinesis-console/kinesis-console/internal/template"
+	"github.com/kinesis-console/kinesis-console/internal/write"
 	"github.com/kinesis-console/kinesis-console/views"
 )
-
-// maxGenerate bounds "generate N records from this template".
-const maxGenerate = 100_000
 
 // prefillForm fills the record form from a link: GET /?stream=&partition_key=
 // &data=&data_format=&explicit_hash_key=&sequence_number_for_ordering=
@@ -40,18 +36,18 @@ func (h *handlers) prefillForm(ctx context.Context, q func(string) string) views
 		ExplicitHashKey:           strings.TrimSpace(q(field.ExplicitHashKey)),
 		SequenceNumberForOrdering: strings.TrimSpace(q(field.SequenceNumberForOrdering)),
 	}
-	t := h.targetOf(ctx)
+	v := h.visitorOf(ctx)
+	t := v.Target
 	form := formView(in)
 	form.Target = t.Name
-	ref, msg := stream.ParseStreamRef(in.Stream)
-	if msg != "" || !h.canWrite(ctx, ref.Name).Allowed {
+	ref, refused := h.writes.CheckStream(ctx, v, in.Stream, false)
+	if refused != nil {
 		return form
 	}
-	r := h.rulesFor(ctx, t, ref.Name)
-	form.Consumers = consumersView(r, ref.Name)
-	form.Consumers.Shards = h.shardChoices(ctx, t, ref)
+	form.Consumers = rulesView(h.writes.RulesFor(ctx, v, ref.Name))
+	form.Consumers.Shards = h.shardChoices(ctx, v, ref)
 	if name := q(field.Template); name != "" {
-		tpl, found := h.deps.Consumers.Templates.Named(name)
+		tpl, found := h.writes.Rules().Templates.Named(name)
 		switch {
 		case !found || !tpl.Applies(t.Name, ref.Name):
 			form.Consumers.Notice = fmt.Sprintf("There is no template %q for this stream.", name)
@@ -84,21 +80,22 @@ func (h *handlers) consumers(c echo.Context) error {
 // from the stream's schema, as text for the data box.
 func (h *handlers) schemaExample(c echo.Context) error {
 	ctx := c.Request().Context()
-	t := h.targetOf(ctx)
-	ref, msg := stream.ParseStreamRef(c.QueryParam(field.Stream))
-	if msg != "" {
-		return echo.NewHTTPError(http.StatusBadRequest, msg)
+	v := h.visitorOf(ctx)
+	ref, refused := h.writes.CheckStream(ctx, v, c.QueryParam(field.Stream), false)
+	if refused != nil {
+		status := http.StatusForbidden
+		if refused.Outcome == access.OutcomeInvalid {
+			status = http.StatusBadRequest
+		}
+		return echo.NewHTTPError(status, refused.Message)
 	}
-	if d := h.canWrite(ctx, ref.Name); !d.Allowed {
-		return echo.NewHTTPError(http.StatusForbidden, d.Reason)
-	}
-	r := h.rulesFor(ctx, t, ref.Name)
-	if !r.hasSchema || t.Schemas == nil {
+	r := h.writes.RulesFor(ctx, v, ref.Name)
+	s, ok, err := h.writes.Schema(ctx, v, r)
+	if !ok {
 		return echo.NewHTTPError(http.StatusNotFound, "No schema applies to this stream.")
 	}
-	s, err := t.Schemas.Get(ctx, r.binding.Ref)
 	if err != nil {
-		return echo.NewHTTPError(http.StatusBadGateway, "Could not read schema "+r.binding.Ref.String()+": "+err.Error())
+		return echo.NewHTTPError(http.StatusBadGateway, "Could not read schema "+r.Schema.Ref.String()+": "+err.Error())
 	}
 	return c.String(http.StatusOK, s.Example())
 }
@@ -108,30 +105,12 @@ func (h *handlers) schemaExample(c echo.Context) error {
 // pacing, progress, report and cancel.
 func (h *handlers) generate(c echo.Context) error {
 	ctx := c.Request().Context()
-	t := h.targetOf(ctx)
-	name := c.FormValue(field.Template)
 	streamName := strings.TrimSpace(c.FormValue(field.Stream))
-	// Permission first, as checkBulk's own: a denied user learns nothing
-	// of the templates or the count.
-	if ref, msg := stream.ParseStreamRef(streamName); msg == "" || h.deps.Policy.ReadOnly {
-		if d := h.canWrite(ctx, ref.Name); !d.Allowed {
-			h.auditBulkRefusal(c, streamName, access.OutcomeDenied, "NotAllowed")
-			return echo.NewHTTPError(http.StatusUnprocessableEntity, d.Reason)
-		}
-	}
-	tpl, found := h.deps.Consumers.Templates.Named(name)
-	if !found || !tpl.Applies(t.Name, streamName) {
-		h.auditBulkRefusal(c, streamName, access.OutcomeInvalid, "Invalid:"+field.Template)
-		return echo.NewHTTPError(http.StatusUnprocessableEntity, fmt.Sprintf("There is no template %q for stream %q.", name, streamName))
-	}
-	n, err := strconv.Atoi(c.FormValue(field.Count))
-	if err != nil || n < 1 || n > maxGenerate {
-		h.auditBulkRefusal(c, streamName, access.OutcomeInvalid, "Invalid:"+field.Count)
-		return echo.NewHTTPError(http.StatusUnprocessableEntity, fmt.Sprintf("Generate 1 to %d records.", maxGenerate))
-	}
-	if tpl.DataFormat != "json" {
-		h.auditBulkRefusal(c, streamName, access.OutcomeInvalid, "Invalid:"+field.Template)
-		return echo.NewHTTPError(http.StatusUnprocessableEntity, "Only a JSON template can generate records in bulk.")
+	name := c.FormValue(field.Template)
+	tpl, n, refused := h.writes.AdmitGenerate(ctx, h.visitorOf(ctx), write.GenerateForm{Stream: streamName, Template: name,
+		Count: c.FormValue(field.Count), Confirm: strings.TrimSpace(c.FormValue(field.ConfirmStream))})
+	if refused != nil {
+		return echo.NewHTTPError(http.StatusUnprocessableEntity, refused.Message)
 	}
 	// Each generated line carries its own expansion of the keys beside the
 	// record, so every record gets the key the template gives it, as the
@@ -200,23 +179,4 @@ func (c *capReader) Read(p []byte) (int, error) {
 	n, err := c.r.Read(p)
 	c.left -= int64(n)
 	return n, err
-}
-
-// shardChoices are the stream's open shards for the shard picker, each
-// with the middle of its hash key range; none when they cannot be listed.
-func (h *handlers) shardChoices(ctx context.Context, t *target, ref stream.StreamRef) []views.ShardChoice {
-	shards, _, err := t.streams.shards(ctx, ref, false, h.lookUpAllowed(ctx))
-	if err != nil {
-		return nil
-	}
-	var out []views.ShardChoice
-	for _, s := range shards {
-		if !s.Open || s.StartHashKey == nil || s.EndHashKey == nil {
-			continue
-		}
-		mid := new(big.Int).Add(s.StartHashKey, s.EndHashKey)
-		mid.Rsh(mid, 1)
-		out = append(out, views.ShardChoice{ID: s.ID, Key: mid.String()})
-	}
-	return out
 }

@@ -12,49 +12,40 @@ import (
 	"time"
 
 	"github.com/labstack/echo/v4"
-	"golang.org/x/time/rate"
 
 	"github.com/kinesis-console/kinesis-console/internal/access"
 	"github.com/kinesis-console/kinesis-console/internal/bulk"
-	"github.com/kinesis-console/kinesis-console/internal/identity"
 	"github.com/kinesis-console/kinesis-console/internal/stream"
+	"github.com/kinesis-console/kinesis-console/internal/write"
 	"github.com/kinesis-console/kinesis-console/static"
 )
 
-// Publisher is what the console needs from Kinesis.
-type Publisher interface {
-	Put(ctx context.Context, rec stream.Record) (stream.PutResult, error)
-	ListStreams(ctx context.Context) ([]string, error)
-	Describe(ctx context.Context, ref stream.StreamRef) (stream.Summary, error)
-	Shards(ctx context.Context, ref stream.StreamRef) ([]stream.Shard, error)
-	ReadBack(ctx context.Context, viewer string, ref stream.StreamRef, shardID, sequenceNumber string) (stream.ReadRecord, error)
-}
+// The console's dependencies are the write service's vocabulary: Deps are
+// built from them, and the service owns them.
+type (
+	Publisher      = write.Publisher
+	Identity       = write.Identity
+	Browser        = write.Browser
+	BulkSender     = write.BulkSender
+	Target         = write.Target
+	Clients        = write.Clients
+	SchemaVersions = write.SchemaVersions
+	StreamTagger   = write.StreamTagger
+	Rules          = write.Rules
+	ConfirmRule    = write.ConfirmRule
+)
 
-// Identity says who the console writes as.
-type Identity interface {
-	Caller(ctx context.Context) identity.Caller
-}
+// ConfirmTag is the stream tag that also asks for a typed confirmation:
+// kinesis-console:confirm=true.
+const (
+	ConfirmTag      = write.ConfirmTag
+	ConfirmTagValue = write.ConfirmTagValue
+)
 
-// Browser reads what any producer wrote to a stream: a page at a time, or
-// as a live tail that runs in the caller's goroutine and hands each batch of
-// new records to emit.
-type Browser interface {
-	Browse(ctx context.Context, req stream.BrowseRequest) (stream.BrowsePage, error)
-	Tail(ctx context.Context, req stream.TailRequest, emit func([]stream.StoredRecord) error) error
-	// The bulk engine reads its uploads back with the same reader, paid
-	// from the same read budget.
-	bulk.Scanner
-}
-
-// BulkSender sends many records with PutRecords: the bulk engine's own
-// sender, or a test's.
-type BulkSender = bulk.RecordSender
-
-var (
-	_ Publisher  = (*stream.Publisher)(nil)
-	_ Identity   = (*identity.Resolver)(nil)
-	_ BulkSender = (*bulk.Sender)(nil)
-	_ Browser    = (*stream.Reader)(nil)
+// The console's default shares of AWS's account-wide look-up quotas.
+const (
+	DefaultDescribeRate = write.DefaultDescribeRate
+	DefaultTagsRate     = write.DefaultTagsRate
 )
 
 // Deps are everything the web layer needs, passed in explicitly.
@@ -98,8 +89,8 @@ type Deps struct {
 	// stream's read limit (GetRecords: 5 a second per shard, shared with its
 	// consumers); nil means no limit.
 	ReadBackRateLimit *access.RateLimiter
-	// Consumers are the config file's schemas, templates and confirmations.
-	Consumers Consumers
+	// Rules are the config file's schemas, templates and confirmations.
+	Rules Rules
 	// TempDir is where the console makes its own temporary folder for bulk
 	// uploads; "" is the system's.
 	TempDir string
@@ -151,8 +142,9 @@ const DefaultReadMemory = 64 << 20
 
 // handlers holds the dependencies every handler method uses.
 type handlers struct {
-	deps    Deps
-	targets []*target
+	deps Deps
+	// writes decides and makes every write (internal/write).
+	writes  *write.Service
 	metrics *metrics
 	jobs    *bulk.Manager
 	// closing ends with shutdown: requests that stream (a live tail) end
@@ -165,9 +157,6 @@ type handlers struct {
 	submissions *submissions
 	// tails bounds the live tails open at once (tails.go).
 	tails *tailSlots
-	// tagsQuota is the console's share of the account's ListTagsForStream
-	// quota (streams.go).
-	tagsQuota *rate.Limiter
 }
 
 // Console is the console's HTTP handler.
@@ -215,9 +204,6 @@ func New(deps Deps) (*Console, error) {
 	if deps.UploadIdle <= 0 {
 		deps.UploadIdle = defaultUploadIdle
 	}
-	if deps.StreamListTTL <= 0 {
-		deps.StreamListTTL = 30 * time.Second
-	}
 	if deps.ReadMemory == nil {
 		deps.ReadMemory = stream.NewMemoryBudget(DefaultReadMemory)
 	}
@@ -230,12 +216,6 @@ func New(deps Deps) (*Console, error) {
 	if deps.ExportTimeout <= 0 {
 		deps.ExportTimeout = 60 * time.Second
 	}
-	if deps.DescribeRate <= 0 {
-		deps.DescribeRate = DefaultDescribeRate
-	}
-	if deps.TagsRate <= 0 {
-		deps.TagsRate = DefaultTagsRate
-	}
 	if deps.MaxTailsPerUser <= 0 {
 		deps.MaxTailsPerUser = defaultMaxTailsPerUser
 	}
@@ -245,18 +225,28 @@ func New(deps Deps) (*Console, error) {
 	if deps.TailWriteTimeout <= 0 {
 		deps.TailWriteTimeout = defaultTailWriteTimeout
 	}
-	targets, err := newTargets(deps)
-	if err != nil {
-		return nil, err
-	}
-	h := &handlers{deps: deps, targets: targets, metrics: newMetrics(), readBackKeys: newReadBackKeys(), submissions: newSubmissions(),
-		tails: newTailSlots(deps.MaxTailsPerUser, deps.MaxTails), tagsQuota: newQuota(deps.TagsRate)}
+	h := &handlers{deps: deps, metrics: newMetrics(), readBackKeys: newReadBackKeys(), submissions: newSubmissions(),
+		tails: newTailSlots(deps.MaxTailsPerUser, deps.MaxTails)}
 	h.closing, h.stopStreams = context.WithCancel(context.Background())
 	jobs := bulk.Config{Dir: deps.TempDir, Logger: deps.Logger, OnResult: h.recordBulkResult, Memory: deps.ReadMemory}
 	if deps.BulkRateLimit != nil { // never a nil *access.RateLimiter in a non-nil interface
 		jobs.RateLimit = deps.BulkRateLimit
 	}
+	var err error
 	if h.jobs, err = bulk.NewManager(jobs); err != nil {
+		return nil, fmt.Errorf("web: %w", err)
+	}
+	targets := deps.Targets
+	if len(targets) == 0 {
+		targets = []Target{{Name: "default", Region: deps.Region, Endpoint: deps.Endpoint, Publisher: deps.Publisher, Identity: deps.Identity, Bulk: deps.Bulk, Browser: deps.Browser}}
+	}
+	h.writes, err = write.New(write.Config{
+		Targets: targets, Policy: deps.Policy, Audit: deps.Audit, Rules: deps.Rules, Jobs: h.jobs,
+		RateLimit: deps.RateLimit, LookupRateLimit: deps.LookupRateLimit, DescribeRate: deps.DescribeRate, TagsRate: deps.TagsRate,
+		StreamListTTL: deps.StreamListTTL, Logger: deps.Logger, ObservePut: h.metrics.observePut,
+	})
+	if err != nil {
+		_ = h.jobs.Close()
 		return nil, fmt.Errorf("web: %w", err)
 	}
 	e := echo.New()

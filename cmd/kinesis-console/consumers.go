@@ -45,8 +45,8 @@ type confirmConfig struct {
 
 // buildConsumers checks the config file's schemas, templates and confirm
 // entries; an error names the entry.
-func buildConsumers(cfg fileConfig) (web.Consumers, error) {
-	var out web.Consumers
+func buildConsumers(cfg fileConfig) (web.Rules, error) {
+	var out web.Rules
 	for i, sc := range cfg.Schemas {
 		version, err := parseVersion(sc.Version)
 		if err != nil {

@@ -276,7 +276,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	handler, err := web.New(web.Deps{
 		Hosts:     hosts,
 		Targets:   targets,
-		Consumers: consumers,
+		Rules:     consumers,
 		Logger:    logger,
 		BodyLimit: s.bodyLimit,
 		Auth:      auth,

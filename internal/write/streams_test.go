@@ -1,4 +1,4 @@
-package web
+package write
 
 import (
 	"context"
@@ -20,7 +20,7 @@ func (missingStreams) Describe(context.Context, stream.StreamRef) (stream.Summar
 // TestFailedLookUpsBounded: remembered failures take bounded memory however
 // many names are made up.
 func TestFailedLookUpsBounded(t *testing.T) {
-	s := newStreamCache(missingStreams{}, awsCallTimeout, rate.NewLimiter(rate.Inf, 1))
+	s := newStreamCache(missingStreams{}, AWSCallTimeout, rate.NewLimiter(rate.Inf, 1))
 	for i := range 3 * maxFailedLookUps {
 		if _, err := s.summary(t.Context(), stream.StreamRef{Name: fmt.Sprintf("made-up-%d", i)}); err == nil {
 			t.Fatal("a missing stream has a summary")

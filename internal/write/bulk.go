@@ -1,0 +1,201 @@
+package write
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"strconv"
+	"strings"
+
+	"github.com/kinesis-console/kinesis-console/internal/access"
+	"github.com/kinesis-console/kinesis-console/internal/bulk"
+	"github.com/kinesis-console/kinesis-console/internal/field"
+	"github.com/kinesis-console/kinesis-console/internal/stream"
+	"github.com/kinesis-console/kinesis-console/internal/template"
+)
+
+// BulkForm is a bulk upload's options as the user sent them.
+type BulkForm struct {
+	Stream, Confirm, Rate, Format        string
+	PartitionKeyMode, PartitionKey       string
+	ExplicitHashKeyMode, ExplicitHashKey string
+	ResendUnknown, SendValidOnly, Verify bool
+	Replaced                             string // the checked upload this one replaced, described
+	Name                                 string // the file's name, "pasted records", or what made them
+	// Record, when not nil, takes each value read to the record it holds
+	// (a generated line's data); the stream's schema then applies to what
+	// it returns.
+	Record func([]byte) ([]byte, error)
+}
+
+// CheckBulk checks a bulk upload in the pinned order (bulk set up for the
+// target, permission, the stream's name and ARN, the confirmation, the
+// form's options, the schema, the stream's state), then runs the engine's
+// check over the records from src into its spool. Refusals the user can
+// fix are field errors; every refusal is audited here.
+func (s *Service) CheckBulk(ctx context.Context, v *Visitor, f BulkForm, src io.Reader) (*bulk.Job, stream.FieldErrors, error) {
+	j, r, err := s.checkBulk(ctx, v, f, src)
+	if r != nil {
+		streamName := f.Stream
+		if r.Code != CodeNotAllowed && r.Code != CodeInvalid+field.Stream {
+			streamName = refName(f.Stream)
+		}
+		s.refuse(ctx, v, streamName, r.Outcome, r.Code)
+		return nil, r.FieldErrors(), nil
+	}
+	return j, nil, err
+}
+
+// refName is the stream's name as a well formed reference spells it.
+func refName(name string) string {
+	ref, _ := stream.ParseStreamRef(name)
+	return ref.String()
+}
+
+func (s *Service) checkBulk(ctx context.Context, v *Visitor, f BulkForm, src io.Reader) (*bulk.Job, *Refusal, error) {
+	if v.Clients.Bulk == nil || s.cfg.Jobs == nil {
+		return nil, &Refusal{Outcome: access.OutcomeDenied, Code: CodeNoBulk, Field: field.Stream, Message: "Bulk upload is not set up for this target."}, nil
+	}
+	ref, r := s.CheckStream(ctx, v, f.Stream, false)
+	if r != nil {
+		return nil, r, nil
+	}
+	rules := s.RulesFor(ctx, v, ref.Name)
+	if errs := rules.confirmProblem(f.Confirm, "upload"); errs != nil {
+		return nil, invalid(errs[0].Field, errs[0].Message), nil
+	}
+	rate, msg := ParseRate(f.Rate)
+	if msg != "" {
+		return nil, invalid(field.Rate, msg), nil
+	}
+	format, ok := bulk.ParseFormat(f.Format)
+	if !ok {
+		return nil, invalid(field.Format, "Choose automatic, NDJSON or JSON array."), nil
+	}
+	spec := bulk.Spec{
+		Stream:          ref,
+		Format:          format,
+		PartitionKey:    bulk.KeySource{Mode: bulk.KeyMode(f.PartitionKeyMode), Value: strings.TrimSpace(f.PartitionKey)},
+		ExplicitHashKey: bulk.KeySource{Mode: bulk.KeyMode(f.ExplicitHashKeyMode), Value: strings.TrimSpace(f.ExplicitHashKey)},
+	}
+	if spec.PartitionKey.Mode == bulk.KeyFixed {
+		spec.PartitionKey.Value = f.PartitionKey // a fixed key is used exactly as typed
+	}
+	if errs := spec.Check(); len(errs) > 0 {
+		return nil, invalid(errs[0].Field, errs[0].Message), nil
+	}
+	var schemaMsg string
+	if spec.Transform, schemaMsg = s.bulkTransform(ctx, v, rules, f.Record); schemaMsg != "" {
+		return nil, &Refusal{Outcome: access.OutcomeFailed, Code: CodeSchemaUnavailable, Field: field.Records, Message: schemaMsg}, nil
+	}
+	// One DescribeStreamSummary: a missing stream is said now, not after
+	// the upload, and the stream's own record size limit applies.
+	sum, err := v.Target.streams.summary(ctx, ref)
+	var fail *stream.Failure
+	switch {
+	case err == nil && !sum.Active():
+		return nil, &Refusal{Outcome: access.OutcomeFailed, Code: CodeNotActive, Field: field.Stream,
+			Message: fmt.Sprintf("The stream is %s: it takes no writes now.", sum.Status)}, nil
+	case err == nil:
+		spec.MaxRecordBytes = sum.MaxRecordBytes
+	case errors.As(err, &fail) && fail.Kind == stream.KindNotFound:
+		return nil, &Refusal{Outcome: access.OutcomeFailed, Code: fail.CodeOrKind(), Field: field.Stream,
+			Message: "Kinesis has no stream " + ref.String() + " in " + v.Target.Region + "."}, nil
+	}
+	// Any other error (no DescribeStreamSummary permission, a blip) is left
+	// to the sending, which reports it record by record.
+	j, err := s.cfg.Jobs.Check(bulk.Upload{
+		User: v.User.Name, Source: v.Source, RequestID: v.RequestID, Target: v.Target.Name,
+		Sender: v.Clients.Bulk, Spec: spec, Rate: rate, ResendUnknown: f.ResendUnknown, SendValidOnly: f.SendValidOnly, Name: f.Name,
+		Scanner: scannerOf(v.Clients), Verify: f.Verify, Replaced: f.Replaced,
+	}, src)
+	var fe stream.FieldErrors
+	if errors.As(err, &fe) {
+		return nil, invalid(fe[0].Field, fe[0].Message), nil
+	}
+	return j, nil, err
+}
+
+// scannerOf is what reads a user's uploads back: the records reader, whose
+// read budget verification shares. Verifying needs no "read" permission:
+// like the put's read-back, it shows the user nothing but whether what they
+// sent is there.
+func scannerOf(c Clients) bulk.Scanner {
+	if c.Browser == nil {
+		return nil
+	}
+	return c.Browser
+}
+
+// ParseRate reads a bulk upload's rate limit in records a second; "" is none.
+func ParseRate(s string) (float64, string) {
+	s = strings.TrimSpace(s)
+	if s == "" {
+		return 0, ""
+	}
+	v, err := strconv.ParseFloat(s, 64)
+	if err != nil || v < 0 || v > 1e6 {
+		return 0, "The rate limit is a number of records per second, 0 or more (empty for none)."
+	}
+	return v, ""
+}
+
+// MaxGenerate bounds "generate N records from this template".
+const MaxGenerate = 100_000
+
+// GenerateForm is "generate N records from this template" as sent.
+type GenerateForm struct {
+	Stream, Template, Count, Confirm string
+}
+
+// AdmitGenerate checks "generate N records" before its records are made, in
+// the pinned order (permission, the stream's name and ARN, then the
+// template and the count); the records then go through CheckBulk like an
+// upload. A refusal is audited here.
+func (s *Service) AdmitGenerate(ctx context.Context, v *Visitor, f GenerateForm) (*template.Template, int, *Refusal) {
+	tpl, n, r := s.admitGenerate(ctx, v, f)
+	if r != nil {
+		s.refuse(ctx, v, f.Stream, r.Outcome, r.Code)
+	}
+	return tpl, n, r
+}
+
+func (s *Service) admitGenerate(ctx context.Context, v *Visitor, f GenerateForm) (*template.Template, int, *Refusal) {
+	ref, r := s.CheckStream(ctx, v, f.Stream, false)
+	if r != nil {
+		return nil, 0, r
+	}
+	tpl, found := s.cfg.Rules.Templates.Named(f.Template)
+	if !found || !tpl.Applies(v.Target.Name, ref.Name) {
+		return nil, 0, invalid(field.Template, fmt.Sprintf("There is no template %q for stream %q.", f.Template, f.Stream))
+	}
+	n, err := strconv.Atoi(f.Count)
+	if err != nil || n < 1 || n > MaxGenerate {
+		return nil, 0, invalid(field.Count, fmt.Sprintf("Generate 1 to %d records.", MaxGenerate))
+	}
+	if tpl.DataFormat != "json" {
+		return nil, 0, invalid(field.Template, "Only a JSON template can generate records in bulk.")
+	}
+	return tpl, n, nil
+}
+
+// BulkResult writes the audit line of one record of a bulk job, whatever
+// became of it: written, refused, invalid or not sent.
+func (s *Service) BulkResult(j *bulk.Job, r bulk.Result) {
+	outcome := access.OutcomeFailed
+	switch r.Status {
+	case bulk.StatusWritten:
+		outcome = access.OutcomeWritten
+	case bulk.StatusInvalid:
+		outcome = access.OutcomeInvalid
+	case bulk.StatusNotSent:
+		outcome = access.OutcomeNotSent
+	}
+	s.cfg.Audit.Record(context.Background(), access.Attempt{
+		User: j.User, Source: j.Source, RequestID: j.RequestID, Target: j.Target,
+		Stream: j.Spec.Stream.String(), PartitionKey: r.PartitionKey, Data: r.Data,
+		Outcome: outcome, ShardID: r.ShardID, SequenceNumber: r.SequenceNumber, ErrorCode: r.ErrorCode,
+		MayHaveWritten: r.Outcome() == stream.Unknown, PossiblyDuplicated: r.PossiblyDuplicated,
+	})
+}

@@ -1,0 +1,49 @@
+package write
+
+import (
+	"context"
+	"errors"
+	"time"
+
+	"github.com/kinesis-console/kinesis-console/internal/access"
+	"github.com/kinesis-console/kinesis-console/internal/stream"
+)
+
+// ErrRateLimited is a put refused by the user's rate limit: nothing was sent.
+var ErrRateLimited = errors.New("write: over the user's put rate limit")
+
+// logErrorBytes bounds an error's text in a log line.
+const logErrorBytes = 512
+
+// Put writes an admitted record with PutRecord, after v's rate limit
+// (ErrRateLimited, nothing sent). Its outcome is audited: written, or
+// failed with the *stream.Failure it returns (which says whether the record
+// may have been written). A closed tab does not cut a put off mid-flight,
+// which would leave its outcome unknown; the publisher's PutTimeout bounds it.
+func (s *Service) Put(ctx context.Context, v *Visitor, a *Admission) (stream.PutResult, error) {
+	at := a.attempt
+	if !s.cfg.RateLimit.Allow(v.User.Name, 1) {
+		s.refuseAttempt(ctx, v, at, &Refusal{Outcome: access.OutcomeDenied, Code: CodeRateLimited})
+		return stream.PutResult{}, ErrRateLimited
+	}
+	start := time.Now()
+	res, err := v.Clients.Publisher.Put(context.WithoutCancel(ctx), a.Record)
+	if s.cfg.ObservePut != nil {
+		s.cfg.ObservePut(a.Record.Stream.Name, time.Since(start), res, err)
+	}
+	if err != nil {
+		var f *stream.Failure
+		if !errors.As(err, &f) {
+			return res, err
+		}
+		at.Outcome, at.ErrorCode, at.AWSRequestID = access.OutcomeFailed, f.CodeOrKind(), f.RequestID
+		at.MayHaveWritten = f.Outcome() == stream.Unknown
+		s.Record(ctx, v, at)
+		s.cfg.Logger.Warn("put failed", "stream", a.Record.Stream.String(), "kind", f.Title(), "code", f.Code,
+			"request_id", f.RequestID, "attempts", f.Attempts, "err", access.Bound(err.Error(), logErrorBytes))
+		return res, err
+	}
+	at.Outcome, at.ShardID, at.SequenceNumber, at.AWSRequestID = access.OutcomeWritten, res.ShardID, res.SequenceNumber, res.RequestID
+	s.Record(ctx, v, at)
+	return res, nil
+}
