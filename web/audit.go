@@ -20,7 +20,7 @@ func isWriteAttempt(c echo.Context) bool {
 
 // auditRefusal writes the line of a write attempt that was refused before
 // any handler looked at it (a foreign Host or Origin, no sign-in, a body
-// too large, an unknown target, a rate limit), unless it has one already.
+// too large, an unknown target), unless it has one already.
 // Its body is never read for it: it may be the reason for the refusal.
 func (h *handlers) auditRefusal(c echo.Context, status int) {
 	st := stateFor(c)
@@ -54,9 +54,14 @@ func (h *handlers) auditRefusal(c echo.Context, status int) {
 	if status >= 500 {
 		outcome, code = access.OutcomeFailed, "ConsoleError"
 	}
+	ctx := c.Request().Context()
+	if st.visitor != nil {
+		h.writes.Refused(ctx, st.visitor, outcome, code)
+		return
+	}
 	st.audited = true
-	h.writes.Refused(c.Request().Context(), access.Attempt{
-		User: userFrom(c.Request().Context()).Name, Source: c.RealIP(), RequestID: st.id,
+	h.writes.RefusedEarly(ctx, access.Attempt{
+		User: userFrom(ctx).Name, Source: c.RealIP(), RequestID: st.id,
 		Target: c.QueryParam("target"), Outcome: outcome, ErrorCode: code,
 	})
 }

@@ -19,9 +19,11 @@ import (
 	"github.com/a-h/templ"
 	"github.com/labstack/echo/v4"
 
+	"github.com/kinesis-console/kinesis-console/internal/access"
 	"github.com/kinesis-console/kinesis-console/internal/bulk"
 	"github.com/kinesis-console/kinesis-console/internal/field"
 	"github.com/kinesis-console/kinesis-console/internal/stream"
+	"github.com/kinesis-console/kinesis-console/internal/write"
 	"github.com/kinesis-console/kinesis-console/views"
 )
 
@@ -56,6 +58,10 @@ func (h *handlers) bulkUpload(c echo.Context) error {
 	up, err := h.bindBulkUpload(c)
 	var fe stream.FieldErrors
 	if errors.As(err, &fe) {
+		// The form's own refusals (records both pasted and chosen, options
+		// after the records): the service audited the rest.
+		ctx := c.Request().Context()
+		h.writes.Refused(ctx, h.visitorOf(ctx), access.OutcomeInvalid, write.CodeInvalid+fe[0].Field)
 		up.form.Errors = fieldErrorsView(fe)
 		return h.renderBulkJob(c, http.StatusUnprocessableEntity, up.form, views.BulkJob{Errors: up.form.Errors, Notice: replacedNotice(up.form.Replaced)})
 	}

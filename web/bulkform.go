@@ -146,10 +146,7 @@ func (h *handlers) bulkTarget(c echo.Context, name string) error {
 		return nil
 	}
 	if err := h.setTarget(c, name); err != nil {
-		st := stateFor(c)
-		st.audited = true
-		h.writes.Refused(c.Request().Context(), access.Attempt{User: userFrom(c.Request().Context()).Name, Source: c.RealIP(),
-			RequestID: st.id, Target: h.targetOf(c.Request().Context()).Name, Outcome: access.OutcomeDenied, ErrorCode: write.CodeUnknownTarget})
+		h.writes.Refused(c.Request().Context(), h.visitorOf(c.Request().Context()), access.OutcomeDenied, write.CodeUnknownTarget)
 		return err
 	}
 	return nil

@@ -59,16 +59,13 @@ func (h *handlers) summaryView(ctx context.Context, name string) views.StreamSum
 	if strings.TrimSpace(name) == "" {
 		return out
 	}
-	ref, msg := stream.ParseStreamRef(name)
-	if msg != "" {
-		out.Err = msg
-		return out
-	}
 	// Describing a stream the user may neither write nor read would tell
 	// them about it; an ARN must lie where the target writes, as for a put.
 	v := h.visitorOf(ctx)
-	read := h.canRead(ctx, ref.Name)
-	if _, r := h.writes.CheckStream(ctx, v, name, read.Allowed); r != nil {
+	named, _ := stream.ParseStreamRef(name)
+	read := h.canRead(ctx, named.Name)
+	ref, r := h.writes.CheckStream(ctx, v, name, read.Allowed)
+	if r != nil {
 		out.Err = r.Message
 		return out
 	}

@@ -96,31 +96,27 @@ func (h *handlers) beginSubmission(c echo.Context, form views.Form, a *write.Adm
 	ctx := c.Request().Context()
 	v := h.visitorOf(ctx)
 	claim, prior, err := h.submissions.Begin(ctx, h.submissionOwner(c), key, fingerprint(v.Target.Name, a.Record))
-	attempt := a.Attempt()
 	switch {
 	case err == nil && claim != nil:
 		return submission{key: key, claim: claim}, false, nil
 	case err == nil:
-		attempt.Outcome, attempt.ErrorCode = access.OutcomeRepeat, "Repeat"
+		var first stream.PutResult
 		if r := prior.Value.Workspace.Result; r != nil {
-			attempt.ShardID, attempt.SequenceNumber, attempt.AWSRequestID = r.ShardID, r.SequenceNumber, r.RequestID
+			first = stream.PutResult{ShardID: r.ShardID, SequenceNumber: r.SequenceNumber, RequestID: r.RequestID}
 		}
-		h.writes.Record(ctx, v, attempt)
+		h.writes.Answered(ctx, v, a, write.CodeRepeat, first)
 		w := prior.Value.Workspace
 		w.Form, w.Repeats = form, prior.Repeats
 		return submission{}, true, h.answer(c, key, prior.Value.Status, w)
 	case errors.Is(err, submit.ErrBusy):
-		attempt.Outcome, attempt.ErrorCode = access.OutcomeDenied, "Busy"
-		h.writes.Record(ctx, v, attempt)
+		h.writes.Answered(ctx, v, a, write.CodeBusy, stream.PutResult{})
 		c.Response().Header().Set("Retry-After", "1")
 		return submission{}, true, echo.NewHTTPError(http.StatusTooManyRequests, "You have many puts in flight. Wait for their answers, then send again.")
 	case errors.Is(err, submit.ErrConflict):
-		attempt.Outcome, attempt.ErrorCode = access.OutcomeRepeat, "Conflict"
-		h.writes.Record(ctx, v, attempt)
+		h.writes.Answered(ctx, v, a, write.CodeConflict, stream.PutResult{})
 		return submission{}, true, h.renderWorkspace(c, http.StatusConflict, views.Workspace{Form: form, Stale: true})
 	case errors.Is(err, submit.ErrLost):
-		attempt.Outcome, attempt.ErrorCode, attempt.MayHaveWritten = access.OutcomeRepeat, "Lost", true
-		h.writes.Record(ctx, v, attempt)
+		h.writes.Answered(ctx, v, a, write.CodeLost, stream.PutResult{})
 		return submission{}, true, h.renderWorkspace(c, http.StatusConflict, views.Workspace{Form: form, Failure: &views.Failure{
 			Title: "Outcome unknown", MayHaveWritten: true,
 			Explanation: "This form was sent before, and that put ended in an error of the console's own before its answer. " +

@@ -47,7 +47,8 @@ func (h *handlers) setTarget(c echo.Context, name string) error {
 
 // visitorOf returns the request's visitor: who writes, where, with which
 // clients, as the middleware resolved them. A request no target middleware
-// saw (the error page) is an anonymous visitor of the first target.
+// saw (/readyz, an error page for a refused request) visits the first
+// target as whoever signed in, if anyone.
 func (h *handlers) visitorOf(ctx context.Context) *write.Visitor {
 	if st := stateOf(ctx); st != nil && st.visitor != nil {
 		return st.visitor

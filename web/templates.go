@@ -47,9 +47,9 @@ func (h *handlers) prefillForm(ctx context.Context, q func(string) string) views
 	form.Consumers = rulesView(h.writes.RulesFor(ctx, v, ref.Name))
 	form.Consumers.Shards = h.shardChoices(ctx, v, ref)
 	if name := q(field.Template); name != "" {
-		tpl, found := h.writes.Rules().Templates.Named(name)
+		tpl, found := h.writes.Template(v, name, ref.Name)
 		switch {
-		case !found || !tpl.Applies(t.Name, ref.Name):
+		case !found:
 			form.Consumers.Notice = fmt.Sprintf("There is no template %q for this stream.", name)
 		default:
 			filled, err := tpl.Fill(newSource())
@@ -107,8 +107,9 @@ func (h *handlers) generate(c echo.Context) error {
 	ctx := c.Request().Context()
 	streamName := strings.TrimSpace(c.FormValue(field.Stream))
 	name := c.FormValue(field.Template)
+	confirmed := strings.TrimSpace(c.FormValue(field.ConfirmStream))
 	tpl, n, refused := h.writes.AdmitGenerate(ctx, h.visitorOf(ctx), write.GenerateForm{Stream: streamName, Template: name,
-		Count: c.FormValue(field.Count), Confirm: strings.TrimSpace(c.FormValue(field.ConfirmStream))})
+		Count: c.FormValue(field.Count), Confirm: confirmed})
 	if refused != nil {
 		return echo.NewHTTPError(http.StatusUnprocessableEntity, refused.Message)
 	}
@@ -117,7 +118,7 @@ func (h *handlers) generate(c echo.Context) error {
 	// form would have shown it.
 	form := views.BulkForm{Stream: streamName, Format: string(bulk.FormatNDJSON),
 		PartitionKeyMode: string(bulk.KeyField), PartitionKey: template.LinePartitionKey, ExplicitHashKeyMode: string(bulk.KeyNone),
-		ConfirmStream: strings.TrimSpace(c.FormValue(field.ConfirmStream))}
+		ConfirmStream: confirmed}
 	if tpl.ExplicitHashKey != "" {
 		form.ExplicitHashKeyMode, form.ExplicitHashKey = string(bulk.KeyField), template.LineExplicitHashKey
 	}

@@ -132,13 +132,11 @@ type Admission struct {
 	attempt        access.Attempt
 }
 
-// Attempt is the start of the put's audit line, for its repeats.
-func (a *Admission) Attempt() access.Attempt { return a.attempt }
-
 // Admit checks a put, in the pinned order: permission, the stream's name
-// and ARN, the record (format, fields, size: a record over 1 MiB costs one
-// DescribeStreamSummary, as the stream may take larger ones), the typed
-// confirmation, the schema. A refusal is audited here.
+// and ARN, the typed confirmation, the record (format, fields, size: a
+// record over 1 MiB costs one DescribeStreamSummary, as the stream may take
+// larger ones), the schema. A refusal is audited here, with the code of its
+// first problem in that order.
 func (s *Service) Admit(ctx context.Context, v *Visitor, f PutForm) *Admission {
 	in := f.Input
 	a := &Admission{MaxRecordBytes: stream.DefaultMaxRecordBytes}
@@ -153,15 +151,19 @@ func (s *Service) Admit(ctx context.Context, v *Visitor, f PutForm) *Admission {
 		return a
 	}
 	a.StreamOK = refusal == nil
-	var errs stream.FieldErrors
-	if refusal != nil {
-		errs = refusal.FieldErrors()
+	// The checks run in the order their answers need; the problems are
+	// listed, and the first one audited, in the pinned order: the ARN, the
+	// confirmation, the record, the schema. Every problem is shown at once.
+	var arnErrs stream.FieldErrors
+	if refusal != nil && refusal.Code == CodeWrongAccountOrRegion {
+		arnErrs = refusal.FieldErrors() // a malformed name is the record's own problem, below
 	}
+	var recErrs stream.FieldErrors
 	if !f.FormatOK {
-		errs = append(errs, stream.FieldError{Field: field.DataFormat, Message: "Choose JSON, text or base64."})
+		recErrs = append(recErrs, stream.FieldError{Field: field.DataFormat, Message: "Choose JSON, text or base64."})
 	}
 	rec, verrs := in.Validate(stream.DefaultMaxRecordBytes)
-	if verrs.OnlyTooLarge() && len(errs) == 0 {
+	if verrs.OnlyTooLarge() && len(arnErrs)+len(recErrs) == 0 {
 		limit, err := v.Target.streams.maxRecordBytes(ctx, ref, recordSize(in), s.LookUpAllowed(v))
 		if err != nil {
 			verrs = stream.FieldErrors{{Field: field.Data, Message: "The record is over 1 MiB, and the console could not ask " +
@@ -172,27 +174,35 @@ func (s *Service) Admit(ctx context.Context, v *Visitor, f PutForm) *Admission {
 			a.MaxRecordBytes = limit
 		}
 	}
-	errs = append(errs, verrs...)
-	recordOK := len(errs) == 0
+	recErrs = append(recErrs, verrs...)
 	a.Rules = s.RulesFor(ctx, v, ref.Name)
-	errs = append(errs, a.Rules.confirmProblem(f.Confirm, "write")...)
+	confirmErrs := a.Rules.confirmProblem(f.Confirm, "write")
 	a.Typed = rec.Data
-	if recordOK {
+	var schemaRefusal *Refusal
+	if len(arnErrs)+len(recErrs) == 0 {
 		// The schema's verdict comes with a missing confirmation, so both
 		// are fixed at once; never on a record the form refused.
-		var serrs stream.FieldErrors
-		rec, a.Schema, serrs = s.applySchema(ctx, v, a.Rules, rec, a.MaxRecordBytes)
-		errs = append(errs, serrs...)
+		rec, a.Schema, schemaRefusal = s.applySchema(ctx, v, a.Rules, rec, a.MaxRecordBytes)
 	}
-	if len(errs) > 0 {
-		a.Errors = errs
-		r := invalid(errs[0].Field, errs[0].Message)
-		if refusal != nil && refusal.Code == CodeWrongAccountOrRegion {
-			// A write to another account or region is refused as on
-			// every path, whatever else the form got wrong.
-			r = refusal
+	var first *Refusal
+	switch {
+	case len(arnErrs) > 0:
+		// A write to another account or region is refused as on every
+		// path, whatever else the form got wrong.
+		first = refusal
+	case len(confirmErrs) > 0:
+		first = invalid(confirmErrs[0].Field, confirmErrs[0].Message)
+	case len(recErrs) > 0:
+		first = invalid(recErrs[0].Field, recErrs[0].Message)
+	default:
+		first = schemaRefusal
+	}
+	if first != nil {
+		a.Errors = append(append(arnErrs, confirmErrs...), recErrs...)
+		if schemaRefusal != nil {
+			a.Errors = append(a.Errors, schemaRefusal.FieldErrors()...)
 		}
-		s.refuseAttempt(ctx, v, a.attempt, r)
+		s.refuseAttempt(ctx, v, a.attempt, first)
 		return a
 	}
 	a.Record = rec
@@ -203,7 +213,7 @@ func (s *Service) Admit(ctx context.Context, v *Visitor, f PutForm) *Admission {
 // refuseAttempt audits at as refused for r.
 func (s *Service) refuseAttempt(ctx context.Context, v *Visitor, at access.Attempt, r *Refusal) {
 	at.Outcome, at.ErrorCode = r.Outcome, r.Code
-	s.Record(ctx, v, at)
+	s.record(ctx, v, at)
 }
 
 // recordSize is the record's size as Kinesis counts it, for an input whose

@@ -29,8 +29,8 @@ type BulkForm struct {
 	Record func([]byte) ([]byte, error)
 }
 
-// CheckBulk checks a bulk upload in the pinned order (bulk set up for the
-// target, permission, the stream's name and ARN, the confirmation, the
+// CheckBulk checks a bulk upload in the pinned order (permission, the
+// stream's name and ARN, bulk set up for the target, the confirmation, the
 // form's options, the schema, the stream's state), then runs the engine's
 // check over the records from src into its spool. Refusals the user can
 // fix are field errors; every refusal is audited here.
@@ -54,16 +54,9 @@ func refName(name string) string {
 }
 
 func (s *Service) checkBulk(ctx context.Context, v *Visitor, f BulkForm, src io.Reader) (*bulk.Job, *Refusal, error) {
-	if v.Clients.Bulk == nil || s.cfg.Jobs == nil {
-		return nil, &Refusal{Outcome: access.OutcomeDenied, Code: CodeNoBulk, Field: field.Stream, Message: "Bulk upload is not set up for this target."}, nil
-	}
-	ref, r := s.CheckStream(ctx, v, f.Stream, false)
+	ref, rules, r := s.checkMany(ctx, v, f.Stream, f.Confirm)
 	if r != nil {
 		return nil, r, nil
-	}
-	rules := s.RulesFor(ctx, v, ref.Name)
-	if errs := rules.confirmProblem(f.Confirm, "upload"); errs != nil {
-		return nil, invalid(errs[0].Field, errs[0].Message), nil
 	}
 	rate, msg := ParseRate(f.Rate)
 	if msg != "" {
@@ -150,8 +143,8 @@ type GenerateForm struct {
 }
 
 // AdmitGenerate checks "generate N records" before its records are made, in
-// the pinned order (permission, the stream's name and ARN, then the
-// template and the count); the records then go through CheckBulk like an
+// the pinned order (as an upload's: permission, the stream's name and ARN,
+// bulk set up, the confirmation; then the template and the count); the records then go through CheckBulk like an
 // upload. A refusal is audited here.
 func (s *Service) AdmitGenerate(ctx context.Context, v *Visitor, f GenerateForm) (*template.Template, int, *Refusal) {
 	tpl, n, r := s.admitGenerate(ctx, v, f)
@@ -162,12 +155,12 @@ func (s *Service) AdmitGenerate(ctx context.Context, v *Visitor, f GenerateForm)
 }
 
 func (s *Service) admitGenerate(ctx context.Context, v *Visitor, f GenerateForm) (*template.Template, int, *Refusal) {
-	ref, r := s.CheckStream(ctx, v, f.Stream, false)
+	ref, _, r := s.checkMany(ctx, v, f.Stream, f.Confirm)
 	if r != nil {
 		return nil, 0, r
 	}
-	tpl, found := s.cfg.Rules.Templates.Named(f.Template)
-	if !found || !tpl.Applies(v.Target.Name, ref.Name) {
+	tpl, found := s.Template(v, f.Template, ref.Name)
+	if !found {
 		return nil, 0, invalid(field.Template, fmt.Sprintf("There is no template %q for stream %q.", f.Template, f.Stream))
 	}
 	n, err := strconv.Atoi(f.Count)
@@ -178,6 +171,34 @@ func (s *Service) admitGenerate(ctx context.Context, v *Visitor, f GenerateForm)
 		return nil, 0, invalid(field.Template, "Only a JSON template can generate records in bulk.")
 	}
 	return tpl, n, nil
+}
+
+// checkMany is the start every write of many records shares, in the pinned
+// order: permission, the stream's name and ARN, bulk set up for the target,
+// the typed confirmation.
+func (s *Service) checkMany(ctx context.Context, v *Visitor, name, confirmed string) (stream.StreamRef, StreamRules, *Refusal) {
+	ref, r := s.CheckStream(ctx, v, name, false)
+	if r != nil {
+		return ref, StreamRules{}, r
+	}
+	if v.Clients.Bulk == nil || s.cfg.Jobs == nil {
+		return ref, StreamRules{}, &Refusal{Outcome: access.OutcomeDenied, Code: CodeNoBulk, Field: field.Stream, Message: "Bulk upload is not set up for this target."}
+	}
+	rules := s.RulesFor(ctx, v, ref.Name)
+	if errs := rules.confirmProblem(confirmed, "upload"); errs != nil {
+		return ref, rules, invalid(errs[0].Field, errs[0].Message)
+	}
+	return ref, rules, nil
+}
+
+// Template finds the named template, if it applies to the stream on v's
+// target.
+func (s *Service) Template(v *Visitor, name, streamName string) (*template.Template, bool) {
+	tpl, found := s.cfg.Rules.Templates.Named(name)
+	if !found || !tpl.Applies(v.Target.Name, streamName) {
+		return nil, false
+	}
+	return tpl, true
 }
 
 // BulkResult writes the audit line of one record of a bulk job, whatever

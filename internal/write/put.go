@@ -38,12 +38,37 @@ func (s *Service) Put(ctx context.Context, v *Visitor, a *Admission) (stream.Put
 		}
 		at.Outcome, at.ErrorCode, at.AWSRequestID = access.OutcomeFailed, f.CodeOrKind(), f.RequestID
 		at.MayHaveWritten = f.Outcome() == stream.Unknown
-		s.Record(ctx, v, at)
+		s.record(ctx, v, at)
 		s.cfg.Logger.Warn("put failed", "stream", a.Record.Stream.String(), "kind", f.Title(), "code", f.Code,
 			"request_id", f.RequestID, "attempts", f.Attempts, "err", access.Bound(err.Error(), logErrorBytes))
 		return res, err
 	}
 	at.Outcome, at.ShardID, at.SequenceNumber, at.AWSRequestID = access.OutcomeWritten, res.ShardID, res.SequenceNumber, res.RequestID
-	s.Record(ctx, v, at)
+	s.record(ctx, v, at)
 	return res, nil
+}
+
+// The codes of a put the HTTP layer's one-submission-one-record store
+// answered without writing.
+const (
+	CodeRepeat   = "Repeat"   // a repeat of a put that had its answer: given that answer
+	CodeConflict = "Conflict" // the submission's key was used for another record
+	CodeLost     = "Lost"     // the first put ended without an answer: it may have written
+	CodeBusy     = "Busy"     // too many of the user's puts in flight
+)
+
+// Answered audits a put that was answered without writing, for code (one
+// of the above); prior is the first put's result, for a repeat.
+func (s *Service) Answered(ctx context.Context, v *Visitor, a *Admission, code string, prior stream.PutResult) {
+	at := a.attempt
+	at.Outcome, at.ErrorCode = access.OutcomeRepeat, code
+	switch code {
+	case CodeBusy:
+		at.Outcome = access.OutcomeDenied
+	case CodeLost:
+		at.MayHaveWritten = true
+	case CodeRepeat:
+		at.ShardID, at.SequenceNumber, at.AWSRequestID = prior.ShardID, prior.SequenceNumber, prior.RequestID
+	}
+	s.record(ctx, v, at)
 }

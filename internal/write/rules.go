@@ -8,6 +8,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/kinesis-console/kinesis-console/internal/access"
 	"github.com/kinesis-console/kinesis-console/internal/field"
 	"github.com/kinesis-console/kinesis-console/internal/schema"
 	"github.com/kinesis-console/kinesis-console/internal/stream"
@@ -82,25 +83,36 @@ func (r StreamRules) confirmProblem(confirmed, what string) stream.FieldErrors {
 
 // applySchema checks a record against the stream's schema and returns it
 // as it will be written (the data encoded and framed when the schema says
-// so), with the schema version used; nil when no schema applies.
-func (s *Service) applySchema(ctx context.Context, v *Visitor, r StreamRules, rec stream.Record, limit int) (stream.Record, *schema.Schema, stream.FieldErrors) {
+// so), with the schema version used; nil when no schema applies. A record
+// that does not fit is invalid (its data); a schema that cannot be had is
+// SchemaUnavailable, on every path.
+func (s *Service) applySchema(ctx context.Context, v *Visitor, r StreamRules, rec stream.Record, limit int) (stream.Record, *schema.Schema, *Refusal) {
 	if r.Schema == nil {
 		return rec, nil, nil
 	}
 	b := *r.Schema
 	if v.Target.Schemas == nil {
-		return rec, nil, stream.FieldErrors{{Field: field.Data, Message: noRegistry(b.Ref)}}
+		return rec, nil, schemaUnavailable(noRegistry(b.Ref))
 	}
-	p, err := schema.Prepare(ctx, v.Target.Schemas, b, rec.Data)
+	sch, err := v.Target.Schemas.Get(ctx, b.Ref)
 	if err != nil {
-		return rec, nil, stream.FieldErrors{{Field: field.Data, Message: schemaProblem(b.Ref, err)}}
+		return rec, nil, schemaUnavailable(schemaProblem(b.Ref, err))
+	}
+	p, err := sch.Prepare(b, rec.Data)
+	if err != nil {
+		return rec, nil, invalid(field.Data, schemaProblem(b.Ref, err))
 	}
 	if len(rec.PartitionKey)+len(p.Data) > limit {
-		return rec, nil, stream.FieldErrors{{Field: field.Data,
-			Message: fmt.Sprintf("Encoded for schema %s, the record is %d bytes, over the stream's limit of %d.", b.Ref, len(rec.PartitionKey)+len(p.Data), limit)}}
+		return rec, nil, invalid(field.Data,
+			fmt.Sprintf("Encoded for schema %s, the record is %d bytes, over the stream's limit of %d.", b.Ref, len(rec.PartitionKey)+len(p.Data), limit))
 	}
 	rec.Data = p.Data
 	return rec, p.Schema, nil
+}
+
+// schemaUnavailable is the refusal of a write whose schema cannot be had.
+func schemaUnavailable(msg string) *Refusal {
+	return &Refusal{Outcome: access.OutcomeFailed, Code: CodeSchemaUnavailable, Field: field.Data, Message: msg}
 }
 
 func noRegistry(ref schema.Ref) string {

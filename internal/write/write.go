@@ -9,8 +9,9 @@
 // The order of the checks is pinned (admit.go): permission first, so a
 // user who may not write to a stream learns nothing from the others, then
 // the stream's ARN, then the record, the confirmation and the schema. Each
-// refusal has one audit code, on every path (put, bulk, Generate N, preview,
-// read-back).
+// refusal of a write has one audit code, on every path (put, resend, bulk,
+// Generate N); preview and read-back ask the same first questions
+// (CheckStream) but write nothing, and are not audited.
 package write
 
 import (
@@ -226,9 +227,6 @@ func (s *Service) Destination(name string) (*Destination, bool) {
 // Rules are the config file's schemas, templates and confirmations.
 func (s *Service) Rules() Rules { return s.cfg.Rules }
 
-// ReadOnly reports a console that writes nowhere.
-func (s *Service) ReadOnly() bool { return s.cfg.Policy.ReadOnly }
-
 // Visitor is who a request comes from and where it writes, resolved once:
 // the user, their target and the AWS clients they write with there, and
 // what their audit lines carry. Every check and write takes it, rather than
@@ -258,9 +256,9 @@ func (v *Visitor) attempt(streamName string) access.Attempt {
 	return access.Attempt{User: v.User.Name, Source: v.Source, RequestID: v.RequestID, Target: v.Target.Name, Stream: streamName}
 }
 
-// Record writes the audit line of one write attempt of v's: the one place
+// record writes the audit line of one write attempt of v's: the one place
 // the console's write audit lines are written.
-func (s *Service) Record(ctx context.Context, v *Visitor, at access.Attempt) {
+func (s *Service) record(ctx context.Context, v *Visitor, at access.Attempt) {
 	v.audited = true
 	s.cfg.Audit.Record(ctx, at)
 }
@@ -269,14 +267,24 @@ func (s *Service) Record(ctx context.Context, v *Visitor, at access.Attempt) {
 func (s *Service) refuse(ctx context.Context, v *Visitor, streamName string, outcome access.Outcome, code string) {
 	at := v.attempt(streamName)
 	at.Outcome, at.ErrorCode = outcome, code
-	s.Record(ctx, v, at)
+	s.record(ctx, v, at)
 }
 
-// Refused audits a write attempt the HTTP layer refused before any check
-// here looked at it (a foreign Host or Origin, no sign-in, a body too
-// large, an unknown target): at says who and where, as far as the request
-// tells. Its body is never read for it: it may be the reason for the refusal.
-func (s *Service) Refused(ctx context.Context, at access.Attempt) {
+// Refused audits a write attempt of v's that the HTTP layer refused before
+// or beside the checks here (a foreign Origin, a body too large, a
+// malformed form), unless the attempt has its line already. The body is
+// never read for it: it may be the reason for the refusal.
+func (s *Service) Refused(ctx context.Context, v *Visitor, outcome access.Outcome, code string) {
+	if v.audited {
+		return
+	}
+	s.refuse(ctx, v, "", outcome, code)
+}
+
+// RefusedEarly audits a write attempt refused before it had a visitor (a
+// foreign Host, an unknown target): at names who and where, as far as the
+// request tells.
+func (s *Service) RefusedEarly(ctx context.Context, at access.Attempt) {
 	s.cfg.Audit.Record(ctx, at)
 }
 

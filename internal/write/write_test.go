@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"strings"
 	"sync"
 	"testing"
@@ -13,6 +14,7 @@ import (
 	"github.com/kinesis-console/kinesis-console/internal/bulk"
 	"github.com/kinesis-console/kinesis-console/internal/field"
 	"github.com/kinesis-console/kinesis-console/internal/identity"
+	"github.com/kinesis-console/kinesis-console/internal/schema"
 	"github.com/kinesis-console/kinesis-console/internal/stream"
 	"github.com/kinesis-console/kinesis-console/internal/template"
 )
@@ -108,7 +110,8 @@ func newEnv(t *testing.T, tweak func(*Config)) *env {
 		Policy:  access.Policy{Rules: []access.Rule{{Users: []string{"ann"}, Streams: []string{"orders-*"}}}},
 		Audit:   access.NewAuditor(&buf),
 		Jobs:    jobs,
-		Rules:   Rules{Confirm: []ConfirmRule{{Streams: []string{"orders-live"}}}, Templates: tpl},
+		Rules: Rules{Confirm: []ConfirmRule{{Streams: []string{"orders-live"}}}, Templates: tpl,
+			Schemas: schema.Bindings{{Streams: []string{"orders-avro"}, Ref: schema.Ref{Registry: "reg", Schema: "order"}}}},
 	}
 	if tweak != nil {
 		tweak(&cfg)
@@ -195,12 +198,16 @@ func TestAdmitCodes(t *testing.T) {
 		form   PutForm
 		denied bool
 		line   string // "" none
+		errors int    // the field errors shown, when it matters
 	}{
 		{name: "denied, with an invalid form", user: "bob", form: putForm("orders-new", ""), denied: true, line: "denied NotAllowed"},
 		{name: "invalid key", user: "ann", form: putForm("orders-new", ""), line: "invalid Invalid:partition_key"},
 		{name: "unknown format", user: "ann", form: func() PutForm { f := putForm("orders-new", "k"); f.FormatOK = false; return f }(), line: "invalid Invalid:data_format"},
 		{name: "wrong account, and an invalid key", user: "ann", form: putForm(arn("us-east-1", "210987654321", "orders-new"), ""), line: "denied WrongAccountOrRegion"},
 		{name: "unconfirmed", user: "ann", form: putForm("orders-live", "k"), line: "invalid Invalid:confirm_stream"},
+		{name: "unconfirmed, and an invalid key: the confirmation first", user: "ann", form: putForm("orders-live", ""), line: "invalid Invalid:confirm_stream", errors: 2},
+		{name: "malformed name and unknown format: each said once", user: "ann", form: func() PutForm { f := putForm("orders live!", "k"); f.FormatOK = false; return f }(), line: "invalid Invalid:data_format", errors: 2},
+		{name: "schema without a registry", user: "ann", form: putForm("orders-avro", "k"), line: "failed SchemaUnavailable", errors: 1},
 		{name: "confirmed", user: "ann", form: func() PutForm { f := putForm("orders-live", "k"); f.Confirm = "orders-live"; return f }()},
 		{name: "admitted", user: "ann", form: putForm("orders-new", "k")},
 	} {
@@ -225,6 +232,9 @@ func TestAdmitCodes(t *testing.T) {
 			}
 			if len(lines) != 1 || lines[0] != tc.line {
 				t.Fatalf("audit %v, want [%s]", lines, tc.line)
+			}
+			if tc.errors > 0 && len(a.Errors) != tc.errors {
+				t.Fatalf("%d field errors %v, want %d", len(a.Errors), a.Errors, tc.errors)
 			}
 		})
 	}
@@ -277,6 +287,7 @@ func TestCheckBulkCodes(t *testing.T) {
 		line   string
 	}{
 		{name: "no bulk on the target", user: "ann", form: bulkForm("orders-new"), noBulk: true, line: "denied BulkUnavailable"},
+		{name: "no bulk on the target, denied: the denial first", user: "bob", form: bulkForm("orders-new"), noBulk: true, line: "denied NotAllowed"},
 		{name: "denied, unconfirmed, bad rate", user: "bob", form: func() BulkForm { f := bulkForm("orders-live"); f.Rate = "fast"; return f }(), line: "denied NotAllowed"},
 		{name: "wrong region", user: "ann", form: bulkForm(arn("eu-west-1", account, "orders-new")), line: "denied WrongAccountOrRegion"},
 		{name: "unconfirmed, bad rate", user: "ann", form: func() BulkForm { f := bulkForm("orders-live"); f.Rate = "fast"; return f }(), line: "invalid Invalid:confirm_stream"},
@@ -323,19 +334,27 @@ func TestCheckBulkChecks(t *testing.T) {
 // TestAdmitGenerateOrder: permission before the template and the count.
 func TestAdmitGenerateOrder(t *testing.T) {
 	for _, tc := range []struct {
-		name string
-		user string
-		form GenerateForm
-		line string
+		name   string
+		user   string
+		noBulk bool
+		form   GenerateForm
+		line   string
 	}{
 		{name: "denied, unknown template", user: "bob", form: GenerateForm{Stream: "orders-new", Template: "nope", Count: "0"}, line: "denied NotAllowed"},
+		{name: "wrong account", user: "ann", form: GenerateForm{Stream: arn("us-east-1", "210987654321", "orders-new"), Template: "nope", Count: "3"}, line: "denied WrongAccountOrRegion"},
+		{name: "no bulk, unknown template", user: "ann", noBulk: true, form: GenerateForm{Stream: "orders-new", Template: "nope", Count: "3"}, line: "denied BulkUnavailable"},
+		{name: "unconfirmed, unknown template", user: "ann", form: GenerateForm{Stream: "orders-live", Template: "nope", Count: "3"}, line: "invalid Invalid:confirm_stream"},
 		{name: "unknown template", user: "ann", form: GenerateForm{Stream: "orders-new", Template: "nope", Count: "3"}, line: "invalid Invalid:template"},
 		{name: "bad count", user: "ann", form: GenerateForm{Stream: "orders-new", Template: "order", Count: "0"}, line: "invalid Invalid:count"},
 		{name: "too many", user: "ann", form: GenerateForm{Stream: "orders-new", Template: "order", Count: "100001"}, line: "invalid Invalid:count"},
 		{name: "admitted", user: "ann", form: GenerateForm{Stream: "orders-new", Template: "order", Count: "100000"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			e := newEnv(t, nil)
+			e := newEnv(t, func(c *Config) {
+				if tc.noBulk {
+					c.Targets[0].Bulk = nil
+				}
+			})
 			tpl, n, r := e.svc.AdmitGenerate(t.Context(), e.visitor(tc.user), tc.form)
 			lines := e.lines(t)
 			if tc.line == "" {
@@ -399,5 +418,34 @@ func TestStreamsFiltered(t *testing.T) {
 	}
 	if len(names) != 2 {
 		t.Fatalf("ann is offered %v, want the two orders streams", names)
+	}
+}
+
+// TestAnswered: a put answered by the submission store is audited with its
+// code: a repeat with the first put's result, a lost one as maybe written.
+func TestAnswered(t *testing.T) {
+	e := newEnv(t, nil)
+	v := e.visitor("ann")
+	a := e.svc.Admit(t.Context(), v, putForm("orders-new", "k"))
+	e.svc.Answered(t.Context(), v, a, CodeRepeat, stream.PutResult{ShardID: "shardId-000000000001", SequenceNumber: "77"})
+	e.svc.Answered(t.Context(), v, a, CodeBusy, stream.PutResult{})
+	e.svc.Answered(t.Context(), v, a, CodeLost, stream.PutResult{})
+	var got []string
+	for _, l := range strings.Split(strings.TrimSpace(e.audit.String()), "\n") {
+		var m struct {
+			Result         string `json:"result"`
+			ErrorCode      string `json:"error_code"`
+			ShardID        string `json:"shard_id"`
+			SequenceNumber string `json:"sequence_number"`
+			MayHaveWritten bool   `json:"may_have_written"`
+		}
+		if err := json.Unmarshal([]byte(l), &m); err != nil {
+			t.Fatal(err)
+		}
+		got = append(got, fmt.Sprintf("%s %s %s/%s %v", m.Result, m.ErrorCode, m.ShardID, m.SequenceNumber, m.MayHaveWritten))
+	}
+	want := []string{"repeat Repeat shardId-000000000001/77 false", "denied Busy / false", "repeat Lost / true"}
+	if strings.Join(got, "|") != strings.Join(want, "|") {
+		t.Fatalf("audit %q, want %q", got, want)
 	}
 }
