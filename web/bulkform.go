@@ -317,6 +317,7 @@ func (h *handlers) bulkFormDefaults(ctx context.Context) views.BulkForm {
 		Verify: true,
 	}
 	if len(h.targets) > 1 {
+		f.Target = t.Name
 		f.Action += "?" + field.Target + "=" + url.QueryEscape(t.Name)
 	}
 	if t.Bulk == nil {
