@@ -88,7 +88,7 @@ func TestStreamSearchOnBothForms(t *testing.T) {
 			if list == "" || doc.Find("datalist#"+list).Length() != 1 {
 				t.Fatalf("%s list=%q: no such datalist", tt.input, list)
 			}
-			if doc.Find(`datalist#` + list + ` option[value="the-needle"]`).Length() != 0 {
+			if doc.Find(`datalist#`+list+` option[value="the-needle"]`).Length() != 0 {
 				t.Fatal("the page already lists the needle: the test proves nothing")
 			}
 			if got := input.AttrOr("hx-target", ""); got != "#"+list {
