@@ -1,5 +1,6 @@
-// Package static embeds the console's CSS and JavaScript (htmx 2.0.11,
-// vendored) and names each file by a hash of its content, so browsers may
+// Package static embeds the console's CSS and JavaScript (htmx 2.0.11 and
+// its SSE extension, htmx-ext-sse 2.2.4, vendored from npm with their
+// licenses) and names each file by a hash of its content, so browsers may
 // cache it forever and still never run a stale copy. Each file is served
 // compressed (brotli or gzip, as the browser takes it), compressed once.
 package static

@@ -186,3 +186,25 @@ func TestServeCompressed(t *testing.T) {
 		}
 	}
 }
+
+// TestVendoredSSEExtension: the SSE extension is npm's htmx-ext-sse 2.2.4
+// dist/sse.min.js byte for byte, with its license beside it, and is served
+// like every asset. Upgrading it means changing this hash on purpose.
+func TestVendoredSSEExtension(t *testing.T) {
+	const name, npmSHA256 = "js/htmx-ext-sse.min.js", "98a46496de0c3605fbffdce9167ba427bdd9553184f83f149c261891a92c0136"
+	b, err := os.ReadFile(name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if sum := sha256.Sum256(b); hex.EncodeToString(sum[:]) != npmSHA256 {
+		t.Errorf("%s is not htmx-ext-sse 2.2.4's dist/sse.min.js (sha256 %x)", name, sum)
+	}
+	if lic, err := os.ReadFile("js/htmx-ext-sse-LICENSE.txt"); err != nil || !strings.Contains(string(lic), "BSD Zero Clause License") {
+		t.Errorf("the extension's license is missing: %v", err)
+	}
+	w := httptest.NewRecorder()
+	static.New().ServeHTTP(w, httptest.NewRequest(http.MethodGet, static.New().Path(name), nil))
+	if w.Code != http.StatusOK || !bytes.Equal(w.Body.Bytes(), b) {
+		t.Errorf("GET %s: %d, %d bytes, want 200 and the file's %d", name, w.Code, w.Body.Len(), len(b))
+	}
+}

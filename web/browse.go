@@ -413,18 +413,7 @@ func (h *handlers) tail(c echo.Context) error {
 	started := audit
 	started.Outcome = access.OutcomeStarted
 	h.deps.Audit.Read(ctx, started)
-	w := c.Response()
-	rc := http.NewResponseController(w)
-	// Each event's write gets TailWriteTimeout, not the tail's whole span:
-	// a client that does not read is dropped then, with what it held.
-	send := func(event, data string) error {
-		_ = rc.SetWriteDeadline(time.Now().Add(h.deps.TailWriteTimeout))
-		return writeEvent(w, event, data)
-	}
-	w.Header().Set(echo.HeaderContentType, "text/event-stream")
-	w.Header().Set(echo.HeaderCacheControl, "no-store")
-	w.Header().Set("X-Accel-Buffering", "no")
-	w.WriteHeader(http.StatusOK)
+	send := h.eventStream(c)
 	tctx, cancel := context.WithTimeout(ctx, tailSpan)
 	defer cancel()
 	defer context.AfterFunc(h.closing, cancel)() // shutdown ends the tail

@@ -31,9 +31,6 @@ const (
 	// bulkUploadTimeout replaces the server's read and write timeouts for an
 	// upload, which may take minutes.
 	bulkUploadTimeout = time.Hour
-	// bulkEventsSpan ends an event stream after a while; EventSource
-	// reconnects at once, and no connection outlives the server's timeouts.
-	bulkEventsSpan = 25 * time.Second
 	// bulkEventsEvery is how often progress is sent.
 	bulkEventsEvery = 250 * time.Millisecond
 )
@@ -215,8 +212,11 @@ func (h *handlers) bulkCancel(c echo.Context) error {
 
 // bulkEvents serves GET /bulk/{id}/events: the job's progress as
 // Server-Sent Events until it ends ("done", carrying the whole job area),
-// the client leaves, or bulkEventsSpan passes. Each "progress" event carries
-// the progress panel exactly as the page renders it.
+// the client leaves or the console shuts down. Each "progress" event
+// carries the progress panel exactly as the page renders it; the page's
+// htmx SSE extension swaps each in. The stream lasts as long as the job:
+// ending it sooner makes the browser reconnect, which the extension logs
+// as an error every time.
 func (h *handlers) bulkEvents(c echo.Context) error {
 	j, err := h.job(c)
 	if err != nil {
@@ -227,15 +227,10 @@ func (h *handlers) bulkEvents(c echo.Context) error {
 	}
 	// Sending and verifying send "progress": the panel, with the
 	// verification's running verdict in it; "done" brings the whole area.
-	w := c.Response()
-	w.Header().Set(echo.HeaderContentType, "text/event-stream")
-	w.Header().Set("X-Accel-Buffering", "no")
-	w.WriteHeader(http.StatusOK)
-	if _, err := w.Write([]byte("retry: 1000\n\n")); err != nil {
-		return nil
-	}
-	ctx, cancel := context.WithTimeout(c.Request().Context(), bulkEventsSpan)
+	send := h.eventStream(c)
+	ctx, cancel := context.WithCancel(c.Request().Context())
 	defer cancel()
+	defer context.AfterFunc(h.closing, cancel)() // shutdown ends the stream
 	for st := range j.Watch(ctx, bulkEventsEvery) {
 		v := h.bulkJobViewOf(j, st)
 		event, component := "progress", views.BulkProgressView(v)
@@ -246,26 +241,10 @@ func (h *handlers) bulkEvents(c echo.Context) error {
 		if err := component.Render(ctx, &buf); err != nil {
 			return err
 		}
-		if err := writeEvent(w, event, buf.String()); err != nil {
-			return nil // the client left
+		if err := send(event, buf.String()); err != nil {
+			return nil // the client left, or does not read
 		}
 	}
-	return nil
-}
-
-// writeEvent sends one Server-Sent Event; every line of data gets its own
-// "data:" field, which the browser joins back with line breaks.
-func writeEvent(w *echo.Response, event, data string) error {
-	var b strings.Builder
-	b.WriteString("event: " + event + "\n")
-	for line := range strings.SplitSeq(data, "\n") {
-		b.WriteString("data: " + line + "\n")
-	}
-	b.WriteString("\n")
-	if _, err := w.Write([]byte(b.String())); err != nil {
-		return err
-	}
-	w.Flush()
 	return nil
 }
 
@@ -314,7 +293,7 @@ func (h *handlers) renderBulkPage(c echo.Context, status int, f views.BulkForm, 
 	p := h.page(ctx, views.Workspace{})
 	p.Header.Path = "/bulk"
 	return render(c, status, views.BulkPageView(views.BulkPage{
-		Assets: p.Assets, BulkJS: h.deps.Assets.Path("js/bulk.js"), Header: p.Header, Streams: p.Streams,
+		Assets: p.Assets, BulkJS: h.deps.Assets.Path("js/bulk.js"), SSEJS: h.deps.Assets.Path("js/htmx-ext-sse.min.js"), Header: p.Header, Streams: p.Streams,
 		HTMXConfig: p.HTMXConfig, Denied: p.Workspace.Denied, Form: f, Job: job,
 		Recent: h.recentJobs(userFrom(ctx).Name),
 	}))

@@ -414,7 +414,7 @@ func TestBulkUploadSendsEveryRecord(t *testing.T) {
 	doc := bulkDoc(t, resp, http.StatusOK)
 	job := bulkJobPath(t, doc)
 	exactlyOne(t, doc, byTestID("bulk-progress-panel"))
-	if got := exactlyOne(t, doc, byTestID("bulk-job")).AttrOr("data-bulk-events", ""); got != job+"/events" {
+	if got := exactlyOne(t, doc, byTestID("bulk-job")).AttrOr("sse-connect", ""); got != job+"/events" {
 		t.Errorf("events URL = %q", got)
 	}
 	if got := testIDText(t, doc, "bulk-valid-count"); !strings.HasPrefix(got, "1234 ") {

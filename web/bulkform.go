@@ -208,6 +208,7 @@ func (h *handlers) bulkFormDefaults(ctx context.Context) views.BulkForm {
 		Verify: true,
 	}
 	if len(h.writes.Destinations()) > 1 {
+		f.Target = t.Name
 		f.Action += "?" + field.Target + "=" + url.QueryEscape(t.Name)
 	}
 	if t.Bulk == nil {

@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"net/http"
 	"sync"
-	"time"
 
 	"github.com/labstack/echo/v4"
 )
@@ -15,10 +14,6 @@ import (
 const (
 	defaultMaxTailsPerUser = 3
 	defaultMaxTails        = 50
-	// defaultTailWriteTimeout bounds one event's write: a client that does
-	// not read (a stalled tab, a script that never reads) is dropped after
-	// it, with the batch it held, instead of at the tail's 31-minute span.
-	defaultTailWriteTimeout = 10 * time.Second
 )
 
 // tailSlots bounds the live tails open at once, per viewer and for the

@@ -131,9 +131,10 @@ type Deps struct {
 	MaxTailsPerUser int
 	// MaxTails bounds the live tails open on the console at once; default 50.
 	MaxTails int
-	// TailWriteTimeout bounds the write of one tail event: a client that
-	// does not read is dropped after it. Default 10 s.
-	TailWriteTimeout time.Duration
+	// EventWriteTimeout bounds the write of one Server-Sent Event (a live
+	// tail's, a bulk upload's progress): a client that does not read is
+	// dropped after it. Default 10 s.
+	EventWriteTimeout time.Duration
 }
 
 // DefaultReadMemory is the read memory of a console that is given none: it
@@ -222,8 +223,8 @@ func New(deps Deps) (*Console, error) {
 	if deps.MaxTails <= 0 {
 		deps.MaxTails = defaultMaxTails
 	}
-	if deps.TailWriteTimeout <= 0 {
-		deps.TailWriteTimeout = defaultTailWriteTimeout
+	if deps.EventWriteTimeout <= 0 {
+		deps.EventWriteTimeout = defaultEventWriteTimeout
 	}
 	h := &handlers{deps: deps, metrics: newMetrics(), readBackKeys: newReadBackKeys(), submissions: newSubmissions(),
 		tails: newTailSlots(deps.MaxTailsPerUser, deps.MaxTails)}

@@ -1,7 +1,6 @@
-// Kinesis Console bulk upload: the upload's own progress, the key fields
-// that follow the chosen mode, and the sending's progress from the server's
-// event stream (EventSource), whose events carry the server-rendered panel
-// and, at the end, the job area with its report.
+// Kinesis Console bulk upload: the upload's own progress, and the key
+// fields that follow the chosen mode. The sending's progress comes through
+// htmx's SSE extension (see BulkJobView).
 (function () {
   "use strict";
 
@@ -24,58 +23,23 @@
     });
   }
 
-  // swap replaces an element with server-rendered HTML and lets htmx wire it.
-  function swap(el, html) {
-    var tpl = document.createElement("template");
-    tpl.innerHTML = html.trim();
-    var fresh = tpl.content.firstElementChild;
-    if (!fresh) return null;
-    el.replaceWith(fresh);
-    htmx.process(fresh);
-    return fresh;
-  }
-
-  // watch follows a sending job's event stream. Every event carries HTML
-  // the server rendered with the page's own templates: "progress" the
-  // progress panel, "done" the whole job area with its report.
-  function watch(job) {
-    if (job.dataset.watching) return;
-    job.dataset.watching = "1";
-    var source = new EventSource(job.dataset.bulkEvents);
-    source.addEventListener("progress", function (e) {
-      var panel = byId("bulk-progress-panel");
-      if (panel) swap(panel, e.data);
-    });
-    source.addEventListener("done", function (e) {
-      source.close();
-      var area = byId("bulk-job");
-      if (area) swap(area, e.data);
-    });
-    source.addEventListener("error", function () {
-      // The server ends each stream after a while and EventSource reconnects
-      // by itself; only a closed source (the job is gone) is a failure.
-      if (source.readyState === EventSource.CLOSED) {
-        var note = document.querySelector("#bulk-progress-panel [data-testid=bulk-state-note]");
-        if (note) note.textContent = "Lost track of the upload: reload the page to see how it ended.";
-      }
-    });
-    // The job area may leave the page (a new upload): stop listening then.
-    var observer = new MutationObserver(function () {
-      if (!document.body.contains(job)) {
-        source.close();
-        observer.disconnect();
-      }
-    });
-    observer.observe(document.body, { childList: true, subtree: true });
-  }
-
-  function init(root) {
+  function init() {
     var form = byId("bulk-form");
     if (form) syncKeyFields(form);
-    var scope = root && root.querySelectorAll ? root : document;
-    if (scope.matches && scope.matches("[data-bulk-events]")) watch(scope);
-    scope.querySelectorAll("[data-bulk-events]").forEach(watch);
   }
+
+  // The sending's progress needs no code here: htmx's SSE extension
+  // follows the job's event stream (sse-connect on #bulk-job) and swaps in
+  // the panels the server renders. The server ends the stream only when
+  // the job is done; a stream that fails for good (the job is gone, the
+  // console is down) closes, and the page says so while the extension
+  // tries again.
+  document.addEventListener("htmx:sseError", function (e) {
+    var source = e.detail && e.detail.source;
+    if (!source || source.readyState !== EventSource.CLOSED) return;
+    var note = document.querySelector("#bulk-progress-panel [data-testid=bulk-state-note]");
+    if (note) note.textContent = "Lost track of the upload: reload the page to see how it ended.";
+  });
 
   document.addEventListener("change", function (e) {
     var form = e.target.closest && e.target.closest("#bulk-form");
@@ -97,6 +61,6 @@
     if (bar) bar.hidden = true;
   });
 
-  document.addEventListener("htmx:load", function (e) { init(e.target); });
-  document.addEventListener("DOMContentLoaded", function () { init(document); });
+  document.addEventListener("htmx:load", init);
+  document.addEventListener("DOMContentLoaded", init);
 })();

@@ -3,6 +3,14 @@
 // reads from now on, "record" for each new record (the HTML the page itself
 // renders for a record), "end" when the server stopped it. Pause keeps the
 // stream open and holds new records back until Resume.
+//
+// This is EventSource by hand, not htmx's SSE extension (which the bulk
+// page uses): every event needs more than a swap. Pause holds records back
+// and shows them later, the list keeps only the newest maxShown, each event
+// moves the Start/Pause/Stop buttons and the state line, and Stop closes
+// the stream, which the extension cannot be told to do. And a stream the
+// server refuses (429: too many tails open) must stop and say so; the
+// extension would retry it forever.
 (function () {
   "use strict";
 
