@@ -37,20 +37,10 @@ type BulkForm struct {
 func (s *Service) CheckBulk(ctx context.Context, v *Visitor, f BulkForm, src io.Reader) (*bulk.Job, stream.FieldErrors, error) {
 	j, r, err := s.checkBulk(ctx, v, f, src)
 	if r != nil {
-		streamName := f.Stream
-		if r.Code != CodeNotAllowed && r.Code != CodeInvalid+field.Stream {
-			streamName = refName(f.Stream)
-		}
-		s.refuse(ctx, v, streamName, r.Outcome, r.Code)
+		s.refuse(ctx, v, f.Stream, r.Outcome, r.Code)
 		return nil, r.FieldErrors(), nil
 	}
 	return j, nil, err
-}
-
-// refName is the stream's name as a well formed reference spells it.
-func refName(name string) string {
-	ref, _ := stream.ParseStreamRef(name)
-	return ref.String()
 }
 
 func (s *Service) checkBulk(ctx context.Context, v *Visitor, f BulkForm, src io.Reader) (*bulk.Job, *Refusal, error) {

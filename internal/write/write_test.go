@@ -9,6 +9,9 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
+
+	"golang.org/x/time/rate"
 
 	"github.com/kinesis-console/kinesis-console/internal/access"
 	"github.com/kinesis-console/kinesis-console/internal/bulk"
@@ -41,8 +44,11 @@ func (f *fakeKinesis) Put(_ context.Context, rec stream.Record) (stream.PutResul
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.puts++
-	if rec.PartitionKey == "fail" {
+	switch rec.PartitionKey {
+	case "fail":
 		return stream.PutResult{}, &stream.Failure{Kind: stream.KindThrottled, Code: "ProvisionedThroughputExceededException", RequestID: "req-1"}
+	case "timeout":
+		return stream.PutResult{}, &stream.Failure{Kind: stream.KindOutcomeUnknown, RequestID: "req-2"}
 	}
 	return stream.PutResult{ShardID: "shardId-000000000000", SequenceNumber: "4955", RequestID: "req-0"}, nil
 }
@@ -243,7 +249,7 @@ func TestAdmitCodes(t *testing.T) {
 // TestPutAudits: a put is audited once with its outcome; one over the rate
 // limit sends nothing.
 func TestPutAudits(t *testing.T) {
-	e := newEnv(t, func(c *Config) { c.RateLimit = access.NewRateLimiter(0.001, 2) })
+	e := newEnv(t, func(c *Config) { c.RateLimit = access.NewRateLimiter(0.001, 3) })
 	v := e.visitor("ann")
 	put := func(key string) error {
 		a := e.svc.Admit(t.Context(), v, putForm("orders-new", key))
@@ -257,13 +263,19 @@ func TestPutAudits(t *testing.T) {
 	if err := put("fail"); !errors.As(err, &f) {
 		t.Fatalf("failed put: %v", err)
 	}
+	if err := put("timeout"); !errors.As(err, &f) {
+		t.Fatalf("a put of unknown outcome: %v", err)
+	}
 	if err := put("k"); !errors.Is(err, ErrRateLimited) {
-		t.Fatalf("third put within the limit of 2: %v", err)
+		t.Fatalf("fourth put within the limit of 3: %v", err)
 	}
-	if e.kin.puts != 2 {
-		t.Fatalf("%d PutRecord calls, want 2: a rate-limited put sends nothing", e.kin.puts)
+	if e.kin.puts != 3 {
+		t.Fatalf("%d PutRecord calls, want 3: a rate-limited put sends nothing", e.kin.puts)
 	}
-	want := []string{"written ", "failed ProvisionedThroughputExceededException", "denied RateLimited"}
+	if got := strings.Count(e.audit.String(), `"may_have_written":true`); got != 1 {
+		t.Fatalf("%d lines say the record may have been written, want 1 (the unknown outcome)", got)
+	}
+	want := []string{"written ", "failed ProvisionedThroughputExceededException", "failed OutcomeUnknown", "denied RateLimited"}
 	if got := e.lines(t); strings.Join(got, "|") != strings.Join(want, "|") {
 		t.Fatalf("audit %v, want %v", got, want)
 	}
@@ -447,5 +459,201 @@ func TestAnswered(t *testing.T) {
 	want := []string{"repeat Repeat shardId-000000000001/77 false", "denied Busy / false", "repeat Lost / true"}
 	if strings.Join(got, "|") != strings.Join(want, "|") {
 		t.Fatalf("audit %q, want %q", got, want)
+	}
+}
+
+// oneSchema is a registry holding one JSON schema: an object with a
+// required string "id".
+type oneSchema struct{ s *schema.Schema }
+
+func (o oneSchema) Get(context.Context, schema.Ref) (*schema.Schema, error) { return o.s, nil }
+
+func newOneSchema(t *testing.T) oneSchema {
+	t.Helper()
+	s, err := schema.Compile(schema.Ref{Registry: "reg", Schema: "order"}, "11111111-2222-3333-4444-555555555555", 1, schema.FormatJSON,
+		`{"type":"object","required":["id"],"properties":{"id":{"type":"string"}}}`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return oneSchema{s}
+}
+
+// TestSchemaOnEveryPath: the stream's schema checks a put and every record
+// of an upload alike.
+func TestSchemaOnEveryPath(t *testing.T) {
+	e := newEnv(t, func(c *Config) { c.Targets[0].Schemas = newOneSchema(t) })
+	v := e.visitor("ann")
+	if a := e.svc.Admit(t.Context(), v, putForm("orders-avro", "k")); len(a.Errors) != 1 || a.Errors[0].Field != field.Data {
+		t.Fatalf("a put that does not fit: errors %v", a.Errors)
+	}
+	f := putForm("orders-avro", "k")
+	f.Input.Data = `{"id":"x"}`
+	if a := e.svc.Admit(t.Context(), v, f); len(a.Errors) != 0 || a.Schema == nil {
+		t.Fatalf("a put that fits: errors %v, schema %v", a.Errors, a.Schema)
+	}
+	e.kin.status["orders-avro"] = "ACTIVE"
+	j, errs, err := e.svc.CheckBulk(t.Context(), v, bulkForm("orders-avro"), strings.NewReader("{\"id\":\"x\"}\n{\"a\":1}\n"))
+	if err != nil || len(errs) > 0 {
+		t.Fatalf("errors %v, err %v", errs, err)
+	}
+	if j.Check.Valid != 1 || j.Check.Invalid != 1 {
+		t.Fatalf("an upload of one fitting and one unfitting record: %d valid, %d invalid", j.Check.Valid, j.Check.Invalid)
+	}
+}
+
+// TestLargeRecordLooksUp: only a record over 1 MiB, on a form with nothing
+// else wrong, costs a DescribeStreamSummary; the stream's own limit then
+// applies.
+func TestLargeRecordLooksUp(t *testing.T) {
+	e := newEnv(t, nil)
+	v := e.visitor("ann")
+	big := putForm("orders-new", "k")
+	big.Input.Format, big.Input.Data = stream.FormatText, strings.Repeat("x", stream.DefaultMaxRecordBytes)
+	a := e.svc.Admit(t.Context(), v, big)
+	if len(a.Errors) != 1 || a.Errors[0].Field != field.Data {
+		t.Fatalf("over the stream's 1 MiB: errors %v", a.Errors)
+	}
+	if got := strings.Count(strings.Join(e.kin.calls, " "), "Describe"); got != 1 {
+		t.Fatalf("%d DescribeStreamSummary calls, want 1", got)
+	}
+	big.FormatOK = false
+	e.svc.Admit(t.Context(), v, big)
+	if got := strings.Count(strings.Join(e.kin.calls, " "), "Describe"); got != 1 {
+		t.Fatalf("a form with another problem looked the stream up: %d calls", got)
+	}
+}
+
+// TestStreamOK: shards are shown only for a stream the target writes to.
+func TestStreamOK(t *testing.T) {
+	e := newEnv(t, nil)
+	v := e.visitor("ann")
+	if a := e.svc.Admit(t.Context(), v, putForm(arn("eu-west-1", account, "orders-new"), "k")); a.StreamOK {
+		t.Fatal("an ARN in another region is OK")
+	}
+	if a := e.svc.Admit(t.Context(), v, putForm("orders-new", "")); !a.StreamOK {
+		t.Fatal("a good stream with a bad key is not OK")
+	}
+}
+
+// TestBulkSpecAsTyped: a fixed partition key is used exactly as typed; the
+// field's key path is trimmed.
+func TestBulkSpecAsTyped(t *testing.T) {
+	e := newEnv(t, nil)
+	f := bulkForm("clicks")
+	f.PartitionKeyMode, f.PartitionKey = string(bulk.KeyFixed), " k "
+	e.kin.status["orders-x"] = "ACTIVE"
+	f.Stream = "orders-x"
+	j, errs, err := e.svc.CheckBulk(t.Context(), e.visitor("ann"), f, strings.NewReader("{}\n"))
+	if err != nil || len(errs) > 0 {
+		t.Fatalf("errors %v, err %v", errs, err)
+	}
+	if j.Spec.PartitionKey.Value != " k " {
+		t.Fatalf("fixed key %q, want it as typed", j.Spec.PartitionKey.Value)
+	}
+	if j.Scanner != nil {
+		t.Fatal("a target without a reader verifies uploads with a nil reader")
+	}
+}
+
+// TestParseRate: 0 to a million records a second, or none.
+func TestParseRate(t *testing.T) {
+	for in, ok := range map[string]bool{"": true, "0": true, "1000000": true, " 5 ": true, "-1": false, "1000001": false, "fast": false} {
+		if _, msg := ParseRate(in); (msg == "") != ok {
+			t.Errorf("ParseRate(%q): %q", in, msg)
+		}
+	}
+}
+
+// TestGenerateOne: one record is the least one may generate.
+func TestGenerateOne(t *testing.T) {
+	e := newEnv(t, nil)
+	if _, n, r := e.svc.AdmitGenerate(t.Context(), e.visitor("ann"), GenerateForm{Stream: "orders-new", Template: "order", Count: "1"}); r != nil || n != 1 {
+		t.Fatalf("generate 1: %+v", r)
+	}
+}
+
+// TestStreamCache: a summary is reused while fresh, a cancelled look-up
+// is not remembered as the stream's failure, and the cache's names are
+// bounded.
+func TestStreamCache(t *testing.T) {
+	e := newEnv(t, nil)
+	v := e.visitor("ann")
+	describes := func() int { return strings.Count(strings.Join(e.kin.calls, " "), "Describe") }
+	for range 2 {
+		if _, err := e.svc.Summary(t.Context(), v, stream.StreamRef{Name: "clicks"}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if describes() != 1 {
+		t.Fatalf("%d DescribeStreamSummary calls for two looks within the TTL, want 1", describes())
+	}
+	canceled, cancel := context.WithCancel(t.Context())
+	cancel()
+	c := newStreamCache(cancelOnce{&fakeKinesis{status: map[string]string{"s": "ACTIVE"}}, new(bool)}, time.Minute, rate.NewLimiter(rate.Inf, 1))
+	if _, err := c.summary(canceled, stream.StreamRef{Name: "s"}); err == nil {
+		t.Fatal("a cancelled look-up succeeded")
+	}
+	if _, err := c.summary(t.Context(), stream.StreamRef{Name: "s"}); err != nil {
+		t.Fatalf("a cancelled look-up was remembered as the stream's failure: %v", err)
+	}
+	for i := range maxCachedStreams + 1 {
+		c.summaries[fmt.Sprint(i)] = cached[stream.Summary]{at: time.Now()}
+	}
+	if _, err := c.summary(t.Context(), stream.StreamRef{Name: "s2"}); err != nil {
+		t.Fatal(err)
+	}
+	if n := len(c.summaries); n > maxCachedStreams {
+		t.Fatalf("%d summaries cached, want at most %d", n, maxCachedStreams)
+	}
+}
+
+// cancelOnce fails its first Describe as cancelled, as the SDK does for a
+// closed tab.
+type cancelOnce struct {
+	*fakeKinesis
+	done *bool
+}
+
+func (c cancelOnce) Describe(ctx context.Context, ref stream.StreamRef) (stream.Summary, error) {
+	if !*c.done {
+		*c.done = true
+		return stream.Summary{}, &stream.Failure{Kind: stream.KindCanceled}
+	}
+	return stream.Summary{Name: ref.Name, Status: "ACTIVE"}, nil
+}
+
+// TestNewDefaults: a zero config gets the documented shares and TTL.
+func TestNewDefaults(t *testing.T) {
+	e := newEnv(t, nil)
+	c := e.svc.cfg
+	if c.DescribeRate != DefaultDescribeRate || c.TagsRate != DefaultTagsRate || c.StreamListTTL != 30*time.Second {
+		t.Fatalf("defaults: describe %v, tags %v, ttl %v", c.DescribeRate, c.TagsRate, c.StreamListTTL)
+	}
+	if _, err := New(Config{}); err == nil {
+		t.Fatal("a service without targets")
+	}
+	two := Config{Targets: []Target{e.svc.cfg.Targets[0], e.svc.cfg.Targets[0]}}
+	if _, err := New(two); err == nil {
+		t.Fatal("two targets of one name")
+	}
+}
+
+// TestUserClients: a signed-in user writes with clients of their own when
+// the target makes them; anyone else with the target's.
+func TestUserClients(t *testing.T) {
+	own := &fakeKinesis{status: map[string]string{}}
+	e := newEnv(t, func(c *Config) {
+		c.Targets[0].ForUser = func(string) Clients { return Clients{Publisher: own, Identity: fakeIdentity{}} }
+	})
+	if v := e.visitor("ann"); v.Clients.Publisher != own {
+		t.Fatal("a signed-in user writes with the target's clients")
+	}
+	anon := e.svc.Visitor(access.User{Name: "anonymous"}, nil, "", "")
+	if anon.Clients.Publisher == own {
+		t.Fatal("a user nobody signed in writes with a signed-in user's clients")
+	}
+	nameless := e.svc.Visitor(access.User{SignedIn: true}, nil, "", "")
+	if nameless.Clients.Publisher == own {
+		t.Fatal("a nameless sign-in gets a session of its own")
 	}
 }
