@@ -9,7 +9,9 @@ package readers
 
 import (
 	"context"
+	"fmt"
 	"path"
+	"regexp"
 	"slices"
 	"strings"
 	"sync"
@@ -37,10 +39,12 @@ const (
 const TableTag = "kinesis-console:kcl-table"
 
 // KCLApp is a config entry naming a KCL application's lease table and the
-// streams (path.Match patterns on the name) it reads.
+// streams it reads (path.Match patterns on the name), on the targets named
+// (patterns too; none means every target).
 type KCLApp struct {
 	Streams []string `json:"streams"`
 	Table   string   `json:"table"`
+	Targets []string `json:"targets,omitempty"`
 }
 
 // LeaseScanner scans a KCL lease table; *dynamodb.Client is one.
@@ -82,7 +86,6 @@ type Clients struct {
 
 // Options bound and tune a Finder; the zero value is fine.
 type Options struct {
-	Apps []KCLApp
 	// MaxLeases bounds the leases read from one table in one look
 	// (default 10,000), MaxPages the Scan pages (default 20).
 	MaxLeases int
@@ -151,10 +154,13 @@ func New(c Clients, opts Options) *Finder {
 
 // Stream is the stream whose readers are looked for.
 type Stream struct {
-	Name    string
-	ARN     string            // "" when unknown: the sources that need it say so
-	Tags    map[string]string // the stream's tags, for TableTag
-	TagsErr error             // why the tags are not known, if they are not
+	Name string
+	ARN  string // "" when unknown: the sources that need it say so
+	// Tables are its KCL applications' lease tables (see Tables).
+	Tables []string
+	// TagsErr is why the stream's tags, which may name more lease tables,
+	// could not be read.
+	TagsErr error
 }
 
 // View is a stream's readers, as far as each source told.
@@ -238,10 +244,12 @@ func (f *Finder) Find(ctx context.Context, s Stream, allow func() bool) View {
 		v.Failures = append(v.Failures, fs...)
 	}
 	var wg sync.WaitGroup
+	if s.TagsErr != nil {
+		add(nil, []Failure{failureOf(KindKCL, "", "ListTagsForStream", s.TagsErr,
+			"The stream's tags (the lease tables named by "+TableTag+")")})
+	}
 	if f.c.DynamoDB != nil {
-		tables, fs := f.Tables(s)
-		add(nil, fs)
-		for _, t := range tables {
+		for _, t := range s.Tables {
 			wg.Go(func() { add(f.kcl(ctx, s, t, allow)) })
 		}
 	}
@@ -271,31 +279,50 @@ func (f *Finder) Find(ctx context.Context, s Stream, allow func() bool) View {
 	return v
 }
 
-// Tables names the lease tables of s's KCL applications: the config's,
-// then the stream tag's, each once. A tag look-up that failed is reported:
-// the tag's tables may be missing.
-func (f *Finder) Tables(s Stream) ([]string, []Failure) {
+// Tables names the lease tables of a stream's KCL applications: the
+// config's, then the stream tag's, each once.
+func Tables(apps []KCLApp, target, streamName string, tags map[string]string) []string {
 	var out []string
 	add := func(t string) {
 		if t = strings.TrimSpace(t); t != "" && !slices.Contains(out, t) {
 			out = append(out, t)
 		}
 	}
-	for _, app := range f.opts.Apps {
-		for _, p := range app.Streams {
-			if ok, _ := path.Match(p, s.Name); ok {
-				add(app.Table)
-				break
-			}
+	for _, app := range apps {
+		if matchAny(app.Streams, streamName) && (len(app.Targets) == 0 || matchAny(app.Targets, target)) {
+			add(app.Table)
 		}
 	}
-	for _, t := range strings.Split(s.Tags[TableTag], ",") {
+	for _, t := range strings.Split(tags[TableTag], ",") {
 		add(t)
 	}
-	var fs []Failure
-	if s.TagsErr != nil {
-		fs = append(fs, failureOf(KindKCL, "", "ListTagsForStream", s.TagsErr,
-			"The stream's tags could not be read, so lease tables named by the tag "+TableTag+" may be missing"))
+	return out
+}
+
+func matchAny(patterns []string, name string) bool {
+	for _, p := range patterns {
+		if ok, _ := path.Match(p, name); ok {
+			return true
+		}
 	}
-	return out, fs
+	return false
+}
+
+// tableNameRe is DynamoDB's rule for table names.
+var tableNameRe = regexp.MustCompile(`^[A-Za-z0-9_.-]{3,255}$`)
+
+// Validate checks a config entry; i is its index, for the message.
+func (a KCLApp) Validate(i int) error {
+	if !tableNameRe.MatchString(a.Table) {
+		return fmt.Errorf("kcl_applications[%d].table %q: a DynamoDB table name, 3-255 letters, digits, '_', '.' or '-'", i, a.Table)
+	}
+	if len(a.Streams) == 0 {
+		return fmt.Errorf("kcl_applications[%d] (%s): streams must name at least one pattern", i, a.Table)
+	}
+	for _, p := range append(slices.Clone(a.Streams), a.Targets...) {
+		if _, err := path.Match(p, ""); err != nil {
+			return fmt.Errorf("kcl_applications[%d] (%s): pattern %q: %w", i, a.Table, p, err)
+		}
+	}
+	return nil
 }

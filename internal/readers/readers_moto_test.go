@@ -137,11 +137,11 @@ func TestReadersOnMoto(t *testing.T) {
 		}
 	}
 
-	f := readers.New(readers.Clients{DynamoDB: db, Kinesis: kc, Lambda: lc, Firehose: fh},
-		readers.Options{Apps: []readers.KCLApp{{Streams: []string{"ord*"}, Table: "orders-app"}, {Streams: []string{"other"}, Table: "elsewhere"}}})
+	f := readers.New(readers.Clients{DynamoDB: db, Kinesis: kc, Lambda: lc, Firehose: fh}, readers.Options{})
+	apps := []readers.KCLApp{{Streams: []string{"ord*"}, Table: "orders-app"}, {Streams: []string{"other"}, Table: "elsewhere"}}
+	tables := readers.Tables(apps, "local", "orders", map[string]string{readers.TableTag: "multi-app, missing-app"})
 	var calls atomic.Int64
-	v := f.Find(ctx, readers.Stream{Name: "orders", ARN: arn, Tags: map[string]string{readers.TableTag: "multi-app, missing-app"}},
-		func() bool { calls.Add(1); return true })
+	v := f.Find(ctx, readers.Stream{Name: "orders", ARN: arn, Tables: tables}, func() bool { calls.Add(1); return true })
 
 	var got []string
 	for _, r := range v.Readers {
@@ -198,7 +198,7 @@ func TestReadersOnMoto(t *testing.T) {
 
 	// A second look within the TTL makes no call.
 	before := calls.Load()
-	f.Find(ctx, readers.Stream{Name: "orders", ARN: arn, Tags: map[string]string{readers.TableTag: "multi-app"}}, func() bool { calls.Add(1); return true })
+	f.Find(ctx, readers.Stream{Name: "orders", ARN: arn, Tables: tables}, func() bool { calls.Add(1); return true })
 	if calls.Load() != before {
 		t.Fatalf("a second look made %d calls, want none (cached)", calls.Load()-before)
 	}

@@ -72,7 +72,7 @@ func (f failing) DescribeDeliveryStream(context.Context, *firehose.DescribeDeliv
 
 const ordersARN = "arn:aws:kinesis:us-east-1:123456789012:stream/orders"
 
-var orders = readers.Stream{Name: "orders", ARN: ordersARN, Tags: map[string]string{readers.TableTag: "app"}}
+var orders = readers.Stream{Name: "orders", ARN: ordersARN, Tables: []string{"app"}}
 
 func always() bool { return true }
 
@@ -192,7 +192,7 @@ func TestSourceFailures(t *testing.T) {
 			// Every source fails but the lease table "app".
 			f := readers.New(readers.Clients{DynamoDB: scanSplit{"app": good, "gone": bad}, Kinesis: bad, Lambda: bad, Firehose: bad}, readers.Options{})
 			s := orders
-			s.Tags = map[string]string{readers.TableTag: "app,gone"}
+			s.Tables = []string{"app", "gone"}
 			v := f.Find(t.Context(), s, always)
 			if len(v.Readers) != 1 || v.Readers[0].Name != "app" {
 				t.Fatalf("readers %+v, want the lease table that answered", v.Readers)
@@ -261,14 +261,31 @@ func TestReached(t *testing.T) {
 	}
 }
 
-// TestTables: a stream's lease tables come from the config's patterns and
-// the stream tag, each once.
+// TestTables: a stream's lease tables come from the config's patterns (on
+// the target too, when given) and the stream tag, each once.
 func TestTables(t *testing.T) {
-	f := readers.New(readers.Clients{}, readers.Options{Apps: []readers.KCLApp{
+	apps := []readers.KCLApp{
 		{Streams: []string{"orders"}, Table: "a"}, {Streams: []string{"ord*"}, Table: "b"}, {Streams: []string{"clicks"}, Table: "c"},
-	}})
-	got, _ := f.Tables(readers.Stream{Name: "orders", Tags: map[string]string{readers.TableTag: " b, d ,,e"}})
+		{Streams: []string{"orders"}, Table: "prod-only", Targets: []string{"prod*"}},
+	}
+	got := readers.Tables(apps, "dev", "orders", map[string]string{readers.TableTag: " b, d ,,e"})
 	if strings.Join(got, ",") != "a,b,d,e" {
 		t.Fatalf("tables %q, want a,b,d,e", got)
+	}
+	if got := readers.Tables(apps, "prod-eu", "orders", nil); strings.Join(got, ",") != "a,b,prod-only" {
+		t.Fatalf("tables on prod-eu %q, want a,b,prod-only", got)
+	}
+}
+
+// TestTagsFailure: when the stream's tags could not be read, the page says
+// lease tables may be missing, beside what was found.
+func TestTagsFailure(t *testing.T) {
+	scans := 0
+	f := readers.New(readers.Clients{DynamoDB: table(func() []readerstest.Lease { return nil }, &scans)}, readers.Options{})
+	s := orders
+	s.TagsErr = readers.ErrLimited
+	v := f.Find(t.Context(), s, always)
+	if len(v.Readers) != 1 || len(v.Failures) != 1 || v.Failures[0].Reason != readers.ReasonLimited || v.Failures[0].Source != readers.KindKCL {
+		t.Fatalf("readers %+v failures %+v", v.Readers, v.Failures)
 	}
 }
