@@ -36,6 +36,7 @@ func (h *handlers) routes(e *echo.Echo) {
 	e.GET("/streams/:stream/records", h.records, app...)
 	e.GET("/streams/:stream/records.ndjson", h.recordsExport, app...)
 	e.GET("/streams/:stream/tail", h.tail, app...)
+	e.GET("/streams/:stream/readers", h.readers, app...)
 	e.GET("/bulk", h.bulkPage, app...)
 	// An upload is streamed to disk as it arrives, never parsed whole: it
 	// has a limit of its own, and names its target in the query or in the

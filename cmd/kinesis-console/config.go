@@ -14,6 +14,7 @@ import (
 	"strings"
 
 	"github.com/kinesis-console/kinesis-console/internal/access"
+	"github.com/kinesis-console/kinesis-console/internal/readers"
 	"github.com/kinesis-console/kinesis-console/web"
 )
 
@@ -25,6 +26,9 @@ type fileConfig struct {
 	Schemas   []schemaConfig   `json:"schemas"`
 	Templates []templateConfig `json:"templates"`
 	Confirm   []confirmConfig  `json:"confirm"`
+	// The lease tables of the KCL applications reading streams, for the
+	// readers page (a stream tag can name them too).
+	KCLApplications []readers.KCLApp `json:"kcl_applications"`
 }
 
 // loadFileConfig reads a JSON config file; unknown keys are errors, so a

@@ -84,6 +84,12 @@ func buildConsumers(cfg fileConfig) (web.Rules, error) {
 		}
 		out.Confirm = append(out.Confirm, web.ConfirmRule{Streams: cc.Streams, Targets: cc.Targets})
 	}
+	for i, app := range cfg.KCLApplications {
+		if err := app.Validate(i); err != nil {
+			return out, fmt.Errorf("-config: %w", err)
+		}
+	}
+	out.KCLApps = cfg.KCLApplications
 	return out, nil
 }
 

@@ -11,12 +11,16 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/credentials/stscreds"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/firehose"
 	"github.com/aws/aws-sdk-go-v2/service/glue"
 	"github.com/aws/aws-sdk-go-v2/service/kinesis"
+	"github.com/aws/aws-sdk-go-v2/service/lambda"
 	"github.com/aws/aws-sdk-go-v2/service/sts"
 
 	"github.com/kinesis-console/kinesis-console/internal/bulk"
 	"github.com/kinesis-console/kinesis-console/internal/identity"
+	"github.com/kinesis-console/kinesis-console/internal/readers"
 	"github.com/kinesis-console/kinesis-console/internal/schema"
 	"github.com/kinesis-console/kinesis-console/internal/stream"
 	"github.com/kinesis-console/kinesis-console/web"
@@ -139,6 +143,10 @@ func newTarget(cfg aws.Config, name, account, endpoint string, opts stream.Optio
 		// Every target's reader pays from the one budget: the console's
 		// share of a stream's reads does not grow with its targets or users.
 		Browser: stream.NewReader(kc, budget, stream.ReaderOptions{}),
+		// The readers page: lease tables, fan-out consumers, Lambda
+		// mappings and Firehose, with the target's own credentials.
+		Readers: readers.New(readers.Clients{DynamoDB: dynamodb.NewFromConfig(cfg), Kinesis: kc,
+			Lambda: lambda.NewFromConfig(cfg), Firehose: firehose.NewFromConfig(cfg)}, readers.Options{}),
 	}
 }
 

@@ -5,11 +5,13 @@ import (
 	"errors"
 	"fmt"
 	"path"
+	"strings"
 	"sync"
 	"time"
 
 	"github.com/kinesis-console/kinesis-console/internal/access"
 	"github.com/kinesis-console/kinesis-console/internal/field"
+	"github.com/kinesis-console/kinesis-console/internal/readers"
 	"github.com/kinesis-console/kinesis-console/internal/schema"
 	"github.com/kinesis-console/kinesis-console/internal/stream"
 	"github.com/kinesis-console/kinesis-console/internal/template"
@@ -22,6 +24,8 @@ type Rules struct {
 	Schemas   schema.Bindings
 	Templates template.Set
 	Confirm   []ConfirmRule
+	// KCLApps name the lease tables of the KCL applications reading streams.
+	KCLApps []readers.KCLApp
 }
 
 // ConfirmRule names streams that matter: writing to them needs the stream's
@@ -185,17 +189,23 @@ func matchAny(patterns []string, name string) bool {
 	return false
 }
 
-// tagCache keeps whether a stream's tags ask for a confirmation, briefly:
-// ListTagsForStream is limited to 5 calls a second per account.
+// tagCache keeps the console's own tags of a stream (those under
+// kinesis-console:, such as the confirm tag and the lease tables' tag),
+// briefly: ListTagsForStream is limited to 5 calls a second per account.
 type tagCache struct {
 	mu      sync.Mutex
 	entries map[string]tagEntry
 }
 
 type tagEntry struct {
-	confirm bool
+	tags    map[string]string
+	err     error
 	expires time.Time
 }
+
+// consoleTagPrefix is the prefix of the tags the console reads; the others
+// are not kept.
+const consoleTagPrefix = "kinesis-console:"
 
 const (
 	tagTTL        = time.Minute
@@ -205,32 +215,44 @@ const (
 
 // confirm reports whether a stream's tags ask for a typed confirmation.
 // A look-up that fails, or that the user's look-up budget refuses, asks for
-// it: a write must never go through unconfirmed for want of an answer. A
-// failure is remembered briefly too, so made-up names do not spend the
-// account's ListTagsForStream quota (5 a second) on every keystroke.
+// it: a write must never go through unconfirmed for want of an answer.
 func (c *tagCache) confirm(ctx context.Context, tags StreamTagger, streamName string, allow func() bool) bool {
+	m, err := c.lookup(ctx, tags, streamName, allow)
+	return err != nil || m[ConfirmTag] == ConfirmTagValue
+}
+
+// lookup returns the console's tags of a stream: from the cache, or, if
+// allow agrees (else ErrLookUpsLimited), from AWS. A failure is remembered
+// briefly too, so made-up names do not spend the account's
+// ListTagsForStream quota (5 a second) on every keystroke.
+func (c *tagCache) lookup(ctx context.Context, tags StreamTagger, streamName string, allow func() bool) (map[string]string, error) {
 	now := time.Now()
 	c.mu.Lock()
 	e, ok := c.entries[streamName]
 	c.mu.Unlock()
 	if ok && now.Before(e.expires) {
-		return e.confirm
+		return e.tags, e.err
 	}
 	if !allow() {
-		return true
+		return nil, ErrLookUpsLimited
 	}
 	ctx, cancel := context.WithTimeout(ctx, AWSCallTimeout)
 	defer cancel()
-	m, err := tags(ctx, streamName)
-	confirm, ttl := m[ConfirmTag] == ConfirmTagValue, tagTTL
+	all, err := tags(ctx, streamName)
+	mine, ttl := map[string]string{}, tagTTL
+	for k, v := range all {
+		if strings.HasPrefix(k, consoleTagPrefix) {
+			mine[k] = v
+		}
+	}
 	if err != nil {
-		confirm, ttl = true, tagFailedTTL
+		mine, ttl = nil, tagFailedTTL
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if c.entries == nil || len(c.entries) >= maxTagEntries {
 		c.entries = map[string]tagEntry{}
 	}
-	c.entries[streamName] = tagEntry{confirm: confirm, expires: now.Add(ttl)}
-	return confirm
+	c.entries[streamName] = tagEntry{tags: mine, err: err, expires: now.Add(ttl)}
+	return mine, err
 }

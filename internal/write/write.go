@@ -25,6 +25,7 @@ import (
 	"github.com/kinesis-console/kinesis-console/internal/access"
 	"github.com/kinesis-console/kinesis-console/internal/bulk"
 	"github.com/kinesis-console/kinesis-console/internal/identity"
+	"github.com/kinesis-console/kinesis-console/internal/readers"
 	"github.com/kinesis-console/kinesis-console/internal/schema"
 	"github.com/kinesis-console/kinesis-console/internal/stream"
 )
@@ -66,6 +67,12 @@ type SchemaVersions interface {
 	VersionByID(ctx context.Context, versionID string, allow func() bool) (*schema.Schema, error)
 }
 
+// ReaderFinder finds a stream's readers and how far each has got, asking
+// allow before each AWS call; *readers.Finder is one.
+type ReaderFinder interface {
+	Find(ctx context.Context, s readers.Stream, allow func() bool) readers.View
+}
+
 // StreamTagger lists a stream's tags; the console's own is built on
 // ListTagsForStream.
 type StreamTagger func(ctx context.Context, streamName string) (map[string]string, error)
@@ -76,6 +83,7 @@ var (
 	_ BulkSender     = (*bulk.Sender)(nil)
 	_ Browser        = (*stream.Reader)(nil)
 	_ SchemaVersions = (*schema.Registry)(nil)
+	_ ReaderFinder   = (*readers.Finder)(nil)
 )
 
 // Target is one account and region the console can write to, with its own
@@ -96,6 +104,9 @@ type Target struct {
 	// StreamTags lists a stream's tags, for the confirm tag; nil: not read.
 	StreamTags StreamTagger
 	Browser    Browser // nil: no reading records on this target
+	// Readers finds a stream's readers (KCL applications, enhanced fan-out
+	// consumers, Lambda mappings, Firehose); nil: not looked up here.
+	Readers ReaderFinder
 	// ForUser, when set, gives each signed-in user clients of their own,
 	// e.g. a role session named after them, so CloudTrail names the person.
 	ForUser func(user string) Clients

@@ -1,0 +1,161 @@
+package web
+
+// A stream's readers: GET /streams/{stream}/readers shows its KCL
+// applications (from their lease tables), enhanced fan-out consumers,
+// Lambda mappings and Firehose delivery streams, each source's failure
+// beside the others; with ?shard=&sequence= (and &sub=) it also says
+// whether each has consumed that record. Reading them needs the read
+// permission, checked before any AWS call; the finding is internal/readers',
+// paid from the user's look-up budget through the write service.
+
+import (
+	"errors"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/kinesis-console/kinesis-console/internal/readers"
+	"github.com/kinesis-console/kinesis-console/internal/stream"
+	"github.com/kinesis-console/kinesis-console/internal/write"
+	"github.com/kinesis-console/kinesis-console/views"
+)
+
+// The query of a record asked about on the readers page.
+const (
+	readersShard    = "shard"
+	readersSequence = "sequence"
+	readersSub      = "sub"
+)
+
+// readers serves GET /streams/{stream}/readers.
+func (h *handlers) readers(c echo.Context) error {
+	ctx := c.Request().Context()
+	ref, msg := stream.ParseStreamRef(c.Param("stream"))
+	if msg == "" && ref.ARN != "" {
+		msg = "Name the stream in the address; an ARN does not fit in it."
+	}
+	if msg != "" {
+		return echo.NewHTTPError(http.StatusNotFound, msg)
+	}
+	read := h.canRead(ctx, ref.Name)
+	if !read.Allowed {
+		return echo.NewHTTPError(http.StatusForbidden, read.Reason)
+	}
+	pos, msg := bindReachedRecord(c)
+	if msg != "" {
+		return echo.NewHTTPError(http.StatusUnprocessableEntity, msg)
+	}
+	area := views.ReadersArea{Stream: ref.Name, RecordsURL: h.recordsLink(ctx, ref, read)}
+	v := h.visitorOf(ctx)
+	view, err := h.writes.Readers(ctx, v, ref)
+	var f *stream.Failure
+	switch {
+	case errors.Is(err, write.ErrLookUpsLimited):
+		c.Response().Header().Set("Retry-After", "1")
+		area.Failure = lookUpsLimitedText
+		return h.renderReaders(c, http.StatusTooManyRequests, area)
+	case errors.Is(err, write.ErrNoReaders):
+		area.Failure = "This target does not look up readers."
+		return h.renderReaders(c, http.StatusOK, area)
+	case errors.As(err, &f) && f.Kind == stream.KindNotFound:
+		area.Failure = "No such stream in this account and region."
+		return h.renderReaders(c, http.StatusNotFound, area)
+	case err != nil:
+		return err
+	}
+	area = readersView(area, view)
+	if pos != nil {
+		area.Record = &views.ReachedRecord{ShardID: pos.ShardID, SequenceNumber: pos.Sequence, SubSequence: pos.SubSequence}
+		for _, vd := range view.Reached(*pos) {
+			area.Reached = append(area.Reached, views.Reached{Kind: string(vd.Kind), Name: vd.Name, State: string(vd.State), Why: vd.Why})
+		}
+	}
+	return h.renderReaders(c, http.StatusOK, area)
+}
+
+// bindReachedRecord reads the record asked about, if any: its shard and
+// sequence number, checked by the stream package's own rules.
+func bindReachedRecord(c echo.Context) (*readers.Position, string) {
+	shard, seq := strings.TrimSpace(c.QueryParam(readersShard)), strings.TrimSpace(c.QueryParam(readersSequence))
+	if shard == "" && seq == "" {
+		return nil, ""
+	}
+	if msg := stream.CheckShardID(shard); msg != "" {
+		return nil, msg
+	}
+	if _, msg := stream.ParsePosition(string(stream.PositionAtSequence), seq); msg != "" {
+		return nil, msg
+	}
+	p := &readers.Position{ShardID: shard, Sequence: seq}
+	if s := c.QueryParam(readersSub); s != "" {
+		n, err := strconv.ParseInt(s, 10, 64)
+		if err != nil || n < 0 {
+			return nil, "A sub-sequence number is a whole number from 0."
+		}
+		p.SubSequence = n
+	}
+	return p, ""
+}
+
+// readersView turns what was found into the page's terms.
+func readersView(area views.ReadersArea, v readers.View) views.ReadersArea {
+	area.At = v.At.UTC().Format(time.RFC3339)
+	for _, f := range v.Failures {
+		area.Failures = append(area.Failures, views.ReaderFailure{Kind: string(f.Source), Name: f.Name, Reason: string(f.Reason), Message: f.Message, RequestID: f.RequestID})
+	}
+	for _, r := range v.Readers {
+		out := views.Reader{Kind: string(r.Kind), Name: r.Name}
+		switch {
+		case r.KCL != nil:
+			out.Facts = []views.Fact{{Label: "Lease table", Value: r.KCL.Table}}
+			out.Truncated = r.KCL.Truncated
+			for _, l := range r.KCL.Leases {
+				s := views.ReaderShard{ShardID: l.ShardID, Checkpoint: l.Checkpoint.Sequence, SubSequence: l.Checkpoint.SubSequence,
+					Owner: l.Owner, Counter: l.Counter, OwnerSwitches: l.OwnerSwitches, NoOwner: l.NoOwner, Stale: l.Stale}
+				if l.Stale {
+					s.StaleSince = l.CounterSince.UTC().Format(time.RFC3339)
+				}
+				out.Shards = append(out.Shards, s)
+			}
+		case r.EFO != nil:
+			out.Facts = []views.Fact{{Label: "Status", Value: r.EFO.Status}, {Label: "Created", Value: timeText(r.EFO.Created)}, {Label: "ARN", Value: r.EFO.ARN}}
+		case r.Lambda != nil:
+			m := r.Lambda
+			out.Facts = []views.Fact{{Label: "State", Value: m.State}, {Label: "Starting position", Value: m.StartingPosition},
+				{Label: "Batch size", Value: strconv.Itoa(int(m.BatchSize))}, {Label: "Last processing result", Value: orNone(m.LastResult)},
+				{Label: "On failure", Value: orNone(m.OnFailure)}, {Label: "Function", Value: m.FunctionARN}}
+		case r.Firehose != nil:
+			out.Facts = []views.Fact{{Label: "Status", Value: r.Firehose.Status}, {Label: "Created", Value: timeText(r.Firehose.Created)}, {Label: "ARN", Value: r.Firehose.ARN}}
+		}
+		area.Readers = append(area.Readers, out)
+	}
+	return area
+}
+
+func timeText(t time.Time) string {
+	if t.IsZero() {
+		return "unknown"
+	}
+	return t.UTC().Format(time.RFC3339)
+}
+
+func orNone(s string) string {
+	if s == "" {
+		return "none"
+	}
+	return s
+}
+
+// renderReaders answers htmx with the area, anything else with the page.
+func (h *handlers) renderReaders(c echo.Context, status int, area views.ReadersArea) error {
+	varyOnHTMX(c)
+	if wantsFragment(c) {
+		return render(c, status, views.ReadersAreaView(area))
+	}
+	p := h.page(c.Request().Context(), views.Workspace{})
+	p.Header.Path = views.ReadersURL(area.Stream, nil)
+	return render(c, status, views.ReadersPageView(views.ReadersPage{Assets: p.Assets, Header: p.Header, HTMXConfig: p.HTMXConfig, Area: area}))
+}
