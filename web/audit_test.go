@@ -8,13 +8,14 @@ import (
 	"time"
 
 	"github.com/kinesis-console/kinesis-console/internal/access"
+	"github.com/kinesis-console/kinesis-console/internal/webtest"
 	"github.com/kinesis-console/kinesis-console/web"
 )
 
 // Every attempt to write gets its audit line, whatever stops it, and none
 // that stops early reaches the publisher.
 func TestEveryWriteAttemptIsAudited(t *testing.T) {
-	audit := &syncBuffer{}
+	audit := &webtest.SyncBuffer{}
 	env := newUnitEnv(t, nil, nil, func(d *web.Deps) {
 		d.Audit = access.NewAuditor(audit)
 		d.BodyLimit = 64 << 10
@@ -54,7 +55,7 @@ func TestEveryWriteAttemptIsAudited(t *testing.T) {
 			}
 		})
 	}
-	if n := len(env.pub.putCalls()); n != 0 {
+	if n := len(env.pub.PutCalls()); n != 0 {
 		t.Errorf("%d puts reached the publisher", n)
 	}
 	// A refused read is not a write attempt: no line.
@@ -66,7 +67,7 @@ func TestEveryWriteAttemptIsAudited(t *testing.T) {
 }
 
 // auditLines returns the audit lines written since before, decoded.
-func auditLines(t *testing.T, audit *syncBuffer, before int) []map[string]any {
+func auditLines(t *testing.T, audit *webtest.SyncBuffer, before int) []map[string]any {
 	t.Helper()
 	var out []map[string]any
 	for _, l := range strings.Split(strings.TrimSpace(audit.String()[before:]), "\n") {

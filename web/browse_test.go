@@ -28,6 +28,7 @@ import (
 	"github.com/kinesis-console/kinesis-console/internal/localaws"
 	"github.com/kinesis-console/kinesis-console/internal/localaws/localawstest"
 	"github.com/kinesis-console/kinesis-console/internal/stream"
+	"github.com/kinesis-console/kinesis-console/internal/webtest"
 	"github.com/kinesis-console/kinesis-console/web"
 )
 
@@ -125,13 +126,13 @@ func writeBrowseSeeds(t *testing.T, kc *kinesis.Client, name string) map[string]
 type browseConsole struct {
 	url   string
 	kc    *countingKinesis
-	audit *syncBuffer
+	audit *webtest.SyncBuffer
 }
 
 func newBrowseConsole(t *testing.T, b *localaws.Backend, kc *kinesis.Client, tune func(*web.Deps)) *browseConsole {
 	t.Helper()
-	c := &browseConsole{kc: &countingKinesis{Client: kc}, audit: &syncBuffer{}}
-	var id web.Identity = knownIdentity
+	c := &browseConsole{kc: &countingKinesis{Client: kc}, audit: &webtest.SyncBuffer{}}
+	var id web.Identity = webtest.KnownIdentity
 	if b.Name == localaws.KindMoto {
 		id = identity.NewResolver(localawstest.STS(t, b), identity.Options{})
 	}

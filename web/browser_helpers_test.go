@@ -1,7 +1,6 @@
 package web_test
 
 import (
-	"bytes"
 	"context"
 	"fmt"
 	"log/slog"
@@ -31,6 +30,7 @@ import (
 	"github.com/kinesis-console/kinesis-console/internal/localaws"
 	"github.com/kinesis-console/kinesis-console/internal/localaws/localawstest"
 	"github.com/kinesis-console/kinesis-console/internal/stream"
+	"github.com/kinesis-console/kinesis-console/internal/webtest"
 	"github.com/kinesis-console/kinesis-console/web"
 )
 
@@ -94,7 +94,7 @@ func newBrowserEnvWith(t *testing.T, tune func(*web.Deps, *localaws.Backend)) *b
 	env.oneShard = env.newStream(t, 1)
 	env.fourShard = env.newStream(t, 4)
 
-	logs := &syncBuffer{}
+	logs := &webtest.SyncBuffer{}
 	deps := web.Deps{
 		Publisher: stream.NewPublisher(kc, stream.Options{}),
 		Identity:  identity.NewResolver(sc, identity.Options{}),
@@ -141,7 +141,7 @@ func findChromium(t *testing.T) string {
 // startBrowser starts one headless Chromium for the whole test run.
 func startBrowser(t *testing.T, execPath string) context.Context {
 	t.Helper()
-	output := &syncBuffer{}
+	output := &webtest.SyncBuffer{}
 	opts := append(chromedp.DefaultExecAllocatorOptions[:],
 		chromedp.ExecPath(execPath),
 		chromedp.Headless,
@@ -568,22 +568,4 @@ func (c *requestCounter) body(i int) string {
 		return ""
 	}
 	return c.bodies[i]
-}
-
-// syncBuffer is a bytes.Buffer safe for concurrent writers.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
 }

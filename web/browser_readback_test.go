@@ -21,6 +21,7 @@ import (
 	"github.com/kinesis-console/kinesis-console/internal/localaws"
 	"github.com/kinesis-console/kinesis-console/internal/localaws/localawstest"
 	"github.com/kinesis-console/kinesis-console/internal/stream"
+	"github.com/kinesis-console/kinesis-console/internal/webtest"
 	"github.com/kinesis-console/kinesis-console/web"
 )
 
@@ -39,10 +40,10 @@ func TestBrowserReadBackMismatch(t *testing.T) {
 	proxy := httptest.NewServer(corrupt)
 	t.Cleanup(proxy.Close)
 
-	logs := &syncBuffer{}
+	logs := &webtest.SyncBuffer{}
 	srv := httptest.NewServer(newConsole(t, web.Deps{
 		Publisher: stream.NewPublisher(faultKinesis(t, proxy.URL, nil), stream.Options{}),
-		Identity:  knownIdentity,
+		Identity:  webtest.KnownIdentity,
 		Logger:    slog.New(slog.NewJSONHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug})),
 		Region:    localaws.Region,
 		Endpoint:  proxy.URL,

@@ -20,6 +20,7 @@ import (
 	"github.com/kinesis-console/kinesis-console/internal/identity"
 	"github.com/kinesis-console/kinesis-console/internal/localaws/localawstest"
 	"github.com/kinesis-console/kinesis-console/internal/stream"
+	"github.com/kinesis-console/kinesis-console/internal/webtest"
 	"github.com/kinesis-console/kinesis-console/web"
 )
 
@@ -32,7 +33,7 @@ func newKinesaliteEnv(t *testing.T, env *browserEnv) *browserEnv {
 	t.Helper()
 	backend := localawstest.Start(t, "kinesalite")
 	kc := localawstest.Kinesis(t, backend)
-	logs := &syncBuffer{}
+	logs := &webtest.SyncBuffer{}
 	srv := httptest.NewServer(newConsole(t, web.Deps{
 		Publisher: stream.NewPublisher(kc, stream.Options{}),
 		Identity:  identity.NewResolver(env.sts, identity.Options{}),

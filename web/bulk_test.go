@@ -33,6 +33,7 @@ import (
 	"github.com/kinesis-console/kinesis-console/internal/localaws"
 	"github.com/kinesis-console/kinesis-console/internal/localaws/localawstest"
 	"github.com/kinesis-console/kinesis-console/internal/stream"
+	"github.com/kinesis-console/kinesis-console/internal/webtest"
 	"github.com/kinesis-console/kinesis-console/web"
 )
 
@@ -95,8 +96,8 @@ type bulkEnv struct {
 	url     string
 	console *web.Console
 	api     *bulkFakeAPI
-	pub     *stubPublisher
-	audit   *syncBuffer
+	pub     *webtest.Publisher
+	audit   *webtest.SyncBuffer
 	tmp     string
 }
 
@@ -108,9 +109,9 @@ func newBulkEnv(t *testing.T, api *bulkFakeAPI, tune ...func(*web.Deps)) *bulkEn
 	// The spool and report files go to a folder the test can look into.
 	tmp := t.TempDir()
 	t.Setenv("TMPDIR", tmp)
-	env := &bulkEnv{api: api, pub: &stubPublisher{}, audit: &syncBuffer{}, tmp: tmp}
+	env := &bulkEnv{api: api, pub: &webtest.Publisher{}, audit: &webtest.SyncBuffer{}, tmp: tmp}
 	deps := web.Deps{
-		Publisher: env.pub, Identity: knownIdentity, Region: "eu-west-1",
+		Publisher: env.pub, Identity: webtest.KnownIdentity, Region: "eu-west-1",
 		Bulk:  bulk.NewSender(api, bulk.Options{BaseBackoff: time.Millisecond, MaxBackoff: 5 * time.Millisecond}),
 		Audit: access.NewAuditor(env.audit),
 	}
@@ -685,15 +686,15 @@ func TestBulkRefused(t *testing.T) {
 		content string
 		paste   bool
 		tune    func(*web.Deps)
-		pub     func(*stubPublisher)
+		pub     func(*webtest.Publisher)
 		field   string
 		msg     string
 	}{
 		{name: "no stream", fields: bulkDefaults(""), content: "{}", field: "stream", msg: "Choose a stream"},
 		{name: "bad stream name", fields: bulkDefaults("no way"), content: "{}", field: "stream", msg: "letters, digits"},
 		{name: "stream not found", fields: bulkDefaults("gone"), content: "{}", field: "stream", msg: "no stream gone",
-			pub: func(p *stubPublisher) {
-				p.describe = func(context.Context, stream.StreamRef) (stream.Summary, error) { return stream.Summary{}, notFound }
+			pub: func(p *webtest.Publisher) {
+				p.OnDescribe = func(context.Context, stream.StreamRef) (stream.Summary, error) { return stream.Summary{}, notFound }
 			}},
 		{name: "empty fixed key", fields: bulkDefaults("orders", bulkFormField{"partition_key_mode", "fixed"}, bulkFormField{"partition_key", ""}), content: "{}", field: "partition_key", msg: "Enter a partition key"},
 		{name: "bad rate", fields: bulkDefaults("orders", bulkFormField{"rate", "fast"}), content: "{}", field: "rate", msg: "records per second"},
@@ -776,9 +777,9 @@ func TestBulkTargets(t *testing.T) {
 	east, west := &bulkFakeAPI{}, &bulkFakeAPI{}
 	env := newBulkEnv(t, nil, func(d *web.Deps) {
 		d.Targets = []web.Target{
-			{Name: "east", Region: "us-east-1", Publisher: &stubPublisher{}, Identity: knownIdentity, Bulk: bulk.NewSender(east, bulk.Options{})},
-			{Name: "west", Region: "us-west-2", Publisher: &stubPublisher{}, Identity: knownIdentity, Bulk: bulk.NewSender(west, bulk.Options{})},
-			{Name: "no-bulk", Region: "eu-west-1", Publisher: &stubPublisher{}, Identity: knownIdentity},
+			{Name: "east", Region: "us-east-1", Publisher: &webtest.Publisher{}, Identity: webtest.KnownIdentity, Bulk: bulk.NewSender(east, bulk.Options{})},
+			{Name: "west", Region: "us-west-2", Publisher: &webtest.Publisher{}, Identity: webtest.KnownIdentity, Bulk: bulk.NewSender(west, bulk.Options{})},
+			{Name: "no-bulk", Region: "eu-west-1", Publisher: &webtest.Publisher{}, Identity: webtest.KnownIdentity},
 		}
 	})
 	page := bulkDoc(t, env.do(t, http.MethodGet, "/bulk?target=west", false), http.StatusOK)
@@ -879,7 +880,7 @@ func TestBulkThroughKinesalite(t *testing.T) {
 	localawstest.CreateStream(t, kc, "bulk-it", 4)
 	t.Setenv("TMPDIR", t.TempDir())
 	srv := httptest.NewServer(newConsole(t, web.Deps{
-		Publisher: stream.NewPublisher(kc, stream.Options{}), Identity: knownIdentity, Region: localaws.Region,
+		Publisher: stream.NewPublisher(kc, stream.Options{}), Identity: webtest.KnownIdentity, Region: localaws.Region,
 		Bulk: bulk.NewSender(kc, bulk.Options{}),
 	}))
 	t.Cleanup(srv.Close)
@@ -1011,7 +1012,7 @@ func BenchmarkBulkPeakMemory(b *testing.B) {
 	localawstest.CreateStream(b, kc, "bulk-mem", 8)
 	b.Setenv("TMPDIR", b.TempDir())
 	srv := httptest.NewServer(newConsole(b, web.Deps{
-		Publisher: stream.NewPublisher(kc, stream.Options{}), Identity: knownIdentity, Region: localaws.Region,
+		Publisher: stream.NewPublisher(kc, stream.Options{}), Identity: webtest.KnownIdentity, Region: localaws.Region,
 		Bulk:   bulk.NewSender(kc, bulk.Options{}),
 		Logger: slog.New(slog.DiscardHandler),
 	}))

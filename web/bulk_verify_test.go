@@ -7,12 +7,14 @@ import (
 	"testing"
 	"time"
 
+	"net/http/httptest"
+
 	"github.com/kinesis-console/kinesis-console/internal/bulk"
 	"github.com/kinesis-console/kinesis-console/internal/localaws"
 	"github.com/kinesis-console/kinesis-console/internal/localaws/localawstest"
 	"github.com/kinesis-console/kinesis-console/internal/stream"
+	"github.com/kinesis-console/kinesis-console/internal/webtest"
 	"github.com/kinesis-console/kinesis-console/web"
-	"net/http/httptest"
 )
 
 // TestBulkVerifiedThroughTheHandler: an upload through the form is read
@@ -25,7 +27,7 @@ func TestBulkVerifiedThroughTheHandler(t *testing.T) {
 	localawstest.CreateStream(t, kc, "bulk-verify", 2)
 	t.Setenv("TMPDIR", t.TempDir())
 	srv := httptest.NewServer(newConsole(t, web.Deps{
-		Publisher: stream.NewPublisher(kc, stream.Options{}), Identity: knownIdentity, Region: localaws.Region,
+		Publisher: stream.NewPublisher(kc, stream.Options{}), Identity: webtest.KnownIdentity, Region: localaws.Region,
 		Bulk: bulk.NewSender(kc, bulk.Options{}), Browser: stream.NewReader(kc, nil, stream.ReaderOptions{}),
 	}))
 	t.Cleanup(srv.Close)

@@ -10,6 +10,7 @@ import (
 
 	"github.com/kinesis-console/kinesis-console/internal/field"
 	"github.com/kinesis-console/kinesis-console/internal/template"
+	"github.com/kinesis-console/kinesis-console/internal/webtest"
 	"github.com/kinesis-console/kinesis-console/web"
 )
 
@@ -27,7 +28,7 @@ func confirmBulkEnv(t *testing.T, rec *recordingAPI) *bulkEnv {
 	}
 	consumers.Templates = set
 	return newBulkEnv(t, rec.api(), func(d *web.Deps) {
-		d.Targets = []web.Target{{Name: "default", Region: "eu-west-1", Publisher: d.Publisher, Identity: knownIdentity,
+		d.Targets = []web.Target{{Name: "default", Region: "eu-west-1", Publisher: d.Publisher, Identity: webtest.KnownIdentity,
 			Bulk: d.Bulk, Schemas: schemas}}
 		d.Consumers = consumers
 	})

@@ -15,7 +15,9 @@ import (
 	"github.com/PuerkitoBio/goquery"
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/kinesis"
+
 	"github.com/kinesis-console/kinesis-console/internal/decode"
+	"github.com/kinesis-console/kinesis-console/internal/webtest"
 	"github.com/kinesis-console/kinesis-console/web"
 )
 
@@ -53,7 +55,7 @@ func consumersBulkEnv(t *testing.T, rec *recordingAPI) *bulkEnv {
 	t.Helper()
 	schemas, consumers := testConsumers(t)
 	return newBulkEnv(t, rec.api(), func(d *web.Deps) {
-		d.Targets = []web.Target{{Name: "default", Region: "eu-west-1", Publisher: d.Publisher, Identity: knownIdentity,
+		d.Targets = []web.Target{{Name: "default", Region: "eu-west-1", Publisher: d.Publisher, Identity: webtest.KnownIdentity,
 			Bulk: d.Bulk, Schemas: schemas}}
 		d.Consumers = consumers
 	})

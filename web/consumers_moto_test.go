@@ -22,6 +22,7 @@ import (
 	"github.com/kinesis-console/kinesis-console/internal/schema"
 	"github.com/kinesis-console/kinesis-console/internal/stream"
 	"github.com/kinesis-console/kinesis-console/internal/template"
+	"github.com/kinesis-console/kinesis-console/internal/webtest"
 	"github.com/kinesis-console/kinesis-console/web"
 )
 
@@ -103,7 +104,7 @@ func TestReadBackAfterSchemaPut(t *testing.T) {
 			Identity: identity.NewResolver(localawstest.STS(t, backend), identity.Options{}), Schemas: reg}},
 		Consumers: motoConsumers(t),
 	})}
-	env.pub = &stubPublisher{} // unused: the target writes to moto
+	env.pub = &webtest.Publisher{} // unused: the target writes to moto
 
 	tests := []struct {
 		stream, data string

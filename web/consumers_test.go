@@ -15,6 +15,7 @@ import (
 	"github.com/kinesis-console/kinesis-console/internal/decode"
 	"github.com/kinesis-console/kinesis-console/internal/schema"
 	"github.com/kinesis-console/kinesis-console/internal/template"
+	"github.com/kinesis-console/kinesis-console/internal/webtest"
 	"github.com/kinesis-console/kinesis-console/web"
 )
 
@@ -33,9 +34,9 @@ func (s stubSchemas) Get(_ context.Context, ref schema.Ref) (*schema.Schema, err
 func consumersEnv(t *testing.T, tags map[string]map[string]string) *unitEnv {
 	t.Helper()
 	schemas, consumers := testConsumers(t)
-	pub := &stubPublisher{}
+	pub := &webtest.Publisher{}
 	return newUnitEnv(t, pub, nil, func(d *web.Deps) {
-		d.Targets = []web.Target{{Name: "default", Region: "eu-west-1", Publisher: pub, Identity: knownIdentity,
+		d.Targets = []web.Target{{Name: "default", Region: "eu-west-1", Publisher: pub, Identity: webtest.KnownIdentity,
 			Schemas: schemas,
 			StreamTags: func(_ context.Context, name string) (map[string]string, error) {
 				if name == "broken-tags" {
@@ -123,7 +124,7 @@ func TestPutChecksConfirmationAndSchema(t *testing.T) {
 			if w.Code != tt.status {
 				t.Fatalf("status %d, want %d: %s", w.Code, tt.status, w.Body.String())
 			}
-			puts := env.pub.putCalls()
+			puts := env.pub.PutCalls()
 			if tt.wantData == nil {
 				if len(puts) != 0 {
 					t.Fatalf("wrote %d records", len(puts))
@@ -150,7 +151,7 @@ func TestAvroPutIsEncodedAndFramed(t *testing.T) {
 	if w.Code != http.StatusOK {
 		t.Fatalf("status %d: %s", w.Code, w.Body.String())
 	}
-	puts := env.pub.putCalls()
+	puts := env.pub.PutCalls()
 	recs := decode.Decode(puts[0].Data, decode.Options{})
 	// Avro of {"page": "/home"}: length 5 zig-zagged (10), then the bytes.
 	want := append([]byte{10}, "/home"...)
@@ -195,7 +196,7 @@ func TestLinksFillTheFormAndNeverWrite(t *testing.T) {
 	if !strings.Contains(doc.Find("[data-testid=consumers-notice]").Text(), "nope") {
 		t.Fatal("an unknown template is not said")
 	}
-	if puts := env.pub.putCalls(); len(puts) != 0 {
+	if puts := env.pub.PutCalls(); len(puts) != 0 {
 		t.Fatalf("a link wrote %d records", len(puts))
 	}
 }

@@ -31,6 +31,7 @@ import (
 	"github.com/kinesis-console/kinesis-console/internal/localaws"
 	"github.com/kinesis-console/kinesis-console/internal/localaws/localawstest"
 	"github.com/kinesis-console/kinesis-console/internal/stream"
+	"github.com/kinesis-console/kinesis-console/internal/webtest"
 	"github.com/kinesis-console/kinesis-console/web"
 )
 
@@ -466,7 +467,7 @@ func faultAccount(t *testing.T, moto *localaws.Backend) string {
 type faultConsole struct {
 	url    string
 	client *http.Client
-	logs   *syncBuffer
+	logs   *webtest.SyncBuffer
 
 	mu  sync.Mutex
 	bad []string
@@ -474,7 +475,7 @@ type faultConsole struct {
 
 func newFaultConsole(t *testing.T, rig faultRig, opts stream.Options) *faultConsole {
 	t.Helper()
-	c := &faultConsole{logs: &syncBuffer{}}
+	c := &faultConsole{logs: &webtest.SyncBuffer{}}
 	h := newConsole(t, web.Deps{
 		Publisher: stream.NewPublisher(rig.kinesis, opts),
 		Identity:  identity.NewResolver(rig.sts, identity.Options{TTL: faultIdentityTTL, FailureTTL: faultFailureTTL}),

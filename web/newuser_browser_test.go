@@ -23,6 +23,7 @@ import (
 	"github.com/kinesis-console/kinesis-console/internal/localaws"
 	"github.com/kinesis-console/kinesis-console/internal/localaws/localawstest"
 	"github.com/kinesis-console/kinesis-console/internal/stream"
+	"github.com/kinesis-console/kinesis-console/internal/webtest"
 	"github.com/kinesis-console/kinesis-console/web"
 )
 
@@ -136,9 +137,9 @@ func newBulkBrowserEnv(t *testing.T) *browserEnv {
 	backend := localawstest.Start(t, localaws.KindKinesalite)
 	kc := localawstest.Kinesis(t, backend)
 	t.Setenv("TMPDIR", t.TempDir())
-	logs := &syncBuffer{}
+	logs := &webtest.SyncBuffer{}
 	srv := httptest.NewServer(newConsole(t, web.Deps{
-		Publisher: stream.NewPublisher(kc, stream.Options{}), Identity: knownIdentity, Region: localaws.Region,
+		Publisher: stream.NewPublisher(kc, stream.Options{}), Identity: webtest.KnownIdentity, Region: localaws.Region,
 		Endpoint: backend.Endpoint, Bulk: bulk.NewSender(kc, bulk.Options{}), Browser: stream.NewReader(kc, nil, stream.ReaderOptions{}),
 		Logger: slog.New(slog.NewJSONHandler(logs, nil)),
 	}))

@@ -1,19 +1,21 @@
 package web_test
 
 import (
+	"context"
 	"net/http"
 	"net/http/httptest"
 	"testing"
 
 	"github.com/PuerkitoBio/goquery"
 
+	"github.com/kinesis-console/kinesis-console/internal/webtest"
 	"github.com/kinesis-console/kinesis-console/web"
 )
 
 // TestTargetPickerStaysOnItsPage: switching target on the bulk page must
 // not throw the user back to the single-record page.
 func TestTargetPickerStaysOnItsPage(t *testing.T) {
-	pub, id := benchPublisher{names: []string{"a"}}, benchIdentity{}
+	pub, id := &webtest.Publisher{OnListStreams: func(context.Context) ([]string, error) { return []string{"a"}, nil }}, webtest.KnownIdentity
 	h := newConsole(t, web.Deps{Hosts: exampleHost, Targets: []web.Target{
 		{Name: "one", Region: "us-east-1", Publisher: pub, Identity: id},
 		{Name: "two", Region: "eu-west-1", Publisher: pub, Identity: id},

@@ -11,6 +11,7 @@ import (
 	"golang.org/x/crypto/bcrypt"
 
 	"github.com/kinesis-console/kinesis-console/internal/access"
+	"github.com/kinesis-console/kinesis-console/internal/webtest"
 	"github.com/kinesis-console/kinesis-console/web"
 )
 
@@ -27,12 +28,12 @@ func TestReadBackNeedsTheToken(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	pub := &stubPublisher{}
+	pub := &webtest.Publisher{}
 	env := newUnitEnv(t, pub, nil, func(d *web.Deps) {
 		d.Auth = auth
 		d.Targets = []web.Target{
-			{Name: "one", Region: "eu-west-1", Publisher: pub, Identity: knownIdentity},
-			{Name: "two", Region: "eu-west-1", Publisher: pub, Identity: knownIdentity},
+			{Name: "one", Region: "eu-west-1", Publisher: pub, Identity: webtest.KnownIdentity},
+			{Name: "two", Region: "eu-west-1", Publisher: pub, Identity: webtest.KnownIdentity},
 		}
 	})
 	// serve signs the request in as user (none: not signed in).
@@ -65,11 +66,7 @@ func TestReadBackNeedsTheToken(t *testing.T) {
 		}
 		return out
 	}
-	readAt := func() []string {
-		pub.mu.Lock()
-		defer pub.mu.Unlock()
-		return append([]string(nil), pub.readAt...)
-	}
+	readAt := pub.ReadBackCalls
 
 	alices := put(recordForm("target", "one"), "alice")
 	tok := alices.Get(web.FieldReadBackToken)

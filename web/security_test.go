@@ -29,6 +29,7 @@ import (
 	"github.com/kinesis-console/kinesis-console/internal/identity"
 	"github.com/kinesis-console/kinesis-console/internal/localaws/localawstest"
 	"github.com/kinesis-console/kinesis-console/internal/stream"
+	"github.com/kinesis-console/kinesis-console/internal/webtest"
 	"github.com/kinesis-console/kinesis-console/web"
 )
 
@@ -131,8 +132,8 @@ func secProxyAuth(t *testing.T, trusted string) *access.Authenticator {
 // trail and its log captured.
 type secConsole struct {
 	url     string
-	audit   *syncBuffer
-	logs    *syncBuffer
+	audit   *webtest.SyncBuffer
+	logs    *webtest.SyncBuffer
 	auditor *access.Auditor
 }
 
@@ -159,7 +160,7 @@ func (c *secConsole) refusedSignIns(t *testing.T, code string) int {
 // tune sets Auth, Policy, RateLimit and the like.
 func (e *secEnv) console(t *testing.T, tune func(*web.Deps)) *secConsole {
 	t.Helper()
-	c := &secConsole{audit: &syncBuffer{}, logs: &syncBuffer{}}
+	c := &secConsole{audit: &webtest.SyncBuffer{}, logs: &webtest.SyncBuffer{}}
 	c.auditor = access.NewAuditor(c.audit)
 	deps := web.Deps{
 		Publisher: stream.NewPublisher(e.kinesis, stream.Options{}),
@@ -769,13 +770,6 @@ func testSecurityRateLimit(t *testing.T, env *secEnv) {
 	}
 }
 
-// secPanicPublisher is the real publisher, except that Put panics.
-type secPanicPublisher struct{ web.Publisher }
-
-func (secPanicPublisher) Put(context.Context, stream.Record) (stream.PutResult, error) {
-	panic("secPanicPublisher: boom")
-}
-
 func testSecurityHeaders(t *testing.T, env *secEnv) {
 	secure := func(d *web.Deps) {
 		d.Auth, d.Policy, d.BodyLimit = env.basicAuth(t), env.policy, 16<<10
@@ -784,7 +778,9 @@ func testSecurityHeaders(t *testing.T, env *secEnv) {
 	c := env.console(t, secure)
 	panicking := env.console(t, func(d *web.Deps) {
 		secure(d)
-		d.Publisher = secPanicPublisher{d.Publisher}
+		d.Publisher = &webtest.Publisher{Base: d.Publisher, OnPut: func(context.Context, stream.Record) (stream.PutResult, error) {
+			panic("a publisher that panics: boom")
+		}}
 	})
 	limited := env.console(t, secure)
 

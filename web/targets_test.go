@@ -19,6 +19,7 @@ import (
 	"github.com/kinesis-console/kinesis-console/internal/identity"
 	"github.com/kinesis-console/kinesis-console/internal/localaws/localawstest"
 	"github.com/kinesis-console/kinesis-console/internal/stream"
+	"github.com/kinesis-console/kinesis-console/internal/webtest"
 	"github.com/kinesis-console/kinesis-console/web"
 )
 
@@ -53,7 +54,7 @@ func TestTargets(t *testing.T) {
 	localawstest.CreateStream(t, prodKinesis, tgtProd, 1)
 	defaultRecords, prodRecords := &browserEnv{kinesis: defaultKinesis}, &browserEnv{kinesis: prodKinesis}
 
-	audit, logs := &syncBuffer{}, &syncBuffer{}
+	audit, logs := &webtest.SyncBuffer{}, &webtest.SyncBuffer{}
 	srv := httptest.NewServer(newConsole(t, web.Deps{
 		Targets: []web.Target{
 			{Name: "default", Region: base.Region, Endpoint: backend.Endpoint,

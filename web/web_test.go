@@ -14,7 +14,6 @@ import (
 	"os"
 	"regexp"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -25,76 +24,9 @@ import (
 	"github.com/kinesis-console/kinesis-console/internal/field"
 	"github.com/kinesis-console/kinesis-console/internal/identity"
 	"github.com/kinesis-console/kinesis-console/internal/stream"
+	"github.com/kinesis-console/kinesis-console/internal/webtest"
 	"github.com/kinesis-console/kinesis-console/web"
 )
-
-// stubPublisher is a web.Publisher whose answers each test sets, and which
-// records what the handlers asked of it.
-type stubPublisher struct {
-	put         func(ctx context.Context, rec stream.Record) (stream.PutResult, error)
-	listStreams func(ctx context.Context) ([]string, error)
-	describe    func(ctx context.Context, ref stream.StreamRef) (stream.Summary, error)
-	shards      func(ctx context.Context, ref stream.StreamRef) ([]stream.Shard, error)
-	// readBack answers read-backs; nil answers stream.ErrNotReadBack.
-	readBack func(ctx context.Context, ref stream.StreamRef, shardID, sequenceNumber string) (stream.ReadRecord, error)
-
-	mu        sync.Mutex
-	puts      []stream.Record
-	describes []stream.StreamRef
-	readBacks int
-	readAt    []string // "stream shard sequence" of each read-back
-}
-
-var _ web.Publisher = (*stubPublisher)(nil)
-
-func (p *stubPublisher) Put(ctx context.Context, rec stream.Record) (stream.PutResult, error) {
-	p.mu.Lock()
-	p.puts = append(p.puts, rec)
-	p.mu.Unlock()
-	if p.put != nil {
-		return p.put(ctx, rec)
-	}
-	return stream.PutResult{
-		Stream: rec.Stream, ShardID: "shardId-000000000001", SequenceNumber: "49546986683135544286507457936321625675700192471156785154",
-		EncryptionType: "NONE", RequestID: "d6a1e0f2-req-0001", HTTPStatus: 200, Attempts: 1, Latency: 12 * time.Millisecond,
-		Headers: []stream.Header{{Name: "X-Amzn-Requestid", Value: "d6a1e0f2-req-0001"}},
-	}, nil
-}
-
-func (p *stubPublisher) ListStreams(ctx context.Context) ([]string, error) {
-	if p.listStreams != nil {
-		return p.listStreams(ctx)
-	}
-	return []string{"orders", "clicks"}, nil
-}
-
-func (p *stubPublisher) Describe(ctx context.Context, ref stream.StreamRef) (stream.Summary, error) {
-	p.mu.Lock()
-	p.describes = append(p.describes, ref)
-	p.mu.Unlock()
-	if p.describe != nil {
-		return p.describe(ctx, ref)
-	}
-	return stream.Summary{Name: ref.Name, Status: "ACTIVE", MaxRecordBytes: stream.DefaultMaxRecordBytes}, nil
-}
-
-func (p *stubPublisher) Shards(ctx context.Context, ref stream.StreamRef) ([]stream.Shard, error) {
-	if p.shards != nil {
-		return p.shards(ctx, ref)
-	}
-	return nil, errors.New("stub: no shards")
-}
-
-func (p *stubPublisher) ReadBack(ctx context.Context, _ string, ref stream.StreamRef, shardID, seq string) (stream.ReadRecord, error) {
-	p.mu.Lock()
-	p.readBacks++
-	p.readAt = append(p.readAt, ref.String()+" "+shardID+" "+seq)
-	p.mu.Unlock()
-	if p.readBack != nil {
-		return p.readBack(ctx, ref, shardID, seq)
-	}
-	return stream.ReadRecord{}, stream.ErrNotReadBack
-}
 
 // readBackForm puts form through the console and returns what the read-back
 // request the answer starts sends: the form plus the answer's hx-vals.
@@ -134,10 +66,8 @@ func TestReadBackFormChanged(t *testing.T) {
 			if got := testIDText(t, htmlDoc(t, w), "readback-error"); !strings.Contains(got, "edited while the put was in flight") {
 				t.Errorf("read-back after editing the %s: %q", name, got)
 			}
-			env.pub.mu.Lock()
-			defer env.pub.mu.Unlock()
-			if env.pub.readBacks != 0 {
-				t.Errorf("Kinesis was asked for %d read-backs, want none", env.pub.readBacks)
+			if n := len(env.pub.ReadBackCalls()); n != 0 {
+				t.Errorf("Kinesis was asked for %d read-backs, want none", n)
 			}
 		})
 	}
@@ -162,50 +92,27 @@ func TestReadBackRateLimit(t *testing.T) {
 			t.Errorf("read-back %d: %q, want %q in it", i+1, got, want)
 		}
 	}
-	env.pub.mu.Lock()
-	defer env.pub.mu.Unlock()
-	if env.pub.readBacks != 2 {
-		t.Errorf("Kinesis was asked for %d read-backs, want 2 (the budget)", env.pub.readBacks)
+	if n := len(env.pub.ReadBackCalls()); n != 2 {
+		t.Errorf("Kinesis was asked for %d read-backs, want 2 (the budget)", n)
 	}
 }
-
-func (p *stubPublisher) putCalls() []stream.Record {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	return append([]stream.Record(nil), p.puts...)
-}
-
-func (p *stubPublisher) describeCalls() []stream.StreamRef {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	return append([]stream.StreamRef(nil), p.describes...)
-}
-
-// stubIdentity is a web.Identity answering with a fixed caller.
-type stubIdentity func(ctx context.Context) identity.Caller
-
-func (f stubIdentity) Caller(ctx context.Context) identity.Caller { return f(ctx) }
-
-var knownIdentity = stubIdentity(func(context.Context) identity.Caller {
-	return identity.Caller{Account: "123456789012", ARN: "arn:aws:iam::123456789012:user/console", UserID: "AIDAEXAMPLE"}
-})
 
 // exampleHost answers the Host that httptest.NewRequest sends.
 var exampleHost = web.HostPolicy{Names: []string{"example.com"}}
 
 // unitEnv is one console server over stubs.
 type unitEnv struct {
-	pub *stubPublisher
+	pub *webtest.Publisher
 	h   http.Handler
 }
 
-func newUnitEnv(t *testing.T, pub *stubPublisher, id web.Identity, tune ...func(*web.Deps)) *unitEnv {
+func newUnitEnv(t *testing.T, pub *webtest.Publisher, id web.Identity, tune ...func(*web.Deps)) *unitEnv {
 	t.Helper()
 	if pub == nil {
-		pub = &stubPublisher{}
+		pub = &webtest.Publisher{}
 	}
 	if id == nil {
-		id = knownIdentity
+		id = webtest.KnownIdentity
 	}
 	deps := web.Deps{Publisher: pub, Identity: id, Region: "eu-west-1", Hosts: exampleHost}
 	for _, f := range tune {
@@ -282,7 +189,7 @@ func TestIndexPage(t *testing.T) {
 	tests := []struct {
 		name        string
 		target      string
-		pub         *stubPublisher
+		pub         *webtest.Publisher
 		id          web.Identity
 		wantStream  string
 		wantOptions []string
@@ -294,14 +201,14 @@ func TestIndexPage(t *testing.T) {
 		{name: "prefilled markup is escaped", target: "/?stream=" + url.QueryEscape(`"><script>alert(1)</script>`), wantStream: `"><script>alert(1)</script>`, wantOptions: []string{"orders", "clicks"}},
 		{
 			name: "listing fails", target: "/",
-			pub: &stubPublisher{listStreams: func(context.Context) ([]string, error) {
+			pub: &webtest.Publisher{OnListStreams: func(context.Context) ([]string, error) {
 				return nil, &stream.Failure{Kind: stream.KindAccessDenied, Op: "ListStreams", Code: "AccessDeniedException", Err: errors.New("denied")}
 			}},
 			wantListErr: "Access denied (AccessDeniedException).",
 		},
 		{
 			name: "STS fails", target: "/",
-			id:          stubIdentity(func(context.Context) identity.Caller { return identity.Caller{Err: "STS did not answer in time."} }),
+			id:          webtest.Identity(func(context.Context) identity.Caller { return identity.Caller{Err: "STS did not answer in time."} }),
 			wantIDErr:   "STS did not answer in time.",
 			wantOptions: []string{"orders", "clicks"},
 		},
@@ -353,7 +260,7 @@ func TestIndexPage(t *testing.T) {
 			if got := testIDText(t, doc, "region"); got != "eu-west-1" {
 				t.Errorf("region = %q", got)
 			}
-			if n := len(env.pub.putCalls()); n != 0 {
+			if n := len(env.pub.PutCalls()); n != 0 {
 				t.Errorf("GET / put %d records", n)
 			}
 		})
@@ -493,7 +400,7 @@ func TestPutRecordSuccess(t *testing.T) {
 					t.Errorf("HX-Retarget = %q, want none: the form targets the result panel", rt)
 				}
 			}
-			if n := len(env.pub.putCalls()); n != 1 {
+			if n := len(env.pub.PutCalls()); n != 1 {
 				t.Errorf("Put called %d times, want 1", n)
 			}
 		})
@@ -521,9 +428,9 @@ func TestPutRecordSwapTarget(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			pub := &stubPublisher{}
+			pub := &webtest.Publisher{}
 			if tt.putErr != nil {
-				pub.put = func(context.Context, stream.Record) (stream.PutResult, error) { return stream.PutResult{}, tt.putErr }
+				pub.OnPut = func(context.Context, stream.Record) (stream.PutResult, error) { return stream.PutResult{}, tt.putErr }
 			}
 			env := newUnitEnv(t, pub, nil)
 			w := env.serve(formRequest("/records", tt.form, "HX-Request", "true"))
@@ -616,7 +523,7 @@ func TestPutRecordSendsRecord(t *testing.T) {
 			env := newUnitEnv(t, nil, nil)
 			w := env.serve(formRequest("/records", tt.form))
 			wantStatus(t, w, http.StatusOK)
-			puts := env.pub.putCalls()
+			puts := env.pub.PutCalls()
 			if len(puts) != 1 {
 				t.Fatalf("Put called %d times, want 1", len(puts))
 			}
@@ -684,7 +591,7 @@ func TestPutRecordInvalid(t *testing.T) {
 				if rt := w.Header().Get("HX-Retarget"); htmx && rt != "#workspace" {
 					t.Errorf("HX-Retarget = %q, want #workspace: the errors go next to the fields", rt)
 				}
-				if n := len(env.pub.putCalls()); n != 0 {
+				if n := len(env.pub.PutCalls()); n != 0 {
 					t.Fatalf("Put called %d times for an invalid form", n)
 				}
 				body := w.Body.String()
@@ -770,7 +677,7 @@ func TestPutRecordFailure(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			pub := &stubPublisher{put: func(context.Context, stream.Record) (stream.PutResult, error) { return stream.PutResult{}, tt.err }}
+			pub := &webtest.Publisher{OnPut: func(context.Context, stream.Record) (stream.PutResult, error) { return stream.PutResult{}, tt.err }}
 			env := newUnitEnv(t, pub, nil)
 			w := env.serve(formRequest("/records", recordForm("data", `{"keep": "<me>"}`), "HX-Request", "true"))
 			wantStatus(t, w, tt.wantStatus)
@@ -798,7 +705,7 @@ func TestPutRecordFailure(t *testing.T) {
 			if n := doc.Find("#record-form").Length(); n != 0 || w.Header().Get("HX-Retarget") != "" {
 				t.Errorf("the answer holds %d forms, HX-Retarget %q: want the result alone", n, w.Header().Get("HX-Retarget"))
 			}
-			if n := len(pub.putCalls()); n != 1 {
+			if n := len(pub.PutCalls()); n != 1 {
 				t.Errorf("Put called %d times, want exactly 1 (never resent)", n)
 			}
 		})
@@ -806,7 +713,7 @@ func TestPutRecordFailure(t *testing.T) {
 }
 
 func TestPutRecordInternalError(t *testing.T) {
-	pub := &stubPublisher{put: func(context.Context, stream.Record) (stream.PutResult, error) {
+	pub := &webtest.Publisher{OnPut: func(context.Context, stream.Record) (stream.PutResult, error) {
 		return stream.PutResult{}, errors.New("not a classified failure")
 	}}
 	env := newUnitEnv(t, pub, nil)
@@ -819,7 +726,7 @@ func TestPutRecordInternalError(t *testing.T) {
 }
 
 func TestPutRecordIdentityError(t *testing.T) {
-	id := stubIdentity(func(context.Context) identity.Caller { return identity.Caller{Err: "No AWS credentials were found."} })
+	id := webtest.Identity(func(context.Context) identity.Caller { return identity.Caller{Err: "No AWS credentials were found."} })
 	env := newUnitEnv(t, nil, id)
 	w := env.serve(formRequest("/records", recordForm()))
 	wantStatus(t, w, http.StatusOK)
@@ -910,7 +817,7 @@ func TestSecurityHeaders(t *testing.T) {
 			}
 		})
 	}
-	if n := len(env.pub.putCalls()); n != 2 {
+	if n := len(env.pub.PutCalls()); n != 2 {
 		t.Errorf("Put called %d times, want 2: once for each put, never for a refused request", n)
 	}
 }
@@ -937,7 +844,7 @@ func TestCrossOriginPosts(t *testing.T) {
 			if tt.want == http.StatusOK {
 				wantPuts = 1
 			}
-			if n := len(env.pub.putCalls()); n != wantPuts {
+			if n := len(env.pub.PutCalls()); n != wantPuts {
 				t.Errorf("Put called %d times, want %d", n, wantPuts)
 			}
 		})
@@ -983,7 +890,7 @@ func TestBodyLimit(t *testing.T) {
 			if tt.want == http.StatusOK {
 				wantPuts = 1
 			}
-			if n := len(env.pub.putCalls()); n != wantPuts {
+			if n := len(env.pub.PutCalls()); n != wantPuts {
 				t.Errorf("Put called %d times, want %d", n, wantPuts)
 			}
 			if tt.want == http.StatusRequestEntityTooLarge {
@@ -1028,19 +935,19 @@ func TestRecordSizeLimit(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			env := newUnitEnv(t, &stubPublisher{describe: tt.describe}, nil)
+			env := newUnitEnv(t, &webtest.Publisher{OnDescribe: tt.describe}, nil)
 			form := recordForm("stream", tt.stream, "partition_key", "pk", "data_format", "text", "data", strings.Repeat("x", tt.dataBytes), "explicit_hash_key", tt.ehk)
 			w := env.serve(formRequest("/records", form, "HX-Request", "true"))
 			wantStatus(t, w, tt.wantStatus)
 
-			describes := env.pub.describeCalls()
+			describes := env.pub.DescribeCalls()
 			if len(describes) != tt.wantDescribes {
 				t.Fatalf("Describe called %d times, want %d", len(describes), tt.wantDescribes)
 			}
 			if tt.wantDescribes > 0 && describes[0] != tt.wantRef {
 				t.Errorf("Describe asked about %+v, want %+v", describes[0], tt.wantRef)
 			}
-			puts := env.pub.putCalls()
+			puts := env.pub.PutCalls()
 			if tt.wantStatus == http.StatusOK {
 				if len(puts) != 1 || len(puts[0].Data) != tt.dataBytes {
 					t.Fatalf("Put calls = %d, want 1 with %d bytes", len(puts), tt.dataBytes)
@@ -1141,7 +1048,7 @@ func TestShardPreview(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			pub := &stubPublisher{shards: func(context.Context, stream.StreamRef) ([]stream.Shard, error) { return shards, nil }}
+			pub := &webtest.Publisher{OnShards: func(context.Context, stream.StreamRef) ([]stream.Shard, error) { return shards, nil }}
 			env := newUnitEnv(t, pub, nil)
 			w := env.get("/records/preview?" + tt.query)
 			wantStatus(t, w, http.StatusOK)
@@ -1220,7 +1127,7 @@ func TestSignInFailuresThrottled(t *testing.T) {
 	if w := put("alice", "alice-pw", "198.51.100.9"); w.Code != http.StatusOK {
 		t.Errorf("alice from another address: status %d, want 200", w.Code)
 	}
-	if n := len(env.pub.putCalls()); n != 3 {
+	if n := len(env.pub.PutCalls()); n != 3 {
 		t.Errorf("%d puts reached Kinesis, want 3 (alice's first, bob's, and alice's from elsewhere)", n)
 	}
 
