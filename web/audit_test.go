@@ -66,23 +66,6 @@ func TestEveryWriteAttemptIsAudited(t *testing.T) {
 	}
 }
 
-// auditLines returns the audit lines written since before, decoded.
-func auditLines(t *testing.T, audit *webtest.SyncBuffer, before int) []map[string]any {
-	t.Helper()
-	var out []map[string]any
-	for _, l := range strings.Split(strings.TrimSpace(audit.String()[before:]), "\n") {
-		if l == "" {
-			continue
-		}
-		var m map[string]any
-		if err := json.Unmarshal([]byte(l), &m); err != nil {
-			t.Fatalf("audit line %q: %v", l, err)
-		}
-		out = append(out, m)
-	}
-	return out
-}
-
 // A bulk upload refused before it is sent, and the invalid lines of one
 // that was sent, have their audit lines too.
 func TestBulkAttemptsAreAudited(t *testing.T) {

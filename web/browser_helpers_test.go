@@ -120,7 +120,7 @@ func newBrowserEnvWith(t *testing.T, tune func(*web.Deps, *localaws.Backend)) *b
 
 // findChromium returns Chromium's path, or ends the test: a failure that
 // says how to install it, or a skip when KINESIS_CONSOLE_SKIP_BROWSER=1.
-func findChromium(t *testing.T) string {
+func findChromium(t testing.TB) string {
 	t.Helper()
 	// Under CI the switch fails the test even where Chromium is found: the
 	// runner that set it expects browser tests to be skipped.
@@ -139,7 +139,7 @@ func findChromium(t *testing.T) string {
 }
 
 // startBrowser starts one headless Chromium for the whole test run.
-func startBrowser(t *testing.T, execPath string) context.Context {
+func startBrowser(t testing.TB, execPath string) context.Context {
 	t.Helper()
 	output := &webtest.SyncBuffer{}
 	opts := append(chromedp.DefaultExecAllocatorOptions[:],

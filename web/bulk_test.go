@@ -11,7 +11,6 @@ import (
 	"log/slog"
 	"mime/multipart"
 	"net/http"
-	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"runtime/debug"
@@ -90,41 +89,41 @@ func bulkAllPut(in *kinesis.PutRecordsInput) *kinesis.PutRecordsOutput {
 	return out
 }
 
-// bulkEnv is a console over a stub publisher and a bulk sender with a fake
-// PutRecords, served over real HTTP (the event stream needs it).
+// bulkEnv is a console over the fake publisher and a bulk sender with a
+// fake PutRecords, served over real HTTP (the event stream needs it), its
+// spools and reports in testConsole.tmp.
 type bulkEnv struct {
-	url     string
-	console *web.Console
-	api     *bulkFakeAPI
-	pub     *webtest.Publisher
-	audit   *webtest.SyncBuffer
-	tmp     string
+	*testConsole
+	api *bulkFakeAPI
 }
 
-func newBulkEnv(t *testing.T, api *bulkFakeAPI, tune ...func(*web.Deps)) *bulkEnv {
+func newBulkEnv(t testing.TB, api *bulkFakeAPI, tune ...func(*web.Deps)) *bulkEnv {
+	t.Helper()
+	return bulkConsole(t, api, withDeps(tune...))
+}
+
+// bulkConsole is newBulkEnv with what else is special about the console.
+func bulkConsole(t testing.TB, api *bulkFakeAPI, opts ...consoleOption) *bulkEnv {
 	t.Helper()
 	if api == nil {
 		api = &bulkFakeAPI{}
 	}
-	// The spool and report files go to a folder the test can look into.
-	tmp := t.TempDir()
-	t.Setenv("TMPDIR", tmp)
-	env := &bulkEnv{api: api, pub: &webtest.Publisher{}, audit: &webtest.SyncBuffer{}, tmp: tmp}
-	deps := web.Deps{
-		Publisher: env.pub, Identity: webtest.KnownIdentity, Region: "eu-west-1",
-		Bulk:  bulk.NewSender(api, bulk.Options{BaseBackoff: time.Millisecond, MaxBackoff: 5 * time.Millisecond}),
-		Audit: access.NewAuditor(env.audit),
-	}
-	for _, f := range tune {
-		f(&deps)
-	}
-	deps.TempDir = tmp
-	env.console = newConsole(t, deps)
-	srv := httptest.NewServer(env.console)
-	t.Cleanup(srv.Close)
-	env.url = srv.URL
-	return env
+	opts = append([]consoleOption{withTempDir(), withAudit(), served(),
+		withBulk(api, bulk.Options{BaseBackoff: time.Millisecond, MaxBackoff: 5 * time.Millisecond})}, opts...)
+	return &bulkEnv{testConsole: newTestConsole(t, opts...), api: api}
 }
+
+// kinesaliteBulkEnv is a bulk console sending to kinesalite (which loses no
+// record under concurrent writes) through the real SDK.
+func kinesaliteBulkEnv(tb testing.TB, backend *localaws.Backend, opts ...consoleOption) *bulkEnv {
+	tb.Helper()
+	opts = append([]consoleOption{onBackend(backend), withTempDir(), served(), withBulk(nil, bulk.Options{})}, opts...)
+	return &bulkEnv{testConsole: newTestConsole(tb, opts...)}
+}
+
+// noVerify takes the records reader away: an upload is then not read back,
+// and a test measures its sending alone.
+func noVerify(d *web.Deps) { d.Browser = nil }
 
 type bulkFormField struct{ name, value string }
 
@@ -878,13 +877,7 @@ func TestBulkThroughKinesalite(t *testing.T) {
 	backend := localawstest.Start(t, localaws.KindKinesalite)
 	kc := localawstest.Kinesis(t, backend)
 	localawstest.CreateStream(t, kc, "bulk-it", 4)
-	t.Setenv("TMPDIR", t.TempDir())
-	srv := httptest.NewServer(newConsole(t, web.Deps{
-		Publisher: stream.NewPublisher(kc, stream.Options{}), Identity: webtest.KnownIdentity, Region: localaws.Region,
-		Bulk: bulk.NewSender(kc, bulk.Options{}),
-	}))
-	t.Cleanup(srv.Close)
-	env := &bulkEnv{url: srv.URL}
+	env := kinesaliteBulkEnv(t, backend, withDeps(noVerify))
 
 	const n = 20000
 	start := time.Now()
@@ -1010,14 +1003,7 @@ func BenchmarkBulkPeakMemory(b *testing.B) {
 	backend := localawstest.Start(b, localaws.KindKinesalite)
 	kc := localawstest.Kinesis(b, backend)
 	localawstest.CreateStream(b, kc, "bulk-mem", 8)
-	b.Setenv("TMPDIR", b.TempDir())
-	srv := httptest.NewServer(newConsole(b, web.Deps{
-		Publisher: stream.NewPublisher(kc, stream.Options{}), Identity: webtest.KnownIdentity, Region: localaws.Region,
-		Bulk:   bulk.NewSender(kc, bulk.Options{}),
-		Logger: slog.New(slog.DiscardHandler),
-	}))
-	b.Cleanup(srv.Close)
-	env := &bulkEnv{url: srv.URL}
+	env := kinesaliteBulkEnv(b, backend, withDeps(noVerify, func(d *web.Deps) { d.Logger = slog.New(slog.DiscardHandler) }))
 
 	total := int64(mb) << 20
 	records := total / int64(recordSize+1)

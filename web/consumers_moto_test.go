@@ -16,13 +16,10 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/kinesis/types"
 
 	"github.com/kinesis-console/kinesis-console/internal/decode"
-	"github.com/kinesis-console/kinesis-console/internal/identity"
 	"github.com/kinesis-console/kinesis-console/internal/localaws"
 	"github.com/kinesis-console/kinesis-console/internal/localaws/localawstest"
 	"github.com/kinesis-console/kinesis-console/internal/schema"
-	"github.com/kinesis-console/kinesis-console/internal/stream"
 	"github.com/kinesis-console/kinesis-console/internal/template"
-	"github.com/kinesis-console/kinesis-console/internal/webtest"
 	"github.com/kinesis-console/kinesis-console/web"
 )
 
@@ -98,13 +95,9 @@ func TestReadBackAfterSchemaPut(t *testing.T) {
 	reg, ids := registerMotoSchemas(t, backend)
 	localawstest.CreateStream(t, kc, "rb-orders", 1)
 	localawstest.CreateStream(t, kc, "rb-clicks", 1)
-	pub := stream.NewPublisher(kc, stream.Options{})
-	env := &unitEnv{h: newConsole(t, web.Deps{Hosts: exampleHost, Region: "us-east-1",
-		Targets: []web.Target{{Name: "local", Region: "us-east-1", Publisher: pub,
-			Identity: identity.NewResolver(localawstest.STS(t, backend), identity.Options{}), Schemas: reg}},
-		Consumers: motoConsumers(t),
-	})}
-	env.pub = &webtest.Publisher{} // unused: the target writes to moto
+	env := newTestConsole(t, onBackend(backend), withTarget(func(tg *web.Target) {
+		tg.Name, tg.Schemas = "local", reg
+	}), withDeps(func(d *web.Deps) { d.Consumers = motoConsumers(t) }))
 
 	tests := []struct {
 		stream, data string

@@ -15,7 +15,6 @@ import (
 	"github.com/kinesis-console/kinesis-console/internal/decode"
 	"github.com/kinesis-console/kinesis-console/internal/schema"
 	"github.com/kinesis-console/kinesis-console/internal/template"
-	"github.com/kinesis-console/kinesis-console/internal/webtest"
 	"github.com/kinesis-console/kinesis-console/web"
 )
 
@@ -31,21 +30,18 @@ func (s stubSchemas) Get(_ context.Context, ref schema.Ref) (*schema.Schema, err
 	return nil, schema.ErrNotFound
 }
 
-func consumersEnv(t *testing.T, tags map[string]map[string]string) *unitEnv {
+func consumersEnv(t *testing.T, tags map[string]map[string]string) *testConsole {
 	t.Helper()
 	schemas, consumers := testConsumers(t)
-	pub := &webtest.Publisher{}
-	return newUnitEnv(t, pub, nil, func(d *web.Deps) {
-		d.Targets = []web.Target{{Name: "default", Region: "eu-west-1", Publisher: pub, Identity: webtest.KnownIdentity,
-			Schemas: schemas,
-			StreamTags: func(_ context.Context, name string) (map[string]string, error) {
-				if name == "broken-tags" {
-					return nil, errors.New("access denied")
-				}
-				return tags[name], nil
-			}}}
-		d.Consumers = consumers
-	})
+	return newTestConsole(t, withTarget(func(tg *web.Target) {
+		tg.Schemas = schemas
+		tg.StreamTags = func(_ context.Context, name string) (map[string]string, error) {
+			if name == "broken-tags" {
+				return nil, errors.New("access denied")
+			}
+			return tags[name], nil
+		}
+	}), withDeps(func(d *web.Deps) { d.Consumers = consumers }))
 }
 
 // testConsumers are the schemas and rules of the consumer tests: stream

@@ -30,7 +30,7 @@ import (
 
 // readBackForm puts form through the console and returns what the read-back
 // request the answer starts sends: the form plus the answer's hx-vals.
-func readBackForm(t *testing.T, env *unitEnv, form url.Values) url.Values {
+func readBackForm(t *testing.T, env *testConsole, form url.Values) url.Values {
 	t.Helper()
 	w := env.serve(formRequest("/records", form, "HX-Request", "true"))
 	wantStatus(t, w, http.StatusOK)
@@ -97,38 +97,11 @@ func TestReadBackRateLimit(t *testing.T) {
 	}
 }
 
-// exampleHost answers the Host that httptest.NewRequest sends.
-var exampleHost = web.HostPolicy{Names: []string{"example.com"}}
-
-// unitEnv is one console server over stubs.
-type unitEnv struct {
-	pub *webtest.Publisher
-	h   http.Handler
-}
-
-func newUnitEnv(t *testing.T, pub *webtest.Publisher, id web.Identity, tune ...func(*web.Deps)) *unitEnv {
+// newUnitEnv is a console over the fake publisher pub (a fresh one when
+// nil), answering as id (webtest.KnownIdentity when nil), served in-process.
+func newUnitEnv(t *testing.T, pub *webtest.Publisher, id web.Identity, tune ...func(*web.Deps)) *testConsole {
 	t.Helper()
-	if pub == nil {
-		pub = &webtest.Publisher{}
-	}
-	if id == nil {
-		id = webtest.KnownIdentity
-	}
-	deps := web.Deps{Publisher: pub, Identity: id, Region: "eu-west-1", Hosts: exampleHost}
-	for _, f := range tune {
-		f(&deps)
-	}
-	return &unitEnv{pub: pub, h: newConsole(t, deps)}
-}
-
-func (e *unitEnv) serve(r *http.Request) *httptest.ResponseRecorder {
-	w := httptest.NewRecorder()
-	e.h.ServeHTTP(w, r)
-	return w
-}
-
-func (e *unitEnv) get(target string) *httptest.ResponseRecorder {
-	return e.serve(httptest.NewRequest(http.MethodGet, target, nil))
+	return newTestConsole(t, withPublisher(pub), withIdentity(id), withDeps(tune...))
 }
 
 // formRequest is a POST of the record form, as a browser sends it.
@@ -1154,28 +1127,4 @@ func TestSignInFailuresThrottled(t *testing.T) {
 	if code := viaProxy("alice-pw", "198.51.100.9"); code != http.StatusOK {
 		t.Errorf("alice from another client behind the same proxy: status %d, want 200", code)
 	}
-}
-
-// newConsole builds a console for a test, with its temporary folder in the
-// test's, and stops its bulk uploads and removes that folder at the end.
-func newConsole(tb testing.TB, deps web.Deps) *web.Console {
-	tb.Helper()
-	if deps.TempDir == "" {
-		deps.TempDir = tb.TempDir()
-	}
-	c, err := web.New(deps)
-	if err != nil {
-		tb.Fatalf("web.New: %v", err)
-	}
-	tb.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-		defer cancel()
-		if err := c.StopBulk(ctx); err != nil {
-			tb.Errorf("StopBulk: %v", err)
-		}
-		if err := c.Close(); err != nil {
-			tb.Errorf("Close: %v", err)
-		}
-	})
-	return c
 }
