@@ -12,7 +12,6 @@ import (
 	"github.com/kinesis-console/kinesis-console/internal/access"
 	"github.com/kinesis-console/kinesis-console/internal/field"
 	"github.com/kinesis-console/kinesis-console/internal/template"
-	"github.com/kinesis-console/kinesis-console/internal/webtest"
 	"github.com/kinesis-console/kinesis-console/web"
 )
 
@@ -188,9 +187,6 @@ func admissionEnv(t *testing.T, policy access.Policy) *bulkEnv {
 	}
 	consumers.Templates = set
 	consumers.Schemas = nil // what the records hold is not this test's subject
-	return newBulkEnv(t, nil, func(d *web.Deps) {
-		d.Targets = []web.Target{{Name: "default", Region: "eu-west-1", Publisher: d.Publisher, Identity: webtest.KnownIdentity, Bulk: d.Bulk}}
-		d.Consumers = consumers
-		d.Policy = policy
-	})
+	return bulkConsole(t, nil, withTarget(func(*web.Target) {}), withPolicy(policy),
+		withDeps(func(d *web.Deps) { d.Consumers = consumers }))
 }

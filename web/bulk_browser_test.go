@@ -4,9 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"log/slog"
 	"net/http"
-	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
@@ -15,11 +13,6 @@ import (
 	"github.com/chromedp/chromedp"
 
 	"github.com/kinesis-console/kinesis-console/internal/bulk"
-	"github.com/kinesis-console/kinesis-console/internal/localaws"
-	"github.com/kinesis-console/kinesis-console/internal/localaws/localawstest"
-	"github.com/kinesis-console/kinesis-console/internal/stream"
-	"github.com/kinesis-console/kinesis-console/internal/webtest"
-	"github.com/kinesis-console/kinesis-console/web"
 )
 
 // TestBulkBrowser uploads a small file from the bulk page in a real
@@ -27,23 +20,7 @@ import (
 // appears with its download link, the report has one line per record, and
 // the stream holds every record.
 func TestBulkBrowser(t *testing.T) {
-	chromium := findChromium(t)
-	backend := localawstest.Start(t, localaws.KindKinesalite)
-	kc := localawstest.Kinesis(t, backend)
-	t.Setenv("TMPDIR", t.TempDir())
-	logs := &webtest.SyncBuffer{}
-	srv := httptest.NewServer(newConsole(t, web.Deps{
-		Publisher: stream.NewPublisher(kc, stream.Options{}), Identity: webtest.KnownIdentity, Region: localaws.Region,
-		Endpoint: backend.Endpoint, Bulk: bulk.NewSender(kc, bulk.Options{}), Browser: stream.NewReader(kc, nil, stream.ReaderOptions{}),
-		Logger: slog.New(slog.NewJSONHandler(logs, nil)),
-	}))
-	t.Cleanup(srv.Close)
-	t.Cleanup(func() {
-		if t.Failed() {
-			t.Logf("console server log:\n%s", logs.String())
-		}
-	})
-	env := &browserEnv{url: srv.URL, kinesis: kc, browser: startBrowser(t, chromium)}
+	env := newBulkBrowserEnv(t)
 	name := env.newStream(t, 4)
 
 	const n = 300

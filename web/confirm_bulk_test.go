@@ -10,7 +10,6 @@ import (
 
 	"github.com/kinesis-console/kinesis-console/internal/field"
 	"github.com/kinesis-console/kinesis-console/internal/template"
-	"github.com/kinesis-console/kinesis-console/internal/webtest"
 	"github.com/kinesis-console/kinesis-console/web"
 )
 
@@ -27,11 +26,8 @@ func confirmBulkEnv(t *testing.T, rec *recordingAPI) *bulkEnv {
 		t.Fatal(err)
 	}
 	consumers.Templates = set
-	return newBulkEnv(t, rec.api(), func(d *web.Deps) {
-		d.Targets = []web.Target{{Name: "default", Region: "eu-west-1", Publisher: d.Publisher, Identity: webtest.KnownIdentity,
-			Bulk: d.Bulk, Schemas: schemas}}
-		d.Consumers = consumers
-	})
+	return bulkConsole(t, rec.api(), withTarget(func(tg *web.Target) { tg.Schemas = schemas }),
+		withDeps(func(d *web.Deps) { d.Consumers = consumers }))
 }
 
 // TestBulkConfirmation: an upload to a stream that matters is refused until

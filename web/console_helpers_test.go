@@ -3,14 +3,19 @@ package web_test
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"regexp"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/kinesis"
+	"github.com/aws/aws-sdk-go-v2/service/kinesis/types"
 	"github.com/aws/aws-sdk-go-v2/service/sts"
 
 	"github.com/kinesis-console/kinesis-console/internal/access"
@@ -43,6 +48,9 @@ type testConsole struct {
 	logs    *webtest.SyncBuffer // the console's JSON log, shown when the test fails
 	tmp     string              // withTempDir's folder
 	browser context.Context     // withBrowser's Chromium
+
+	mu      sync.Mutex
+	streams int // how many newStream made
 }
 
 // consoleOption says what is special about a test's console.
@@ -309,4 +317,93 @@ func (c *testConsole) auditWhere(t *testing.T, keep func(map[string]any) bool) [
 		}
 	}
 	return out
+}
+
+// newStream creates a stream with a name no other test uses.
+func (e *testConsole) newStream(t *testing.T, shards int) string {
+	t.Helper()
+	e.mu.Lock()
+	e.streams++
+	n := e.streams
+	e.mu.Unlock()
+	slug := strings.Trim(regexp.MustCompile(`[^a-zA-Z0-9]+`).ReplaceAllString(t.Name(), "-"), "-")
+	name := fmt.Sprintf("b%d-%s", n, slug)
+	if len(name) > 100 {
+		name = name[:100]
+	}
+	localawstest.CreateStream(t, e.kinesis, name, shards)
+	return name
+}
+
+// streamRecords reads every record of every shard of a stream, from the
+// oldest, through the SDK.
+func (e *testConsole) streamRecords(t *testing.T, name string) []types.Record {
+	t.Helper()
+	return sdkRecords(t, e.kinesis, name)
+}
+
+// recordAt reads the record with a sequence number through the SDK, as a
+// person with the AWS CLI would check the console's claim.
+func (e *testConsole) recordAt(t *testing.T, name, shardID, seq string) types.Record {
+	t.Helper()
+	return sdkRecordAt(t, e.kinesis, name, shardID, seq)
+}
+
+// sdkRecords is streamRecords on any client.
+func sdkRecords(t *testing.T, kc *kinesis.Client, name string) []types.Record {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), awsTimeout)
+	defer cancel()
+	shards, err := kc.ListShards(ctx, &kinesis.ListShardsInput{StreamName: aws.String(name)})
+	if err != nil {
+		t.Fatalf("ListShards %s: %v", name, err)
+	}
+	var all []types.Record
+	for _, s := range shards.Shards {
+		it, err := kc.GetShardIterator(ctx, &kinesis.GetShardIteratorInput{
+			StreamName: aws.String(name), ShardId: s.ShardId, ShardIteratorType: types.ShardIteratorTypeTrimHorizon,
+		})
+		if err != nil {
+			t.Fatalf("GetShardIterator %s/%s: %v", name, aws.ToString(s.ShardId), err)
+		}
+		iter := it.ShardIterator
+		for range 100 {
+			out, err := kc.GetRecords(ctx, &kinesis.GetRecordsInput{ShardIterator: iter})
+			if err != nil {
+				t.Fatalf("GetRecords %s/%s: %v", name, aws.ToString(s.ShardId), err)
+			}
+			all = append(all, out.Records...)
+			if len(out.Records) == 0 || out.NextShardIterator == nil {
+				break
+			}
+			iter = out.NextShardIterator
+		}
+	}
+	return all
+}
+
+// sdkRecordAt is recordAt on any client.
+func sdkRecordAt(t *testing.T, kc *kinesis.Client, name, shardID, seq string) types.Record {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), awsTimeout)
+	defer cancel()
+	it, err := kc.GetShardIterator(ctx, &kinesis.GetShardIteratorInput{
+		StreamName: aws.String(name), ShardId: aws.String(shardID),
+		ShardIteratorType: types.ShardIteratorTypeAtSequenceNumber, StartingSequenceNumber: aws.String(seq),
+	})
+	if err != nil {
+		t.Fatalf("GetShardIterator AT_SEQUENCE_NUMBER %s on %s/%s: %v", seq, name, shardID, err)
+	}
+	out, err := kc.GetRecords(ctx, &kinesis.GetRecordsInput{ShardIterator: it.ShardIterator, Limit: aws.Int32(1)})
+	if err != nil {
+		t.Fatalf("GetRecords at %s: %v", seq, err)
+	}
+	if len(out.Records) == 0 {
+		t.Fatalf("no record at sequence number %s on %s/%s", seq, name, shardID)
+	}
+	got := out.Records[0]
+	if aws.ToString(got.SequenceNumber) != seq {
+		t.Fatalf("record at %s has sequence number %s", seq, aws.ToString(got.SequenceNumber))
+	}
+	return got
 }

@@ -12,8 +12,6 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/glue"
 	gluetypes "github.com/aws/aws-sdk-go-v2/service/glue/types"
-	"github.com/aws/aws-sdk-go-v2/service/kinesis"
-	"github.com/aws/aws-sdk-go-v2/service/kinesis/types"
 
 	"github.com/kinesis-console/kinesis-console/internal/decode"
 	"github.com/kinesis-console/kinesis-console/internal/localaws"
@@ -152,10 +150,4 @@ func TestReadBackAfterSchemaPut(t *testing.T) {
 			}
 		})
 	}
-}
-
-// sdkRecordAt reads the record at a sequence number with the SDK.
-func sdkRecordAt(t *testing.T, kc *kinesis.Client, name, shardID, seq string) types.Record {
-	t.Helper()
-	return (&browserEnv{kinesis: kc}).recordAt(t, name, shardID, seq)
 }

@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"log/slog"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -31,7 +30,6 @@ import (
 	"github.com/kinesis-console/kinesis-console/internal/localaws"
 	"github.com/kinesis-console/kinesis-console/internal/localaws/localawstest"
 	"github.com/kinesis-console/kinesis-console/internal/stream"
-	"github.com/kinesis-console/kinesis-console/internal/webtest"
 	"github.com/kinesis-console/kinesis-console/web"
 )
 
@@ -465,9 +463,8 @@ func faultAccount(t *testing.T, moto *localaws.Backend) string {
 // faultConsole is the real console over a rig's clients, served on loopback,
 // remembering every answer above 499 that is not a fault's expected answer.
 type faultConsole struct {
-	url    string
+	*testConsole
 	client *http.Client
-	logs   *webtest.SyncBuffer
 
 	mu  sync.Mutex
 	bad []string
@@ -475,36 +472,27 @@ type faultConsole struct {
 
 func newFaultConsole(t *testing.T, rig faultRig, opts stream.Options) *faultConsole {
 	t.Helper()
-	c := &faultConsole{logs: &webtest.SyncBuffer{}}
-	h := newConsole(t, web.Deps{
-		Publisher: stream.NewPublisher(rig.kinesis, opts),
-		Identity:  identity.NewResolver(rig.sts, identity.Options{TTL: faultIdentityTTL, FailureTTL: faultFailureTTL}),
-		Logger:    slog.New(slog.NewJSONHandler(c.logs, &slog.HandlerOptions{Level: slog.LevelDebug})),
-		Region:    localaws.Region,
-		Endpoint:  rig.endpoint,
+	c := &faultConsole{}
+	c.testConsole = newTestConsole(t, withDeps(func(d *web.Deps) {
+		d.Publisher = stream.NewPublisher(rig.kinesis, opts)
+		d.Identity = identity.NewResolver(rig.sts, identity.Options{TTL: faultIdentityTTL, FailureTTL: faultFailureTTL})
+		d.Region, d.Endpoint = localaws.Region, rig.endpoint
 		// The picker's list is asked for on every page, so the page meets the fault.
-		StreamListTTL: time.Millisecond,
-	})
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		sw := &faultStatusWriter{ResponseWriter: w}
-		h.ServeHTTP(sw, r)
-		expected := (r.Method == http.MethodPost && r.URL.Path == "/records" && sw.status == http.StatusBadGateway) ||
-			(r.URL.Path == "/readyz" && sw.status == http.StatusServiceUnavailable)
-		if sw.status >= 500 && !expected {
-			c.mu.Lock()
-			c.bad = append(c.bad, fmt.Sprintf("%s %s: %d", r.Method, r.URL.Path, sw.status))
-			c.mu.Unlock()
-		}
+		d.StreamListTTL = time.Millisecond
+	}), wrapped(func(h http.Handler) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			sw := &faultStatusWriter{ResponseWriter: w}
+			h.ServeHTTP(sw, r)
+			expected := (r.Method == http.MethodPost && r.URL.Path == "/records" && sw.status == http.StatusBadGateway) ||
+				(r.URL.Path == "/readyz" && sw.status == http.StatusServiceUnavailable)
+			if sw.status >= 500 && !expected {
+				c.mu.Lock()
+				c.bad = append(c.bad, fmt.Sprintf("%s %s: %d", r.Method, r.URL.Path, sw.status))
+				c.mu.Unlock()
+			}
+		})
 	}))
-	t.Cleanup(srv.Close)
-	t.Cleanup(func() {
-		if t.Failed() {
-			t.Logf("console log:\n%s", c.logs.String())
-		}
-	})
-	c.url = srv.URL
-	c.client = srv.Client()
-	c.client.Timeout = 20 * time.Second
+	c.client = &http.Client{Timeout: 20 * time.Second}
 	return c
 }
 

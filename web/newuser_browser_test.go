@@ -6,9 +6,7 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"log/slog"
 	"net/http"
-	"net/http/httptest"
 	"slices"
 	"strings"
 	"testing"
@@ -21,10 +19,6 @@ import (
 
 	"github.com/kinesis-console/kinesis-console/internal/bulk"
 	"github.com/kinesis-console/kinesis-console/internal/localaws"
-	"github.com/kinesis-console/kinesis-console/internal/localaws/localawstest"
-	"github.com/kinesis-console/kinesis-console/internal/stream"
-	"github.com/kinesis-console/kinesis-console/internal/webtest"
-	"github.com/kinesis-console/kinesis-console/web"
 )
 
 // Tests of what a new user trips over (issue 25), each in the browser.
@@ -133,23 +127,8 @@ func TestBrowserRecordsNewestFirst(t *testing.T) {
 // loses no record under concurrent writes) and its own Chromium.
 func newBulkBrowserEnv(t *testing.T) *browserEnv {
 	t.Helper()
-	chromium := findChromium(t)
-	backend := localawstest.Start(t, localaws.KindKinesalite)
-	kc := localawstest.Kinesis(t, backend)
-	t.Setenv("TMPDIR", t.TempDir())
-	logs := &webtest.SyncBuffer{}
-	srv := httptest.NewServer(newConsole(t, web.Deps{
-		Publisher: stream.NewPublisher(kc, stream.Options{}), Identity: webtest.KnownIdentity, Region: localaws.Region,
-		Endpoint: backend.Endpoint, Bulk: bulk.NewSender(kc, bulk.Options{}), Browser: stream.NewReader(kc, nil, stream.ReaderOptions{}),
-		Logger: slog.New(slog.NewJSONHandler(logs, nil)),
-	}))
-	t.Cleanup(srv.Close)
-	t.Cleanup(func() {
-		if t.Failed() {
-			t.Logf("console server log:\n%s", logs.String())
-		}
-	})
-	return &browserEnv{url: srv.URL, kinesis: kc, browser: startBrowser(t, chromium)}
+	return &browserEnv{testConsole: newTestConsole(t, withBrowser(), onNew(localaws.KindKinesalite),
+		withTempDir(), withBulk(nil, bulk.Options{}), served())}
 }
 
 // bulkJobURL is the address of the upload the bulk page shows ("" for none).

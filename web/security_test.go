@@ -8,9 +8,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"log/slog"
 	"net/http"
-	"net/http/httptest"
 	"net/netip"
 	"net/url"
 	"regexp"
@@ -26,7 +24,7 @@ import (
 	"golang.org/x/crypto/bcrypt"
 
 	"github.com/kinesis-console/kinesis-console/internal/access"
-	"github.com/kinesis-console/kinesis-console/internal/identity"
+	"github.com/kinesis-console/kinesis-console/internal/localaws"
 	"github.com/kinesis-console/kinesis-console/internal/localaws/localawstest"
 	"github.com/kinesis-console/kinesis-console/internal/stream"
 	"github.com/kinesis-console/kinesis-console/internal/webtest"
@@ -36,11 +34,11 @@ import (
 // secEnv is one moto server with the streams the security tests write to,
 // and the pieces to build consoles in front of it with the real SDK.
 type secEnv struct {
+	backend  *localaws.Backend
 	endpoint string
 	kinesis  *kinesis.Client
 	sts      *sts.Client
-	records  *browserEnv // only its SDK read helpers: streamRecords, recordAt
-	passwd   string      // a basic-auth password file for alice and bob
+	passwd   string // a basic-auth password file for alice and bob
 	policy   access.Policy
 	seeds    map[string]secSeed // a record put through the SDK on each stream
 }
@@ -65,10 +63,10 @@ func newSecEnv(t *testing.T) *secEnv {
 	backend := localawstest.Start(t, "moto")
 	kc := localawstest.Kinesis(t, backend)
 	env := &secEnv{
+		backend:  backend,
 		endpoint: backend.Endpoint,
 		kinesis:  kc,
 		sts:      localawstest.STS(t, backend),
-		records:  &browserEnv{kinesis: kc},
 		seeds:    map[string]secSeed{},
 		policy: access.Policy{Rules: []access.Rule{
 			{Users: []string{"alice"}, Streams: []string{"orders-*"}},
@@ -107,7 +105,7 @@ func newSecEnv(t *testing.T) *secEnv {
 // count is how many records a stream holds, read from TRIM_HORIZON through the SDK.
 func (e *secEnv) count(t *testing.T, name string) int {
 	t.Helper()
-	return len(e.records.streamRecords(t, name))
+	return len(sdkRecords(t, e.kinesis, name))
 }
 
 func (e *secEnv) basicAuth(t *testing.T) *access.Authenticator {
@@ -128,60 +126,32 @@ func secProxyAuth(t *testing.T, trusted string) *access.Authenticator {
 	return a
 }
 
-// secConsole is a console server on a real loopback port, with its audit
-// trail and its log captured.
-type secConsole struct {
-	url     string
-	audit   *webtest.SyncBuffer
-	logs    *webtest.SyncBuffer
-	auditor *access.Auditor
-}
-
 // refusedSignIns writes the refused sign-ins counted so far and returns
 // how many from 127.0.0.1 the audit trail holds with the given code: they
 // are counted per client and minute, not written per attempt.
-func (c *secConsole) refusedSignIns(t *testing.T, code string) int {
+func (c *testConsole) refusedSignIns(t *testing.T, code string) int {
 	t.Helper()
 	c.auditor.Flush()
 	n := 0
-	for _, line := range strings.Split(strings.TrimSpace(c.audit.String()), "\n") {
-		var m map[string]any
-		if line == "" || json.Unmarshal([]byte(line), &m) != nil {
-			continue
-		}
-		if m["msg"] == "refused sign-ins" && m["error_code"] == code && m["source"] == "127.0.0.1" && m["result"] == "denied" {
-			n += int(m["count"].(float64))
-		}
+	for _, m := range c.auditWhere(t, func(m map[string]any) bool {
+		return m["msg"] == "refused sign-ins" && m["error_code"] == code && m["source"] == "127.0.0.1" && m["result"] == "denied"
+	}) {
+		n += int(m["count"].(float64))
 	}
 	return n
 }
 
-// console starts a console with the real SDK publisher and STS identity;
-// tune sets Auth, Policy, RateLimit and the like.
-func (e *secEnv) console(t *testing.T, tune func(*web.Deps)) *secConsole {
+// console starts a console with the real SDK publisher and STS identity,
+// served on loopback with its audit trail and log captured; tune sets Auth,
+// Policy, RateLimit and the like. These consoles write and do not browse:
+// they have no records reader unless tune gives them one.
+func (e *secEnv) console(t *testing.T, tune func(*web.Deps)) *testConsole {
 	t.Helper()
-	c := &secConsole{audit: &webtest.SyncBuffer{}, logs: &webtest.SyncBuffer{}}
-	c.auditor = access.NewAuditor(c.audit)
-	deps := web.Deps{
-		Publisher: stream.NewPublisher(e.kinesis, stream.Options{}),
-		Identity:  identity.NewResolver(e.sts, identity.Options{}),
-		Logger:    slog.New(slog.NewJSONHandler(c.logs, nil)),
-		Region:    "us-east-1",
-		Endpoint:  e.endpoint,
-		Audit:     c.auditor,
-	}
+	opts := []consoleOption{onBackend(e.backend), withAudit(), served(), withDeps(func(d *web.Deps) { d.Browser = nil })}
 	if tune != nil {
-		tune(&deps)
+		opts = append(opts, withDeps(tune))
 	}
-	srv := httptest.NewServer(newConsole(t, deps))
-	t.Cleanup(srv.Close)
-	t.Cleanup(func() {
-		if t.Failed() {
-			t.Logf("audit trail:\n%s\nconsole log:\n%s", c.audit.String(), c.logs.String())
-		}
-	})
-	c.url = srv.URL
-	return c
+	return newTestConsole(t, opts...)
 }
 
 // secAuth signs a request in, one way or another.
@@ -266,7 +236,7 @@ func secSend(t *testing.T, method, target string, form url.Values, auth secAuth,
 	return secResponse{status: resp.StatusCode, header: resp.Header, body: string(b)}
 }
 
-func secPut(t *testing.T, c *secConsole, form url.Values, auth secAuth, headers ...string) secResponse {
+func secPut(t *testing.T, c *testConsole, form url.Values, auth secAuth, headers ...string) secResponse {
 	t.Helper()
 	return secSend(t, http.MethodPost, c.url+"/records", form, auth, headers...)
 }
@@ -281,21 +251,9 @@ func secForm(streamName, data, key string, kv ...string) url.Values {
 
 // auditLine returns the one audit line of the request with the console's
 // request id, failing unless there is exactly one.
-func (c *secConsole) auditLine(t *testing.T, requestID string) map[string]any {
+func (c *testConsole) auditLine(t *testing.T, requestID string) map[string]any {
 	t.Helper()
-	var found []map[string]any
-	for _, line := range strings.Split(strings.TrimSpace(c.audit.String()), "\n") {
-		if line == "" {
-			continue
-		}
-		var m map[string]any
-		if err := json.Unmarshal([]byte(line), &m); err != nil {
-			t.Fatalf("audit line is not JSON: %v\n%s", err, line)
-		}
-		if m["request_id"] == requestID {
-			found = append(found, m)
-		}
-	}
+	found := c.auditWhere(t, func(m map[string]any) bool { return m["request_id"] == requestID })
 	if len(found) != 1 {
 		t.Fatalf("%d audit lines for request %s, want 1:\n%s", len(found), requestID, c.audit.String())
 	}
@@ -332,7 +290,7 @@ func testSecurityPolicy(t *testing.T, env *secEnv) {
 
 	type who struct {
 		name    string
-		console *secConsole
+		console *testConsole
 		auth    secAuth
 	}
 	alice := who{"alice", basic, secUser("alice")}
@@ -388,7 +346,7 @@ func testSecurityPolicy(t *testing.T, env *secEnv) {
 					}
 					doc := resp.doc(t)
 					putSeq = testIDText(t, doc, "sequence-number")
-					rec := env.records.recordAt(t, tt.stream, testIDText(t, doc, "shard-id"), putSeq)
+					rec := sdkRecordAt(t, env.kinesis, tt.stream, testIDText(t, doc, "shard-id"), putSeq)
 					if string(rec.Data) != data || aws.ToString(rec.PartitionKey) != "pk-"+tt.who.name {
 						t.Errorf("stored %q under key %q, want %q under %q", rec.Data, aws.ToString(rec.PartitionKey), data, "pk-"+tt.who.name)
 					}
@@ -502,7 +460,7 @@ func testSecurityProxySignIn(t *testing.T, env *secEnv) {
 	// stands between these requests and the stream.
 	tests := []struct {
 		name       string
-		console    *secConsole
+		console    *testConsole
 		headers    []string
 		wantStatus int
 		wantUser   string // audit user of a written record
@@ -553,7 +511,7 @@ func testSecurityProxySignIn(t *testing.T, env *secEnv) {
 	t.Run("page", func(t *testing.T) {
 		tests := []struct {
 			name       string
-			console    *secConsole
+			console    *testConsole
 			headers    []string
 			wantStatus int
 			wantUser   string
@@ -710,7 +668,7 @@ func testSecurityAudit(t *testing.T, env *secEnv) {
 			if got := testIDText(t, doc, "request-id"); line["aws_request_id"] != got {
 				t.Errorf("audit aws_request_id %v, the page says %s", line["aws_request_id"], got)
 			}
-			if rec := env.records.recordAt(t, tt.wantStream, shardID, seq); sha256Hex(rec.Data) != line["data_sha256"] {
+			if rec := sdkRecordAt(t, env.kinesis, tt.wantStream, shardID, seq); sha256Hex(rec.Data) != line["data_sha256"] {
 				t.Errorf("the stored record's SHA-256 %s differs from the audit's %v", sha256Hex(rec.Data), line["data_sha256"])
 			}
 		})
