@@ -407,3 +407,10 @@ func sdkRecordAt(t *testing.T, kc *kinesis.Client, name, shardID, seq string) ty
 	}
 	return got
 }
+
+// newUnitEnv is a console over the fake publisher pub (a fresh one when
+// nil), answering as id (webtest.KnownIdentity when nil), served in-process.
+func newUnitEnv(t *testing.T, pub *webtest.Publisher, id web.Identity, tune ...func(*web.Deps)) *testConsole {
+	t.Helper()
+	return newTestConsole(t, withPublisher(pub), withIdentity(id), withDeps(tune...))
+}
