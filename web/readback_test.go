@@ -48,23 +48,7 @@ func TestReadBackNeedsTheToken(t *testing.T) {
 	// put writes form as user and returns the read-back request's form.
 	put := func(form url.Values, user string) url.Values {
 		t.Helper()
-		r := formRequest("/records", form, "HX-Request", "true")
-		r.SetBasicAuth(user, "pw")
-		w := env.serve(r)
-		wantStatus(t, w, http.StatusOK)
-		doc := htmlDoc(t, w)
-		var vals map[string]string
-		if err := json.Unmarshal([]byte(exactlyOne(t, doc, "#readback-slot").AttrOr("hx-vals", "")), &vals); err != nil {
-			t.Fatalf("hx-vals: %v", err)
-		}
-		out := url.Values{}
-		for k, v := range form {
-			out[k] = v
-		}
-		for k, v := range vals {
-			out.Set(k, v)
-		}
-		return out
+		return readBackFormAs(t, env, form, user)
 	}
 	readAt := pub.ReadBackCalls
 
@@ -145,7 +129,17 @@ func TestReadBackNeedsTheToken(t *testing.T) {
 // request the answer starts sends: the form plus the answer's hx-vals.
 func readBackForm(t *testing.T, env *testConsole, form url.Values) url.Values {
 	t.Helper()
-	w := env.serve(formRequest("/records", form, "HX-Request", "true"))
+	return readBackFormAs(t, env, form, "")
+}
+
+// readBackFormAs is readBackForm signed in by basic auth as user ("" for no one).
+func readBackFormAs(t *testing.T, env *testConsole, form url.Values, user string) url.Values {
+	t.Helper()
+	r := formRequest("/records", form, "HX-Request", "true")
+	if user != "" {
+		r.SetBasicAuth(user, "pw")
+	}
+	w := env.serve(r)
 	wantStatus(t, w, http.StatusOK)
 	var vals map[string]string
 	if err := json.Unmarshal([]byte(exactlyOne(t, htmlDoc(t, w), "#readback-slot").AttrOr("hx-vals", "")), &vals); err != nil {
