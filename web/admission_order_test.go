@@ -145,8 +145,8 @@ func TestAdmissionOrder(t *testing.T) {
 					if tt.wantText != "" && !strings.Contains(text, tt.wantText) {
 						t.Errorf("answer %.800q, want %q in it", text, tt.wantText)
 					}
-					if calls, _ := env.api.counts(); calls != 0 || len(env.pub.putCalls()) != 0 {
-						t.Errorf("%d PutRecords and %d PutRecord calls for a refused write", calls, len(env.pub.putCalls()))
+					if calls, _ := env.api.counts(); calls != 0 || len(env.pub.PutCalls()) != 0 {
+						t.Errorf("%d PutRecords and %d PutRecord calls for a refused write", calls, len(env.pub.PutCalls()))
 					}
 					var lines []map[string]any
 					for _, l := range strings.Split(strings.TrimSpace(env.audit.String()), "\n") {
@@ -187,9 +187,6 @@ func admissionEnv(t *testing.T, policy access.Policy) *bulkEnv {
 	}
 	consumers.Templates = set
 	consumers.Schemas = nil // what the records hold is not this test's subject
-	return newBulkEnv(t, nil, func(d *web.Deps) {
-		d.Targets = []web.Target{{Name: "default", Region: "eu-west-1", Publisher: d.Publisher, Identity: knownIdentity, Bulk: d.Bulk}}
-		d.Rules = consumers
-		d.Policy = policy
-	})
+	return bulkConsole(t, nil, withTarget(func(*web.Target) {}), withPolicy(policy),
+		withDeps(func(d *web.Deps) { d.Rules = consumers }))
 }

@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/kinesis-console/kinesis-console/internal/identity"
+	"github.com/kinesis-console/kinesis-console/internal/webtest"
 	"github.com/kinesis-console/kinesis-console/web"
 )
 
@@ -19,7 +20,7 @@ import (
 func TestARNRefusedWhenTheAccountIsUnknown(t *testing.T) {
 	const foreignARN = "arn:aws:kinesis:eu-west-1:999999999999:stream/sandbox"
 	const why = "cannot tell which account"
-	noSTS := stubIdentity(func(context.Context) identity.Caller {
+	noSTS := webtest.Identity(func(context.Context) identity.Caller {
 		return identity.Caller{Err: "STS: dial tcp 127.0.0.1:1: connection refused"}
 	})
 	env := newBulkEnv(t, nil, func(d *web.Deps) { d.Identity = noSTS })
@@ -57,15 +58,15 @@ func TestARNRefusedWhenTheAccountIsUnknown(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			puts, describes := len(env.pub.putCalls()), len(env.pub.describeCalls())
+			puts, describes := len(env.pub.PutCalls()), len(env.pub.DescribeCalls())
 			status, body := tt.do(t)
 			if status != tt.wantStatus || !strings.Contains(body, why) {
 				t.Fatalf("status %d, body without %q:\n%.2000s", status, why, body)
 			}
-			if n := len(env.pub.putCalls()) - puts; n != 0 {
+			if n := len(env.pub.PutCalls()) - puts; n != 0 {
 				t.Errorf("%d PutRecord calls went out", n)
 			}
-			if n := len(env.pub.describeCalls()) - describes; n != 0 {
+			if n := len(env.pub.DescribeCalls()) - describes; n != 0 {
 				t.Errorf("%d DescribeStreamSummary calls went out", n)
 			}
 			if calls, _ := env.api.counts(); calls != 0 {
@@ -74,7 +75,7 @@ func TestARNRefusedWhenTheAccountIsUnknown(t *testing.T) {
 		})
 	}
 	// The stream's name needs no account: it goes to the console's own.
-	if status, _ := post(t, form("sandbox")); status != http.StatusOK || len(env.pub.putCalls()) != 1 {
-		t.Errorf("put by name: status %d, %d puts; want 200 and one put", status, len(env.pub.putCalls()))
+	if status, _ := post(t, form("sandbox")); status != http.StatusOK || len(env.pub.PutCalls()) != 1 {
+		t.Errorf("put by name: status %d, %d puts; want 200 and one put", status, len(env.pub.PutCalls()))
 	}
 }

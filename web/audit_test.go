@@ -8,13 +8,14 @@ import (
 	"time"
 
 	"github.com/kinesis-console/kinesis-console/internal/access"
+	"github.com/kinesis-console/kinesis-console/internal/webtest"
 	"github.com/kinesis-console/kinesis-console/web"
 )
 
 // Every attempt to write gets its audit line, whatever stops it, and none
 // that stops early reaches the publisher.
 func TestEveryWriteAttemptIsAudited(t *testing.T) {
-	audit := &syncBuffer{}
+	audit := &webtest.SyncBuffer{}
 	env := newUnitEnv(t, nil, nil, func(d *web.Deps) {
 		d.Audit = access.NewAuditor(audit)
 		d.BodyLimit = 64 << 10
@@ -54,7 +55,7 @@ func TestEveryWriteAttemptIsAudited(t *testing.T) {
 			}
 		})
 	}
-	if n := len(env.pub.putCalls()); n != 0 {
+	if n := len(env.pub.PutCalls()); n != 0 {
 		t.Errorf("%d puts reached the publisher", n)
 	}
 	// A refused read is not a write attempt: no line.
@@ -63,23 +64,6 @@ func TestEveryWriteAttemptIsAudited(t *testing.T) {
 	if w := env.serve(r); w.Code != http.StatusForbidden || len(audit.String()) != before {
 		t.Errorf("a refused non-write: status %d, audit grew by %d bytes", w.Code, len(audit.String())-before)
 	}
-}
-
-// auditLines returns the audit lines written since before, decoded.
-func auditLines(t *testing.T, audit *syncBuffer, before int) []map[string]any {
-	t.Helper()
-	var out []map[string]any
-	for _, l := range strings.Split(strings.TrimSpace(audit.String()[before:]), "\n") {
-		if l == "" {
-			continue
-		}
-		var m map[string]any
-		if err := json.Unmarshal([]byte(l), &m); err != nil {
-			t.Fatalf("audit line %q: %v", l, err)
-		}
-		out = append(out, m)
-	}
-	return out
 }
 
 // A bulk upload refused before it is sent, and the invalid lines of one

@@ -19,6 +19,7 @@ import (
 	"github.com/kinesis-console/kinesis-console/internal/identity"
 	"github.com/kinesis-console/kinesis-console/internal/localaws/localawstest"
 	"github.com/kinesis-console/kinesis-console/internal/stream"
+	"github.com/kinesis-console/kinesis-console/internal/webtest"
 	"github.com/kinesis-console/kinesis-console/web"
 )
 
@@ -137,8 +138,8 @@ func BenchmarkPageRender1000Streams(b *testing.B) {
 		names[i] = fmt.Sprintf("team-%03d-events-%d", i%97, i)
 	}
 	h := newConsole(b, web.Deps{
-		Publisher: benchPublisher{names: names},
-		Identity:  benchIdentity{},
+		Publisher: &webtest.Publisher{OnListStreams: func(context.Context) ([]string, error) { return names, nil }},
+		Identity:  webtest.KnownIdentity,
 		Region:    "eu-west-1",
 		Hosts:     exampleHost,
 	})
@@ -168,25 +169,3 @@ func percentile(sorted []time.Duration, p int) time.Duration {
 }
 
 func ms(d time.Duration) float64 { return float64(d) / float64(time.Millisecond) }
-
-type benchPublisher struct{ names []string }
-
-func (p benchPublisher) Put(context.Context, stream.Record) (stream.PutResult, error) {
-	return stream.PutResult{}, nil
-}
-func (p benchPublisher) ListStreams(context.Context) ([]string, error) { return p.names, nil }
-func (p benchPublisher) Describe(context.Context, stream.StreamRef) (stream.Summary, error) {
-	return stream.Summary{}, nil
-}
-func (p benchPublisher) Shards(context.Context, stream.StreamRef) ([]stream.Shard, error) {
-	return nil, nil
-}
-func (p benchPublisher) ReadBack(context.Context, string, stream.StreamRef, string, string) (stream.ReadRecord, error) {
-	return stream.ReadRecord{}, nil
-}
-
-type benchIdentity struct{}
-
-func (benchIdentity) Caller(context.Context) identity.Caller {
-	return identity.Caller{Account: "123456789012", ARN: "arn:aws:iam::123456789012:user/bench", UserID: "AIDA"}
-}

@@ -19,6 +19,7 @@ import (
 	"github.com/kinesis-console/kinesis-console/internal/localaws"
 	"github.com/kinesis-console/kinesis-console/internal/localaws/localawstest"
 	"github.com/kinesis-console/kinesis-console/internal/stream"
+	"github.com/kinesis-console/kinesis-console/internal/webtest"
 	"github.com/kinesis-console/kinesis-console/web"
 )
 
@@ -53,7 +54,7 @@ func TestRecordsPageIsBounded(t *testing.T) {
 
 	memory := stream.NewMemoryBudget(12 << 20)
 	srv := httptest.NewServer(newConsole(t, web.Deps{
-		Publisher: stream.NewPublisher(kc, stream.Options{}), Identity: knownIdentity, Region: localaws.Region,
+		Publisher: stream.NewPublisher(kc, stream.Options{}), Identity: webtest.KnownIdentity, Region: localaws.Region,
 		Browser: stream.NewReader(kc, nil, stream.ReaderOptions{}), ReadMemory: memory, ReadMemoryQueue: 4 * time.Second,
 	}))
 	t.Cleanup(srv.Close)
@@ -120,9 +121,9 @@ func TestExportSaysWhenItIsCut(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	audit := &syncBuffer{}
+	audit := &webtest.SyncBuffer{}
 	srv := httptest.NewServer(newConsole(t, web.Deps{
-		Publisher: stream.NewPublisher(kc, stream.Options{}), Identity: knownIdentity, Region: localaws.Region,
+		Publisher: stream.NewPublisher(kc, stream.Options{}), Identity: webtest.KnownIdentity, Region: localaws.Region,
 		Browser: stream.NewReader(kc, nil, stream.ReaderOptions{}), Audit: access.NewAuditor(audit),
 		ExportMaxBytes: 100 << 10,
 	}))

@@ -9,9 +9,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"log/slog"
 	"net/http"
-	"net/http/httptest"
 	"net/url"
 	"strings"
 	"sync/atomic"
@@ -24,7 +22,6 @@ import (
 
 	"github.com/kinesis-console/kinesis-console/internal/access"
 	"github.com/kinesis-console/kinesis-console/internal/decode"
-	"github.com/kinesis-console/kinesis-console/internal/identity"
 	"github.com/kinesis-console/kinesis-console/internal/localaws"
 	"github.com/kinesis-console/kinesis-console/internal/localaws/localawstest"
 	"github.com/kinesis-console/kinesis-console/internal/stream"
@@ -121,54 +118,29 @@ func writeBrowseSeeds(t *testing.T, kc *kinesis.Client, name string) map[string]
 	return out
 }
 
-// browseConsole is a console over a backend whose reads are counted.
+// browseConsole is a console over a backend whose reads are counted, with
+// its audit trail.
 type browseConsole struct {
-	url   string
-	kc    *countingKinesis
-	audit *syncBuffer
+	*testConsole
+	kc *countingKinesis
 }
 
 func newBrowseConsole(t *testing.T, b *localaws.Backend, kc *kinesis.Client, tune func(*web.Deps)) *browseConsole {
 	t.Helper()
-	c := &browseConsole{kc: &countingKinesis{Client: kc}, audit: &syncBuffer{}}
-	var id web.Identity = knownIdentity
-	if b.Name == localaws.KindMoto {
-		id = identity.NewResolver(localawstest.STS(t, b), identity.Options{})
-	}
-	deps := web.Deps{
-		Publisher: stream.NewPublisher(kc, stream.Options{}),
-		Identity:  id,
-		Browser:   stream.NewReader(c.kc, nil, stream.ReaderOptions{}),
-		Region:    "us-east-1",
-		Logger:    slog.New(slog.DiscardHandler),
-		Audit:     access.NewAuditor(c.audit),
-	}
+	counting := &countingKinesis{Client: kc}
+	opts := []consoleOption{onBackend(b), withAudit(), served(), withDeps(func(d *web.Deps) {
+		d.Browser = stream.NewReader(counting, nil, stream.ReaderOptions{})
+	})}
 	if tune != nil {
-		tune(&deps)
+		opts = append(opts, withDeps(tune))
 	}
-	srv := httptest.NewServer(newConsole(t, deps))
-	t.Cleanup(srv.Close)
-	c.url = srv.URL
-	return c
+	return &browseConsole{testConsole: newTestConsole(t, opts...), kc: counting}
 }
 
 // readLines returns the audit lines with msg "read".
 func (c *browseConsole) readLines(t *testing.T) []map[string]any {
 	t.Helper()
-	var out []map[string]any
-	for _, line := range strings.Split(strings.TrimSpace(c.audit.String()), "\n") {
-		if line == "" {
-			continue
-		}
-		var m map[string]any
-		if err := json.Unmarshal([]byte(line), &m); err != nil {
-			t.Fatalf("audit line is not JSON: %v\n%s", err, line)
-		}
-		if m["msg"] == "read" {
-			out = append(out, m)
-		}
-	}
-	return out
+	return c.auditWhere(t, func(m map[string]any) bool { return m["msg"] == "read" })
 }
 
 // recordsOf parses the page's records by partition key.
@@ -305,7 +277,7 @@ func TestRecordsOnBackends(t *testing.T) {
 			res = secSend(t, http.MethodGet, c.url+res.header.Get("Location"), nil, nil)
 			res.want(t, http.StatusOK)
 			rdoc := res.doc(t)
-			rec := (&browserEnv{kinesis: kc}).recordAt(t, other, testIDText(t, rdoc, "shard-id"), testIDText(t, rdoc, "sequence-number"))
+			rec := sdkRecordAt(t, kc, other, testIDText(t, rdoc, "shard-id"), testIDText(t, rdoc, "sequence-number"))
 			if !bytes.Equal(rec.Data, seeds["kpl-b"].own) || aws.ToString(rec.PartitionKey) != "kpl-b" {
 				t.Errorf("resent record = %q key %q, want the user record's own %q key kpl-b", rec.Data, aws.ToString(rec.PartitionKey), seeds["kpl-b"].own)
 			}
@@ -592,18 +564,9 @@ func TestRecordsPermissions(t *testing.T) {
 }
 
 // auditLineKind returns the one audit line of a request with the given msg.
-func (c *secConsole) auditLineKind(t *testing.T, requestID, msg string) map[string]any {
+func (c *testConsole) auditLineKind(t *testing.T, requestID, msg string) map[string]any {
 	t.Helper()
-	var found []map[string]any
-	for _, line := range strings.Split(strings.TrimSpace(c.audit.String()), "\n") {
-		var m map[string]any
-		if line == "" || json.Unmarshal([]byte(line), &m) != nil {
-			continue
-		}
-		if m["request_id"] == requestID && m["msg"] == msg {
-			found = append(found, m)
-		}
-	}
+	found := c.auditWhere(t, func(m map[string]any) bool { return m["request_id"] == requestID && m["msg"] == msg })
 	if len(found) != 1 {
 		t.Fatalf("%d %q audit lines for request %s, want 1:\n%s", len(found), msg, requestID, c.audit.String())
 	}

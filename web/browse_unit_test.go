@@ -118,7 +118,7 @@ func TestOpenInTheForm(t *testing.T) {
 	if doc.Find(`[data-testid="data-format-text"][checked]`).Length() != 1 {
 		t.Error("data_format=text is not chosen")
 	}
-	if n := len(env.pub.putCalls()); n != 0 {
+	if n := len(env.pub.PutCalls()); n != 0 {
 		t.Errorf("a GET wrote %d records", n)
 	}
 }

@@ -1,11 +1,8 @@
 package web_test
 
 import (
-	"bytes"
 	"context"
 	"fmt"
-	"log/slog"
-	"net/http/httptest"
 	"net/url"
 	"os"
 	"os/exec"
@@ -16,8 +13,6 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/service/kinesis"
-	"github.com/aws/aws-sdk-go-v2/service/kinesis/types"
 	"github.com/aws/aws-sdk-go-v2/service/sts"
 	"github.com/chromedp/cdproto/cdp"
 	"github.com/chromedp/cdproto/input"
@@ -27,10 +22,9 @@ import (
 	"github.com/chromedp/cdproto/runtime"
 	"github.com/chromedp/chromedp"
 
-	"github.com/kinesis-console/kinesis-console/internal/identity"
 	"github.com/kinesis-console/kinesis-console/internal/localaws"
 	"github.com/kinesis-console/kinesis-console/internal/localaws/localawstest"
-	"github.com/kinesis-console/kinesis-console/internal/stream"
+	"github.com/kinesis-console/kinesis-console/internal/webtest"
 	"github.com/kinesis-console/kinesis-console/web"
 )
 
@@ -55,17 +49,10 @@ var sequenceNumberRE = regexp.MustCompile(`^[0-9]+$`)
 // web.Deps allows), and one Chromium. Each test opens
 // its own tab in its own browser context.
 type browserEnv struct {
-	url       string
-	endpoint  string // moto's
-	kinesis   *kinesis.Client
-	sts       *sts.Client
+	*testConsole
 	account   string // the account moto's STS answers with
-	browser   context.Context
 	oneShard  string // a stream with 1 shard
 	fourShard string // a stream with 4 shards
-
-	mu      sync.Mutex
-	streams int
 }
 
 func newBrowserEnv(t *testing.T) *browserEnv {
@@ -78,49 +65,28 @@ func newBrowserEnv(t *testing.T) *browserEnv {
 func newBrowserEnvWith(t *testing.T, tune func(*web.Deps, *localaws.Backend)) *browserEnv {
 	t.Helper()
 	localawstest.Skip(t, localawstest.SkipEnv, "moto (a browser test)")
-	chromium := findChromium(t)
-	backend := localawstest.Start(t, "moto")
-	kc := localawstest.Kinesis(t, backend)
-	sc := localawstest.STS(t, backend)
+	backend := localawstest.Start(t, localaws.KindMoto)
+	c := newTestConsole(t, withBrowser(), onBackend(backend), served(), withDeps(func(d *web.Deps) {
+		if tune != nil {
+			tune(d, backend)
+		}
+	}))
 
 	ctx, cancel := context.WithTimeout(context.Background(), awsTimeout)
 	defer cancel()
-	who, err := sc.GetCallerIdentity(ctx, &sts.GetCallerIdentityInput{})
+	who, err := c.sts.GetCallerIdentity(ctx, &sts.GetCallerIdentityInput{})
 	if err != nil {
 		t.Fatalf("moto's STS GetCallerIdentity: %v", err)
 	}
-
-	env := &browserEnv{kinesis: kc, sts: sc, endpoint: backend.Endpoint, account: aws.ToString(who.Account)}
+	env := &browserEnv{testConsole: c, account: aws.ToString(who.Account)}
 	env.oneShard = env.newStream(t, 1)
 	env.fourShard = env.newStream(t, 4)
-
-	logs := &syncBuffer{}
-	deps := web.Deps{
-		Publisher: stream.NewPublisher(kc, stream.Options{}),
-		Identity:  identity.NewResolver(sc, identity.Options{}),
-		Browser:   stream.NewReader(kc, nil, stream.ReaderOptions{}),
-		Logger:    slog.New(slog.NewJSONHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug})),
-		Region:    "us-east-1",
-		Endpoint:  backend.Endpoint,
-	}
-	if tune != nil {
-		tune(&deps, backend)
-	}
-	srv := httptest.NewServer(newConsole(t, deps))
-	t.Cleanup(srv.Close)
-	t.Cleanup(func() {
-		if t.Failed() {
-			t.Logf("console server log:\n%s", logs.String())
-		}
-	})
-	env.url = srv.URL
-	env.browser = startBrowser(t, chromium)
 	return env
 }
 
 // findChromium returns Chromium's path, or ends the test: a failure that
 // says how to install it, or a skip when KINESIS_CONSOLE_SKIP_BROWSER=1.
-func findChromium(t *testing.T) string {
+func findChromium(t testing.TB) string {
 	t.Helper()
 	// Under CI the switch fails the test even where Chromium is found: the
 	// runner that set it expects browser tests to be skipped.
@@ -139,9 +105,9 @@ func findChromium(t *testing.T) string {
 }
 
 // startBrowser starts one headless Chromium for the whole test run.
-func startBrowser(t *testing.T, execPath string) context.Context {
+func startBrowser(t testing.TB, execPath string) context.Context {
 	t.Helper()
-	output := &syncBuffer{}
+	output := &webtest.SyncBuffer{}
 	opts := append(chromedp.DefaultExecAllocatorOptions[:],
 		chromedp.ExecPath(execPath),
 		chromedp.Headless,
@@ -219,83 +185,6 @@ func logPage(t *testing.T, tab context.Context) {
 		return
 	}
 	t.Logf("page at %s shows:\n%s", loc, text)
-}
-
-// newStream creates a stream with a name no other test uses.
-func (e *browserEnv) newStream(t *testing.T, shards int) string {
-	t.Helper()
-	e.mu.Lock()
-	e.streams++
-	n := e.streams
-	e.mu.Unlock()
-	slug := strings.Trim(regexp.MustCompile(`[^a-zA-Z0-9]+`).ReplaceAllString(t.Name(), "-"), "-")
-	name := fmt.Sprintf("b%d-%s", n, slug)
-	if len(name) > 100 {
-		name = name[:100]
-	}
-	localawstest.CreateStream(t, e.kinesis, name, shards)
-	return name
-}
-
-// streamRecords reads every record of every shard of a stream, from the
-// oldest, through the SDK.
-func (e *browserEnv) streamRecords(t *testing.T, name string) []types.Record {
-	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), awsTimeout)
-	defer cancel()
-	shards, err := e.kinesis.ListShards(ctx, &kinesis.ListShardsInput{StreamName: aws.String(name)})
-	if err != nil {
-		t.Fatalf("ListShards %s: %v", name, err)
-	}
-	var all []types.Record
-	for _, s := range shards.Shards {
-		it, err := e.kinesis.GetShardIterator(ctx, &kinesis.GetShardIteratorInput{
-			StreamName: aws.String(name), ShardId: s.ShardId, ShardIteratorType: types.ShardIteratorTypeTrimHorizon,
-		})
-		if err != nil {
-			t.Fatalf("GetShardIterator %s/%s: %v", name, aws.ToString(s.ShardId), err)
-		}
-		iter := it.ShardIterator
-		for range 100 {
-			out, err := e.kinesis.GetRecords(ctx, &kinesis.GetRecordsInput{ShardIterator: iter})
-			if err != nil {
-				t.Fatalf("GetRecords %s/%s: %v", name, aws.ToString(s.ShardId), err)
-			}
-			all = append(all, out.Records...)
-			if len(out.Records) == 0 || out.NextShardIterator == nil {
-				break
-			}
-			iter = out.NextShardIterator
-		}
-	}
-	return all
-}
-
-// recordAt reads the record with a sequence number through the SDK, as a
-// person with the AWS CLI would check the console's claim.
-func (e *browserEnv) recordAt(t *testing.T, name, shardID, seq string) types.Record {
-	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), awsTimeout)
-	defer cancel()
-	it, err := e.kinesis.GetShardIterator(ctx, &kinesis.GetShardIteratorInput{
-		StreamName: aws.String(name), ShardId: aws.String(shardID),
-		ShardIteratorType: types.ShardIteratorTypeAtSequenceNumber, StartingSequenceNumber: aws.String(seq),
-	})
-	if err != nil {
-		t.Fatalf("GetShardIterator AT_SEQUENCE_NUMBER %s on %s/%s: %v", seq, name, shardID, err)
-	}
-	out, err := e.kinesis.GetRecords(ctx, &kinesis.GetRecordsInput{ShardIterator: it.ShardIterator, Limit: aws.Int32(1)})
-	if err != nil {
-		t.Fatalf("GetRecords at %s: %v", seq, err)
-	}
-	if len(out.Records) == 0 {
-		t.Fatalf("no record at sequence number %s on %s/%s", seq, name, shardID)
-	}
-	got := out.Records[0]
-	if aws.ToString(got.SequenceNumber) != seq {
-		t.Fatalf("record at %s has sequence number %s", seq, aws.ToString(got.SequenceNumber))
-	}
-	return got
 }
 
 // do runs actions on the tab and fails the test with what it was doing.
@@ -568,22 +457,4 @@ func (c *requestCounter) body(i int) string {
 		return ""
 	}
 	return c.bodies[i]
-}
-
-// syncBuffer is a bytes.Buffer safe for concurrent writers.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
 }

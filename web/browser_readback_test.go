@@ -5,7 +5,6 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"io"
-	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"net/http/httputil"
@@ -31,29 +30,19 @@ import (
 // with the SDK, past the proxy, to prove the page told the truth.
 func TestBrowserReadBackMismatch(t *testing.T) {
 	localawstest.Skip(t, localawstest.SkipEnv, "kinesalite (a browser test)")
-	chromium := findChromium(t)
 	backend := localawstest.Start(t, localaws.KindKinesalite)
-	direct := localawstest.Kinesis(t, backend)
 
 	corrupt := &corruptingProxy{t: t, target: backend.Endpoint}
 	proxy := httptest.NewServer(corrupt)
 	t.Cleanup(proxy.Close)
 
-	logs := &syncBuffer{}
-	srv := httptest.NewServer(newConsole(t, web.Deps{
-		Publisher: stream.NewPublisher(faultKinesis(t, proxy.URL, nil), stream.Options{}),
-		Identity:  knownIdentity,
-		Logger:    slog.New(slog.NewJSONHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug})),
-		Region:    localaws.Region,
-		Endpoint:  proxy.URL,
+	// The console writes through the proxy and has no records reader; the
+	// test reads with the SDK straight from kinesalite.
+	c := newTestConsole(t, withBrowser(), onBackend(backend), served(), withDeps(func(d *web.Deps) {
+		d.Publisher = stream.NewPublisher(faultKinesis(t, proxy.URL, nil), stream.Options{})
+		d.Endpoint, d.Browser = proxy.URL, nil
 	}))
-	t.Cleanup(srv.Close)
-	t.Cleanup(func() {
-		if t.Failed() {
-			t.Logf("console server log:\n%s", logs.String())
-		}
-	})
-	env := &browserEnv{url: srv.URL, endpoint: backend.Endpoint, kinesis: direct, browser: startBrowser(t, chromium)}
+	env := &browserEnv{testConsole: c}
 	name := env.newStream(t, 1)
 
 	ctx := env.openTab(t)

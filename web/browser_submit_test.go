@@ -3,9 +3,7 @@ package web_test
 import (
 	"context"
 	"fmt"
-	"log/slog"
 	"net/http"
-	"net/http/httptest"
 	"strconv"
 	"strings"
 	"testing"
@@ -18,9 +16,7 @@ import (
 	"github.com/chromedp/chromedp"
 
 	"github.com/kinesis-console/kinesis-console/internal/identity"
-	"github.com/kinesis-console/kinesis-console/internal/localaws/localawstest"
-	"github.com/kinesis-console/kinesis-console/internal/stream"
-	"github.com/kinesis-console/kinesis-console/web"
+	"github.com/kinesis-console/kinesis-console/internal/localaws"
 )
 
 // newKinesaliteEnv is the browser environment with the console writing to
@@ -30,24 +26,10 @@ import (
 // still moto's STS, and the browser is shared.
 func newKinesaliteEnv(t *testing.T, env *browserEnv) *browserEnv {
 	t.Helper()
-	backend := localawstest.Start(t, "kinesalite")
-	kc := localawstest.Kinesis(t, backend)
-	logs := &syncBuffer{}
-	srv := httptest.NewServer(newConsole(t, web.Deps{
-		Publisher: stream.NewPublisher(kc, stream.Options{}),
-		Identity:  identity.NewResolver(env.sts, identity.Options{}),
-		Browser:   stream.NewReader(kc, nil, stream.ReaderOptions{}), // the records page, for Resend
-		Logger:    slog.New(slog.NewJSONHandler(logs, nil)),
-		Region:    "us-east-1",
-		Endpoint:  backend.Endpoint,
-	}))
-	t.Cleanup(srv.Close)
-	t.Cleanup(func() {
-		if t.Failed() {
-			t.Logf("kinesalite console log:\n%s", logs.String())
-		}
-	})
-	return &browserEnv{url: srv.URL, endpoint: backend.Endpoint, kinesis: kc, sts: env.sts, account: env.account, browser: env.browser}
+	c := newTestConsole(t, onNew(localaws.KindKinesalite), served(),
+		withIdentity(identity.NewResolver(env.sts, identity.Options{})))
+	c.sts, c.browser = env.sts, env.browser
+	return &browserEnv{testConsole: c, account: env.account}
 }
 
 // ctrlEnter presses Ctrl+Enter in the focused field, as happening at the

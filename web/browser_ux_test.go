@@ -5,8 +5,9 @@ import (
 	"encoding/hex"
 
 	"context"
-	"github.com/aws/aws-sdk-go-v2/aws"
 	"strings"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
 
 	"testing"
 

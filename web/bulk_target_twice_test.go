@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/kinesis-console/kinesis-console/internal/bulk"
+	"github.com/kinesis-console/kinesis-console/internal/webtest"
 	"github.com/kinesis-console/kinesis-console/web"
 )
 
@@ -16,8 +17,8 @@ func TestBulkTargetTwiceRefused(t *testing.T) {
 	east, west := &bulkFakeAPI{}, &bulkFakeAPI{}
 	env := newBulkEnv(t, nil, func(d *web.Deps) {
 		d.Targets = []web.Target{
-			{Name: "east", Region: "us-east-1", Publisher: &stubPublisher{}, Identity: knownIdentity, Bulk: bulk.NewSender(east, bulk.Options{})},
-			{Name: "west", Region: "us-west-2", Publisher: &stubPublisher{}, Identity: knownIdentity, Bulk: bulk.NewSender(west, bulk.Options{})},
+			{Name: "east", Region: "us-east-1", Publisher: &webtest.Publisher{}, Identity: webtest.KnownIdentity, Bulk: bulk.NewSender(east, bulk.Options{})},
+			{Name: "west", Region: "us-west-2", Publisher: &webtest.Publisher{}, Identity: webtest.KnownIdentity, Bulk: bulk.NewSender(west, bulk.Options{})},
 		}
 	})
 	for _, targets := range [][2]string{{"east", "west"}, {"west", "east"}, {"west", "west"}} {

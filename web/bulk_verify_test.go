@@ -10,9 +10,6 @@ import (
 	"github.com/kinesis-console/kinesis-console/internal/bulk"
 	"github.com/kinesis-console/kinesis-console/internal/localaws"
 	"github.com/kinesis-console/kinesis-console/internal/localaws/localawstest"
-	"github.com/kinesis-console/kinesis-console/internal/stream"
-	"github.com/kinesis-console/kinesis-console/web"
-	"net/http/httptest"
 )
 
 // TestBulkVerifiedThroughTheHandler: an upload through the form is read
@@ -23,13 +20,7 @@ func TestBulkVerifiedThroughTheHandler(t *testing.T) {
 	backend := localawstest.Start(t, localaws.KindKinesalite)
 	kc := localawstest.Kinesis(t, backend)
 	localawstest.CreateStream(t, kc, "bulk-verify", 2)
-	t.Setenv("TMPDIR", t.TempDir())
-	srv := httptest.NewServer(newConsole(t, web.Deps{
-		Publisher: stream.NewPublisher(kc, stream.Options{}), Identity: knownIdentity, Region: localaws.Region,
-		Bulk: bulk.NewSender(kc, bulk.Options{}), Browser: stream.NewReader(kc, nil, stream.ReaderOptions{}),
-	}))
-	t.Cleanup(srv.Close)
-	env := &bulkEnv{url: srv.URL}
+	env := kinesaliteBulkEnv(t, backend)
 	const n = 400
 
 	verdict := func(job string) *bulkVerdict {

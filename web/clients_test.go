@@ -13,22 +13,18 @@ import (
 
 	"github.com/kinesis-console/kinesis-console/internal/access"
 	"github.com/kinesis-console/kinesis-console/internal/stream"
+	"github.com/kinesis-console/kinesis-console/internal/webtest"
 	"github.com/kinesis-console/kinesis-console/web"
 )
 
-// recordingPublisher remembers who was asked to put.
-type recordingPublisher struct {
-	benchPublisher
-	name string
-	mu   *sync.Mutex
-	puts *[]string
-}
-
-func (p recordingPublisher) Put(ctx context.Context, rec stream.Record) (stream.PutResult, error) {
-	p.mu.Lock()
-	*p.puts = append(*p.puts, p.name)
-	p.mu.Unlock()
-	return stream.PutResult{ShardID: "shardId-000000000000", SequenceNumber: "1", HTTPStatus: 200, Attempts: 1}, nil
+// recordingPublisher is a publisher that notes its name in puts on every put.
+func recordingPublisher(name string, mu *sync.Mutex, puts *[]string) *webtest.Publisher {
+	return &webtest.Publisher{OnPut: func(context.Context, stream.Record) (stream.PutResult, error) {
+		mu.Lock()
+		*puts = append(*puts, name)
+		mu.Unlock()
+		return stream.PutResult{ShardID: "shardId-000000000000", SequenceNumber: "1", HTTPStatus: 200, Attempts: 1}, nil
+	}}
 }
 
 // TestPerUserClients: on a target with per-user clients, a signed-in user's
@@ -36,9 +32,7 @@ func (p recordingPublisher) Put(ctx context.Context, rec stream.Record) (stream.
 func TestPerUserClients(t *testing.T) {
 	var mu sync.Mutex
 	var puts []string
-	pub := func(name string) recordingPublisher {
-		return recordingPublisher{name: name, mu: &mu, puts: &puts}
-	}
+	pub := func(name string) *webtest.Publisher { return recordingPublisher(name, &mu, &puts) }
 	hash, err := bcrypt.GenerateFromPassword([]byte("pw"), bcrypt.MinCost)
 	if err != nil {
 		t.Fatal(err)
@@ -48,8 +42,10 @@ func TestPerUserClients(t *testing.T) {
 		t.Fatal(err)
 	}
 	h := newConsole(t, web.Deps{Auth: auth, Hosts: exampleHost, Targets: []web.Target{{
-		Name: "prod", Region: "eu-west-1", Publisher: pub("shared"), Identity: benchIdentity{},
-		ForUser: func(user string) web.Clients { return web.Clients{Publisher: pub(user), Identity: benchIdentity{}} },
+		Name: "prod", Region: "eu-west-1", Publisher: pub("shared"), Identity: webtest.KnownIdentity,
+		ForUser: func(user string) web.Clients {
+			return web.Clients{Publisher: pub(user), Identity: webtest.KnownIdentity}
+		},
 	}}})
 	// A user named "anonymous" is a signed-in person too.
 	for _, user := range []string{"alice", "bob", "anonymous"} {
@@ -74,8 +70,8 @@ func TestARNMustMatchTheTarget(t *testing.T) {
 	var mu sync.Mutex
 	var puts []string
 	h := newConsole(t, web.Deps{Hosts: exampleHost, Targets: []web.Target{{
-		Name: "prod", Region: "eu-west-1", Identity: benchIdentity{}, // account 123456789012
-		Publisher: recordingPublisher{name: "prod", mu: &mu, puts: &puts},
+		Name: "prod", Region: "eu-west-1", Identity: webtest.KnownIdentity, // account 123456789012
+		Publisher: recordingPublisher("prod", &mu, &puts),
 	}}})
 	for _, tt := range []struct {
 		arn        string

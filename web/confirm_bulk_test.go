@@ -26,11 +26,8 @@ func confirmBulkEnv(t *testing.T, rec *recordingAPI) *bulkEnv {
 		t.Fatal(err)
 	}
 	consumers.Templates = set
-	return newBulkEnv(t, rec.api(), func(d *web.Deps) {
-		d.Targets = []web.Target{{Name: "default", Region: "eu-west-1", Publisher: d.Publisher, Identity: knownIdentity,
-			Bulk: d.Bulk, Schemas: schemas}}
-		d.Rules = consumers
-	})
+	return bulkConsole(t, rec.api(), withTarget(func(tg *web.Target) { tg.Schemas = schemas }),
+		withDeps(func(d *web.Deps) { d.Rules = consumers }))
 }
 
 // TestBulkConfirmation: an upload to a stream that matters is refused until

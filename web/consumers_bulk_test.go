@@ -15,6 +15,7 @@ import (
 	"github.com/PuerkitoBio/goquery"
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/kinesis"
+
 	"github.com/kinesis-console/kinesis-console/internal/decode"
 	"github.com/kinesis-console/kinesis-console/web"
 )
@@ -52,11 +53,8 @@ func (r *recordingAPI) entries() []putEntry {
 func consumersBulkEnv(t *testing.T, rec *recordingAPI) *bulkEnv {
 	t.Helper()
 	schemas, consumers := testConsumers(t)
-	return newBulkEnv(t, rec.api(), func(d *web.Deps) {
-		d.Targets = []web.Target{{Name: "default", Region: "eu-west-1", Publisher: d.Publisher, Identity: knownIdentity,
-			Bulk: d.Bulk, Schemas: schemas}}
-		d.Rules = consumers
-	})
+	return bulkConsole(t, rec.api(), withTarget(func(tg *web.Target) { tg.Schemas = schemas }),
+		withDeps(func(d *web.Deps) { d.Rules = consumers }))
 }
 
 func framedJSON(t *testing.T, payload string) []byte {

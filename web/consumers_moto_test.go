@@ -12,15 +12,11 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/glue"
 	gluetypes "github.com/aws/aws-sdk-go-v2/service/glue/types"
-	"github.com/aws/aws-sdk-go-v2/service/kinesis"
-	"github.com/aws/aws-sdk-go-v2/service/kinesis/types"
 
 	"github.com/kinesis-console/kinesis-console/internal/decode"
-	"github.com/kinesis-console/kinesis-console/internal/identity"
 	"github.com/kinesis-console/kinesis-console/internal/localaws"
 	"github.com/kinesis-console/kinesis-console/internal/localaws/localawstest"
 	"github.com/kinesis-console/kinesis-console/internal/schema"
-	"github.com/kinesis-console/kinesis-console/internal/stream"
 	"github.com/kinesis-console/kinesis-console/internal/template"
 	"github.com/kinesis-console/kinesis-console/web"
 )
@@ -97,13 +93,9 @@ func TestReadBackAfterSchemaPut(t *testing.T) {
 	reg, ids := registerMotoSchemas(t, backend)
 	localawstest.CreateStream(t, kc, "rb-orders", 1)
 	localawstest.CreateStream(t, kc, "rb-clicks", 1)
-	pub := stream.NewPublisher(kc, stream.Options{})
-	env := &unitEnv{h: newConsole(t, web.Deps{Hosts: exampleHost, Region: "us-east-1",
-		Targets: []web.Target{{Name: "local", Region: "us-east-1", Publisher: pub,
-			Identity: identity.NewResolver(localawstest.STS(t, backend), identity.Options{}), Schemas: reg}},
-		Rules: motoConsumers(t),
-	})}
-	env.pub = &stubPublisher{} // unused: the target writes to moto
+	env := newTestConsole(t, onBackend(backend), withTarget(func(tg *web.Target) {
+		tg.Name, tg.Schemas = "local", reg
+	}), withDeps(func(d *web.Deps) { d.Rules = motoConsumers(t) }))
 
 	tests := []struct {
 		stream, data string
@@ -158,10 +150,4 @@ func TestReadBackAfterSchemaPut(t *testing.T) {
 			}
 		})
 	}
-}
-
-// sdkRecordAt reads the record at a sequence number with the SDK.
-func sdkRecordAt(t *testing.T, kc *kinesis.Client, name, shardID, seq string) types.Record {
-	t.Helper()
-	return (&browserEnv{kinesis: kc}).recordAt(t, name, shardID, seq)
 }

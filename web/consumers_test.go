@@ -30,21 +30,18 @@ func (s stubSchemas) Get(_ context.Context, ref schema.Ref) (*schema.Schema, err
 	return nil, schema.ErrNotFound
 }
 
-func consumersEnv(t *testing.T, tags map[string]map[string]string) *unitEnv {
+func consumersEnv(t *testing.T, tags map[string]map[string]string) *testConsole {
 	t.Helper()
 	schemas, consumers := testConsumers(t)
-	pub := &stubPublisher{}
-	return newUnitEnv(t, pub, nil, func(d *web.Deps) {
-		d.Targets = []web.Target{{Name: "default", Region: "eu-west-1", Publisher: pub, Identity: knownIdentity,
-			Schemas: schemas,
-			StreamTags: func(_ context.Context, name string) (map[string]string, error) {
-				if name == "broken-tags" {
-					return nil, errors.New("access denied")
-				}
-				return tags[name], nil
-			}}}
-		d.Rules = consumers
-	})
+	return newTestConsole(t, withTarget(func(tg *web.Target) {
+		tg.Schemas = schemas
+		tg.StreamTags = func(_ context.Context, name string) (map[string]string, error) {
+			if name == "broken-tags" {
+				return nil, errors.New("access denied")
+			}
+			return tags[name], nil
+		}
+	}), withDeps(func(d *web.Deps) { d.Rules = consumers }))
 }
 
 // testConsumers are the schemas and rules of the consumer tests: stream
@@ -123,7 +120,7 @@ func TestPutChecksConfirmationAndSchema(t *testing.T) {
 			if w.Code != tt.status {
 				t.Fatalf("status %d, want %d: %s", w.Code, tt.status, w.Body.String())
 			}
-			puts := env.pub.putCalls()
+			puts := env.pub.PutCalls()
 			if tt.wantData == nil {
 				if len(puts) != 0 {
 					t.Fatalf("wrote %d records", len(puts))
@@ -150,7 +147,7 @@ func TestAvroPutIsEncodedAndFramed(t *testing.T) {
 	if w.Code != http.StatusOK {
 		t.Fatalf("status %d: %s", w.Code, w.Body.String())
 	}
-	puts := env.pub.putCalls()
+	puts := env.pub.PutCalls()
 	recs := decode.Decode(puts[0].Data, decode.Options{})
 	// Avro of {"page": "/home"}: length 5 zig-zagged (10), then the bytes.
 	want := append([]byte{10}, "/home"...)
@@ -195,7 +192,7 @@ func TestLinksFillTheFormAndNeverWrite(t *testing.T) {
 	if !strings.Contains(doc.Find("[data-testid=consumers-notice]").Text(), "nope") {
 		t.Fatal("an unknown template is not said")
 	}
-	if puts := env.pub.putCalls(); len(puts) != 0 {
+	if puts := env.pub.PutCalls(); len(puts) != 0 {
 		t.Fatalf("a link wrote %d records", len(puts))
 	}
 }

@@ -22,13 +22,13 @@ func TestEmptyDataNeedsAChoice(t *testing.T) {
 				t.Errorf("data error = %q", msg)
 			}
 			exactlyOne(t, doc, byTestID("allow-empty"))
-			if n := len(env.pub.putCalls()); n != 0 {
+			if n := len(env.pub.PutCalls()); n != 0 {
 				t.Fatalf("%d puts of an empty box, want 0", n)
 			}
 
 			w = env.serve(formRequest("/records", recordForm("data", "", "data_format", format, field.AllowEmpty, "true")))
 			wantStatus(t, w, http.StatusOK)
-			puts := env.pub.putCalls()
+			puts := env.pub.PutCalls()
 			if len(puts) != 1 || len(puts[0].Data) != 0 {
 				t.Fatalf("puts %v, want one with no data", puts)
 			}

@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/kinesis-console/kinesis-console/internal/stream"
+	"github.com/kinesis-console/kinesis-console/internal/webtest"
 	"github.com/kinesis-console/kinesis-console/web"
 )
 
@@ -85,7 +86,7 @@ func TestReadsRefuseOtherSites(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			b := &spendCounter{}
 			var lists atomic.Int64
-			pub := &stubPublisher{listStreams: func(context.Context) ([]string, error) {
+			pub := &webtest.Publisher{OnListStreams: func(context.Context) ([]string, error) {
 				lists.Add(1)
 				return []string{"orders"}, nil
 			}}
@@ -95,7 +96,7 @@ func TestReadsRefuseOtherSites(t *testing.T) {
 				r.Header.Set(tt.headers[i], tt.headers[i+1])
 			}
 			w := env.serve(r)
-			spent := b.browses.Load() + b.tails.Load() + int64(len(pub.describeCalls())) + lists.Load()
+			spent := b.browses.Load() + b.tails.Load() + int64(len(pub.DescribeCalls())) + lists.Load()
 			if !tt.allowed {
 				wantStatus(t, w, http.StatusForbidden)
 				if !strings.Contains(w.Body.String(), "Another site asked for this address") {

@@ -5,6 +5,7 @@ import (
 	"testing"
 
 	"github.com/kinesis-console/kinesis-console/internal/field"
+	"github.com/kinesis-console/kinesis-console/internal/webtest"
 	"github.com/kinesis-console/kinesis-console/web"
 )
 
@@ -37,8 +38,8 @@ func TestSubmissionFingerprint(t *testing.T) {
 			pub := countingPublisher()
 			env := newUnitEnv(t, pub, nil, func(d *web.Deps) {
 				d.Targets = []web.Target{
-					{Name: "default", Region: "eu-west-1", Publisher: pub, Identity: knownIdentity},
-					{Name: "second", Region: "eu-west-1", Publisher: pub, Identity: knownIdentity},
+					{Name: "default", Region: "eu-west-1", Publisher: pub, Identity: webtest.KnownIdentity},
+					{Name: "second", Region: "eu-west-1", Publisher: pub, Identity: webtest.KnownIdentity},
 				}
 			})
 			key := formKey(t, env.get("/"))
@@ -49,7 +50,7 @@ func TestSubmissionFingerprint(t *testing.T) {
 			w := env.serve(formRequest("/records", resent, "HX-Request", "true"))
 			wantStatus(t, w, tt.want)
 			doc := htmlDoc(t, w)
-			if n := len(pub.putCalls()); n != 1 {
+			if n := len(pub.PutCalls()); n != 1 {
 				t.Fatalf("%d puts, want 1: a key sent again writes nothing", n)
 			}
 			if tt.want == http.StatusConflict {

@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/kinesis-console/kinesis-console/internal/identity"
+	"github.com/kinesis-console/kinesis-console/internal/webtest"
 	"github.com/kinesis-console/kinesis-console/web"
 )
 
@@ -48,13 +49,13 @@ func TestHostCheck(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			var lists, callers atomic.Int32
-			pub := &stubPublisher{listStreams: func(context.Context) ([]string, error) {
+			pub := &webtest.Publisher{OnListStreams: func(context.Context) ([]string, error) {
 				lists.Add(1)
 				return []string{"orders"}, nil
 			}}
-			id := stubIdentity(func(ctx context.Context) identity.Caller {
+			id := webtest.Identity(func(ctx context.Context) identity.Caller {
 				callers.Add(1)
-				return knownIdentity(ctx)
+				return webtest.KnownIdentity(ctx)
 			})
 			env := newUnitEnv(t, pub, id, func(d *web.Deps) { d.Hosts = tt.policy })
 			var r *http.Request
@@ -69,10 +70,10 @@ func TestHostCheck(t *testing.T) {
 			if tt.want != http.StatusMisdirectedRequest {
 				return
 			}
-			if n := len(env.pub.putCalls()); n != 0 {
+			if n := len(env.pub.PutCalls()); n != 0 {
 				t.Errorf("Put called %d times for a refused Host", n)
 			}
-			if n := len(env.pub.describeCalls()); n != 0 {
+			if n := len(env.pub.DescribeCalls()); n != 0 {
 				t.Errorf("DescribeStreamSummary called %d times for a refused Host", n)
 			}
 			if lists.Load() != 0 || callers.Load() != 0 {

@@ -10,6 +10,7 @@ import (
 	"golang.org/x/crypto/bcrypt"
 
 	"github.com/kinesis-console/kinesis-console/internal/access"
+	"github.com/kinesis-console/kinesis-console/internal/webtest"
 	"github.com/kinesis-console/kinesis-console/web"
 )
 
@@ -25,7 +26,7 @@ func TestLogsBounded(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	audit, logs := &syncBuffer{}, &syncBuffer{}
+	audit, logs := &webtest.SyncBuffer{}, &webtest.SyncBuffer{}
 	auditor := access.NewAuditor(audit)
 	env := newUnitEnv(t, nil, nil, func(d *web.Deps) {
 		d.Auth, d.Audit, d.Logger = auth, auditor, slog.New(slog.NewJSONHandler(logs, nil))
@@ -95,7 +96,7 @@ func TestLogsBounded(t *testing.T) {
 			}
 		})
 	}
-	if n := len(env.pub.putCalls()); n != 0 {
+	if n := len(env.pub.PutCalls()); n != 0 {
 		t.Errorf("Put called %d times", n)
 	}
 }

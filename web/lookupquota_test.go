@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/kinesis-console/kinesis-console/internal/stream"
+	"github.com/kinesis-console/kinesis-console/internal/webtest"
 	"github.com/kinesis-console/kinesis-console/web"
 )
 
@@ -55,12 +56,12 @@ func (c *callClock) busiestSecond() (most int) {
 func TestLookUpQuotasOnEveryPath(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		describes, tags := &callClock{start: time.Now()}, &callClock{start: time.Now()}
-		pub := &stubPublisher{describe: func(context.Context, stream.StreamRef) (stream.Summary, error) {
+		pub := &webtest.Publisher{OnDescribe: func(context.Context, stream.StreamRef) (stream.Summary, error) {
 			describes.record()
 			return stream.Summary{}, notFound("DescribeStreamSummary")
 		}}
 		env := newUnitEnv(t, pub, nil, func(d *web.Deps) {
-			d.Targets = []web.Target{{Name: "default", Region: "eu-west-1", Publisher: pub, Identity: knownIdentity,
+			d.Targets = []web.Target{{Name: "default", Region: "eu-west-1", Publisher: pub, Identity: webtest.KnownIdentity,
 				StreamTags: func(context.Context, string) (map[string]string, error) {
 					tags.record()
 					return nil, nil

@@ -10,6 +10,7 @@ import (
 
 	"github.com/kinesis-console/kinesis-console/internal/access"
 	"github.com/kinesis-console/kinesis-console/internal/stream"
+	"github.com/kinesis-console/kinesis-console/internal/webtest"
 	"github.com/kinesis-console/kinesis-console/web"
 )
 
@@ -25,12 +26,12 @@ func notFound(op string) error {
 // remembered for a while.
 func TestLookUpsBounded(t *testing.T) {
 	var shardCalls atomic.Int32
-	newPub := func() *stubPublisher {
-		return &stubPublisher{
-			describe: func(context.Context, stream.StreamRef) (stream.Summary, error) {
+	newPub := func() *webtest.Publisher {
+		return &webtest.Publisher{
+			OnDescribe: func(context.Context, stream.StreamRef) (stream.Summary, error) {
 				return stream.Summary{}, notFound("DescribeStreamSummary")
 			},
-			shards: func(context.Context, stream.StreamRef) ([]stream.Shard, error) {
+			OnShards: func(context.Context, stream.StreamRef) ([]stream.Shard, error) {
 				shardCalls.Add(1)
 				return nil, notFound("ListShards")
 			},
@@ -49,7 +50,7 @@ func TestLookUpsBounded(t *testing.T) {
 			env.get(fmt.Sprintf("/records/preview?stream=made-up-%d&partition_key=k", i))
 		}
 		// Summary and preview share one budget of 5.
-		if n := len(env.pub.describeCalls()) + int(shardCalls.Load()); n != 5 {
+		if n := len(env.pub.DescribeCalls()) + int(shardCalls.Load()); n != 5 {
 			t.Errorf("%d AWS calls for 2,000 look-ups of made-up names, want 5 (the budget)", n)
 		}
 		if limited < 990 {
@@ -66,7 +67,7 @@ func TestLookUpsBounded(t *testing.T) {
 			}
 			env.get("/records/preview?stream=made-up&partition_key=k")
 		}
-		if n := len(env.pub.describeCalls()); n != 1 {
+		if n := len(env.pub.DescribeCalls()); n != 1 {
 			t.Errorf("DescribeStreamSummary called %d times for one missing stream, want 1", n)
 		}
 		if n := shardCalls.Load(); n != 1 {
@@ -80,7 +81,7 @@ func TestLookUpsBounded(t *testing.T) {
 // before any AWS call.
 func TestReadPathsCheckTheARN(t *testing.T) {
 	var shardCalls atomic.Int32
-	pub := &stubPublisher{shards: func(context.Context, stream.StreamRef) ([]stream.Shard, error) {
+	pub := &webtest.Publisher{OnShards: func(context.Context, stream.StreamRef) ([]stream.Shard, error) {
 		shardCalls.Add(1)
 		return nil, nil
 	}}
@@ -100,12 +101,12 @@ func TestReadPathsCheckTheARN(t *testing.T) {
 			}
 		})
 	}
-	if n := len(env.pub.describeCalls()) + int(shardCalls.Load()); n != 0 {
+	if n := len(env.pub.DescribeCalls()) + int(shardCalls.Load()); n != 0 {
 		t.Errorf("%d AWS calls for ARNs outside the target", n)
 	}
 	// The target's own ARN is looked up.
 	env.get("/streams/summary?stream=arn:aws:kinesis:eu-west-1:123456789012:stream/orders")
-	if n := len(env.pub.describeCalls()); n != 1 {
+	if n := len(env.pub.DescribeCalls()); n != 1 {
 		t.Errorf("DescribeStreamSummary called %d times for the target's own ARN, want 1", n)
 	}
 }

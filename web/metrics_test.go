@@ -20,6 +20,7 @@ import (
 	"github.com/kinesis-console/kinesis-console/internal/localaws"
 	"github.com/kinesis-console/kinesis-console/internal/localaws/localawstest"
 	"github.com/kinesis-console/kinesis-console/internal/stream"
+	"github.com/kinesis-console/kinesis-console/internal/webtest"
 	"github.com/kinesis-console/kinesis-console/web"
 )
 
@@ -56,7 +57,7 @@ func TestMetrics(t *testing.T) {
 	}
 	srv := httptest.NewServer(newConsole(t, web.Deps{
 		Publisher: stream.NewPublisher(kinesis.NewFromConfig(cfg), stream.Options{MaxBackoff: time.Millisecond}),
-		Identity:  knownIdentity,
+		Identity:  webtest.KnownIdentity,
 		Region:    localaws.Region,
 	}))
 	t.Cleanup(srv.Close)

@@ -1,6 +1,7 @@
 package web_test
 
 import (
+	"context"
 	"fmt"
 	"net/http"
 	"net/http/httptest"
@@ -10,13 +11,14 @@ import (
 
 	"github.com/PuerkitoBio/goquery"
 
+	"github.com/kinesis-console/kinesis-console/internal/webtest"
 	"github.com/kinesis-console/kinesis-console/web"
 )
 
 // TestTargetPickerStaysOnItsPage: switching target on the bulk page must
 // not throw the user back to the single-record page.
 func TestTargetPickerStaysOnItsPage(t *testing.T) {
-	pub, id := benchPublisher{names: []string{"a"}}, benchIdentity{}
+	pub, id := &webtest.Publisher{OnListStreams: func(context.Context) ([]string, error) { return []string{"a"}, nil }}, webtest.KnownIdentity
 	h := newConsole(t, web.Deps{Hosts: exampleHost, Targets: []web.Target{
 		{Name: "one", Region: "us-east-1", Publisher: pub, Identity: id},
 		{Name: "two", Region: "eu-west-1", Publisher: pub, Identity: id},
@@ -56,10 +58,13 @@ func TestStreamSearchOnBothForms(t *testing.T) {
 		many = append(many, fmt.Sprintf("stream-%03d", i))
 	}
 	many = append(many, "the-needle")
-	id := benchIdentity{}
+	id := webtest.KnownIdentity
+	names := func(list []string) *webtest.Publisher {
+		return &webtest.Publisher{OnListStreams: func(context.Context) ([]string, error) { return list, nil }}
+	}
 	h := newConsole(t, web.Deps{Hosts: exampleHost, Targets: []web.Target{
-		{Name: "one", Region: "us-east-1", Publisher: benchPublisher{names: []string{"elsewhere"}}, Identity: id},
-		{Name: "two", Region: "eu-west-1", Publisher: benchPublisher{names: many}, Identity: id},
+		{Name: "one", Region: "us-east-1", Publisher: names([]string{"elsewhere"}), Identity: id},
+		{Name: "two", Region: "eu-west-1", Publisher: names(many), Identity: id},
 	}})
 	get := func(t *testing.T, path string) *goquery.Document {
 		t.Helper()

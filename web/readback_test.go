@@ -11,6 +11,7 @@ import (
 	"golang.org/x/crypto/bcrypt"
 
 	"github.com/kinesis-console/kinesis-console/internal/access"
+	"github.com/kinesis-console/kinesis-console/internal/webtest"
 	"github.com/kinesis-console/kinesis-console/web"
 )
 
@@ -27,12 +28,12 @@ func TestReadBackNeedsTheToken(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	pub := &stubPublisher{}
+	pub := &webtest.Publisher{}
 	env := newUnitEnv(t, pub, nil, func(d *web.Deps) {
 		d.Auth = auth
 		d.Targets = []web.Target{
-			{Name: "one", Region: "eu-west-1", Publisher: pub, Identity: knownIdentity},
-			{Name: "two", Region: "eu-west-1", Publisher: pub, Identity: knownIdentity},
+			{Name: "one", Region: "eu-west-1", Publisher: pub, Identity: webtest.KnownIdentity},
+			{Name: "two", Region: "eu-west-1", Publisher: pub, Identity: webtest.KnownIdentity},
 		}
 	})
 	// serve signs the request in as user (none: not signed in).
@@ -47,29 +48,9 @@ func TestReadBackNeedsTheToken(t *testing.T) {
 	// put writes form as user and returns the read-back request's form.
 	put := func(form url.Values, user string) url.Values {
 		t.Helper()
-		r := formRequest("/records", form, "HX-Request", "true")
-		r.SetBasicAuth(user, "pw")
-		w := env.serve(r)
-		wantStatus(t, w, http.StatusOK)
-		doc := htmlDoc(t, w)
-		var vals map[string]string
-		if err := json.Unmarshal([]byte(exactlyOne(t, doc, "#readback-slot").AttrOr("hx-vals", "")), &vals); err != nil {
-			t.Fatalf("hx-vals: %v", err)
-		}
-		out := url.Values{}
-		for k, v := range form {
-			out[k] = v
-		}
-		for k, v := range vals {
-			out.Set(k, v)
-		}
-		return out
+		return readBackFormAs(t, env, form, user)
 	}
-	readAt := func() []string {
-		pub.mu.Lock()
-		defer pub.mu.Unlock()
-		return append([]string(nil), pub.readAt...)
-	}
+	readAt := pub.ReadBackCalls
 
 	alices := put(recordForm("target", "one"), "alice")
 	tok := alices.Get(web.FieldReadBackToken)
@@ -142,4 +123,83 @@ func TestReadBackNeedsTheToken(t *testing.T) {
 			t.Errorf("read %v, want [%s]: where the put landed", got, want)
 		}
 	})
+}
+
+// readBackForm puts form through the console and returns what the read-back
+// request the answer starts sends: the form plus the answer's hx-vals.
+func readBackForm(t *testing.T, env *testConsole, form url.Values) url.Values {
+	t.Helper()
+	return readBackFormAs(t, env, form, "")
+}
+
+// readBackFormAs is readBackForm signed in by basic auth as user ("" for no one).
+func readBackFormAs(t *testing.T, env *testConsole, form url.Values, user string) url.Values {
+	t.Helper()
+	r := formRequest("/records", form, "HX-Request", "true")
+	if user != "" {
+		r.SetBasicAuth(user, "pw")
+	}
+	w := env.serve(r)
+	wantStatus(t, w, http.StatusOK)
+	var vals map[string]string
+	if err := json.Unmarshal([]byte(exactlyOne(t, htmlDoc(t, w), "#readback-slot").AttrOr("hx-vals", "")), &vals); err != nil {
+		t.Fatalf("the read-back's hx-vals: %v", err)
+	}
+	out := url.Values{}
+	for k, v := range form {
+		out[k] = v
+	}
+	for k, v := range vals {
+		out.Set(k, v)
+	}
+	return out
+}
+
+// TestReadBackFormChanged: what the user types while a put is in flight is
+// not what was sent, so the read-back does not compare against it.
+func TestReadBackFormChanged(t *testing.T) {
+	for name, edit := range map[string][2]string{
+		"data":          {"data", `{"orderId": 43}`},
+		"partition key": {"partition_key", "customer-8"},
+		"stream":        {"stream", "clicks"},
+		"invalid data":  {"data", "{"},
+	} {
+		t.Run(name, func(t *testing.T) {
+			env := newUnitEnv(t, nil, nil)
+			form := readBackForm(t, env, recordForm())
+			form.Set(edit[0], edit[1])
+			w := env.serve(formRequest("/records/readback", form, "HX-Request", "true"))
+			wantStatus(t, w, http.StatusOK)
+			if got := testIDText(t, htmlDoc(t, w), "readback-error"); !strings.Contains(got, "edited while the put was in flight") {
+				t.Errorf("read-back after editing the %s: %q", name, got)
+			}
+			if n := len(env.pub.ReadBackCalls()); n != 0 {
+				t.Errorf("Kinesis was asked for %d read-backs, want none", n)
+			}
+		})
+	}
+	// Unchanged, it reads back (the stub has no record there).
+	env := newUnitEnv(t, nil, nil)
+	w := env.serve(formRequest("/records/readback", readBackForm(t, env, recordForm()), "HX-Request", "true"))
+	if got := testIDText(t, htmlDoc(t, w), "readback-error"); !strings.Contains(got, "not found at its sequence number") {
+		t.Errorf("read-back of the unchanged form: %q", got)
+	}
+}
+
+// TestReadBackRateLimit: read-backs spend the stream's read limit, shared
+// with its consumers, so each user gets a budget of them; over it the slot
+// says so and Kinesis is not asked.
+func TestReadBackRateLimit(t *testing.T) {
+	env := newUnitEnv(t, nil, nil, func(d *web.Deps) { d.ReadBackRateLimit = access.NewRateLimiter(0.001, 2) })
+	form := readBackForm(t, env, recordForm())
+	for i, want := range []string{"not found at its sequence number", "not found at its sequence number", "reading back faster than this console allows"} {
+		w := env.serve(formRequest("/records/readback", form, "HX-Request", "true"))
+		wantStatus(t, w, http.StatusOK)
+		if got := testIDText(t, htmlDoc(t, w), "readback-error"); !strings.Contains(got, want) {
+			t.Errorf("read-back %d: %q, want %q in it", i+1, got, want)
+		}
+	}
+	if n := len(env.pub.ReadBackCalls()); n != 2 {
+		t.Errorf("Kinesis was asked for %d read-backs, want 2 (the budget)", n)
+	}
 }

@@ -10,6 +10,7 @@ import (
 	"github.com/PuerkitoBio/goquery"
 
 	"github.com/kinesis-console/kinesis-console/internal/stream"
+	"github.com/kinesis-console/kinesis-console/internal/webtest"
 )
 
 // TestReadBackVerdict: the read-back is the console's proof to the user that
@@ -62,7 +63,7 @@ func TestReadBackVerdict(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			type asked struct{ stream, shard, seq string }
 			var got []asked
-			pub := &stubPublisher{readBack: func(_ context.Context, ref stream.StreamRef, shard, sequence string) (stream.ReadRecord, error) {
+			pub := &webtest.Publisher{OnReadBack: func(_ context.Context, ref stream.StreamRef, shard, sequence string) (stream.ReadRecord, error) {
 				got = append(got, asked{ref.Name, shard, sequence})
 				return stream.ReadRecord{
 					Data: []byte(tt.data), PartitionKey: tt.key, SequenceNumber: sequence,

@@ -62,7 +62,7 @@ func TestResendWritesOnce(t *testing.T) {
 		t.Fatal(err)
 	}
 	c := newBrowseConsole(t, b, kc, nil)
-	env := &browserEnv{kinesis: kc}
+	env := c
 	page := func() secResponse {
 		r := secSend(t, http.MethodGet, c.url+"/streams/resend-from/records?from=TRIM_HORIZON", nil, nil)
 		r.want(t, http.StatusOK)

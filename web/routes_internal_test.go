@@ -1,8 +1,6 @@
 package web
 
 import (
-	"context"
-	"errors"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -11,8 +9,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/kinesis-console/kinesis-console/internal/access"
-	"github.com/kinesis-console/kinesis-console/internal/identity"
-	"github.com/kinesis-console/kinesis-console/internal/stream"
+	"github.com/kinesis-console/kinesis-console/internal/webtest"
 )
 
 // Sign-in is route-scoped middleware: every route but the health checks and
@@ -22,7 +19,7 @@ func TestEveryRouteButHealthAndAssetsNeedsSignIn(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	c, err := New(Deps{Auth: auth, Publisher: nopPublisher{}, Identity: nopIdentity{}, TempDir: t.TempDir()})
+	c, err := New(Deps{Auth: auth, Publisher: &webtest.Publisher{}, Identity: webtest.KnownIdentity, TempDir: t.TempDir()})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -47,25 +44,3 @@ func TestEveryRouteButHealthAndAssetsNeedsSignIn(t *testing.T) {
 		}
 	}
 }
-
-// nopPublisher and nopIdentity answer nothing: enough to build a console
-// whose requests are all refused before they reach AWS.
-type nopPublisher struct{}
-
-func (nopPublisher) Put(context.Context, stream.Record) (stream.PutResult, error) {
-	return stream.PutResult{}, errors.New("nop")
-}
-func (nopPublisher) ListStreams(context.Context) ([]string, error) { return nil, nil }
-func (nopPublisher) Describe(context.Context, stream.StreamRef) (stream.Summary, error) {
-	return stream.Summary{}, errors.New("nop")
-}
-func (nopPublisher) Shards(context.Context, stream.StreamRef) ([]stream.Shard, error) {
-	return nil, errors.New("nop")
-}
-func (nopPublisher) ReadBack(context.Context, string, stream.StreamRef, string, string) (stream.ReadRecord, error) {
-	return stream.ReadRecord{}, errors.New("nop")
-}
-
-type nopIdentity struct{}
-
-func (nopIdentity) Caller(context.Context) identity.Caller { return identity.Caller{Err: "nop"} }

@@ -7,14 +7,16 @@ import (
 	"testing"
 
 	"github.com/PuerkitoBio/goquery"
+
 	"github.com/kinesis-console/kinesis-console/internal/stream"
+	"github.com/kinesis-console/kinesis-console/internal/webtest"
 )
 
 // The empty form lists the streams to pick from, each a link that opens
 // the form with it chosen, and its shards and status as the row shows; a
 // form with a stream chosen lists none.
 func TestStreamListOnFirstLoad(t *testing.T) {
-	pub := &stubPublisher{describe: func(_ context.Context, ref stream.StreamRef) (stream.Summary, error) {
+	pub := &webtest.Publisher{OnDescribe: func(_ context.Context, ref stream.StreamRef) (stream.Summary, error) {
 		return stream.Summary{Name: ref.Name, Status: "ACTIVE", CapacityMode: "PROVISIONED", OpenShards: 4, MaxRecordBytes: 1 << 20}, nil
 	}}
 	env := newUnitEnv(t, pub, nil)

@@ -17,14 +17,15 @@ import (
 	"github.com/kinesis-console/kinesis-console/internal/access"
 	"github.com/kinesis-console/kinesis-console/internal/field"
 	"github.com/kinesis-console/kinesis-console/internal/stream"
+	"github.com/kinesis-console/kinesis-console/internal/webtest"
 	"github.com/kinesis-console/kinesis-console/web"
 )
 
 // countingPublisher answers each put with the next sequence number, so a
 // repeat that wrote again would show another one.
-func countingPublisher() *stubPublisher {
+func countingPublisher() *webtest.Publisher {
 	var n atomic.Int64
-	return &stubPublisher{put: func(_ context.Context, rec stream.Record) (stream.PutResult, error) {
+	return &webtest.Publisher{OnPut: func(_ context.Context, rec stream.Record) (stream.PutResult, error) {
 		return stream.PutResult{
 			Stream: rec.Stream, ShardID: "shardId-000000000000", SequenceNumber: fmt.Sprint(1000 + n.Add(1)),
 			RequestID: "req", HTTPStatus: 200, Attempts: 1,
@@ -60,7 +61,7 @@ func TestSubmissionWritesOnce(t *testing.T) {
 		second := env.serve(formRequest("/records", form, "HX-Request", "true"))
 		wantStatus(t, second, http.StatusOK)
 
-		if n := len(env.pub.putCalls()); n != 1 {
+		if n := len(env.pub.PutCalls()); n != 1 {
 			t.Fatalf("%d puts, want 1", n)
 		}
 		d1, d2 := htmlDoc(t, first), htmlDoc(t, second)
@@ -86,7 +87,7 @@ func TestSubmissionWritesOnce(t *testing.T) {
 		// A deliberate second put, with the key the answer gave, writes.
 		third := env.serve(formRequest("/records", recordForm(field.SubmissionKey, k1), "HX-Request", "true"))
 		wantStatus(t, third, http.StatusOK)
-		if n := len(env.pub.putCalls()); n != 2 {
+		if n := len(env.pub.PutCalls()); n != 2 {
 			t.Errorf("%d puts after a put with the answer's new key, want 2", n)
 		}
 	})
@@ -94,7 +95,7 @@ func TestSubmissionWritesOnce(t *testing.T) {
 	t.Run("repeats while the first is in flight wait for it", func(t *testing.T) {
 		release := make(chan struct{})
 		var puts atomic.Int64
-		pub := &stubPublisher{put: func(_ context.Context, rec stream.Record) (stream.PutResult, error) {
+		pub := &webtest.Publisher{OnPut: func(_ context.Context, rec stream.Record) (stream.PutResult, error) {
 			puts.Add(1)
 			<-release
 			return stream.PutResult{Stream: rec.Stream, ShardID: "shardId-000000000000", SequenceNumber: "77", HTTPStatus: 200, Attempts: 1}, nil
@@ -170,7 +171,7 @@ func TestSubmissionWritesOnce(t *testing.T) {
 		if got := testIDText(t, htmlDoc(t, page), "repeat-notice"); !strings.Contains(got, "sent again") {
 			t.Errorf("repeat notice = %q", got)
 		}
-		if n := len(env.pub.putCalls()); n != 1 {
+		if n := len(env.pub.PutCalls()); n != 1 {
 			t.Errorf("%d puts, want 1", n)
 		}
 	})
@@ -182,7 +183,7 @@ func TestSubmissionWritesOnce(t *testing.T) {
 			wantStatus(t, w, http.StatusOK)
 			testIDText(t, htmlDoc(t, w), "sequence-number")
 		}
-		if n := len(env.pub.putCalls()); n != 2 {
+		if n := len(env.pub.PutCalls()); n != 2 {
 			t.Errorf("%d puts for two posts without a key, want 2", n)
 		}
 	})
@@ -197,7 +198,7 @@ func TestSubmissionWritesOnce(t *testing.T) {
 		if k := formKey(t, w); k == key || k == "" {
 			t.Errorf("next key %q, want a new one", k)
 		}
-		if n := len(env.pub.putCalls()); n != 1 {
+		if n := len(env.pub.PutCalls()); n != 1 {
 			t.Errorf("%d puts, want 1", n)
 		}
 	})
@@ -206,13 +207,13 @@ func TestSubmissionWritesOnce(t *testing.T) {
 		env := newUnitEnv(t, countingPublisher(), nil)
 		w := env.serve(formRequest("/records", recordForm(field.SubmissionKey, strings.Repeat("k", 5000))))
 		wantStatus(t, w, http.StatusBadRequest)
-		if n := len(env.pub.putCalls()); n != 0 {
+		if n := len(env.pub.PutCalls()); n != 0 {
 			t.Errorf("%d puts, want 0", n)
 		}
 	})
 
 	t.Run("a failed put is answered again, not retried", func(t *testing.T) {
-		pub := &stubPublisher{put: func(context.Context, stream.Record) (stream.PutResult, error) {
+		pub := &webtest.Publisher{OnPut: func(context.Context, stream.Record) (stream.PutResult, error) {
 			return stream.PutResult{}, &stream.Failure{Kind: stream.KindOutcomeUnknown, Op: "PutRecord", Err: context.DeadlineExceeded}
 		}}
 		env := newUnitEnv(t, pub, nil)
@@ -225,13 +226,13 @@ func TestSubmissionWritesOnce(t *testing.T) {
 				t.Errorf("answer %d has %d repeat notices, want %d", i+1, got, i)
 			}
 		}
-		if n := len(pub.putCalls()); n != 1 {
+		if n := len(pub.PutCalls()); n != 1 {
 			t.Errorf("%d puts, want 1: a put of unknown outcome must not be resent", n)
 		}
 	})
 
 	t.Run("a put that ended without an answer is not resent", func(t *testing.T) {
-		pub := &stubPublisher{put: func(context.Context, stream.Record) (stream.PutResult, error) {
+		pub := &webtest.Publisher{OnPut: func(context.Context, stream.Record) (stream.PutResult, error) {
 			return stream.PutResult{}, errors.New("not a classified failure")
 		}}
 		env := newUnitEnv(t, pub, nil)
@@ -240,7 +241,7 @@ func TestSubmissionWritesOnce(t *testing.T) {
 		w := env.serve(formRequest("/records", form, "HX-Request", "true"))
 		wantStatus(t, w, http.StatusConflict)
 		testIDText(t, htmlDoc(t, w), "may-have-written")
-		if n := len(pub.putCalls()); n != 1 {
+		if n := len(pub.PutCalls()); n != 1 {
 			t.Errorf("%d puts, want 1", n)
 		}
 	})
@@ -257,7 +258,7 @@ func TestSubmissionWritesOnce(t *testing.T) {
 	})
 
 	t.Run("repeats are audited", func(t *testing.T) {
-		var audit syncBuffer
+		var audit webtest.SyncBuffer
 		env := newUnitEnv(t, countingPublisher(), nil, func(d *web.Deps) { d.Audit = access.NewAuditor(&audit) })
 		form := recordForm(field.SubmissionKey, formKey(t, env.get("/")))
 		for range 2 {
@@ -285,8 +286,8 @@ func TestSubmissionPageIsTheSenders(t *testing.T) {
 	env := newUnitEnv(t, pub, nil, func(d *web.Deps) {
 		d.Auth = auth
 		d.Targets = []web.Target{
-			{Name: "one", Region: "eu-west-1", Publisher: pub, Identity: knownIdentity},
-			{Name: "two", Region: "eu-west-1", Publisher: pub, Identity: knownIdentity},
+			{Name: "one", Region: "eu-west-1", Publisher: pub, Identity: webtest.KnownIdentity},
+			{Name: "two", Region: "eu-west-1", Publisher: pub, Identity: webtest.KnownIdentity},
 		}
 	})
 	as := func(r *http.Request, user string) *httptest.ResponseRecorder {
@@ -313,7 +314,7 @@ func TestSubmissionPageIsTheSenders(t *testing.T) {
 	if htmlDoc(t, bobs).Find(byTestID("repeat-notice")).Length() != 0 {
 		t.Error("bob's put was answered as a repeat of alice's")
 	}
-	if n := len(pub.putCalls()); n != 2 {
+	if n := len(pub.PutCalls()); n != 2 {
 		t.Errorf("%d puts, want 2", n)
 	}
 }

@@ -2,9 +2,7 @@ package web_test
 
 import (
 	"context"
-	"log/slog"
 	"net/http"
-	"net/http/httptest"
 	"slices"
 	"strings"
 	"testing"
@@ -15,7 +13,6 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/kinesis"
 	"github.com/aws/aws-sdk-go-v2/service/sts"
 
-	"github.com/kinesis-console/kinesis-console/internal/access"
 	"github.com/kinesis-console/kinesis-console/internal/identity"
 	"github.com/kinesis-console/kinesis-console/internal/localaws/localawstest"
 	"github.com/kinesis-console/kinesis-console/internal/stream"
@@ -51,32 +48,21 @@ func TestTargets(t *testing.T) {
 	defaultKinesis, prodKinesis := kinesis.NewFromConfig(base), kinesis.NewFromConfig(prodCfg)
 	localawstest.CreateStream(t, defaultKinesis, tgtDefault, 1)
 	localawstest.CreateStream(t, prodKinesis, tgtProd, 1)
-	defaultRecords, prodRecords := &browserEnv{kinesis: defaultKinesis}, &browserEnv{kinesis: prodKinesis}
 
-	audit, logs := &syncBuffer{}, &syncBuffer{}
-	srv := httptest.NewServer(newConsole(t, web.Deps{
-		Targets: []web.Target{
+	console := newTestConsole(t, withAudit(), served(), withDeps(func(d *web.Deps) {
+		d.Targets = []web.Target{
 			{Name: "default", Region: base.Region, Endpoint: backend.Endpoint,
 				Publisher: stream.NewPublisher(defaultKinesis, stream.Options{}),
 				Identity:  identity.NewResolver(sts.NewFromConfig(base), identity.Options{})},
 			{Name: "prod", Account: "prod", Region: prodCfg.Region, Endpoint: backend.Endpoint,
 				Publisher: stream.NewPublisher(prodKinesis, stream.Options{}),
 				Identity:  identity.NewResolver(sts.NewFromConfig(prodCfg), identity.Options{})},
-		},
-		Logger: slog.New(slog.NewJSONHandler(logs, nil)),
-		Audit:  access.NewAuditor(audit),
-	}))
-	t.Cleanup(srv.Close)
-	t.Cleanup(func() {
-		if t.Failed() {
-			t.Logf("audit trail:\n%s\nconsole log:\n%s", audit.String(), logs.String())
 		}
-	})
-	console := &secConsole{url: srv.URL, audit: audit, logs: logs}
+	}))
 
 	counts := func(t *testing.T) [2]int {
 		t.Helper()
-		return [2]int{len(defaultRecords.streamRecords(t, tgtDefault)), len(prodRecords.streamRecords(t, tgtProd))}
+		return [2]int{len(sdkRecords(t, defaultKinesis, tgtDefault)), len(sdkRecords(t, prodKinesis, tgtProd))}
 	}
 
 	t.Run("page", func(t *testing.T) {
@@ -93,7 +79,7 @@ func TestTargets(t *testing.T) {
 		}
 		for _, tt := range tests {
 			t.Run(tt.name, func(t *testing.T) {
-				resp := secSend(t, http.MethodGet, srv.URL+tt.path, nil, nil)
+				resp := secSend(t, http.MethodGet, console.url+tt.path, nil, nil)
 				resp.want(t, http.StatusOK)
 				doc := resp.doc(t)
 
@@ -189,11 +175,11 @@ func TestTargets(t *testing.T) {
 				if got := strings.Contains(written, "assumed-role/writer"); got != (wantTarget == "prod") {
 					t.Errorf("written-by = %q, want the assumed role only for prod", written)
 				}
-				records := defaultRecords
+				records := defaultKinesis
 				if wantTarget == "prod" {
-					records = prodRecords
+					records = prodKinesis
 				}
-				rec := records.recordAt(t, tt.stream, testIDText(t, doc, "shard-id"), testIDText(t, doc, "sequence-number"))
+				rec := sdkRecordAt(t, records, tt.stream, testIDText(t, doc, "shard-id"), testIDText(t, doc, "sequence-number"))
 				if string(rec.Data) != data {
 					t.Errorf("stored %q, want %q", rec.Data, data)
 				}
@@ -203,7 +189,7 @@ func TestTargets(t *testing.T) {
 
 	t.Run("unknown target page", func(t *testing.T) {
 		for _, path := range []string{"/?target=" + tgtNoTarget, "/streams/options?target=" + tgtNoTarget, "/records/preview?target=" + tgtNoTarget + "&stream=" + tgtProd + "&partition_key=k"} {
-			resp := secSend(t, http.MethodGet, srv.URL+path, nil, nil)
+			resp := secSend(t, http.MethodGet, console.url+path, nil, nil)
 			resp.want(t, http.StatusBadRequest)
 		}
 	})

@@ -24,6 +24,7 @@ import (
 
 	"github.com/kinesis-console/kinesis-console/internal/localaws"
 	"github.com/kinesis-console/kinesis-console/internal/localaws/localawstest"
+	"github.com/kinesis-console/kinesis-console/internal/webtest"
 )
 
 // TestDemoBulkLosesNothing runs the demo as make demo does (its own run,
@@ -48,7 +49,7 @@ func TestDemoBulkLosesNothing(t *testing.T) {
 	_, port, _ := net.SplitHostPort(kinesisPort)
 
 	ctx, cancel := context.WithCancel(context.Background())
-	var stdout, stderr syncBuffer
+	var stdout, stderr webtest.SyncBuffer
 	done := make(chan error, 1)
 	go func() {
 		done <- run(ctx, []string{"kinesis-console-demo", "-console", console, "-addr", addr, "-log-dir", dir, "-kinesis-port", port},
@@ -281,24 +282,6 @@ func sum(m map[string]int) int {
 		n += v
 	}
 	return n
-}
-
-// syncBuffer is a bytes.Buffer safe for the demo's writers and the test.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
 }
 
 // TestDemoPorts: the backends' ports are read from flags or the

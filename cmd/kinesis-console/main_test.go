@@ -15,6 +15,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 
 	"github.com/kinesis-console/kinesis-console/internal/stream"
+	"github.com/kinesis-console/kinesis-console/internal/webtest"
 )
 
 func TestCheckListenAddr(t *testing.T) {
@@ -215,7 +216,7 @@ func startRun(t *testing.T, extraEnv map[string]string, args ...string) (string,
 	for k, v := range extraEnv {
 		env[k] = v
 	}
-	var stdout, stderr syncBuffer
+	var stdout, stderr webtest.SyncBuffer
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() {

@@ -58,10 +58,10 @@ func TestSubmissionKeysAreTheBrowsers(t *testing.T) {
 			wantStatus(t, env.serve(with(httptest.NewRequest(http.MethodGet, page, nil), visitor)), http.StatusOK)
 		})
 	}
-	puts := len(env.pub.putCalls())
+	puts := len(env.pub.PutCalls())
 	repeat := env.serve(with(formRequest("/records", recordForm(field.SubmissionKey, key), "HX-Request", "true"), visitor))
 	wantStatus(t, repeat, http.StatusOK)
-	if n := len(env.pub.putCalls()) - puts; n != 0 || htmlDoc(t, repeat).Find(byTestID("repeat-notice")).Length() != 1 {
+	if n := len(env.pub.PutCalls()) - puts; n != 0 || htmlDoc(t, repeat).Find(byTestID("repeat-notice")).Length() != 1 {
 		t.Errorf("the visitor's repeat wrote %d records; want it answered as a repeat", n)
 	}
 	stranger, _ := browser(t)

@@ -6,9 +6,7 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"log/slog"
 	"net/http"
-	"net/http/httptest"
 	"slices"
 	"strings"
 	"testing"
@@ -18,12 +16,6 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/kinesis/types"
 	"github.com/chromedp/cdproto/emulation"
 	"github.com/chromedp/chromedp"
-
-	"github.com/kinesis-console/kinesis-console/internal/bulk"
-	"github.com/kinesis-console/kinesis-console/internal/localaws"
-	"github.com/kinesis-console/kinesis-console/internal/localaws/localawstest"
-	"github.com/kinesis-console/kinesis-console/internal/stream"
-	"github.com/kinesis-console/kinesis-console/web"
 )
 
 // Tests of what a new user trips over (issue 25), each in the browser.
@@ -126,167 +118,6 @@ func TestBrowserRecordsNewestFirst(t *testing.T) {
 		}
 		do(t, ctx, "stop", chromedp.Click(chromedp.ID("tail-stop")))
 	})
-}
-
-// newBulkBrowserEnv is a console with bulk upload on kinesalite (which
-// loses no record under concurrent writes) and its own Chromium.
-func newBulkBrowserEnv(t *testing.T) *browserEnv {
-	t.Helper()
-	chromium := findChromium(t)
-	backend := localawstest.Start(t, localaws.KindKinesalite)
-	kc := localawstest.Kinesis(t, backend)
-	t.Setenv("TMPDIR", t.TempDir())
-	logs := &syncBuffer{}
-	srv := httptest.NewServer(newConsole(t, web.Deps{
-		Publisher: stream.NewPublisher(kc, stream.Options{}), Identity: knownIdentity, Region: localaws.Region,
-		Endpoint: backend.Endpoint, Bulk: bulk.NewSender(kc, bulk.Options{}), Browser: stream.NewReader(kc, nil, stream.ReaderOptions{}),
-		Logger: slog.New(slog.NewJSONHandler(logs, nil)),
-	}))
-	t.Cleanup(srv.Close)
-	t.Cleanup(func() {
-		if t.Failed() {
-			t.Logf("console server log:\n%s", logs.String())
-		}
-	})
-	return &browserEnv{url: srv.URL, kinesis: kc, browser: startBrowser(t, chromium)}
-}
-
-// bulkJobURL is the address of the upload the bulk page shows ("" for none).
-const bulkJobURL = `((document.querySelector("[data-testid=bulk-job]") || {dataset: {}}).dataset.jobUrl || "")`
-
-// TestBrowserBulkAddress: after Check and send, the address is the upload's
-// own, with JavaScript and without, so a reload shows the upload; and
-// following the page's advice, "fix the file and upload it again", as many
-// times as it takes, replaces the checked upload instead of running into
-// the per-user limit (2), and says so. The stream holds only what was sent.
-func TestBrowserBulkAddress(t *testing.T) {
-	env := newBulkBrowserEnv(t)
-	bad := "{\"n\":1}\n{\"n\":2\n{\"n\":3}\n" // line 2 is not JSON
-
-	t.Run("JavaScript", func(t *testing.T) {
-		name := env.newStream(t, 1)
-		ctx := env.openTab(t)
-		problems := watchProblems(t, ctx)
-		do(t, ctx, "open the bulk page", chromedp.Navigate(env.url+"/bulk"))
-		waitVisible(t, ctx, "#bulk-form")
-		do(t, ctx, "name the stream", chromedp.SendKeys(chromedp.ID("bulk-stream"), name))
-		paste(t, ctx, "bulk-records", bad)
-		prev := ""
-		for i := range 4 {
-			do(t, ctx, "click Check and send", chromedp.Click(chromedp.CSS("[data-testid=bulk-submit]")))
-			waitFor(t, ctx, fmt.Sprintf("upload %d to be checked", i+1),
-				`document.querySelector("[data-testid=bulk-job][data-state=checked]") !== null && `+bulkJobURL+` !== "`+prev+`"`)
-			job := run(t, ctx, "read the upload's address", chromedp.Evaluate[string](bulkJobURL))
-			if loc := run(t, ctx, "read the location", chromedp.Evaluate[string](`location.pathname`)); loc != job {
-				t.Errorf("upload %d: the address is %s, want the upload's own %s", i+1, loc, job)
-			}
-			notice := run(t, ctx, "read the notice", chromedp.Evaluate[string](`(document.querySelector("[data-testid=bulk-notice]") || {}).textContent || ""`))
-			if i > 0 && !strings.Contains(notice, "was discarded, nothing of it sent: this upload replaces it") {
-				t.Errorf("upload %d: the page does not say it replaced the one before: notice %q", i+1, notice)
-			}
-			prev = job
-		}
-		do(t, ctx, "reload", chromedp.Reload())
-		waitFor(t, ctx, "the upload after the reload", `document.querySelector("[data-testid=bulk-job][data-state=checked]") !== null`)
-		if got := run(t, ctx, "read the upload's address", chromedp.Evaluate[string](bulkJobURL)); got != prev {
-			t.Errorf("after a reload the page shows upload %q, want %q", got, prev)
-		}
-		// Fixed at last: it replaces the checked one and is sent.
-		paste(t, ctx, "bulk-records", "{\"n\":1}\n{\"n\":2}\n{\"n\":3}\n")
-		do(t, ctx, "click Check and send", chromedp.Click(chromedp.CSS("[data-testid=bulk-submit]")))
-		waitFor(t, ctx, "the fixed upload to be sent", `document.querySelector("[data-testid=bulk-job][data-state=done]") !== null`)
-		if got := len(env.streamRecords(t, name)); got != 3 {
-			t.Errorf("the stream holds %d records, want the fixed upload's 3", got)
-		}
-		problems.check(t, ctx)
-	})
-
-	t.Run("NoJavaScript", func(t *testing.T) {
-		name := env.newStream(t, 1)
-		ctx := env.openTab(t)
-		noJS(t, ctx)
-		do(t, ctx, "open the bulk page", chromedp.Navigate(env.url+"/bulk"))
-		do(t, ctx, "name the stream", chromedp.SendKeys(chromedp.ID("bulk-stream"), name))
-		prev := ""
-		for i := range 3 {
-			do(t, ctx, "type the records", chromedp.SendKeys(chromedp.ID("bulk-records"), bad))
-			mouseClick(t, ctx, "bulk-submit")
-			devtoolsWait(t, ctx, fmt.Sprintf("upload %d to be checked", i+1),
-				`document.querySelector("[data-testid=bulk-job][data-state=checked]") !== null && `+bulkJobURL+` !== "`+prev+`"`)
-			job := run(t, ctx, "read the upload's address", chromedp.EvaluateAsDevTools[string](bulkJobURL))
-			if loc := run(t, ctx, "read the location", chromedp.EvaluateAsDevTools[string](`location.pathname`)); loc != job {
-				t.Errorf("upload %d: the address is %s, want the upload's own %s", i+1, loc, job)
-			}
-			if i > 0 && !strings.Contains(devtoolsText(t, ctx, "[data-testid=bulk-notice]"), "this upload replaces it") {
-				t.Errorf("upload %d: the page does not say it replaced the one before", i+1)
-			}
-			prev = job
-		}
-		if got := len(env.streamRecords(t, name)); got != 0 {
-			t.Errorf("the stream holds %d records, want none: nothing was sent", got)
-		}
-	})
-}
-
-// TestBrowserBulkRates: the bulk page's rates have one definition, records
-// written over the sending time, the same live and when the upload is
-// opened again later; a shard's rate is shown over its limit only with the
-// words that Kinesis accepted a burst.
-func TestBrowserBulkRates(t *testing.T) {
-	env := newBulkBrowserEnv(t)
-	name := env.newStream(t, 1)
-	const n = 1500 // a second and a half of one shard's limit
-	var records strings.Builder
-	for i := range n {
-		fmt.Fprintf(&records, "{\"n\":%d}\n", i)
-	}
-	ctx := env.openTab(t)
-	problems := watchProblems(t, ctx)
-	do(t, ctx, "open the bulk page", chromedp.Navigate(env.url+"/bulk"))
-	waitVisible(t, ctx, "#bulk-form")
-	do(t, ctx, "name the stream", chromedp.SendKeys(chromedp.ID("bulk-stream"), name))
-	paste(t, ctx, "bulk-records", records.String())
-	do(t, ctx, "click Check and send", chromedp.Click(chromedp.CSS("[data-testid=bulk-submit]")))
-	waitFor(t, ctx, "the upload to finish", `document.querySelector("[data-testid=bulk-job][data-state=done]") !== null`)
-
-	type rates struct{ Rate, Window, Report string }
-	read := func(when string) rates {
-		return run(t, ctx, "read the rates "+when, chromedp.Evaluate[rates](`({
-			Rate: document.querySelector("[data-testid=bulk-rate]").textContent.trim(),
-			Window: document.querySelector("[data-testid=bulk-rate-window]").textContent.trim(),
-			Report: document.querySelector("[data-testid=bulk-report-rate]").textContent.trim()})`))
-	}
-	live := read("as it ended")
-	if live.Rate != live.Report {
-		t.Errorf("the progress says %q, the report %q: one rate, two numbers", live.Rate, live.Report)
-	}
-	if !strings.Contains(live.Window, fmt.Sprintf("%s written over the", "1,500")) {
-		t.Errorf("the rate does not say what it is over: %q", live.Window)
-	}
-	shards := run(t, ctx, "read the shards' share of their limit", chromedp.Evaluate[[]string](
-		`Array.from(document.querySelectorAll("[data-testid=bulk-shard-of-limit]")).map(function (td) { return td.textContent.replace(/\s+/g, " ").trim(); })`))
-	if len(shards) != 1 {
-		t.Fatalf("shard rows: %q, want one", shards)
-	}
-	for _, s := range shards {
-		var pct int
-		if _, err := fmt.Sscanf(s, "%d%%", &pct); err != nil {
-			t.Fatalf("a shard's share of its limit reads %q", s)
-		}
-		if pct > 100 && !strings.Contains(s, "a burst Kinesis accepted") {
-			t.Errorf("a shard shows %q: over its limit without saying why", s)
-		}
-	}
-
-	// Opened again a while later, the upload shows the same rates.
-	waitFor(t, ctx, "time to pass", `(function () { if (!window.__t0) window.__t0 = Date.now(); return Date.now() - window.__t0 > 1500; })()`)
-	do(t, ctx, "reload", chromedp.Reload())
-	waitFor(t, ctx, "the upload's page", `document.querySelector("[data-testid=bulk-job][data-state=done]") !== null`)
-	if later := read("after a reload"); later != live {
-		t.Errorf("reopened, the upload shows %+v; as it ended, %+v", later, live)
-	}
-	checkA11y(t, ctx, "a finished upload's rates")
-	problems.check(t, ctx)
 }
 
 // TestBrowserPhoneNoSideways opens each page a new user sees on a 390 px
