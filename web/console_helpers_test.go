@@ -61,7 +61,6 @@ type consoleConfig struct {
 	backend  *localaws.Backend
 	pub      *webtest.Publisher
 	id       web.Identity
-	auth     *access.Authenticator
 	policy   *access.Policy
 	audit    bool
 	tempDir  bool
@@ -100,9 +99,6 @@ func withIdentity(id web.Identity) consoleOption {
 		}
 	}
 }
-
-// withAuth has people sign in.
-func withAuth(a *access.Authenticator) consoleOption { return func(c *consoleConfig) { c.auth = a } }
 
 // withPolicy says who may write and read where.
 func withPolicy(p access.Policy) consoleOption { return func(c *consoleConfig) { c.policy = &p } }
@@ -190,7 +186,6 @@ func newTestConsole(t testing.TB, opts ...consoleOption) *testConsole {
 	if cfg.id != nil {
 		deps.Identity = cfg.id
 	}
-	deps.Auth = cfg.auth
 	if cfg.policy != nil {
 		deps.Policy = *cfg.policy
 	}
