@@ -91,24 +91,13 @@ func (s *Service) checkBulk(ctx context.Context, v *Visitor, f BulkForm, src io.
 	j, err := s.cfg.Jobs.Check(bulk.Upload{
 		User: v.User.Name, Source: v.Source, RequestID: v.RequestID, Target: v.Target.Name,
 		Sender: v.Clients.Bulk, Spec: spec, Rate: rate, ResendUnknown: f.ResendUnknown, SendValidOnly: f.SendValidOnly, Name: f.Name,
-		Scanner: scannerOf(v.Clients), Verify: f.Verify, Replaced: f.Replaced,
+		Scanner: v.Clients.Browser, // verifying needs no read permission: like the read-back, it shows only whether what was sent is there Verify: f.Verify, Replaced: f.Replaced,
 	}, src)
 	var fe stream.FieldErrors
 	if errors.As(err, &fe) {
 		return nil, invalid(fe[0].Field, fe[0].Message), nil
 	}
 	return j, nil, err
-}
-
-// scannerOf is what reads a user's uploads back: the records reader, whose
-// read budget verification shares. Verifying needs no "read" permission:
-// like the put's read-back, it shows the user nothing but whether what they
-// sent is there.
-func scannerOf(c Clients) bulk.Scanner {
-	if c.Browser == nil {
-		return nil
-	}
-	return c.Browser
 }
 
 // ParseRate reads a bulk upload's rate limit in records a second; "" is none.

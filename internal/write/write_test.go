@@ -68,7 +68,11 @@ func (f *fakeKinesis) Describe(_ context.Context, ref stream.StreamRef) (stream.
 	if !ok {
 		return stream.Summary{}, &stream.Failure{Kind: stream.KindNotFound, Code: "ResourceNotFoundException"}
 	}
-	return stream.Summary{Name: ref.Name, Status: st, MaxRecordBytes: stream.DefaultMaxRecordBytes}, nil
+	limit := stream.DefaultMaxRecordBytes
+	if strings.HasSuffix(ref.Name, "-big") {
+		limit = 10 << 20
+	}
+	return stream.Summary{Name: ref.Name, Status: st, MaxRecordBytes: limit}, nil
 }
 
 func (f *fakeKinesis) Shards(context.Context, stream.StreamRef) ([]stream.Shard, error) {
@@ -100,7 +104,7 @@ type env struct {
 
 func newEnv(t *testing.T, tweak func(*Config)) *env {
 	t.Helper()
-	kin := &fakeKinesis{status: map[string]string{"orders-live": "ACTIVE", "orders-new": "CREATING", "clicks": "ACTIVE"}}
+	kin := &fakeKinesis{status: map[string]string{"orders-live": "ACTIVE", "orders-new": "CREATING", "clicks": "ACTIVE", "orders-big": "ACTIVE"}}
 	var buf bytes.Buffer
 	jobs, err := bulk.NewManager(bulk.Config{Dir: t.TempDir()})
 	if err != nil {
@@ -272,8 +276,10 @@ func TestPutAudits(t *testing.T) {
 	if e.kin.puts != 3 {
 		t.Fatalf("%d PutRecord calls, want 3: a rate-limited put sends nothing", e.kin.puts)
 	}
-	if got := strings.Count(e.audit.String(), `"may_have_written":true`); got != 1 {
-		t.Fatalf("%d lines say the record may have been written, want 1 (the unknown outcome)", got)
+	for i, l := range strings.Split(strings.TrimSpace(e.audit.String()), "\n") {
+		if maybe := strings.Contains(l, `"may_have_written":true`); maybe != (i == 2) {
+			t.Fatalf("line %d says may have written %v: only the unknown outcome may", i, maybe)
+		}
 	}
 	want := []string{"written ", "failed ProvisionedThroughputExceededException", "failed OutcomeUnknown", "denied RateLimited"}
 	if got := e.lines(t); strings.Join(got, "|") != strings.Join(want, "|") {
@@ -428,8 +434,8 @@ func TestStreamsFiltered(t *testing.T) {
 			t.Fatalf("ann is offered %q", n)
 		}
 	}
-	if len(names) != 2 {
-		t.Fatalf("ann is offered %v, want the two orders streams", names)
+	if len(names) != 3 {
+		t.Fatalf("ann is offered %v, want the three orders streams", names)
 	}
 }
 
@@ -655,5 +661,54 @@ func TestUserClients(t *testing.T) {
 	nameless := e.svc.Visitor(access.User{SignedIn: true}, nil, "", "")
 	if nameless.Clients.Publisher == own {
 		t.Fatal("a nameless sign-in gets a session of its own")
+	}
+}
+
+// TestLargeRecordLimits: a stream that takes records over 1 MiB takes them;
+// one whose limit cannot be asked for refuses them with the reason.
+func TestLargeRecordLimits(t *testing.T) {
+	e := newEnv(t, nil)
+	v := e.visitor("ann")
+	big := putForm("orders-big", "k")
+	big.Input.Format, big.Input.Data = stream.FormatText, strings.Repeat("x", 2<<20)
+	if a := e.svc.Admit(t.Context(), v, big); len(a.Errors) != 0 || a.MaxRecordBytes != 10<<20 {
+		t.Fatalf("2 MiB to a stream of 10 MiB records: errors %v, limit %d", a.Errors, a.MaxRecordBytes)
+	}
+	limited := newEnv(t, func(c *Config) { c.LookupRateLimit = access.NewRateLimiter(0.001, 1) })
+	lv := limited.visitor("ann")
+	if _, err := limited.svc.Summary(t.Context(), lv, stream.StreamRef{Name: "clicks"}); err != nil {
+		t.Fatal(err) // the budget's one look-up
+	}
+	a := limited.svc.Admit(t.Context(), lv, big)
+	if len(a.Errors) != 1 || !strings.Contains(a.Errors[0].Message, "could not ask the stream") {
+		t.Fatalf("a look-up over the budget: errors %v", a.Errors)
+	}
+}
+
+// TestSchemaSizeLimit: a record the schema leaves at the stream's limit is
+// written; one byte over is refused.
+func TestSchemaSizeLimit(t *testing.T) {
+	e := newEnv(t, func(c *Config) { c.Targets[0].Schemas = newOneSchema(t) })
+	v := e.visitor("ann")
+	f := putForm("orders-avro", "k")
+	f.Input.Data = `{"id":"` + strings.Repeat("x", stream.DefaultMaxRecordBytes-len(`{"id":""}`)-1) + `"}`
+	if a := e.svc.Admit(t.Context(), v, f); len(a.Errors) != 0 {
+		t.Fatalf("a record at the limit: %v", a.Errors)
+	}
+	if _, sch, r := e.svc.applySchema(t.Context(), v, e.svc.RulesFor(t.Context(), v, "orders-avro"),
+		stream.Record{PartitionKey: "kk", Data: []byte(f.Input.Data)}, stream.DefaultMaxRecordBytes); r == nil || sch != nil {
+		t.Fatal("a record one byte over the limit once shaped is written")
+	}
+}
+
+// TestBulkRecordHook: each value read goes through the upload's record
+// hook (a generated line to its record) even where no schema applies.
+func TestBulkRecordHook(t *testing.T) {
+	e := newEnv(t, nil)
+	f := bulkForm("orders-big")
+	f.Record = func([]byte) ([]byte, error) { return nil, errors.New("not a generated line") }
+	_, errs, err := e.svc.CheckBulk(t.Context(), e.visitor("ann"), f, strings.NewReader("{\"a\":1}\n"))
+	if err != nil || len(errs) != 1 || !strings.Contains(errs[0].Message, "Not a record: not a generated line") {
+		t.Fatalf("the hook refused the only record: errors %v, err %v", errs, err)
 	}
 }
