@@ -29,6 +29,7 @@ func TestParseFilter(t *testing.T) {
 		{`"say \"hi\"" x\y`, []term{{kind: kindWord, value: `say "hi"`}, {kind: kindWord, value: `x\y`}}},
 		{`a"b c"=d`, []term{{kind: kindWord, value: "ab c=d"}}},
 		{"key:k  status=ok\tpaid", []term{{kind: kindKey, value: "k"}, {kind: kindField, path: []string{"status"}, value: "ok"}, {kind: kindWord, value: "paid"}}},
+		{strings.Repeat("a", MaxFilterLength), []term{{kind: kindWord, value: strings.Repeat("a", MaxFilterLength)}}},
 	}
 	for _, tt := range tests {
 		f, err := ParseFilter(tt.q)
