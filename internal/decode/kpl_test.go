@@ -8,6 +8,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"unicode/utf8"
 )
 
 // The helpers below build protobuf by hand, apart from the code under test.
@@ -254,5 +255,15 @@ func TestNestedAggregateIsNotUnpacked(t *testing.T) {
 	got := Decode(EncodeKPL([]KPLRecord{{PartitionKey: "out", Data: inner}}), Options{})
 	if len(got) != 1 || got[0].FormatAttr() != "kpl binary" {
 		t.Errorf("nested aggregate: %+v", got)
+	}
+}
+
+// A partition key of 256 characters, the most Kinesis takes, is read from
+// an aggregate's table however many bytes they are.
+func TestKPLLongestPartitionKey(t *testing.T) {
+	key := strings.Repeat("é", 256)
+	recs := Decode(EncodeKPL([]KPLRecord{{PartitionKey: key, Data: []byte("x")}}), Options{})
+	if len(recs) != 1 || recs[0].PartitionKey != key || recs[0].Text != "x" {
+		t.Fatalf("got %d records, key of %d runes, notes %q", len(recs), utf8.RuneCountInString(recs[0].PartitionKey), recs[0].Notes)
 	}
 }
