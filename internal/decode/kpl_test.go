@@ -123,6 +123,7 @@ func TestKPLFieldsInAnyOrderWithUnknownFieldsAndTags(t *testing.T) {
 		pbBytes(20, []byte("unknown bytes")),
 		pbBytes(1, []byte("second")),
 		[]byte{0xfa, 0x3f, 0x00}, // field 1023, empty bytes: a two-byte tag
+		pbVarint(1<<29-1, 5),     // the highest field number protobuf allows
 	)
 	got := Decode(aggregateOf(pb), Options{})
 	if len(got) != 1 {
