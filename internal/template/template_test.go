@@ -99,6 +99,7 @@ func TestParseErrors(t *testing.T) {
 		{"{{pick}}", "at least one"},
 		{"{{pick a}}", "quoted"},
 		{`{{pick "a}}`, "not closed"},
+		{`{{pick "a\}}`, "not closed"}, // a backslash that ends the placeholder escapes nothing
 		{`{{fake "no-such-thing"}}`, "no such fake"},
 		{`{{fake email}}`, "quoted name"},
 	}
@@ -304,16 +305,24 @@ func TestExpandBoundIsInclusive(t *testing.T) {
 // range wider than a float64 holds is refused when the template is read,
 // not expanded to +Inf.
 func TestFloatRange(t *testing.T) {
-	low, high := false, false
+	low, high, digits := false, false, 0
 	for seed := range uint64(50) {
-		f, err := strconv.ParseFloat(expand(t, "{{float 10 20}}", seed), 64)
+		text := expand(t, "{{float 10 20}}", seed)
+		f, err := strconv.ParseFloat(text, 64)
 		if err != nil || f < 10 || f > 20 {
 			t.Fatalf("seed %d: float 10 20 gave %v, %v", seed, f, err)
 		}
 		low, high = low || f < 15, high || f > 15
+		if _, frac, ok := strings.Cut(text, "."); ok {
+			digits = max(digits, len(frac))
+		}
 	}
 	if !low || !high {
 		t.Fatalf("float 10 20 over 50 seeds: below 15 %v, above 15 %v", low, high)
+	}
+	// The number is written in full, not rounded to a few decimals.
+	if digits < 10 {
+		t.Fatalf("float 10 20 over 50 seeds: at most %d decimals", digits)
 	}
 	if _, err := template.Parse("{{float -1e308 1e308}}"); err == nil || !strings.Contains(err.Error(), "wider range than a float64 holds") {
 		t.Fatalf("float -1e308 1e308: %v", err)
