@@ -469,6 +469,8 @@ func TestExampleValues(t *testing.T) {
 			`[[[[[[[[1]]]]]]]]`, true},
 		{"recursive object", `{"$ref": "#/definitions/a", "definitions": {"a": {"type": "object", "properties": {"c": {"$ref": "#/definitions/a"}}}}}`,
 			`{"c":{"c":{"c":{"c":null}}}}`, false},
+		{"recursive oneOf", `{"$ref": "#/definitions/a", "definitions": {"a": {"oneOf": [{"type": "array", "items": {"$ref": "#/definitions/a"}}, {"type": "null"}]}}}`,
+			`[[[null]]]`, true},
 		{"recursive allOf", `{"$ref": "#/definitions/a", "definitions": {"a": {"allOf": [{"type": "array", "items": {"$ref": "#/definitions/a"}}]}}}`,
 			`[[[null]]]`, false},
 	}
