@@ -185,7 +185,9 @@ func OuterFormats(records []Record) []string {
 	if len(records) == 0 {
 		return nil
 	}
-	if records[0].SubSequenceNumber >= 0 || (len(records) == 1 && len(records[0].Formats) == 1 && records[0].Formats[0] == FormatKPL) {
+	// An aggregate with no user records is one Record whose Formats are
+	// already ["kpl"].
+	if records[0].SubSequenceNumber >= 0 {
 		return []string{FormatKPL}
 	}
 	return records[0].Formats

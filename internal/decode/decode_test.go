@@ -117,12 +117,17 @@ func TestDecodeSingle(t *testing.T) {
 		{"markup stays as written", []byte(`<script>alert("x")</script>&amp;`), Options{}, want{formats: []string{"text"}, text: `<script>alert("x")</script>&amp;`}},
 		{"almost json is text", []byte(`{"a":1,}`), Options{}, want{formats: []string{"text"}, text: `{"a":1,}`}},
 		{"invalid utf-8", []byte("abc\xff\xfedef"), Options{}, want{formats: []string{"binary"}, text: hex.Dump([]byte("abc\xff\xfedef"))}},
+		{"a lone continuation byte", []byte("a\x80b"), Options{}, want{formats: []string{"binary"}, text: hex.Dump([]byte("a\x80b"))}},
 		{"json holding invalid utf-8", []byte("{\"a\":\"\xff\"}"), Options{}, want{formats: []string{"binary"}, text: hex.Dump([]byte("{\"a\":\"\xff\"}"))}},
 		{"control character", []byte("a\x00b"), Options{}, want{formats: []string{"binary"}, text: "00000000  61 00 62                                          |a.b|\n"}},
 		{"c1 control character", []byte("a\u0085b"), Options{}, want{formats: []string{"binary"}, textHas: "|a..b|"}},
+		{"first c1 control character", []byte("a\u0080b"), Options{}, want{formats: []string{"binary"}, textHas: "|a..b|"}},
+		{"last c1 control character", []byte("a\u009fb"), Options{}, want{formats: []string{"binary"}, textHas: "|a..b|"}},
+		{"no-break space is text", []byte("a\u00a0b\u007eb"), Options{}, want{formats: []string{"text"}, text: "a\u00a0b~b"}},
 		{"gzip json", gz(t, orderJSON), Options{}, want{formats: []string{"gzip", "json"}, text: orderPretty}},
 		{"gzip text", gz(t, []byte("plain words")), Options{}, want{formats: []string{"gzip", "text"}, text: "plain words"}},
 		{"gzip empty", gz(t, nil), Options{}, want{formats: []string{"gzip", "text"}, notes: []string{"empty: 0 bytes"}}},
+		{"gzip magic bytes alone", []byte{0x1f, 0x8b}, Options{}, want{formats: []string{"binary"}, text: hex.Dump([]byte{0x1f, 0x8b}), notes: []string{"not decoded as gzip: unexpected EOF; shown raw"}}},
 		{"gzip truncated", gz(t, orderJSON)[:20], Options{}, want{formats: []string{"binary"}, textHas: "00000000  1f 8b", notes: []string{"not decoded as gzip: unexpected EOF; shown raw"}}},
 		{"gzip bad checksum", corruptCRC(gz(t, orderJSON)), Options{}, want{formats: []string{"binary"}, textHas: "00000000  1f 8b", notes: []string{"not decoded as gzip: gzip: invalid checksum"}}},
 		{"gzip bomb cut at the limit", gz(t, make([]byte, 1<<20)), Options{MaxInflated: 1000}, want{formats: []string{"gzip", "binary"}, text: hex.Dump(make([]byte, 1000)), notes: []string{"decompression stopped at 1000 bytes"}}},
@@ -144,8 +149,10 @@ func TestDecodeSingle(t *testing.T) {
 		{"gsr schema decoder fails", frame(3, 0, testSchemaID, []byte{0x09, 0x00}), Options{SchemaDecoder: schemaFunc(fakeAvro)}, want{formats: []string{"gsr", "binary"}, text: hex.Dump([]byte{0x09, 0x00}), notes: []string{"did not decode the payload: unknown schema"}, schema: testSchemaID}},
 		{"gsr schema decoder returns binary", frame(3, 0, testSchemaID, []byte{0x01, 0x00}), Options{SchemaDecoder: schemaFunc(func(string, []byte) (string, error) { return "\x00\xff", nil })}, want{formats: []string{"gsr", "binary"}, text: hex.Dump([]byte{0x01, 0x00}), notes: []string{"not text"}, schema: testSchemaID}},
 		{"gsr schema decoder text cut", frame(3, 0, testSchemaID, []byte{0x01, 0x00}), Options{MaxInflated: 5, SchemaDecoder: schemaFunc(func(string, []byte) (string, error) { return "abcdé", nil })}, want{formats: []string{"gsr", "text"}, text: "abcd", notes: []string{"decoded with schema version", "decoded text stopped at 4 bytes"}, schema: testSchemaID}},
+		{"gsr schema decoder text exactly the bound", frame(3, 0, testSchemaID, []byte{0x01, 0x00}), Options{MaxInflated: 5, SchemaDecoder: schemaFunc(func(string, []byte) (string, error) { return "abcde", nil })}, want{formats: []string{"gsr", "text"}, text: "abcde", notes: []string{"decoded with schema version"}, schema: testSchemaID}},
 		{"gsr unknown header version", frame(4, 0, testSchemaID, []byte(`{"n":1}`)), Options{}, want{formats: []string{"binary"}, textHas: "00000000  04 00 b7 b4"}},
 		{"gsr unknown compression", frame(3, 7, testSchemaID, []byte(`{"n":1}`)), Options{}, want{formats: []string{"binary"}, textHas: "00000000  03 07 b7 b4", notes: []string{"compression byte 7 is unknown; not decoded as GSR"}}},
+		{"gsr unknown compression, header only", frame(3, 7, testSchemaID, nil), Options{}, want{formats: []string{"binary"}, textHas: "00000000  03 07 b7 b4", notes: []string{"compression byte 7 is unknown; not decoded as GSR"}}},
 		{"gsr header too short", frame(3, 0, testSchemaID, nil)[:17], Options{}, want{formats: []string{"binary"}, textHas: "00000000  03 00 b7 b4"}},
 		{"kpl too short", cat(kplMagic, []byte{1, 2, 3}), Options{}, want{formats: []string{"binary"}, textHas: "f3 89 9a c2 01 02 03", notes: []string{"not decoded as a KPL aggregate: 7 bytes are too few"}}},
 	}
@@ -221,10 +228,31 @@ func TestJSONTooDeepToIndent(t *testing.T) {
 	if !strings.Contains(r.Text, "\n          \"a\": [") || len(r.Notes) != 0 {
 		t.Errorf("moderate nesting: Text %q, notes %q", r.Text, r.Notes)
 	}
+
+	// Large shallow documents indent however long they are, and so does
+	// one whose indentation reaches exactly the bound.
+	atBound := strings.Repeat("[", 7) + "0" + strings.Repeat(",0", 249) + strings.Repeat("]", 7)
+	if indentedSizeBound([]byte(atBound)) != maxIndented(len(atBound)) {
+		t.Fatalf("the document at the bound is not: %d, %d", indentedSizeBound([]byte(atBound)), maxIndented(len(atBound)))
+	}
+	for name, doc := range map[string]string{
+		"flat array":        "[" + strings.Repeat("12345,", 2000) + "0]",
+		"many empty arrays": "[" + strings.Repeat("[],", 2000) + "[]]",
+		"at the bound":      atBound,
+	} {
+		r := Decode([]byte(doc), Options{})[0]
+		var want bytes.Buffer
+		if err := jsonIndent(&want, []byte(doc)); err != nil {
+			t.Fatal(err)
+		}
+		if r.Text != want.String() || len(r.Notes) != 0 {
+			t.Errorf("%s: not indented (notes %q)", name, r.Notes)
+		}
+	}
 }
 
 func TestIndentedSizeBound(t *testing.T) {
-	for _, s := range []string{`{}`, `[]`, `{"a":{"b":[1,2,{"c":"x,y]}"}]},"d":[]}`, `"str"`, `[[[[[[]]]]]]`, `{"a\"b":[{}]}`} {
+	for _, s := range []string{`{}`, `[]`, `{"a":{"b":[1,2,{"c":"x,y]}"}]},"d":[]}`, `"str"`, `[[[[[[]]]]]]`, `{"a\"b":[{}]}`, `{"a":1}`, `[1,2]`, `{"a":{"b":1},"c":2}`} {
 		var buf bytes.Buffer
 		if err := jsonIndent(&buf, []byte(s)); err != nil {
 			t.Fatal(err)
@@ -285,6 +313,7 @@ func TestPreview(t *testing.T) {
 		{"✓✓", 5, "✓", true},
 		{"abc", 0, "", true},
 		{"", 0, "", false},
+		{"\x80\x80abc", 1, "", true}, // not UTF-8: still no panic
 	}
 	for _, tt := range tests {
 		got, cut := Preview(tt.text, tt.limit)
@@ -311,6 +340,12 @@ func TestFormatAttrAndOuterFormats(t *testing.T) {
 	}
 	if !agg[1].IsJSON() || agg[0].IsJSON() {
 		t.Errorf("IsJSON: %v %v", agg[0].IsJSON(), agg[1].IsJSON())
+	}
+	// A Record made by hand, with no formats, is not JSON, and a field
+	// filter passes it by.
+	f, _ := ParseFilter("a=1")
+	if (Record{}).IsJSON() || f.Match("k", Record{Text: `{"a":1}`}) {
+		t.Error("a Record with no formats is taken as JSON")
 	}
 }
 

@@ -29,6 +29,7 @@ func TestParseFilter(t *testing.T) {
 		{`"say \"hi\"" x\y`, []term{{kind: kindWord, value: `say "hi"`}, {kind: kindWord, value: `x\y`}}},
 		{`a"b c"=d`, []term{{kind: kindWord, value: "ab c=d"}}},
 		{"key:k  status=ok\tpaid", []term{{kind: kindKey, value: "k"}, {kind: kindField, path: []string{"status"}, value: "ok"}, {kind: kindWord, value: "paid"}}},
+		{strings.Repeat("a", MaxFilterLength), []term{{kind: kindWord, value: strings.Repeat("a", MaxFilterLength)}}},
 	}
 	for _, tt := range tests {
 		f, err := ParseFilter(tt.q)
@@ -67,7 +68,7 @@ func TestParseFilterRejects(t *testing.T) {
 }
 
 func TestFilterMatch(t *testing.T) {
-	order := Decode([]byte(`{"status":"shipped","total":12.50,"paid":true,"note":null,"user":{"id":42,"name":"Ann Lee"},"items":[{"sku":"A-1"},{"sku":"B-2"}],"tags":[]}`), Options{})[0]
+	order := Decode([]byte(`{"status":"shipped","total":12.50,"paid":true,"note":null,"user":{"id":42,"name":"Ann Lee"},"items":[{"sku":"A-1"},{"sku":"B-2"}],"tags":[],"letters":["a","b","c","d","e","f","g","h","i","j"]}`), Options{})[0]
 	text := Decode([]byte("Order <b>shipped</b> to Ann"), Options{})[0]
 	agg := Decode(EncodeKPL([]KPLRecord{{PartitionKey: "inner-1", Data: []byte(`{"status":"new"}`)}}), Options{})[0]
 	deep := Decode([]byte(`{"a":`+strings.Repeat("[", 3000)+strings.Repeat("]", 3000)+`,"b":"x"}`), Options{})[0]
@@ -100,6 +101,9 @@ func TestFilterMatch(t *testing.T) {
 		{`user.name="Ann Lee"`, "pk", order, true},
 		{"user=42", "pk", order, false},
 		{"items.1.sku=B-2", "pk", order, true},
+		{"items.0.sku=A-1", "pk", order, true},
+		{"letters.9=j", "pk", order, true},
+		{"letters.10=j", "pk", order, false},
 		{"items.0.sku=B-2", "pk", order, false},
 		{"items.2.sku=B-2", "pk", order, false},
 		{"items.99999999999999999999.sku=B-2", "pk", order, false},

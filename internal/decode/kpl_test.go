@@ -8,6 +8,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"unicode/utf8"
 )
 
 // The helpers below build protobuf by hand, apart from the code under test.
@@ -122,6 +123,7 @@ func TestKPLFieldsInAnyOrderWithUnknownFieldsAndTags(t *testing.T) {
 		pbBytes(20, []byte("unknown bytes")),
 		pbBytes(1, []byte("second")),
 		[]byte{0xfa, 0x3f, 0x00}, // field 1023, empty bytes: a two-byte tag
+		pbVarint(1<<29-1, 5),     // the highest field number protobuf allows
 	)
 	got := Decode(aggregateOf(pb), Options{})
 	if len(got) != 1 {
@@ -254,5 +256,15 @@ func TestNestedAggregateIsNotUnpacked(t *testing.T) {
 	got := Decode(EncodeKPL([]KPLRecord{{PartitionKey: "out", Data: inner}}), Options{})
 	if len(got) != 1 || got[0].FormatAttr() != "kpl binary" {
 		t.Errorf("nested aggregate: %+v", got)
+	}
+}
+
+// A partition key of 256 characters, the most Kinesis takes, is read from
+// an aggregate's table however many bytes they are.
+func TestKPLLongestPartitionKey(t *testing.T) {
+	key := strings.Repeat("é", 256)
+	recs := Decode(EncodeKPL([]KPLRecord{{PartitionKey: key, Data: []byte("x")}}), Options{})
+	if len(recs) != 1 || recs[0].PartitionKey != key || recs[0].Text != "x" {
+		t.Fatalf("got %d records, key of %d runes, notes %q", len(recs), utf8.RuneCountInString(recs[0].PartitionKey), recs[0].Notes)
 	}
 }

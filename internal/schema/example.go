@@ -3,6 +3,7 @@ package schema
 import (
 	"bytes"
 	"encoding/json"
+	"math"
 	"slices"
 	"strings"
 
@@ -161,6 +162,9 @@ func (e *jsonExampler) value(node any, depth int) any {
 		slices.Sort(keys)
 		o := make(object, 0, len(keys))
 		for _, k := range keys {
+			if props[k] == false { // the property must not be there
+				continue
+			}
 			o = append(o, member{k, e.value(props[k], depth+1)})
 		}
 		return o
@@ -309,21 +313,26 @@ func numberExample(m map[string]any, integer bool) any {
 				f++
 			}
 			if integer {
-				return int64(f)
+				return int64(math.Ceil(f))
 			}
 			return f
 		}
 	}
-	if n, ok := m["maximum"].(json.Number); ok {
-		if f, err := n.Float64(); err == nil && f < 1 {
-			if integer {
-				return int64(f) - 1
+	def := 1.5
+	if integer {
+		def = 1
+	}
+	// One under a maximum fits it, also an exclusive one (a number in
+	// drafts 6 and 7, a boolean beside maximum in draft 4).
+	for _, k := range []string{"maximum", "exclusiveMaximum"} {
+		if n, ok := m[k].(json.Number); ok {
+			if f, err := n.Float64(); err == nil && f <= def {
+				if integer {
+					return int64(f) - 1
+				}
+				return f - 1
 			}
-			return f - 1
 		}
 	}
-	if integer {
-		return 1
-	}
-	return 1.5
+	return def
 }

@@ -3,6 +3,7 @@ package schema_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"testing"
 	"time"
 
@@ -86,5 +87,78 @@ func TestRegistryRefusesUnavailableVersions(t *testing.T) {
 	})
 	if _, err := schema.NewRegistry(fake, schema.Options{}).Get(context.Background(), schema.Ref{Registry: "r", Schema: "s"}); err == nil {
 		t.Fatal("a version being deleted was used")
+	}
+}
+
+// A Registry with zero Options keeps a schema version for a minute and up
+// to 256 of them.
+func TestRegistryDefaults(t *testing.T) {
+	calls := 0
+	fake := glueFunc(func(*glue.GetSchemaVersionInput) (*glue.GetSchemaVersionOutput, error) {
+		calls++
+		return &glue.GetSchemaVersionOutput{SchemaVersionId: aws.String(versionID), DataFormat: types.DataFormatJson,
+			SchemaDefinition: aws.String(`{}`), Status: types.SchemaVersionStatusAvailable}, nil
+	})
+	now := time.Unix(1000, 0)
+	reg := schema.NewRegistry(fake, schema.Options{Now: func() time.Time { return now }})
+	ctx := context.Background()
+	get := func(i int) {
+		t.Helper()
+		if _, err := reg.Get(ctx, schema.Ref{Registry: "r", Schema: fmt.Sprint("s", i)}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for i := range 256 {
+		get(i)
+	}
+	now = now.Add(time.Minute - time.Nanosecond)
+	for i := range 256 {
+		get(i)
+	}
+	if calls != 256 {
+		t.Fatalf("256 versions read twice within a minute: %d calls, want 256", calls)
+	}
+	now = now.Add(time.Nanosecond)
+	get(0)
+	if calls != 257 {
+		t.Fatalf("a version a minute old was reused: %d calls, want 257", calls)
+	}
+}
+
+// Past MaxEntries the cache first drops what has expired, and is emptied
+// only when that leaves it full.
+func TestRegistryBound(t *testing.T) {
+	calls := 0
+	fake := glueFunc(func(*glue.GetSchemaVersionInput) (*glue.GetSchemaVersionOutput, error) {
+		calls++
+		return &glue.GetSchemaVersionOutput{SchemaVersionId: aws.String(versionID), DataFormat: types.DataFormatJson,
+			SchemaDefinition: aws.String(`{}`), Status: types.SchemaVersionStatusAvailable}, nil
+	})
+	now := time.Unix(1000, 0)
+	reg := schema.NewRegistry(fake, schema.Options{TTL: time.Minute, MaxEntries: 2, Now: func() time.Time { return now }})
+	ctx := context.Background()
+	// fetched gets a ref and says whether that called Glue.
+	fetched := func(name string) bool {
+		t.Helper()
+		before := calls
+		if _, err := reg.Get(ctx, schema.Ref{Registry: "r", Schema: name}); err != nil {
+			t.Fatal(err)
+		}
+		return calls > before
+	}
+	// Full of fresh entries: a third empties the cache.
+	fetched("a")
+	fetched("b")
+	fetched("c")
+	if !fetched("a") || !fetched("b") {
+		t.Fatal("a cache of 2 held 3 fresh versions")
+	}
+	// b expired, c fresh: a third drops only b.
+	now = now.Add(30 * time.Second)
+	fetched("c")
+	now = now.Add(30 * time.Second)
+	fetched("d")
+	if fetched("c") {
+		t.Fatal("a fresh version was dropped along with an expired one")
 	}
 }

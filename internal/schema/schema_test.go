@@ -3,7 +3,10 @@ package schema_test
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
+	"math"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -36,7 +39,7 @@ const orderJSONSchema = `{
     "items": {"type": "array", "minItems": 1, "items": {"$ref": "#/definitions/item"}}
   },
   "definitions": {
-    "item": {"type": "object", "required": ["sku"], "properties": {"sku": {"type": "string", "minLength": 3}}}
+    "item": {"type": "object", "required": ["sku"], "properties": {"sku": {"type": "string", "minLength": 3}, "gone": false}}
   }
 }`
 
@@ -54,6 +57,7 @@ func TestJSONSchemaValidation(t *testing.T) {
 		{"nested through $ref", `{"id": 7, "email": "a@example.com", "items": [{"sku": "abc"}, {"sku": "x"}]}`, "$.items[1].sku", "minLength"},
 		{"extra property", `{"id": 7, "email": "a@example.com", "items": [{"sku": "abc"}], "x": 1}`, "$", "additionalProperties"},
 		{"not JSON", `{"id": `, "$", "not JSON"},
+		{"a false schema", `{"id": 7, "email": "a@example.com", "items": [{"sku": "abc", "gone": 1}]}`, "$.items[0].gone", "false schema"},
 		{"two values", `{} {}`, "$", "more than one"},
 	}
 	for _, tt := range tests {
@@ -313,5 +317,255 @@ func TestBindings(t *testing.T) {
 	}
 	if n, err := schema.ParseVersion("latest"); n != 0 || err != nil {
 		t.Errorf("latest: %d %v", n, err)
+	}
+}
+
+// An Avro int takes the whole int32 range and nothing past it; a long, a
+// float and a double keep their values.
+func TestAvroNumbersAtTheirEdges(t *testing.T) {
+	const def = `{"type": "record", "name": "N", "fields": [
+		{"name": "i", "type": "int"}, {"name": "l", "type": "long"},
+		{"name": "f", "type": "float"}, {"name": "d", "type": "double"}]}`
+	s := mustCompile(t, schema.FormatAvro, def)
+	tests := []struct {
+		i    string
+		fits bool
+	}{
+		{"-2147483648", true},
+		{"2147483647", true},
+		{"-2147483649", false},
+		{"2147483648", false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.i, func(t *testing.T) {
+			out, err := s.Encode([]byte(`{"i": ` + tt.i + `, "l": -9223372036854775808, "f": 2.5, "d": 0.1}`))
+			if !tt.fits {
+				var de *schema.DataError
+				if !errors.As(err, &de) || de.Path != "$.i" || !strings.Contains(de.Rule, "outside an Avro int's range") {
+					t.Fatalf("want a range error at $.i, got %v", err)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			var got struct {
+				I int32   `avro:"i"`
+				L int64   `avro:"l"`
+				F float32 `avro:"f"`
+				D float64 `avro:"d"`
+			}
+			if err := avro.Unmarshal(avro.MustParse(def), out, &got); err != nil {
+				t.Fatal(err)
+			}
+			if strconv.Itoa(int(got.I)) != tt.i || got.L != math.MinInt64 || got.F != 2.5 || got.D != 0.1 {
+				t.Fatalf("read back %+v", got)
+			}
+		})
+	}
+}
+
+// Avro bytes with logicalType decimal are refused by name: the console
+// cannot turn typed JSON into one.
+func TestAvroDecimalBytesRefused(t *testing.T) {
+	s := mustCompile(t, schema.FormatAvro, `{"type": "record", "name": "P", "fields": [
+		{"name": "price", "type": {"type": "bytes", "logicalType": "decimal", "precision": 9, "scale": 2}}]}`)
+	_, err := s.Encode([]byte(`{"price": "\u0001"}`))
+	var de *schema.DataError
+	if !errors.As(err, &de) || de.Path != "$.price" || de.Rule != "Avro bytes with logicalType decimal are not supported" {
+		t.Fatalf("got %v", err)
+	}
+}
+
+// A binding's error names its schema as far as the config gives it.
+func TestBindingErrorNamesTheSchema(t *testing.T) {
+	tests := []struct {
+		ref  schema.Ref
+		want string
+	}{
+		{schema.Ref{}, "schemas[3]: registry is required"},
+		{schema.Ref{Registry: "r"}, "schemas[3] (r/@latest): schema is required"},
+		{schema.Ref{Schema: "s", Version: 2}, "schemas[3] (/s@2): registry is required"},
+	}
+	for _, tt := range tests {
+		err := schema.Binding{Streams: []string{"*"}, Ref: tt.ref}.Validate(3)
+		if err == nil || err.Error() != tt.want {
+			t.Errorf("%+v: %v, want %q", tt.ref, err, tt.want)
+		}
+	}
+}
+
+// A config's version is "latest" or a number from 1.
+func TestParseVersion(t *testing.T) {
+	tests := []struct {
+		in   string
+		want int64
+		ok   bool
+	}{
+		{"", 0, true},
+		{"latest", 0, true},
+		{"1", 1, true},
+		{"12", 12, true},
+		{"0", 0, false},
+		{"-1", 0, false},
+		{"x", 0, false},
+		{"Latest", 0, false},
+	}
+	for _, tt := range tests {
+		n, err := schema.ParseVersion(tt.in)
+		if n != tt.want || (err == nil) != tt.ok {
+			t.Errorf("ParseVersion(%q) = %d, %v; want %d, ok %v", tt.in, n, err, tt.want, tt.ok)
+		}
+	}
+}
+
+// The example a form starts from, exactly: what the schema gives (examples,
+// enums, defaults, allOf merged, the first of oneOf and anyOf), values
+// inside the bounds it sets, and nesting cut at a depth. fits says whether
+// the example also passes the schema: past the bounds on size and depth it
+// does not, and the person edits it.
+func TestExampleValues(t *testing.T) {
+	tests := []struct {
+		name, def, want string
+		fits            bool
+	}{
+		{"first example", `{"type": "string", "examples": ["first", "second"]}`, `"first"`, true},
+		{"no examples", `{"type": "string", "examples": []}`, `"text"`, true},
+		{"first symbol", `{"type": "string", "enum": ["x", "y"]}`, `"x"`, true},
+		{"first of oneOf", `{"oneOf": [{"type": "integer"}, {"type": "string"}]}`, `1`, true},
+		{"first of anyOf", `{"anyOf": [{"type": "boolean"}, {"type": "string"}]}`, `true`, true},
+		{"allOf merged", `{"allOf": [{"$ref": "#/definitions/base"}, {"properties": {"b": {"type": "integer", "minimum": 3}}}],
+			"definitions": {"base": {"type": "object", "properties": {"a": {"type": "string", "format": "ipv4"}}}}}`, `{"a":"192.0.2.1","b":3}`, true},
+		{"three items", `{"type": "array", "minItems": 3, "items": {"type": "number", "maximum": -2}}`, `[-3,-3,-3]`, true},
+		{"nine items", `{"type": "array", "minItems": 9, "items": {"type": "null"}}`, `[null,null,null,null,null,null,null,null,null]`, true},
+		{"ten items are too many", `{"type": "array", "minItems": 10, "items": {"type": "null"}}`, `[null]`, false},
+		{"minLength", `{"type": "string", "minLength": 5}`, `"xxxxx"`, true},
+		{"minLength met", `{"type": "string", "minLength": 4}`, `"text"`, true},
+		{"minLength 1024", `{"type": "string", "minLength": 1024}`, `"` + strings.Repeat("x", 1024) + `"`, true},
+		{"minLength 1025 is too long", `{"type": "string", "minLength": 1025}`, `"text"`, false},
+		{"maxLength", `{"type": "string", "maxLength": 3}`, `"tex"`, true},
+		{"maxLength met", `{"type": "string", "maxLength": 4}`, `"text"`, true},
+		{"maxLength 0", `{"type": "string", "maxLength": 0}`, `""`, true},
+		{"exclusiveMinimum", `{"type": "number", "exclusiveMinimum": 2.5}`, `3.5`, true},
+		{"integer minimum", `{"type": "integer", "minimum": 2.5}`, `3`, true},
+		{"draft 4 exclusive minimum", `{"$schema": "http://json-schema.org/draft-04/schema#", "type": "integer", "minimum": 0, "exclusiveMinimum": true}`, `1`, true},
+		{"maximum under the default", `{"type": "number", "maximum": 1}`, `0`, true},
+		{"maximum at the default", `{"type": "number", "maximum": 1.5}`, `0.5`, true},
+		{"maximum over the default", `{"type": "number", "maximum": 2}`, `1.5`, true},
+		{"exclusiveMaximum at the default", `{"type": "number", "exclusiveMaximum": 1.5}`, `0.5`, true},
+		{"integer maximum", `{"type": "integer", "maximum": 0}`, `-1`, true},
+		{"integer maximum 1", `{"type": "integer", "maximum": 1}`, `0`, true},
+		{"integer", `{"type": "integer"}`, `1`, true},
+		{"nullable type", `{"type": ["null", "boolean"]}`, `true`, true},
+		{"allOf with neither type nor properties", `{"allOf": [{"minimum": 1}]}`, `null`, true},
+		{"recursive refs cut at depth 8", `{"$ref": "#/definitions/a", "definitions": {
+			"a": {"type": "array", "items": {"$ref": "#/definitions/b"}}, "b": {"type": "array", "items": {"$ref": "#/definitions/a"}}}}`,
+			`[[[[null]]]]`, false},
+		{"nesting cut at depth 8", `{"type": "array", "items": {"type": "array", "items": {"type": "array", "items": {"type": "array", "items":
+			{"type": "array", "items": {"type": "array", "items": {"type": "array", "items": {"type": "array", "items": {"type": "array",
+			"items": {"type": "integer"}}}}}}}}}}`, `[[[[[[[[[null]]]]]]]]]`, false},
+		{"nesting to depth 8", `{"type": "array", "items": {"type": "array", "items": {"type": "array", "items": {"type": "array", "items":
+			{"type": "array", "items": {"type": "array", "items": {"type": "array", "items": {"type": "array", "items": {"type": "integer"}}}}}}}}}`,
+			`[[[[[[[[1]]]]]]]]`, true},
+		{"recursive object", `{"$ref": "#/definitions/a", "definitions": {"a": {"type": "object", "properties": {"c": {"$ref": "#/definitions/a"}}}}}`,
+			`{"c":{"c":{"c":{"c":null}}}}`, false},
+		{"recursive oneOf", `{"$ref": "#/definitions/a", "definitions": {"a": {"oneOf": [{"type": "array", "items": {"$ref": "#/definitions/a"}}, {"type": "null"}]}}}`,
+			`[[[null]]]`, true},
+		{"recursive allOf", `{"$ref": "#/definitions/a", "definitions": {"a": {"allOf": [{"type": "array", "items": {"$ref": "#/definitions/a"}}]}}}`,
+			`[[[null]]]`, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			s := mustCompile(t, schema.FormatJSON, tt.def)
+			ex := s.Example()
+			var got bytes.Buffer
+			if err := json.Compact(&got, []byte(ex)); err != nil || got.String() != tt.want {
+				t.Fatalf("example %s, want %s", ex, tt.want)
+			}
+			if _, err := s.Encode([]byte(ex)); (err == nil) != tt.fits {
+				t.Fatalf("example %s: fits %v, want %v", ex, err, tt.fits)
+			}
+		})
+	}
+}
+
+// An Avro example lists a record's fields in the schema's order, takes
+// their defaults, names a union's branch, and ends a recursive type at a
+// null not far down.
+func TestAvroExampleValues(t *testing.T) {
+	tests := []struct {
+		name, def, want string
+		fits            bool
+	}{
+		{"defaults and types", `{"type": "record", "name": "R", "fields": [
+			{"name": "country", "type": "string", "default": "NL"},
+			{"name": "email", "type": ["null", "string"], "default": null},
+			{"name": "n", "type": "long"}, {"name": "ok", "type": "boolean"}, {"name": "d", "type": "double"},
+			{"name": "raw", "type": "bytes"}, {"name": "kind", "type": {"type": "enum", "name": "K", "symbols": ["A", "B"]}},
+			{"name": "m", "type": {"type": "map", "values": {"type": "map", "values": "int"}}},
+			{"name": "fx", "type": {"type": "fixed", "name": "F", "size": 3}}]}`,
+			`{"country":"NL","email":{"string":"text"},"n":1,"ok":true,"d":1.5,"raw":"bytes","kind":"A","m":{"key":{"key":1}},"fx":"\u0000\u0000\u0000"}`, true},
+		{"recursive", `{"type": "record", "name": "Node", "fields": [
+			{"name": "v", "type": "int"}, {"name": "next", "type": ["null", "Node"], "default": null}]}`,
+			`{"v":1,"next":{"Node":{"v":1,"next":null}}}`, true},
+		{"named branch deeper down", `{"type": "record", "name": "R", "fields": [
+			{"name": "u", "type": ["null", {"type": "record", "name": "In", "fields": [{"name": "v", "type": ["null", "In"]}, {"name": "w", "type": ["string", "int"]}]}]}]}`,
+			`{"u":{"In":{"v":null,"w":{"string":"text"}}}}`, true},
+		{"nesting cut at depth 8", `{"type": "array", "items": {"type": "array", "items": {"type": "array", "items": {"type": "array", "items":
+			{"type": "array", "items": {"type": "array", "items": {"type": "array", "items": {"type": "array", "items": {"type": "array",
+			"items": "int"}}}}}}}}}`, `[[[[[[[[[null]]]]]]]]]`, false},
+		{"nesting to depth 8", `{"type": "array", "items": {"type": "array", "items": {"type": "array", "items": {"type": "array", "items":
+			{"type": "array", "items": {"type": "array", "items": {"type": "array", "items": {"type": "array", "items": "int"}}}}}}}}`,
+			`[[[[[[[[1]]]]]]]]`, true},
+		{"recursive map", `{"type": "record", "name": "T", "fields": [{"name": "kids", "type": {"type": "map", "values": "T"}}]}`,
+			`{"kids":{"key":{"kids":{"key":{"kids":{"key":null}}}}}}`, false},
+		{"a nullable union two down is filled", `{"type": "record", "name": "R", "fields": [
+			{"name": "a", "type": {"type": "record", "name": "A", "fields": [{"name": "b", "type": ["null", "string"]}]}}]}`,
+			`{"a":{"b":{"string":"text"}}}`, true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			s := mustCompile(t, schema.FormatAvro, tt.def)
+			ex := s.Example()
+			var got bytes.Buffer
+			if err := json.Compact(&got, []byte(ex)); err != nil || got.String() != tt.want {
+				t.Fatalf("example %s, want %s", ex, tt.want)
+			}
+			if _, err := s.Encode([]byte(ex)); (err == nil) != tt.fits {
+				t.Fatalf("example %s: fits %v, want %v", ex, err, tt.fits)
+			}
+		})
+	}
+}
+
+// A DataError's path writes a key as .key when it is an identifier and as
+// ["key"] otherwise, so a person can read it back.
+func TestDataErrorPathKeys(t *testing.T) {
+	tests := []struct{ key, path string }{
+		{"az", "$.az"},
+		{"AZ", "$.AZ"},
+		{"_$", "$._$"},
+		{"x09", "$.x09"},
+		{"0x", `$["0x"]`},
+		{"a`", "$[\"a`\"]"},
+		{"a{", `$["a{"]`},
+		{"a@", `$["a@"]`},
+		{"a[", `$["a["]`},
+		{"a/", `$["a/"]`},
+		{"a:", `$["a:"]`},
+		{"a b", `$["a b"]`},
+		{"é", `$["é"]`},
+		{"", `$[""]`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.key, func(t *testing.T) {
+			key, _ := json.Marshal(tt.key)
+			s := mustCompile(t, schema.FormatJSON, `{"properties": {`+string(key)+`: {"type": "integer"}}}`)
+			_, err := s.Encode([]byte(`{` + string(key) + `: "x"}`))
+			var de *schema.DataError
+			if !errors.As(err, &de) || de.Path != tt.path {
+				t.Fatalf("got %v, want a DataError at %s", err, tt.path)
+			}
+		})
 	}
 }

@@ -162,6 +162,11 @@ func placeholder(src string) (func(*Source) string, error) {
 		if err != nil {
 			return nil, fmt.Errorf("float MIN MAX: %w", err)
 		}
+		// A range wider than a float64 holds would draw only +Inf, which
+		// is no JSON number.
+		if math.IsInf(hi-lo, 0) {
+			return nil, fmt.Errorf("float MIN MAX: %v to %v is a wider range than a float64 holds", lo, hi)
+		}
 		return func(s *Source) string {
 			return strconv.FormatFloat(lo+s.rand.Float64()*(hi-lo), 'f', -1, 64)
 		}, nil

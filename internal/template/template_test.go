@@ -99,6 +99,7 @@ func TestParseErrors(t *testing.T) {
 		{"{{pick}}", "at least one"},
 		{"{{pick a}}", "quoted"},
 		{`{{pick "a}}`, "not closed"},
+		{`{{pick "a\}}`, "not closed"}, // a backslash that ends the placeholder escapes nothing
 		{`{{fake "no-such-thing"}}`, "no such fake"},
 		{`{{fake email}}`, "quoted name"},
 	}
@@ -226,6 +227,137 @@ func TestNDJSONReader(t *testing.T) {
 	for _, l := range lines {
 		if !regexp.MustCompile(`^\{"partition_key":"k","data":\{"n":[1-9]\}\}$`).MatchString(l) {
 			t.Errorf("line %q", l)
+		}
+	}
+}
+
+// A JSON template's data escapes what its placeholders give, so a quote in a
+// value cannot break the record; a text template's data and every partition
+// key are the values exactly as drawn.
+func TestFillEscapesOnlyJSONData(t *testing.T) {
+	set, err := template.NewSet([]template.Spec{
+		{Name: "json", Streams: []string{"*"}, PartitionKey: `{{pick "a\"b"}}`, Data: `{"v": "{{pick "say \"hi\""}}"}`},
+		{Name: "text", Streams: []string{"*"}, PartitionKey: `{{pick "a\"b"}}`, Data: `v={{pick "say \"hi\""}}`, DataFormat: "text"},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct{ name, data string }{
+		{"json", `{"v": "say \"hi\""}`},
+		{"text", `v=say "hi"`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			tpl, _ := set.Named(tt.name)
+			f, err := tpl.Fill(template.NewSource(1, nil))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if f.Data != tt.data || f.PartitionKey != `a"b` {
+				t.Fatalf("data %q key %q, want data %q key %q", f.Data, f.PartitionKey, tt.data, `a"b`)
+			}
+		})
+	}
+}
+
+// Control characters a value holds are escaped for JSON, each as JSON
+// writes it, also when a value is nothing but one.
+func TestExpandEscapesControlCharacters(t *testing.T) {
+	tests := []struct{ choice, want string }{
+		{"a\nb\tc\rd\x01e", `a\nb\tc\rd\u0001e`},
+		{"\x01", `\u0001`},
+		{"\x1f", `\u001f`},
+		{" ~é", " ~é"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.want, func(t *testing.T) {
+			tpl, err := template.Parse(`{{pick "` + tt.choice + `"}}`)
+			if err != nil {
+				t.Fatal(err)
+			}
+			out, err := tpl.Expand(template.NewSource(1, nil), true, 0)
+			if err != nil || out != tt.want {
+				t.Fatalf("got %q, %v; want %q", out, err, tt.want)
+			}
+			var back string
+			if err := json.Unmarshal([]byte(`"`+out+`"`), &back); err != nil || back != tt.choice {
+				t.Fatalf("read back as %q, %v", back, err)
+			}
+		})
+	}
+}
+
+// The bound on an expansion takes an expansion of exactly that many bytes.
+func TestExpandBoundIsInclusive(t *testing.T) {
+	tpl, err := template.Parse("ab{{pick \"cd\"}}")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if out, err := tpl.Expand(template.NewSource(1, nil), false, 4); err != nil || out != "abcd" {
+		t.Fatalf("4 bytes in a bound of 4: %q, %v", out, err)
+	}
+	if _, err := tpl.Expand(template.NewSource(1, nil), false, 3); !errors.Is(err, template.ErrTooLarge) {
+		t.Fatalf("4 bytes in a bound of 3: %v", err)
+	}
+}
+
+// {{float MIN MAX}} draws across the whole range, whatever its sign; a
+// range wider than a float64 holds is refused when the template is read,
+// not expanded to +Inf.
+func TestFloatRange(t *testing.T) {
+	low, high, digits := false, false, 0
+	for seed := range uint64(50) {
+		text := expand(t, "{{float 10 20}}", seed)
+		f, err := strconv.ParseFloat(text, 64)
+		if err != nil || f < 10 || f > 20 {
+			t.Fatalf("seed %d: float 10 20 gave %v, %v", seed, f, err)
+		}
+		low, high = low || f < 15, high || f > 15
+		if _, frac, ok := strings.Cut(text, "."); ok {
+			digits = max(digits, len(frac))
+		}
+	}
+	if !low || !high {
+		t.Fatalf("float 10 20 over 50 seeds: below 15 %v, above 15 %v", low, high)
+	}
+	// The number is written in full, not rounded to a few decimals.
+	if digits < 10 {
+		t.Fatalf("float 10 20 over 50 seeds: at most %d decimals", digits)
+	}
+	if _, err := template.Parse("{{float -1e308 1e308}}"); err == nil || !strings.Contains(err.Error(), "wider range than a float64 holds") {
+		t.Fatalf("float -1e308 1e308: %v", err)
+	}
+	if got := expand(t, "{{float -1e307 1e307}}", 1); strings.Contains(got, "Inf") {
+		t.Fatalf("float -1e307 1e307 gave %s", got)
+	}
+}
+
+// NDJSON from a template that is not JSON fails with ErrNotJSON rather than
+// reading as an empty upload.
+func TestNDJSONOfATextTemplate(t *testing.T) {
+	set, err := template.NewSet([]template.Spec{{Name: "t", Streams: []string{"*"}, PartitionKey: "k", Data: "hi", DataFormat: "text"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	tpl, _ := set.Named("t")
+	out, err := io.ReadAll(tpl.NDJSON(template.NewSource(1, nil), 3))
+	if !errors.Is(err, template.ErrNotJSON) || len(out) != 0 {
+		t.Fatalf("read %q, %v; want ErrNotJSON", out, err)
+	}
+}
+
+// A parse error quotes up to 40 bytes of the template, whole when that is
+// all of it.
+func TestParseErrorQuotesAnExcerpt(t *testing.T) {
+	forty := strings.Repeat("x", 38) + "}}"
+	tests := []struct{ text, want string }{
+		{forty, `"` + forty + `" closes`},
+		{forty + "y", `"` + forty + `…" closes`},
+	}
+	for _, tt := range tests {
+		_, err := template.Parse(tt.text)
+		if err == nil || !strings.Contains(err.Error(), tt.want) {
+			t.Errorf("Parse of %d bytes: %v, want %q", len(tt.text), err, tt.want)
 		}
 	}
 }
