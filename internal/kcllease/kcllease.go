@@ -125,19 +125,3 @@ func Put(ctx context.Context, db Table, table string, l Lease) error {
 	}
 	return nil
 }
-
-// Update writes the lease only if the table still holds it at counter, as
-// KCL's takeLease, renewLease and updateLease do (their conditional
-// writes expect the leaseCounter they last saw): a worker that lost its
-// lease to another does not overwrite the other's progress.
-func Update(ctx context.Context, db Table, table string, l Lease, counter int64) error {
-	_, err := db.PutItem(ctx, &dynamodb.PutItemInput{
-		TableName: aws.String(table), Item: l.Item(),
-		ConditionExpression:       aws.String("leaseCounter = :counter"),
-		ExpressionAttributeValues: map[string]types.AttributeValue{":counter": &types.AttributeValueMemberN{Value: strconv.FormatInt(counter, 10)}},
-	})
-	if err != nil {
-		return fmt.Errorf("kcllease: update lease %s in %s: %w", l.Key(), table, err)
-	}
-	return nil
-}
