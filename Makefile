@@ -94,7 +94,7 @@ build: ## Build bin/kinesis-console
 run: build ## Run against real AWS with the SDK's default credentials and region
 	./$(BIN)
 
-demo: ## Run on a local moto (Kinesis one request at a time, STS, Glue) with demo streams (Ctrl-C stops everything; another port: KINESIS_CONSOLE_ADDR=127.0.0.1:8081, KINESIS_CONSOLE_DEMO_MOTO_PORT, KINESIS_CONSOLE_DEMO_KINESIS_PORT)
+demo: ## Run on a local moto (Kinesis one request at a time, STS, Glue) with demo streams and readers of demo-orders (Ctrl-C stops everything; another port: KINESIS_CONSOLE_ADDR=127.0.0.1:8081, KINESIS_CONSOLE_DEMO_MOTO_PORT, KINESIS_CONSOLE_DEMO_KINESIS_PORT)
 	@python3 -c 'import moto.server' 2>/dev/null || { echo "demo: installing moto server for $$(command -v python3)"; python3 -m pip install --quiet "moto[server]>=5,<6"; }
 	@echo "demo: building the console (the first build downloads modules and takes a minute or two)..."
 	@$(MAKE) --no-print-directory build

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"net"
 	"net/http"
 	"net/http/httputil"
@@ -13,14 +14,18 @@ import (
 	"sync"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/firehose"
 	"github.com/aws/aws-sdk-go-v2/service/glue"
 	"github.com/aws/aws-sdk-go-v2/service/kinesis"
+	"github.com/aws/aws-sdk-go-v2/service/lambda"
 
 	"github.com/kinesis-console/kinesis-console/internal/localaws"
 )
 
 // backends are the demo's local AWS: one moto for STS (the caller
-// identity), Glue's schema registry and Kinesis, with Kinesis reached
+// identity), Glue's schema registry, the readers' services (DynamoDB,
+// Lambda, Firehose, S3, CloudWatch) and Kinesis, with Kinesis reached
 // through a gate that serves one request at a time. moto's PutRecord and
 // PutRecords are not safe under concurrent requests (with 4 writers,
 // records got one sequence number twice and one of them was lost), and the
@@ -119,6 +124,33 @@ func startBackends(ctx context.Context, p ports, stdout io.Writer) (_ *backends,
 		return b, err
 	}
 	return b, nil
+}
+
+// startReaders registers the demo's readers and metrics and starts its
+// consumer of demo-orders, which reads through the gate as the console
+// does and stops when ctx ends (done says when). Only clients that cannot
+// be made fail the demo; what moto refuses is logged.
+func startReaders(ctx context.Context, b *backends, done *sync.WaitGroup, stdout io.Writer, log *slog.Logger) error {
+	gated, err := localaws.ConfigFor(ctx, b.gate.url)
+	if err != nil {
+		return err
+	}
+	cfg, err := b.moto.AWSConfig(ctx)
+	if err != nil {
+		return err
+	}
+	kc := kinesis.NewFromConfig(gated)
+	registerReaders(ctx, readerClients{kinesis: kc, lambda: lambda.NewFromConfig(cfg), firehose: firehose.NewFromConfig(cfg),
+		endpoint: b.moto.Endpoint}, stdout, log)
+	if err := putMetrics(ctx, b.moto.Endpoint, time.Now()); err != nil {
+		log.Error("demo: the charts go without data: moto did not take the metrics", "err", err)
+	} else {
+		fmt.Fprintf(stdout, "Put %d hours of CloudWatch metrics of the demo streams and readers\n", metricMinutes/60)
+	}
+	w := newWorker(kc, dynamodb.NewFromConfig(cfg), log)
+	done.Go(func() { w.run(ctx) })
+	fmt.Fprintf(stdout, "Started %s, a consumer of %s that checkpoints into the lease table %s\n", workerOwner, workerStream, workerTable)
+	return nil
 }
 
 // env is the console's AWS settings, the SDK's own: every service at moto,

@@ -78,6 +78,8 @@ func demoConfig() map[string]any {
 			"data": `{"id": {{int 1 100000}}, "email": "{{fake "email"}}", "at": "{{now}}", "status": "{{pick "new" "paid"}}"}`,
 		}},
 		"confirm": []map[string]any{{"streams": []string{"demo-prod-*"}}},
+		// The demo's consumer keeps its leases here (worker.go).
+		"kcl_applications": []map[string]any{{"streams": []string{workerStream}, "table": workerTable}},
 	}
 }
 

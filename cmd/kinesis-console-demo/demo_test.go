@@ -40,37 +40,7 @@ func TestDemoBulkLosesNothing(t *testing.T) {
 		bulkN      = 2000
 		singles    = 20
 	)
-	dir := t.TempDir()
-	console := filepath.Join(dir, "kinesis-console")
-	if out, err := exec.Command("go", "build", "-o", console, "github.com/kinesis-console/kinesis-console/cmd/kinesis-console").CombinedOutput(); err != nil {
-		t.Fatalf("build the console: %v\n%s", err, out)
-	}
-	addr, kinesisPort := freeAddr(t), freeAddr(t)
-	_, port, _ := net.SplitHostPort(kinesisPort)
-
-	ctx, cancel := context.WithCancel(context.Background())
-	var stdout, stderr webtest.SyncBuffer
-	done := make(chan error, 1)
-	go func() {
-		done <- run(ctx, []string{"kinesis-console-demo", "-console", console, "-addr", addr, "-log-dir", dir, "-kinesis-port", port},
-			&stdout, &stderr)
-	}()
-	t.Cleanup(func() {
-		cancel()
-		select {
-		case err := <-done:
-			if err != nil {
-				t.Errorf("the demo ended with %v", err)
-			}
-		case <-time.After(60 * time.Second):
-			t.Error("the demo did not stop within a minute of its cancel")
-		}
-		if t.Failed() {
-			t.Logf("the demo's output:\n%s\n%s", stdout.String(), stderr.String())
-		}
-	})
-	base := "http://" + addr
-	waitHealthy(t, base, done)
+	base, kinesisPort := startDemo(t)
 
 	// The bulk upload, as the page's form sends it.
 	var lines strings.Builder
@@ -162,6 +132,110 @@ func TestDemoBulkLosesNothing(t *testing.T) {
 	}
 	if total := sum(seen); total != bulkN+singles {
 		t.Errorf("the stream holds %d records, want %d", total, bulkN+singles)
+	}
+}
+
+// startDemo runs the demo as make demo does (its own run, backends and
+// console binary) until the test ends, and returns the console's URL and
+// the Kinesis gate's address.
+func startDemo(t *testing.T) (base, kinesisAddr string) {
+	t.Helper()
+	dir := t.TempDir()
+	console := filepath.Join(dir, "kinesis-console")
+	if out, err := exec.Command("go", "build", "-o", console, "github.com/kinesis-console/kinesis-console/cmd/kinesis-console").CombinedOutput(); err != nil {
+		t.Fatalf("build the console: %v\n%s", err, out)
+	}
+	addr, kinesisAddr := freeAddr(t), freeAddr(t)
+	_, port, _ := net.SplitHostPort(kinesisAddr)
+
+	ctx, cancel := context.WithCancel(context.Background())
+	var stdout, stderr webtest.SyncBuffer
+	done := make(chan error, 1)
+	go func() {
+		done <- run(ctx, []string{"kinesis-console-demo", "-console", console, "-addr", addr, "-log-dir", dir, "-kinesis-port", port},
+			&stdout, &stderr)
+	}()
+	t.Cleanup(func() {
+		cancel()
+		select {
+		case err := <-done:
+			if err != nil {
+				t.Errorf("the demo ended with %v", err)
+			}
+		case <-time.After(60 * time.Second):
+			t.Error("the demo did not stop within a minute of its cancel")
+		}
+		if t.Failed() {
+			t.Logf("the demo's output:\n%s\n%s", stdout.String(), stderr.String())
+		}
+	})
+	base = "http://" + addr
+	waitHealthy(t, base, done)
+	return base, kinesisAddr
+}
+
+// TestDemoReadersSeeAPut: what make demo promises a new user. A put to
+// demo-orders made through the console's form is, within the readers
+// page's cache time and a few checkpoints, consumed by the demo's
+// consumer (its lease table, in KCL's format, named by the demo config);
+// the fan-out consumer, Lambda mapping and Firehose delivery stream the
+// demo registers are listed beside it.
+func TestDemoReadersSeeAPut(t *testing.T) {
+	localawstest.Skip(t, localawstest.SkipEnv, "moto (the demo)")
+	base, _ := startDemo(t)
+
+	form := url.Values{"stream": {workerStream}, "data_format": {"json"}, "partition_key": {"customer-7"},
+		"data": {`{"id": 7, "email": "seven@example.com", "status": "new"}`}}
+	doc := send(t, http.MethodPost, base+"/records", "application/x-www-form-urlencoded", strings.NewReader(form.Encode()))
+	if doc == nil {
+		t.FailNow()
+	}
+	shard := strings.TrimSpace(doc.Find(`[data-testid="shard-id"]`).Text())
+	seq := strings.TrimSpace(doc.Find(`[data-testid="sequence-number"]`).Text())
+	if shard == "" || seq == "" {
+		t.Fatalf("the put's result has no shard or sequence number:\n%s", doc.Text())
+	}
+
+	page := base + "/streams/" + workerStream + "/readers?" + url.Values{"shard": {shard}, "sequence": {seq}}.Encode()
+	// The readers page caches what it found for 15s, and the consumer
+	// checkpoints every 3s: a minute is plenty, on a busy machine too.
+	deadline := time.Now().Add(time.Minute)
+	tick := time.NewTicker(500 * time.Millisecond)
+	defer tick.Stop()
+	var states []string
+	for {
+		doc = send(t, http.MethodGet, page, "", nil)
+		if doc == nil {
+			t.FailNow()
+		}
+		state := doc.Find(`[data-testid="reached"][data-reader-kind="kcl"][data-reader-name="`+workerTable+`"]`).AttrOr("data-state", "")
+		if len(states) == 0 || states[len(states)-1] != state {
+			states = append(states, state)
+		}
+		if state == "consumed" {
+			break
+		}
+		if state != "pending" {
+			t.Fatalf("the demo consumer's verdict on %s/%s: %q, want pending until it is consumed", shard, seq, state)
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the demo consumer has not consumed %s/%s after a minute (verdicts %q):\n%s", shard, seq, states, doc.Text())
+		}
+		<-tick.C
+	}
+	t.Logf("the demo consumer's verdicts on the put: %q", states)
+
+	lease := doc.Find(`[data-testid="reader"][data-reader-kind="kcl"] [data-testid="reader-shard"][data-shard-id="` + shard + `"]`)
+	if owner := lease.AttrOr("data-owner", ""); owner != workerOwner {
+		t.Errorf("the lease of %s is held by %q, want %q", shard, owner, workerOwner)
+	}
+	var readers []string
+	doc.Find(`[data-testid="reader"]`).Each(func(_ int, s *goquery.Selection) {
+		readers = append(readers, s.AttrOr("data-reader-kind", "")+":"+s.AttrOr("data-reader-name", ""))
+	})
+	want := []string{"kcl:" + workerTable, "efo:" + demoConsumer, "lambda:" + demoFunction, "firehose:" + demoDelivery}
+	if strings.Join(readers, " ") != strings.Join(want, " ") {
+		t.Errorf("the readers of %s: %q, want %q", workerStream, readers, want)
 	}
 }
 

@@ -1,7 +1,10 @@
 // Command kinesis-console-demo runs the console on local backends with
 // demo streams, Glue schemas and a config file that uses them, so anyone
 // can try it without AWS: Kinesis, STS and Glue on moto, Kinesis one request at a time (see
-// backends.go for why). Ctrl-C stops the console and both backends, and
+// backends.go for why). Readers of demo-orders show a put go from pending
+// to consumed: a small KCL-style consumer (worker.go), and an enhanced
+// fan-out consumer, a Lambda mapping and a Firehose delivery stream
+// registered on moto (readers.go), with CloudWatch metrics (metrics.go). Ctrl-C stops the console and both backends, and
 // leaves no process behind.
 package main
 
@@ -12,12 +15,14 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"log/slog"
 	"net"
 	"os"
 	"os/exec"
 	"os/signal"
 	"path/filepath"
 	"strings"
+	"sync"
 	"syscall"
 	"time"
 )
@@ -83,6 +88,16 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 			fmt.Fprintln(stderr, "kinesis-console-demo:", err)
 		}
 	}()
+
+	// The demo's readers of demo-orders; none of them may stop the demo,
+	// so their failures are logged. The worker stops before the backends.
+	log := slog.New(slog.NewTextHandler(stderr, nil))
+	readersCtx, stopReaders := context.WithCancel(ctx)
+	var readersDone sync.WaitGroup
+	defer func() { stopReaders(); readersDone.Wait() }()
+	if err := startReaders(readersCtx, b, &readersDone, stdout, log); err != nil {
+		return err
+	}
 
 	configFile := filepath.Join(*logDir, "demo-config.json")
 	if err := writeDemoConfig(configFile); err != nil {

@@ -1,22 +1,14 @@
 package readers_test
 
 import (
-	"archive/zip"
-	"bytes"
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"fmt"
-	"io"
-	"net/http"
-	"net/url"
 	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	v4 "github.com/aws/aws-sdk-go-v2/aws/signer/v4"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/firehose"
 	fhtypes "github.com/aws/aws-sdk-go-v2/service/firehose/types"
@@ -33,7 +25,7 @@ import (
 const awsTimeout = 30 * time.Second
 
 // motoAccount is the account moto answers as.
-const motoAccount = "123456789012"
+const motoAccount = localaws.Account
 
 // put writes a record to shard 0 of name and returns its sequence number.
 func put(t *testing.T, kc *kinesis.Client, name, data string) string {
@@ -204,48 +196,12 @@ func TestReadersOnMoto(t *testing.T) {
 	}
 }
 
-// createFunction creates a Lambda function in moto, which first needs the
-// role it runs as in moto's IAM. Creating a function needs no docker (only
-// invoking one would). IAM is called with a request signed by hand: the
-// module has no IAM client, and needs none but here.
+// createFunction creates a Lambda function in moto, and the role it runs as.
 func createFunction(t *testing.T, backend *localaws.Backend, lc *lambda.Client, name string) {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), awsTimeout)
 	defer cancel()
-	form := url.Values{"Action": {"CreateRole"}, "Version": {"2010-05-08"}, "RoleName": {"lambda-role"},
-		"AssumeRolePolicyDocument": {`{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":"lambda.amazonaws.com"},"Action":"sts:AssumeRole"}]}`}}
-	body := form.Encode()
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, backend.Endpoint+"/", strings.NewReader(body))
-	if err != nil {
+	if err := localaws.CreateFunction(ctx, backend.Endpoint, lc, name, "lambda-role"); err != nil {
 		t.Fatal(err)
-	}
-	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-	sum := sha256.Sum256([]byte(body))
-	creds := aws.Credentials{AccessKeyID: localaws.AccessKeyID, SecretAccessKey: localaws.SecretAccessKey}
-	if err := v4.NewSigner().SignHTTP(ctx, creds, req, hex.EncodeToString(sum[:]), "iam", localaws.Region, time.Now()); err != nil {
-		t.Fatal(err)
-	}
-	res, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	out, _ := io.ReadAll(res.Body)
-	res.Body.Close()
-	if res.StatusCode != http.StatusOK {
-		t.Fatalf("create role: %d %s", res.StatusCode, out)
-	}
-	var zipped bytes.Buffer
-	zw := zip.NewWriter(&zipped)
-	w, _ := zw.Create("handler.py")
-	_, _ = w.Write([]byte("def handle(event, context):\n    return None\n"))
-	if err := zw.Close(); err != nil {
-		t.Fatal(err)
-	}
-	_, err = lc.CreateFunction(ctx, &lambda.CreateFunctionInput{
-		FunctionName: aws.String(name), Runtime: lambdatypes.RuntimePython312, Handler: aws.String("handler.handle"),
-		Role: aws.String("arn:aws:iam::" + motoAccount + ":role/lambda-role"), Code: &lambdatypes.FunctionCode{ZipFile: zipped.Bytes()},
-	})
-	if err != nil {
-		t.Fatalf("create function: %v", err)
 	}
 }
