@@ -80,3 +80,31 @@ func TestReachedWatchEndsAfterItsBound(t *testing.T) {
 		}
 	})
 }
+
+// TestStreamFactsSummariseTheReaders: the picked stream's summary fetches
+// its readers at a glance, counted by kind, with a link to their page.
+func TestStreamFactsSummariseTheReaders(t *testing.T) {
+	env := newUnitEnv(t, nil, nil, func(d *web.Deps) {
+		d.Targets = []web.Target{{Name: "default", Region: "eu-west-1", Publisher: d.Publisher, Identity: webtest.KnownIdentity, Readers: neverConsumes}}
+	})
+	doc := htmlDoc(t, env.get("/streams/summary?stream=orders"))
+	url := doc.Find(`[hx-get^="/streams/orders/readers/summary"]`).AttrOr("hx-get", "")
+	if url == "" {
+		t.Fatal("the stream's summary does not fetch its readers")
+	}
+	r := httptest.NewRequest(http.MethodGet, url, nil)
+	r.Header.Set("HX-Request", "true")
+	w := env.serve(r)
+	wantStatus(t, w, http.StatusOK)
+	doc = htmlDoc(t, w)
+	var kinds []string
+	doc.Find(byTestID("readers-summary-kind")).Each(func(_ int, s *goquery.Selection) {
+		kinds = append(kinds, s.AttrOr("data-reader-kind", "")+"="+s.AttrOr("data-count", ""))
+	})
+	if got := strings.Join(kinds, " "); got != "kcl=1 lambda=1" {
+		t.Fatalf("kinds %q, want kcl=1 lambda=1", got)
+	}
+	if href := exactlyOne(t, doc, byTestID("readers-summary-link")).AttrOr("href", ""); !strings.HasPrefix(href, "/streams/orders/readers") {
+		t.Fatalf("links to %q", href)
+	}
+}
