@@ -140,6 +140,7 @@ type Result struct {
 	Caller         Caller
 	ResponseJSON   string // the response as boto3 prints it, indented
 	ReadBackVals   string // JSON of the read-back request's extra fields: the token the console signed for this put
+	ReachedURL     string // the first look at whether the stream's readers got it, with the same token
 	WrittenAt      string // RFC 3339, UTC
 	WrittenWith    string // how a schema shaped the record: checked, encoded, framed; "" without one
 	Target         string // where it was written, for the link to the stream's records
@@ -184,6 +185,9 @@ type StreamSummary struct {
 	MaxRecordBytes int
 	Err            string // why there is no summary
 	RecordsURL     string // the stream's records page; "" when the user may not read it
+	// ReadersURL is the summary of the stream's readers, fetched after the
+	// summary; "" when the user may not read it or the target finds none.
+	ReadersURL string
 }
 
 // ShardPreview says where a record with the typed key will land.

@@ -66,6 +66,63 @@ type ReachedRecord struct {
 // Reached is whether one reader has consumed the record.
 type Reached struct {
 	Kind, Name, State, Why string
+	// SeenAt is when the console saw it consumed (RFC 3339); Lag, for a
+	// pending record, how long it has waited since it was written, and
+	// LagSeconds the same for machines.
+	SeenAt     string
+	Lag        string
+	LagSeconds string
+}
+
+// ReachedWatch is the put's result's look at whether the stream's readers
+// got the record: verdicts, or one line saying why there are none; while a
+// reader is pending and the watch lasts, NextURL is the next look.
+type ReachedWatch struct {
+	Reached    []Reached
+	Message    string // instead of verdicts: no readers, no permission, the budget spent
+	NoReaders  bool
+	Failed     int    // sources that could not be read
+	ReadersURL string // the readers page, about this record
+	At         string // when the readers were looked up
+	NextURL    string // the next look, "" when the watch is over
+	// Stopped: the watch ran its course with a reader still pending;
+	// AgainURL starts a new one.
+	Stopped  bool
+	AgainURL string
+	WatchFor string // how long a watch lasts, in words
+}
+
+// ReadersSummary is a stream's readers at a glance, linking to its page.
+type ReadersSummary struct {
+	URL     string
+	Total   int
+	Kinds   []KindCount
+	NoOwner []string // "table shard" of leases no worker holds
+	Stale   []string // "table shard" of leases not renewed for a while
+	Failed  int      // sources that could not be read
+	Err     string   // why there is no summary
+}
+
+// KindCount is how many readers of a kind a stream has.
+type KindCount struct {
+	Kind  string
+	Count int
+}
+
+// BulkReached is, per reader, how many of a bulk job's records it has consumed.
+type BulkReached struct {
+	Tallies  []BulkTally
+	Summary  ReadersSummary
+	AgainURL string
+	At       string
+	Err      string
+}
+
+// BulkTally is one reader's count of a job's consumed records.
+type BulkTally struct {
+	Kind, Name, State, Why string
+	Consumed, Total        int
+	PendingShards          []string
 }
 
 // ReadersURL is a stream's readers page.

@@ -29,6 +29,8 @@ type RecordsArea struct {
 	Read    *RecordsRead // nil when nothing was read
 	TailURL string       // the live tail's event stream, with the same shards and filter
 	CanPut  bool         // the user may write somewhere: offer Resend and Open in the form
+	// Readers summarises the stream's readers, when the page looked them up.
+	Readers *ReadersSummary
 }
 
 // RecordsQuery is the browse form as the user filled it.
@@ -104,6 +106,9 @@ type RecordItem struct {
 	OpenURL         string // the record form filled with this record; "" when too large for a link
 	ResendOf        string // names this record to the audit trail of a resend
 	SubmissionKey   string // the resend form's one-time key; see web's recordItem
+	// Reached is, per reader of the stream, whether it has consumed the
+	// record: from the page's one look at the readers; nil without one.
+	Reached []Reached
 }
 
 // RecordsURL builds a link to a stream's records page (or its tail or

@@ -76,6 +76,14 @@ func (h *handlers) records(c echo.Context) error {
 		return h.renderRecords(c, status, area)
 	}
 	read := recordsReadView(br, page, area.CanPut, lim)
+	// One look at the stream's readers for the whole page, never one per record.
+	if h.visitorOf(c.Request().Context()).Target.Readers != nil {
+		sum, view := h.lookUpReaders(c.Request().Context(), br.ref)
+		area.Readers = &sum
+		if view != nil {
+			recordsReached(*view, read.Records)
+		}
+	}
 	area.Read = &read
 	// The records the page decoded once: counting them again would inflate
 	// every compressed record a second time.

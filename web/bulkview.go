@@ -48,6 +48,11 @@ func (h *handlers) bulkJobViewOf(j *bulk.Job, st bulk.JobStatus) views.BulkJob {
 	if st.State == bulk.StateVerifying || st.State == bulk.StateDone {
 		v.Verify = verifyView(j, st)
 	}
+	if st.State == bulk.StateDone && (st.Verify.State == bulk.VerifyVerified || st.Verify.State == bulk.VerifyProblems) {
+		if d, ok := h.writes.Destination(j.Target); ok && d.Readers != nil {
+			v.ReachedURL = base + "/reached"
+		}
+	}
 	if st.State != bulk.StateDone {
 		if st.Held {
 			v.Progress.Note = heldNote

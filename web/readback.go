@@ -116,11 +116,12 @@ func shapedBy(cv views.Consumers) string {
 	return ""
 }
 
-// readBackVals are the extra fields the read-back request sends with the
-// form: the token for the record just written. rec is the record as
+// readBackToken is what the read-back request sends with the form, and
+// what the look at the stream's readers sends: the token for the record
+// just written. rec is the record as
 // written; typed is the form's data as the user typed it, which differs
 // when cv's schema encoded or framed it.
-func (h *handlers) readBackVals(ctx context.Context, rec stream.Record, res stream.PutResult, typed []byte, cv views.Consumers) string {
+func (h *handlers) readBackToken(ctx context.Context, rec stream.Record, res stream.PutResult, typed []byte, cv views.Consumers) string {
 	cl := readBackClaim{
 		User: userFrom(ctx).Name, Target: h.targetOf(ctx).Name, Stream: rec.Stream.String(),
 		Shard: res.ShardID, Sequence: res.SequenceNumber,
@@ -132,7 +133,11 @@ func (h *handlers) readBackVals(ctx context.Context, rec stream.Record, res stre
 			cl.Shaped = "changed by its schema"
 		}
 	}
-	tok := h.readBackKeys.sign(cl)
+	return h.readBackKeys.sign(cl)
+}
+
+// readBackVals is the read-back request's extra fields, as JSON for hx-vals.
+func readBackVals(tok string) string {
 	b, err := json.Marshal(map[string]string{FieldReadBackToken: tok})
 	if err != nil {
 		panic(err) // a map of strings always marshals

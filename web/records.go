@@ -58,7 +58,11 @@ func (h *handlers) putRecord(c echo.Context) error {
 		return err
 	}
 	result := resultView(a.Record, res, callerView(v.Clients.Identity.Caller(ctx)))
-	result.ReadBackVals = h.readBackVals(ctx, a.Record, res, a.Typed, form.Consumers)
+	tok := h.readBackToken(ctx, a.Record, res, a.Typed, form.Consumers)
+	result.ReadBackVals = readBackVals(tok)
+	if v.Target.Readers != nil {
+		result.ReachedURL = reachedURL(v.Target.Name, tok, time.Time{})
+	}
 	result.WrittenWith = writtenWith(form.Consumers)
 	return h.finish(c, sub, http.StatusOK, views.Workspace{Form: form, Result: result})
 }

@@ -25,6 +25,7 @@ func (h *handlers) routes(e *echo.Echo) {
 	e.POST("/records", h.putRecord, app...)
 	e.GET("/records/submissions/:key", h.showSubmission, app...)
 	e.POST("/records/readback", h.readBack, app...)
+	e.GET("/records/reached", h.reachedRecord, app...)
 	e.POST("/records/code", h.code, app...)
 	e.GET("/records/preview", h.preview, app...)
 	e.GET("/records/consumers", h.consumers, app...)
@@ -37,6 +38,7 @@ func (h *handlers) routes(e *echo.Echo) {
 	e.GET("/streams/:stream/records.ndjson", h.recordsExport, app...)
 	e.GET("/streams/:stream/tail", h.tail, app...)
 	e.GET("/streams/:stream/readers", h.readers, app...)
+	e.GET("/streams/:stream/readers/summary", h.readersSummary, app...)
 	e.GET("/bulk", h.bulkPage, app...)
 	// An upload is streamed to disk as it arrives, never parsed whole: it
 	// has a limit of its own, and names its target in the query or in the
@@ -48,6 +50,7 @@ func (h *handlers) routes(e *echo.Echo) {
 	e.POST("/bulk/:id/verify", h.bulkVerify, app...)
 	e.GET("/bulk/:id/events", h.bulkEvents, app...)
 	e.GET("/bulk/:id/report.ndjson", h.bulkReport, app...)
+	e.GET("/bulk/:id/reached", h.bulkReached, app...)
 	e.GET("/metrics", h.metrics.handler(), app...) // it names streams: behind sign-in
 
 	// Health checks and assets carry nothing secret.

@@ -82,6 +82,7 @@ func (h *handlers) summaryView(ctx context.Context, name string) views.StreamSum
 		Name: s.Name, ARN: s.ARN, Status: s.Status, Active: s.Active(), CapacityMode: s.CapacityMode,
 		OpenShards: s.OpenShards, RetentionHours: s.RetentionHours, EncryptionType: s.EncryptionType,
 		KeyID: s.KeyID, MaxRecordBytes: s.MaxRecordBytes, RecordsURL: h.recordsLink(ctx, ref, read),
+		ReadersURL: h.readersSummaryURL(ctx, ref, read.Allowed),
 	}
 }
 

@@ -79,10 +79,13 @@ type SendOptions struct {
 	Admit func(ctx context.Context, n int) error
 }
 
-// ShardCount is how many records landed on one shard.
+// ShardCount is how many records landed on one shard, and the highest
+// sequence number Kinesis gave one of them there: a reader whose checkpoint
+// is past it has consumed them all.
 type ShardCount struct {
 	ShardID string
 	Records int
+	Highest string
 }
 
 // Summary is how a bulk send went.

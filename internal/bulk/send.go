@@ -449,6 +449,7 @@ func (r *sendRun) settled(p *pendingRecord) {
 func (r *sendRun) collect() (Summary, error) {
 	var sum Summary
 	shards := map[string]int{}
+	highest := map[string]string{}
 	waiting := map[int]*pendingRecord{}
 	next := 0
 	var cbErr error
@@ -457,6 +458,9 @@ func (r *sendRun) collect() (Summary, error) {
 		sum.count(res.Status, 1)
 		if res.Status == StatusWritten {
 			shards[res.ShardID]++
+			if h, ok := highest[res.ShardID]; !ok || stream.CompareSequenceNumbers(res.SequenceNumber, h) > 0 {
+				highest[res.ShardID] = res.SequenceNumber
+			}
 		}
 		if res.PossiblyDuplicated {
 			sum.PossiblyDuplicated++
@@ -489,7 +493,7 @@ func (r *sendRun) collect() (Summary, error) {
 		}
 	}
 	for id, n := range shards {
-		sum.Shards = append(sum.Shards, ShardCount{ShardID: id, Records: n})
+		sum.Shards = append(sum.Shards, ShardCount{ShardID: id, Records: n, Highest: highest[id]})
 	}
 	slices.SortFunc(sum.Shards, func(a, b ShardCount) int { return strings.Compare(a.ShardID, b.ShardID) })
 	return sum, cbErr

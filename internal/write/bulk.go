@@ -91,7 +91,9 @@ func (s *Service) checkBulk(ctx context.Context, v *Visitor, f BulkForm, src io.
 	j, err := s.cfg.Jobs.Check(bulk.Upload{
 		User: v.User.Name, Source: v.Source, RequestID: v.RequestID, Target: v.Target.Name,
 		Sender: v.Clients.Bulk, Spec: spec, Rate: rate, ResendUnknown: f.ResendUnknown, SendValidOnly: f.SendValidOnly, Name: f.Name,
-		Scanner: v.Clients.Browser, // verifying needs no read permission: like the read-back, it shows only whether what was sent is there Verify: f.Verify, Replaced: f.Replaced,
+		// Verifying needs no read permission: like the read-back, it shows
+		// only whether what was sent is there.
+		Scanner: v.Clients.Browser, Verify: f.Verify, Replaced: f.Replaced,
 	}, src)
 	var fe stream.FieldErrors
 	if errors.As(err, &fe) {
