@@ -553,6 +553,17 @@ func TestBulkSpecAsTyped(t *testing.T) {
 	if err != nil || len(errs) > 0 {
 		t.Fatalf("errors %v, err %v", errs, err)
 	}
+	if j.Verify || j.Replaced != "" {
+		t.Fatalf("verify %v, replaced %q: the form asked for neither", j.Verify, j.Replaced)
+	}
+	f.Verify, f.Replaced, f.ResendUnknown, f.SendValidOnly, f.Name = true, "an earlier upload", true, true, "r.ndjson"
+	j2, errs, err := e.svc.CheckBulk(t.Context(), e.visitor("ann"), f, strings.NewReader("{}\n"))
+	if err != nil || len(errs) > 0 {
+		t.Fatalf("errors %v, err %v", errs, err)
+	}
+	if !j2.Verify || j2.Replaced != "an earlier upload" || !j2.ResendUnknown || !j2.SendValidOnly || j2.Name != "r.ndjson" {
+		t.Fatalf("the form's choices did not reach the job: %+v", j2.Upload)
+	}
 	if j.Spec.PartitionKey.Value != " k " {
 		t.Fatalf("fixed key %q, want it as typed", j.Spec.PartitionKey.Value)
 	}
