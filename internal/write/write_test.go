@@ -397,6 +397,7 @@ func TestResendOfAudited(t *testing.T) {
 		"shardId-000000000000/" + seq + "/3":      "shardId-000000000000/" + seq + "/3",
 		"shardId-000000000000/" + seq + "/x":      "",
 		"shardId-000000000000/" + seq + "/":       "",
+		"shardId-000000000000/" + seq + "/12345":  "shardId-000000000000/" + seq + "/12345",
 		"shardId-000000000000/" + seq + "/123456": "",
 		"shardId-000000000000":                    "",
 		"nonsense/" + seq:                         "",
