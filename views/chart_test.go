@@ -119,7 +119,9 @@ func TestChartRendering(t *testing.T) {
 		t.Errorf("points %q", got)
 	}
 	var rows []string
-	fig.Find(testid("chart-point")).Each(func(_ int, r *goquery.Selection) { rows = append(rows, r.Find("td").First().Text()+"="+r.Find("td").Last().Text()) })
+	fig.Find(testid("chart-point")).Each(func(_ int, r *goquery.Selection) {
+		rows = append(rows, r.Find("td").First().Text()+"="+r.Find("td").Last().Text())
+	})
 	if want := "12:00=0 13:30=1,204 15:00=310"; strings.Join(rows, " ") != want {
 		t.Errorf("table %q, want %q", strings.Join(rows, " "), want)
 	}
