@@ -1,6 +1,12 @@
 package views
 
-import "net/url"
+import (
+	"net/url"
+	"strconv"
+	"time"
+
+	"github.com/a-h/templ"
+)
 
 // ReadersPage is a stream's readers page.
 type ReadersPage struct {
@@ -24,6 +30,15 @@ type ReadersArea struct {
 	Record  *ReachedRecord
 	Reached []Reached
 	At      string // when the sources were read (or the cache filled)
+	// Charts are the stream's and its readers' CloudWatch metrics;
+	// ChartsFailure says why there are none, or not all (ChartsReason
+	// sorts it: access-denied, throttled, limited, failed).
+	Charts        []Chart
+	ChartsFailure string
+	ChartsReason  string
+	ChartsShown   bool // the target reads metrics at all
+	// Mark is the moment of the user's put, marked on the charts (RFC 3339); "" for none.
+	Mark string
 }
 
 // Reader is one reader of the stream.
@@ -50,6 +65,13 @@ type ReaderShard struct {
 	NoOwner       bool
 	Stale         bool
 	StaleSince    string
+	// How far the checkpoint is behind the shard's newest record:
+	// LagState is measured, not-looked-up, failed, unknown or finished.
+	LagState      string
+	BehindMS      int64
+	BehindRecords int
+	AtLeast       bool // BehindRecords is a lower bound
+	LagMessage    string
 }
 
 // ReaderFailure is a source that could not be read.
@@ -132,4 +154,42 @@ func ReadersURL(streamName string, q url.Values) string {
 		return u
 	}
 	return u + "?" + q.Encode()
+}
+
+// lagAttrs are a lease row's data-behind-ms and data-behind-records, when
+// they are known (data-behind-at-least when the count is a lower bound).
+func (s ReaderShard) lagAttrs() templ.Attributes {
+	switch s.LagState {
+	case "measured", "finished":
+		a := templ.Attributes{"data-behind-ms": strconv.FormatInt(s.BehindMS, 10), "data-behind-records": strconv.Itoa(s.BehindRecords)}
+		if s.AtLeast {
+			a["data-behind-at-least"] = true
+		}
+		return a
+	}
+	return nil
+}
+
+// BehindText says how far the lease is behind, in words.
+func (s ReaderShard) BehindText() string {
+	switch s.LagState {
+	case "finished":
+		return "Finished: the shard is read to its end."
+	case "measured":
+		if s.BehindRecords == 0 && !s.AtLeast {
+			return "Caught up."
+		}
+		n := FormatNumber(float64(s.BehindRecords))
+		if s.AtLeast {
+			n = "at least " + n
+		}
+		unit := " records"
+		if s.BehindRecords == 1 && !s.AtLeast {
+			unit = " record"
+		}
+		return n + unit + ", " + (time.Duration(s.BehindMS) * time.Millisecond).Round(time.Second).String() + " behind"
+	case "":
+		return "Not looked up."
+	}
+	return s.LagMessage
 }

@@ -32,6 +32,11 @@ func (b *stubBrowser) Tail(context.Context, stream.TailRequest, func([]stream.St
 	return nil
 }
 
+// Behind: these tests never show a readers page.
+func (b *stubBrowser) Behind(context.Context, string, stream.StreamRef, string, string, int) (stream.ShardLag, error) {
+	return stream.ShardLag{}, errors.New("stubBrowser: no lag")
+}
+
 // ShardSpans and Scan: these tests never verify an upload.
 func (b *stubBrowser) ShardSpans(context.Context, stream.StreamRef) ([]stream.ShardSpan, error) {
 	return nil, errors.New("stubBrowser: no shards")

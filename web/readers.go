@@ -10,6 +10,7 @@ package web
 
 import (
 	"errors"
+	"fmt"
 	"net/http"
 	"strconv"
 	"strings"
@@ -28,6 +29,9 @@ const (
 	readersShard    = "shard"
 	readersSequence = "sequence"
 	readersSub      = "sub"
+	// readersAt is the moment of the user's put (RFC 3339), marked on the
+	// charts; the put's result links here with it.
+	readersAt = "at"
 )
 
 // readers serves GET /streams/{stream}/readers.
@@ -48,9 +52,13 @@ func (h *handlers) readers(c echo.Context) error {
 	if msg != "" {
 		return echo.NewHTTPError(http.StatusUnprocessableEntity, msg)
 	}
+	mark, msg := bindMark(c)
+	if msg != "" {
+		return echo.NewHTTPError(http.StatusUnprocessableEntity, msg)
+	}
 	area := views.ReadersArea{Stream: ref.Name, RecordsURL: h.recordsLink(ctx, ref, read)}
 	v := h.visitorOf(ctx)
-	view, err := h.writes.Readers(ctx, v, ref)
+	view, err := h.writes.Readers(ctx, v, viewerOf(c), ref, readers.LagOptions{})
 	var f *stream.Failure
 	switch {
 	case errors.Is(err, write.ErrLookUpsLimited):
@@ -67,6 +75,7 @@ func (h *handlers) readers(c echo.Context) error {
 		return err
 	}
 	area = readersView(area, view)
+	area = chartsView(area, view.Metrics, mark)
 	if pos != nil {
 		area.Record = &views.ReachedRecord{ShardID: pos.ShardID, SequenceNumber: pos.Sequence, SubSequence: pos.SubSequence}
 		for _, vd := range view.Reached(*pos) {
@@ -100,6 +109,49 @@ func bindReachedRecord(c echo.Context) (*readers.Position, string) {
 	return p, ""
 }
 
+// bindMark reads the moment of the user's put, if any.
+func bindMark(c echo.Context) (time.Time, string) {
+	s := strings.TrimSpace(c.QueryParam(readersAt))
+	if s == "" {
+		return time.Time{}, ""
+	}
+	t, err := time.Parse(time.RFC3339, s)
+	if err != nil {
+		return time.Time{}, "The moment to mark (at) is an RFC 3339 time, like 2025-01-02T15:04:05Z."
+	}
+	return t.UTC(), ""
+}
+
+// chartsView lays the metrics out as charts, the put's moment marked.
+func chartsView(area views.ReadersArea, m *readers.Metrics, mark time.Time) views.ReadersArea {
+	if m == nil {
+		return area
+	}
+	area.ChartsShown = true
+	if !mark.IsZero() {
+		area.Mark = mark.Format(time.RFC3339)
+	}
+	if f := m.Failure; f != nil {
+		area.ChartsFailure, area.ChartsReason = f.Message, string(f.Reason)
+		if f.RequestID != "" {
+			area.ChartsFailure += " (request id " + f.RequestID + ")"
+		}
+	} else if m.Partial {
+		area.ChartsFailure, area.ChartsReason = "CloudWatch had more points than one look brings: some charts may end early.", "partial"
+	}
+	for i, s := range m.Series {
+		pts := make([]views.ChartPoint, len(s.Points))
+		for j, p := range s.Points {
+			pts[j] = views.ChartPoint{At: p.At, Value: p.Value}
+		}
+		area.Charts = append(area.Charts, views.NewChart(views.ChartSeries{
+			ID: "chart-" + strconv.Itoa(i), Metric: s.Name, Reader: s.Reader, Unit: s.Unit, Window: fmt.Sprintf("last %g hours", readers.MetricsWindow.Hours()),
+			From: m.From, To: m.To, Points: pts, Mark: mark,
+		}))
+	}
+	return area
+}
+
 // readersView turns what was found into the page's terms.
 func readersView(area views.ReadersArea, v readers.View) views.ReadersArea {
 	area.At = v.At.UTC().Format(time.RFC3339)
@@ -118,6 +170,8 @@ func readersView(area views.ReadersArea, v readers.View) views.ReadersArea {
 				if l.Stale {
 					s.StaleSince = l.CounterSince.UTC().Format(time.RFC3339)
 				}
+				s.LagState, s.LagMessage = string(l.Lag.State), l.Lag.Message
+				s.BehindMS, s.BehindRecords, s.AtLeast = l.Lag.Behind.Milliseconds(), l.Lag.Records, l.Lag.AtLeast
 				out.Shards = append(out.Shards, s)
 			}
 		case r.EFO != nil:

@@ -11,6 +11,7 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/credentials/stscreds"
+	"github.com/aws/aws-sdk-go-v2/service/cloudwatch"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/firehose"
 	"github.com/aws/aws-sdk-go-v2/service/glue"
@@ -144,9 +145,10 @@ func newTarget(cfg aws.Config, name, account, endpoint string, opts stream.Optio
 		// share of a stream's reads does not grow with its targets or users.
 		Browser: stream.NewReader(kc, budget, stream.ReaderOptions{}),
 		// The readers page: lease tables, fan-out consumers, Lambda
-		// mappings and Firehose, with the target's own credentials.
+		// mappings, Firehose and the charts' CloudWatch metrics, with the
+		// target's own credentials.
 		Readers: readers.New(readers.Clients{DynamoDB: dynamodb.NewFromConfig(cfg), Kinesis: kc,
-			Lambda: lambda.NewFromConfig(cfg), Firehose: firehose.NewFromConfig(cfg)}, readers.Options{}),
+			Lambda: lambda.NewFromConfig(cfg), Firehose: firehose.NewFromConfig(cfg), CloudWatch: cloudwatch.NewFromConfig(cfg)}, readers.Options{}),
 	}
 }
 

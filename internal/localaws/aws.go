@@ -10,9 +10,12 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
 	"github.com/aws/aws-sdk-go-v2/credentials"
+	"github.com/aws/aws-sdk-go-v2/service/cloudwatch"
+	cwschemas "github.com/aws/aws-sdk-go-v2/service/cloudwatch/schemas"
 	"github.com/aws/aws-sdk-go-v2/service/kinesis"
 	"github.com/aws/aws-sdk-go-v2/service/kinesis/types"
 	"github.com/aws/aws-sdk-go-v2/service/sts"
+	"github.com/aws/smithy-go/transport/http/protocol/awsquery"
 )
 
 // Region is the region every local backend is used with.
@@ -68,6 +71,24 @@ func (b *Backend) STS(ctx context.Context) (*sts.Client, error) {
 		return nil, err
 	}
 	return sts.NewFromConfig(cfg), nil
+}
+
+// CloudWatch returns a CloudWatch client for this backend (only moto
+// answers CloudWatch). It speaks awsQuery, one of the protocols CloudWatch
+// serves: the SDK's default since 2025, Smithy RPC v2 CBOR, is not served by
+// moto 5.2 (it answers 404 to /service/GraniteServiceVersion20100801/...).
+func (b *Backend) CloudWatch(ctx context.Context) (*cloudwatch.Client, error) {
+	cfg, err := b.AWSConfig(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return cloudwatch.NewFromConfig(cfg, QueryProtocol), nil
+}
+
+// QueryProtocol makes a CloudWatch client speak awsQuery, which moto
+// serves, instead of the SDK's default RPC v2 CBOR, which it does not.
+func QueryProtocol(o *cloudwatch.Options) {
+	o.Protocol = awsquery.New(cwschemas.GraniteServiceVersion20100801)
 }
 
 // probeClient is a Kinesis client that tries each call once, for polling.

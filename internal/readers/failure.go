@@ -73,6 +73,8 @@ func permissionFor(op string) string {
 		return "firehose:ListDeliveryStreams"
 	case "DescribeDeliveryStream":
 		return "firehose:DescribeDeliveryStream"
+	case "GetMetricData":
+		return "cloudwatch:GetMetricData"
 	case "ListTagsForStream":
 		return "kinesis:ListTagsForStream on the stream"
 	}

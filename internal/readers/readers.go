@@ -82,6 +82,8 @@ type Clients struct {
 	Kinesis  ConsumerLister
 	Lambda   MappingLister
 	Firehose DeliveryStreams
+	// CloudWatch reads the stream's and its readers' metrics.
+	CloudWatch MetricReader
 }
 
 // Options bound and tune a Finder; the zero value is fine.
@@ -100,6 +102,9 @@ type Options struct {
 	StaleAfter time.Duration
 	// CallTimeout bounds one AWS call (default 10s).
 	CallTimeout time.Duration
+	// MetricsTTL is how long the metrics are reused (default 60s: they
+	// have one point a minute).
+	MetricsTTL time.Duration
 }
 
 func (o Options) withDefaults() Options {
@@ -121,6 +126,9 @@ func (o Options) withDefaults() Options {
 	if o.CallTimeout <= 0 {
 		o.CallTimeout = 10 * time.Second
 	}
+	if o.MetricsTTL <= 0 {
+		o.MetricsTTL = time.Minute
+	}
 	return o
 }
 
@@ -134,6 +142,7 @@ type Finder struct {
 	mappings   *cache[[]Reader]
 	deliveries *cache[[]string]       // delivery stream names reading from streams
 	sources    *cache[deliverySource] // a delivery stream's source, by name
+	charts     *cache[Metrics]        // by stream, readers and minute
 	counters   *counters
 }
 
@@ -148,6 +157,7 @@ func New(c Clients, opts Options) *Finder {
 		deliveries: newCache[[]string](opts.TTL),
 		// A delivery stream's source cannot change: only its existence can.
 		sources:  newCache[deliverySource](10 * opts.TTL),
+		charts:   newCache[Metrics](opts.MetricsTTL),
 		counters: newCounters(),
 	}
 }
@@ -169,6 +179,9 @@ type View struct {
 	Readers  []Reader
 	Failures []Failure
 	At       time.Time
+	// Metrics are the stream's and its readers' CloudWatch metrics; nil
+	// when the target reads none.
+	Metrics *Metrics
 }
 
 // Reader is one reader of a stream.
@@ -199,6 +212,9 @@ type LeaseState struct {
 	// CounterSince; the worker holding it has stopped renewing it.
 	Stale        bool
 	CounterSince time.Time
+	// Lag is how far the checkpoint is behind the shard's newest record,
+	// once MeasureLag has looked; the zero value is not looked at.
+	Lag Lag
 }
 
 // Consumer is an enhanced fan-out consumer.
@@ -276,6 +292,10 @@ func (f *Finder) Find(ctx context.Context, s Stream, allow func() bool) View {
 		}
 		return strings.Compare(a.Name, b.Name)
 	})
+	if f.c.CloudWatch != nil {
+		m := f.metrics(ctx, s.Name, v.Readers, allow)
+		v.Metrics = &m
+	}
 	return v
 }
 

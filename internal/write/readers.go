@@ -16,8 +16,10 @@ var ErrNoReaders = errors.New("write: this target does not look up readers")
 // each source, every AWS call paid from v's look-up budget. The caller has
 // checked that v may read the stream. Only a stream that cannot be
 // described for want of budget, or does not exist, is an error: any other
-// failure is a source's, reported in the view.
-func (s *Service) Readers(ctx context.Context, v *Visitor, ref stream.StreamRef) (readers.View, error) {
+// failure is a source's, reported in the view. Each KCL lease's lag is
+// read with v's Browser, paid from the read budget as viewer's (bounded
+// per page by lag), when the target reads records.
+func (s *Service) Readers(ctx context.Context, v *Visitor, viewer string, ref stream.StreamRef, lag readers.LagOptions) (readers.View, error) {
 	t := v.Target
 	if t.Readers == nil {
 		return readers.View{}, ErrNoReaders
@@ -42,5 +44,11 @@ func (s *Service) Readers(ctx context.Context, v *Visitor, ref stream.StreamRef)
 		rs.TagsErr = err
 	}
 	rs.Tables = readers.Tables(s.cfg.Rules.KCLApps, t.Name, ref.Name, tags)
-	return t.Readers.Find(ctx, rs, s.LookUpAllowed(v)), nil
+	view := t.Readers.Find(ctx, rs, s.LookUpAllowed(v))
+	if b := v.Clients.Browser; b != nil {
+		readers.MeasureLag(ctx, &view, func(ctx context.Context, shardID, after string, limit int) (stream.ShardLag, error) {
+			return b.Behind(ctx, viewer, ref, shardID, after, limit)
+		}, lag)
+	}
+	return view, nil
 }

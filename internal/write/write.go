@@ -54,6 +54,9 @@ type Browser interface {
 	// The bulk engine reads its uploads back with the same reader, paid
 	// from the same read budget.
 	bulk.Scanner
+	// Behind reads how far a reader's checkpoint on a shard is behind
+	// (the readers page), paid from the same read budget.
+	Behind(ctx context.Context, viewer string, ref stream.StreamRef, shardID, after string, limit int) (stream.ShardLag, error)
 }
 
 // BulkSender sends many records with PutRecords: the bulk engine's own

@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/service/cloudwatch"
 	"github.com/aws/aws-sdk-go-v2/service/kinesis"
 	"github.com/aws/aws-sdk-go-v2/service/sts"
 
@@ -135,6 +136,16 @@ func Kinesis(t testing.TB, b *localaws.Backend) *kinesis.Client {
 func STS(t testing.TB, b *localaws.Backend) *sts.Client {
 	t.Helper()
 	c, err := b.STS(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c
+}
+
+// CloudWatch returns a CloudWatch client for b (moto), failing the test on error.
+func CloudWatch(t testing.TB, b *localaws.Backend) *cloudwatch.Client {
+	t.Helper()
+	c, err := b.CloudWatch(context.Background())
 	if err != nil {
 		t.Fatal(err)
 	}
