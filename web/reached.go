@@ -64,7 +64,7 @@ func (h *handlers) reachedRecord(c echo.Context) error {
 		since = time.Unix(n, 0)
 	}
 	written := time.Unix(claim.Expires, 0).Add(-readBackTokenTTL)
-	view, err := h.writes.Readers(ctx, who, ref)
+	view, err := h.writes.Readers(ctx, who, "", ref, readers.LagOptions{Skip: true})
 	watch := false
 	var f *stream.Failure
 	switch {
@@ -140,7 +140,7 @@ func (h *handlers) readersSummary(c echo.Context) error {
 // user may read the stream. The summary says why when there is no view.
 func (h *handlers) lookUpReaders(ctx context.Context, ref stream.StreamRef) (views.ReadersSummary, *readers.View) {
 	v := h.visitorOf(ctx)
-	view, err := h.writes.Readers(ctx, v, ref)
+	view, err := h.writes.Readers(ctx, v, "", ref, readers.LagOptions{Skip: true})
 	var f *stream.Failure
 	switch {
 	case errors.Is(err, write.ErrLookUpsLimited):

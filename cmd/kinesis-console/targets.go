@@ -12,12 +12,14 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/credentials/stscreds"
 	"github.com/aws/aws-sdk-go-v2/service/cloudwatch"
+	cwschemas "github.com/aws/aws-sdk-go-v2/service/cloudwatch/schemas"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/firehose"
 	"github.com/aws/aws-sdk-go-v2/service/glue"
 	"github.com/aws/aws-sdk-go-v2/service/kinesis"
 	"github.com/aws/aws-sdk-go-v2/service/lambda"
 	"github.com/aws/aws-sdk-go-v2/service/sts"
+	"github.com/aws/smithy-go/transport/http/protocol/awsquery"
 
 	"github.com/kinesis-console/kinesis-console/internal/bulk"
 	"github.com/kinesis-console/kinesis-console/internal/identity"
@@ -148,8 +150,21 @@ func newTarget(cfg aws.Config, name, account, endpoint string, opts stream.Optio
 		// mappings, Firehose and the charts' CloudWatch metrics, with the
 		// target's own credentials.
 		Readers: readers.New(readers.Clients{DynamoDB: dynamodb.NewFromConfig(cfg), Kinesis: kc,
-			Lambda: lambda.NewFromConfig(cfg), Firehose: firehose.NewFromConfig(cfg), CloudWatch: cloudwatch.NewFromConfig(cfg)}, readers.Options{}),
+			Lambda: lambda.NewFromConfig(cfg), Firehose: firehose.NewFromConfig(cfg), CloudWatch: cloudWatch(cfg, endpoint)}, readers.Options{}),
 	}
+}
+
+// cloudWatch is a target's CloudWatch client. Against an endpoint of its
+// own (moto, in the demo) it speaks awsQuery, which CloudWatch still serves:
+// moto answers the SDK's default protocol (RPC v2 CBOR) with 404, so the
+// demo's charts would always say CloudWatch failed.
+func cloudWatch(cfg aws.Config, endpoint string) *cloudwatch.Client {
+	if endpoint == "" {
+		return cloudwatch.NewFromConfig(cfg)
+	}
+	return cloudwatch.NewFromConfig(cfg, func(o *cloudwatch.Options) {
+		o.Protocol = awsquery.New(cwschemas.GraniteServiceVersion20100801)
+	})
 }
 
 // streamTags reads a stream's tags with ListTagsForStream (the first page

@@ -35,6 +35,10 @@ type LagFunc func(ctx context.Context, shardID, after string, limit int) (stream
 
 // LagOptions bound the reads of one page; the zero value is fine.
 type LagOptions struct {
+	// Skip looks no lag up: the verdicts need none (the put's result, the
+	// records page, a bulk job), and their polls must not spend the
+	// stream's reads.
+	Skip bool
 	// MaxShards bounds the shards looked at (default 8): each costs a
 	// GetShardIterator and a GetRecords on a shard the stream's real
 	// consumers share.

@@ -45,7 +45,7 @@ func (s *Service) Readers(ctx context.Context, v *Visitor, viewer string, ref st
 	}
 	rs.Tables = readers.Tables(s.cfg.Rules.KCLApps, t.Name, ref.Name, tags)
 	view := t.Readers.Find(ctx, rs, s.LookUpAllowed(v))
-	if b := v.Clients.Browser; b != nil {
+	if b := v.Clients.Browser; b != nil && !lag.Skip {
 		readers.MeasureLag(ctx, &view, func(ctx context.Context, shardID, after string, limit int) (stream.ShardLag, error) {
 			return b.Behind(ctx, viewer, ref, shardID, after, limit)
 		}, lag)
