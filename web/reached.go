@@ -52,7 +52,10 @@ func (h *handlers) reachedRecord(c echo.Context) error {
 		return echo.NewHTTPError(http.StatusForbidden, "Not looked up: only the record you just wrote, on the same target, is followed to its readers.").SetInternal(err)
 	}
 	ref, _ := stream.ParseStreamRef(claim.Stream) // the console signed a name it had checked
-	q := url.Values{field.Target: {claim.Target}, readersShard: {claim.Shard}, readersSequence: {claim.Sequence}}
+	written := time.Unix(claim.Expires, 0).Add(-readBackTokenTTL)
+	// The readers page marks the put's moment on its charts.
+	q := url.Values{field.Target: {claim.Target}, readersShard: {claim.Shard}, readersSequence: {claim.Sequence},
+		readersAt: {written.UTC().Format(time.RFC3339)}}
 	w := views.ReachedWatch{ReadersURL: views.ReadersURL(ref.Name, q), WatchFor: "5 minutes"}
 	if !h.canRead(ctx, ref.Name).Allowed {
 		w.Message, w.ReadersURL = "Whether the stream's readers got it is shown to people who may read the stream.", ""
@@ -63,7 +66,6 @@ func (h *handlers) reachedRecord(c echo.Context) error {
 	if n, err := strconv.ParseInt(c.QueryParam(fieldWatchSince), 10, 64); err == nil && !time.Unix(n, 0).After(now) {
 		since = time.Unix(n, 0)
 	}
-	written := time.Unix(claim.Expires, 0).Add(-readBackTokenTTL)
 	view, err := h.writes.Readers(ctx, who, "", ref, readers.LagOptions{Skip: true})
 	watch := false
 	var f *stream.Failure

@@ -102,6 +102,9 @@ func TestPutResultFollowsTheRecordToItsReaders(t *testing.T) {
 	if v.AttrOr("data-reader-name", "") != rig.table || v.AttrOr("data-state", "") != "pending" || v.AttrOr("data-lag-seconds", "") == "" {
 		t.Fatalf("first look: %s=%s lag %q, want %s=pending with its lag", v.AttrOr("data-reader-name", ""), v.AttrOr("data-state", ""), v.AttrOr("data-lag-seconds", ""), rig.table)
 	}
+	if link := exactlyOne(t, doc, byTestID("reached-readers-link")).AttrOr("href", ""); !strings.Contains(link, "at=") || !strings.Contains(link, "sequence="+seq) {
+		t.Fatalf("the readers page link %q does not carry the put's moment and sequence number", link)
+	}
 	watch := exactlyOne(t, doc, byTestID("reached-watch"))
 	next := watch.AttrOr("hx-get", "")
 	if watch.AttrOr("data-watching", "") != "true" || !strings.Contains(next, "since=") || !strings.Contains(watch.AttrOr("hx-trigger", ""), "delay") {
