@@ -236,18 +236,27 @@ func readErrorCode(err error) string {
 	return "Error"
 }
 
+// streamInPath is the stream a read route names in its path
+// (/streams/{stream}/...): a name, never an ARN, or 404.
+func streamInPath(c echo.Context) (stream.StreamRef, error) {
+	ref, msg := stream.ParseStreamRef(c.Param("stream"))
+	if msg == "" && ref.ARN != "" {
+		msg = "Name the stream in the address; an ARN does not fit in it."
+	}
+	if msg != "" {
+		return ref, echo.NewHTTPError(http.StatusNotFound, msg)
+	}
+	return ref, nil
+}
+
 // bindRead reads the stream from the path and checks that the user may
 // read it (403, audited, before anything else), then binds and checks the
 // query. Field errors come back in errs: no AWS call is made for them.
 func (h *handlers) bindRead(c echo.Context) (browseRequest, error) {
 	ctx := c.Request().Context()
-	name := c.Param("stream")
-	ref, msg := stream.ParseStreamRef(name)
-	if msg == "" && ref.ARN != "" {
-		msg = "Name the stream in the address; an ARN does not fit in it."
-	}
-	if msg != "" {
-		return browseRequest{}, echo.NewHTTPError(http.StatusNotFound, msg)
+	ref, err := streamInPath(c)
+	if err != nil {
+		return browseRequest{}, err
 	}
 	br := browseRequest{ref: ref}
 	q := c.QueryParams()

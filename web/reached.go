@@ -123,12 +123,9 @@ func reachedView(vd readers.Verdict, at time.Time) views.Reached {
 // stream's readers at a glance, for the stream's facts.
 func (h *handlers) readersSummary(c echo.Context) error {
 	ctx := c.Request().Context()
-	ref, msg := stream.ParseStreamRef(c.Param("stream"))
-	if msg == "" && ref.ARN != "" {
-		msg = "Name the stream in the address; an ARN does not fit in it."
-	}
-	if msg != "" {
-		return echo.NewHTTPError(http.StatusNotFound, msg)
+	ref, err := streamInPath(c)
+	if err != nil {
+		return err
 	}
 	if read := h.canRead(ctx, ref.Name); !read.Allowed {
 		return echo.NewHTTPError(http.StatusForbidden, read.Reason)

@@ -37,12 +37,9 @@ const (
 // readers serves GET /streams/{stream}/readers.
 func (h *handlers) readers(c echo.Context) error {
 	ctx := c.Request().Context()
-	ref, msg := stream.ParseStreamRef(c.Param("stream"))
-	if msg == "" && ref.ARN != "" {
-		msg = "Name the stream in the address; an ARN does not fit in it."
-	}
-	if msg != "" {
-		return echo.NewHTTPError(http.StatusNotFound, msg)
+	ref, err := streamInPath(c)
+	if err != nil {
+		return err
 	}
 	read := h.canRead(ctx, ref.Name)
 	if !read.Allowed {
