@@ -48,8 +48,14 @@ func StartKinesalite(ctx context.Context, opts Options) (*Backend, error) {
 	if err != nil {
 		return nil, err
 	}
-	return withFreshPorts(ctx, opts, func() (*Backend, error) {
-		port, err := pickPort(opts.Port)
+	// kinesalite listens on a free port of its own; the caller's port, if
+	// any, is the shield's (shield.go).
+	ln, err := listenShield(opts.Port)
+	if err != nil {
+		return nil, err
+	}
+	b, err := withFreshPorts(ctx, Options{}, func() (*Backend, error) {
+		port, err := pickPort(0)
 		if err != nil {
 			return nil, err
 		}
@@ -61,6 +67,12 @@ func StartKinesalite(ctx context.Context, opts Options) (*Backend, error) {
 			port: port,
 		}, opts)
 	})
+	if err != nil {
+		ln.Close()
+		return nil, err
+	}
+	shield(b, ln)
+	return b, nil
 }
 
 // StartKinesisLocal starts kinesis-local (kinesis-mock) through

@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"net/http"
 	"os"
 	"os/exec"
 	"strconv"
@@ -76,6 +77,7 @@ type Backend struct {
 
 	cmd    *exec.Cmd
 	output *tailBuffer
+	shield *http.Server  // in front of kinesalite (shield.go); nil for the others
 	done   chan struct{} // closed when the process has exited
 	err    error         // the process's exit error, once done is closed
 
@@ -113,6 +115,9 @@ func (b *Backend) Stop() error {
 }
 
 func (b *Backend) stop() error {
+	if b.shield != nil {
+		_ = b.shield.Close()
+	}
 	b.mu.Lock()
 	b.stopping = true
 	b.mu.Unlock()

@@ -182,3 +182,37 @@ func TestStartPortTaken(t *testing.T) {
 		})
 	}
 }
+
+// TestKinesaliteOutlivesAbortedRequests: a client that goes away halfway
+// through sending a request (a console cancelling a read) must not take
+// kinesalite down with it, and every test that shares it.
+func TestKinesaliteOutlivesAbortedRequests(t *testing.T) {
+	t.Parallel()
+	localawstest.Skip(t, localawstest.SkipEnv, localaws.KindKinesalite)
+	ctx := t.Context()
+	b, err := localaws.Start(ctx, localaws.KindKinesalite, localaws.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		if err := b.Stop(); err != nil {
+			t.Error(err) // it died on its own
+		}
+	})
+	client, err := b.Kinesis(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for range 3 {
+		conn, err := net.Dial("tcp", strings.TrimPrefix(b.Endpoint, "http://"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, _ = conn.Write([]byte("POST / HTTP/1.1\r\nHost: kinesis\r\nContent-Type: application/x-amz-json-1.1\r\n" +
+			"X-Amz-Target: Kinesis_20131202.ListStreams\r\nContent-Length: 1000\r\n\r\n{\"Limit\":"))
+		_ = conn.Close()
+		if _, err := client.ListStreams(ctx, &kinesis.ListStreamsInput{}); err != nil {
+			t.Fatalf("after a request cut off halfway: %v", err)
+		}
+	}
+}
