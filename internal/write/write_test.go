@@ -11,13 +11,10 @@ import (
 	"testing"
 	"time"
 
-	"golang.org/x/time/rate"
-
 	"github.com/kinesis-console/kinesis-console/internal/access"
 	"github.com/kinesis-console/kinesis-console/internal/bulk"
 	"github.com/kinesis-console/kinesis-console/internal/field"
 	"github.com/kinesis-console/kinesis-console/internal/identity"
-	"github.com/kinesis-console/kinesis-console/internal/readers"
 	"github.com/kinesis-console/kinesis-console/internal/schema"
 	"github.com/kinesis-console/kinesis-console/internal/stream"
 	"github.com/kinesis-console/kinesis-console/internal/template"
@@ -291,104 +288,6 @@ func TestPutAudits(t *testing.T) {
 	}
 }
 
-func bulkForm(streamName string) BulkForm {
-	return BulkForm{Stream: streamName, Format: string(bulk.FormatNDJSON), PartitionKeyMode: string(bulk.KeyUUID), ExplicitHashKeyMode: string(bulk.KeyNone)}
-}
-
-// TestCheckBulkCodes: a bulk upload's refusals, in their order and with the
-// put's codes where the reason is the put's.
-func TestCheckBulkCodes(t *testing.T) {
-	for _, tc := range []struct {
-		name   string
-		user   string
-		form   BulkForm
-		noBulk bool
-		line   string
-	}{
-		{name: "no bulk on the target", user: "ann", form: bulkForm("orders-new"), noBulk: true, line: "denied BulkUnavailable"},
-		{name: "no bulk on the target, denied: the denial first", user: "bob", form: bulkForm("orders-new"), noBulk: true, line: "denied NotAllowed"},
-		{name: "denied, unconfirmed, bad rate", user: "bob", form: func() BulkForm { f := bulkForm("orders-live"); f.Rate = "fast"; return f }(), line: "denied NotAllowed"},
-		{name: "wrong region", user: "ann", form: bulkForm(arn("eu-west-1", account, "orders-new")), line: "denied WrongAccountOrRegion"},
-		{name: "unconfirmed, bad rate", user: "ann", form: func() BulkForm { f := bulkForm("orders-live"); f.Rate = "fast"; return f }(), line: "invalid Invalid:confirm_stream"},
-		{name: "bad rate", user: "ann", form: func() BulkForm { f := bulkForm("orders-new"); f.Rate = "fast"; return f }(), line: "invalid Invalid:rate"},
-		{name: "bad format", user: "ann", form: func() BulkForm { f := bulkForm("orders-new"); f.Format = "xml"; return f }(), line: "invalid Invalid:format"},
-		{name: "stream not active", user: "ann", form: bulkForm("orders-new"), line: "failed StreamNotActive"},
-		{name: "no such stream", user: "ann", form: bulkForm("orders-gone"), line: "failed ResourceNotFoundException"},
-	} {
-		t.Run(tc.name, func(t *testing.T) {
-			e := newEnv(t, func(c *Config) {
-				if tc.noBulk {
-					c.Targets[0].Bulk = nil
-				}
-			})
-			j, errs, err := e.svc.CheckBulk(t.Context(), e.visitor(tc.user), tc.form, strings.NewReader("{}\n"))
-			if err != nil || j != nil || len(errs) != 1 {
-				t.Fatalf("job %v, errors %v, err %v: want one field error", j, errs, err)
-			}
-			if got := e.lines(t); len(got) != 1 || got[0] != tc.line {
-				t.Fatalf("audit %v, want [%s]", got, tc.line)
-			}
-		})
-	}
-}
-
-// TestCheckBulkChecks: an upload that passes every check is checked into a
-// job, and no audit line is written until its records are sent.
-func TestCheckBulkChecks(t *testing.T) {
-	e := newEnv(t, nil)
-	j, errs, err := e.svc.CheckBulk(t.Context(), e.visitor("ann"), bulkForm("clicks"), strings.NewReader("{\"a\":1}\n{\"a\":2}\n"))
-	if err == nil && len(errs) == 0 {
-		t.Fatalf("ann may not write to clicks, got job %v", j)
-	}
-	j, errs, err = e.svc.CheckBulk(t.Context(), e.visitor("ann"), func() BulkForm { f := bulkForm("orders-live"); f.Confirm = "orders-live"; return f }(),
-		strings.NewReader("{\"a\":1}\n{\"a\":2}\n"))
-	if err != nil || len(errs) > 0 {
-		t.Fatalf("errors %v, err %v", errs, err)
-	}
-	if j.Check.Records != 2 || j.Check.Valid != 2 || j.User != "ann" || j.Target != "main" {
-		t.Fatalf("job %+v", j.Check)
-	}
-}
-
-// TestAdmitGenerateOrder: permission before the template and the count.
-func TestAdmitGenerateOrder(t *testing.T) {
-	for _, tc := range []struct {
-		name   string
-		user   string
-		noBulk bool
-		form   GenerateForm
-		line   string
-	}{
-		{name: "denied, unknown template", user: "bob", form: GenerateForm{Stream: "orders-new", Template: "nope", Count: "0"}, line: "denied NotAllowed"},
-		{name: "wrong account", user: "ann", form: GenerateForm{Stream: arn("us-east-1", "210987654321", "orders-new"), Template: "nope", Count: "3"}, line: "denied WrongAccountOrRegion"},
-		{name: "no bulk, unknown template", user: "ann", noBulk: true, form: GenerateForm{Stream: "orders-new", Template: "nope", Count: "3"}, line: "denied BulkUnavailable"},
-		{name: "unconfirmed, unknown template", user: "ann", form: GenerateForm{Stream: "orders-live", Template: "nope", Count: "3"}, line: "invalid Invalid:confirm_stream"},
-		{name: "unknown template", user: "ann", form: GenerateForm{Stream: "orders-new", Template: "nope", Count: "3"}, line: "invalid Invalid:template"},
-		{name: "bad count", user: "ann", form: GenerateForm{Stream: "orders-new", Template: "order", Count: "0"}, line: "invalid Invalid:count"},
-		{name: "too many", user: "ann", form: GenerateForm{Stream: "orders-new", Template: "order", Count: "100001"}, line: "invalid Invalid:count"},
-		{name: "admitted", user: "ann", form: GenerateForm{Stream: "orders-new", Template: "order", Count: "100000"}},
-	} {
-		t.Run(tc.name, func(t *testing.T) {
-			e := newEnv(t, func(c *Config) {
-				if tc.noBulk {
-					c.Targets[0].Bulk = nil
-				}
-			})
-			tpl, n, r := e.svc.AdmitGenerate(t.Context(), e.visitor(tc.user), tc.form)
-			lines := e.lines(t)
-			if tc.line == "" {
-				if r != nil || tpl == nil || n != 100000 || len(lines) != 0 {
-					t.Fatalf("refusal %+v, n %d, audit %v", r, n, lines)
-				}
-				return
-			}
-			if r == nil || len(lines) != 1 || lines[0] != tc.line {
-				t.Fatalf("refusal %+v, audit %v, want [%s]", r, lines, tc.line)
-			}
-		})
-	}
-}
-
 // TestResendOfAudited: only a well formed resend reference reaches the
 // audit line.
 func TestResendOfAudited(t *testing.T) {
@@ -421,23 +320,6 @@ func TestWritesNowhere(t *testing.T) {
 	ro := newEnv(t, func(c *Config) { c.Policy.ReadOnly = true })
 	if msg := ro.svc.WritesNowhere(ro.visitor("ann")); !strings.Contains(msg, "read-only") {
 		t.Fatalf("read-only: %q", msg)
-	}
-}
-
-// TestStreamsFiltered: the picker lists only the streams the user may write.
-func TestStreamsFiltered(t *testing.T) {
-	e := newEnv(t, nil)
-	names, err := e.svc.Streams(t.Context(), e.visitor("ann"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, n := range names {
-		if !strings.HasPrefix(n, "orders-") {
-			t.Fatalf("ann is offered %q", n)
-		}
-	}
-	if len(names) != 3 {
-		t.Fatalf("ann is offered %v, want the three orders streams", names)
 	}
 }
 
@@ -543,104 +425,6 @@ func TestStreamOK(t *testing.T) {
 	}
 }
 
-// TestBulkSpecAsTyped: a fixed partition key is used exactly as typed; the
-// field's key path is trimmed.
-func TestBulkSpecAsTyped(t *testing.T) {
-	e := newEnv(t, nil)
-	f := bulkForm("clicks")
-	f.PartitionKeyMode, f.PartitionKey = string(bulk.KeyFixed), " k "
-	e.kin.status["orders-x"] = "ACTIVE"
-	f.Stream = "orders-x"
-	j, errs, err := e.svc.CheckBulk(t.Context(), e.visitor("ann"), f, strings.NewReader("{}\n"))
-	if err != nil || len(errs) > 0 {
-		t.Fatalf("errors %v, err %v", errs, err)
-	}
-	if j.Verify || j.Replaced != "" {
-		t.Fatalf("verify %v, replaced %q: the form asked for neither", j.Verify, j.Replaced)
-	}
-	f.Verify, f.Replaced, f.ResendUnknown, f.SendValidOnly, f.Name = true, "an earlier upload", true, true, "r.ndjson"
-	j2, errs, err := e.svc.CheckBulk(t.Context(), e.visitor("ann"), f, strings.NewReader("{}\n"))
-	if err != nil || len(errs) > 0 {
-		t.Fatalf("errors %v, err %v", errs, err)
-	}
-	if !j2.Verify || j2.Replaced != "an earlier upload" || !j2.ResendUnknown || !j2.SendValidOnly || j2.Name != "r.ndjson" {
-		t.Fatalf("the form's choices did not reach the job: %+v", j2.Upload)
-	}
-	if j.Spec.PartitionKey.Value != " k " {
-		t.Fatalf("fixed key %q, want it as typed", j.Spec.PartitionKey.Value)
-	}
-	if j.Scanner != nil {
-		t.Fatal("a target without a reader verifies uploads with a nil reader")
-	}
-}
-
-// TestParseRate: 0 to a million records a second, or none.
-func TestParseRate(t *testing.T) {
-	for in, ok := range map[string]bool{"": true, "0": true, "1000000": true, " 5 ": true, "-1": false, "1000001": false, "fast": false} {
-		if _, msg := ParseRate(in); (msg == "") != ok {
-			t.Errorf("ParseRate(%q): %q", in, msg)
-		}
-	}
-}
-
-// TestGenerateOne: one record is the least one may generate.
-func TestGenerateOne(t *testing.T) {
-	e := newEnv(t, nil)
-	if _, n, r := e.svc.AdmitGenerate(t.Context(), e.visitor("ann"), GenerateForm{Stream: "orders-new", Template: "order", Count: "1"}); r != nil || n != 1 {
-		t.Fatalf("generate 1: %+v", r)
-	}
-}
-
-// TestStreamCache: a summary is reused while fresh, a cancelled look-up
-// is not remembered as the stream's failure, and the cache's names are
-// bounded.
-func TestStreamCache(t *testing.T) {
-	e := newEnv(t, nil)
-	v := e.visitor("ann")
-	describes := func() int { return strings.Count(strings.Join(e.kin.calls, " "), "Describe") }
-	for range 2 {
-		if _, err := e.svc.Summary(t.Context(), v, stream.StreamRef{Name: "clicks"}); err != nil {
-			t.Fatal(err)
-		}
-	}
-	if describes() != 1 {
-		t.Fatalf("%d DescribeStreamSummary calls for two looks within the TTL, want 1", describes())
-	}
-	canceled, cancel := context.WithCancel(t.Context())
-	cancel()
-	c := newStreamCache(cancelOnce{&fakeKinesis{status: map[string]string{"s": "ACTIVE"}}, new(bool)}, time.Minute, rate.NewLimiter(rate.Inf, 1))
-	if _, err := c.summary(canceled, stream.StreamRef{Name: "s"}); err == nil {
-		t.Fatal("a cancelled look-up succeeded")
-	}
-	if _, err := c.summary(t.Context(), stream.StreamRef{Name: "s"}); err != nil {
-		t.Fatalf("a cancelled look-up was remembered as the stream's failure: %v", err)
-	}
-	for i := range maxCachedStreams + 1 {
-		c.summaries[fmt.Sprint(i)] = cached[stream.Summary]{at: time.Now()}
-	}
-	if _, err := c.summary(t.Context(), stream.StreamRef{Name: "s2"}); err != nil {
-		t.Fatal(err)
-	}
-	if n := len(c.summaries); n > maxCachedStreams {
-		t.Fatalf("%d summaries cached, want at most %d", n, maxCachedStreams)
-	}
-}
-
-// cancelOnce fails its first Describe as cancelled, as the SDK does for a
-// closed tab.
-type cancelOnce struct {
-	*fakeKinesis
-	done *bool
-}
-
-func (c cancelOnce) Describe(ctx context.Context, ref stream.StreamRef) (stream.Summary, error) {
-	if !*c.done {
-		*c.done = true
-		return stream.Summary{}, &stream.Failure{Kind: stream.KindCanceled}
-	}
-	return stream.Summary{Name: ref.Name, Status: "ACTIVE"}, nil
-}
-
 // TestNewDefaults: a zero config gets the documented shares and TTL.
 func TestNewDefaults(t *testing.T) {
 	e := newEnv(t, nil)
@@ -711,59 +495,5 @@ func TestSchemaSizeLimit(t *testing.T) {
 	if _, sch, r := e.svc.applySchema(t.Context(), v, e.svc.RulesFor(t.Context(), v, "orders-avro"),
 		stream.Record{PartitionKey: "kk", Data: []byte(f.Input.Data)}, stream.DefaultMaxRecordBytes); r == nil || sch != nil {
 		t.Fatal("a record one byte over the limit once shaped is written")
-	}
-}
-
-// TestBulkRecordHook: each value read goes through the upload's record
-// hook (a generated line to its record) even where no schema applies.
-func TestBulkRecordHook(t *testing.T) {
-	e := newEnv(t, nil)
-	f := bulkForm("orders-big")
-	f.Record = func([]byte) ([]byte, error) { return nil, errors.New("not a generated line") }
-	_, errs, err := e.svc.CheckBulk(t.Context(), e.visitor("ann"), f, strings.NewReader("{\"a\":1}\n"))
-	if err != nil || len(errs) != 1 || !strings.Contains(errs[0].Message, "Not a record: not a generated line") {
-		t.Fatalf("the hook refused the only record: errors %v, err %v", errs, err)
-	}
-}
-
-// oneLease finds one KCL application whose lease on shard 0 is checkpointed
-// at a sequence number.
-type oneLease struct{}
-
-func (oneLease) Find(_ context.Context, s readers.Stream, _ func() bool) readers.View {
-	return readers.View{Stream: s.Name, Readers: []readers.Reader{{Kind: readers.KindKCL, Name: "app", KCL: &readers.KCL{Table: "app",
-		Leases: []readers.LeaseState{{Lease: readers.Lease{Key: "shardId-000000000000", ShardID: "shardId-000000000000",
-			Checkpoint: readers.Checkpoint{Sequence: "4955"}, Owner: "w1"}}}}}}}
-}
-
-// countingBrowser counts the lag looks a readers look-up makes.
-type countingBrowser struct {
-	Browser
-	behind int
-}
-
-func (b *countingBrowser) Behind(context.Context, string, stream.StreamRef, string, string, int) (stream.ShardLag, error) {
-	b.behind++
-	return stream.ShardLag{}, nil
-}
-
-// TestReadersLagOnlyWhenAsked: the readers page measures each lease's lag
-// from the stream's reads; the verdicts' polls (Skip) read nothing.
-func TestReadersLagOnlyWhenAsked(t *testing.T) {
-	b := &countingBrowser{}
-	e := newEnv(t, func(c *Config) { c.Targets[0].Readers, c.Targets[0].Browser = oneLease{}, b })
-	v := e.visitor("ann")
-	ref := stream.StreamRef{Name: "clicks"}
-	if _, err := e.svc.Readers(t.Context(), v, "ann", ref, readers.LagOptions{Skip: true}); err != nil {
-		t.Fatal(err)
-	}
-	if b.behind != 0 {
-		t.Fatalf("a verdict's look-up read the stream %d times", b.behind)
-	}
-	if _, err := e.svc.Readers(t.Context(), v, "ann", ref, readers.LagOptions{}); err != nil {
-		t.Fatal(err)
-	}
-	if b.behind != 1 {
-		t.Fatalf("the readers page measured %d leases' lag, want 1", b.behind)
 	}
 }
