@@ -76,7 +76,7 @@ func (h *handlers) readers(c echo.Context) error {
 	if pos != nil {
 		area.Record = &views.ReachedRecord{ShardID: pos.ShardID, SequenceNumber: pos.Sequence, SubSequence: pos.SubSequence}
 		for _, vd := range view.Reached(*pos) {
-			area.Reached = append(area.Reached, views.Reached{Kind: string(vd.Kind), Name: vd.Name, State: string(vd.State), Why: vd.Why})
+			area.Reached = append(area.Reached, reachedView(vd, view.At))
 		}
 	}
 	return h.renderReaders(c, http.StatusOK, area)

@@ -74,7 +74,7 @@ func registerReaders(ctx context.Context, c readerClients, stdout io.Writer, log
 			if err := localaws.Signed(ctx, http.MethodPut, c.endpoint+"/"+demoBucket, "s3", "", nil); err != nil {
 				return err
 			}
-			role := aws.String("arn:aws:iam::" + localaws.Account + ":role/" + demoRole)
+			role := aws.String(localaws.RoleARN(demoRole))
 			_, err := c.firehose.CreateDeliveryStream(ctx, &firehose.CreateDeliveryStreamInput{
 				DeliveryStreamName: aws.String(demoDelivery), DeliveryStreamType: fhtypes.DeliveryStreamTypeKinesisStreamAsSource,
 				KinesisStreamSourceConfiguration:   &fhtypes.KinesisStreamSourceConfiguration{KinesisStreamARN: aws.String(arn), RoleARN: role},

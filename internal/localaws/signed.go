@@ -95,10 +95,13 @@ func CreateFunction(ctx context.Context, endpoint string, lc FunctionAPI, name, 
 	}
 	_, err = lc.CreateFunction(ctx, &lambda.CreateFunctionInput{
 		FunctionName: aws.String(name), Runtime: lambdatypes.RuntimePython312, Handler: aws.String("handler.handle"),
-		Role: aws.String("arn:aws:iam::" + Account + ":role/" + role), Code: &lambdatypes.FunctionCode{ZipFile: zipped.Bytes()},
+		Role: aws.String(RoleARN(role)), Code: &lambdatypes.FunctionCode{ZipFile: zipped.Bytes()},
 	})
 	if err != nil {
 		return fmt.Errorf("localaws: create function %s: %w", name, err)
 	}
 	return nil
 }
+
+// RoleARN is the ARN of an IAM role of the local backends' account.
+func RoleARN(role string) string { return "arn:aws:iam::" + Account + ":role/" + role }
