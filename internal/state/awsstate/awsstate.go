@@ -104,6 +104,8 @@ type Options struct {
 	// CallTimeout bounds each method, retries included (10s when zero), so
 	// an unreachable store answers within seconds.
 	CallTimeout time.Duration
+	// MaxBackoff bounds the SDK's wait between attempts (1s when zero).
+	MaxBackoff time.Duration
 }
 
 // Store is a state.Store in a DynamoDB table and an S3 bucket. It is safe
@@ -135,10 +137,13 @@ func New(cfg aws.Config, table, bucket string, opts Options) *Store {
 	if opts.CallTimeout <= 0 {
 		opts.CallTimeout = 10 * time.Second
 	}
+	if opts.MaxBackoff <= 0 {
+		opts.MaxBackoff = time.Second
+	}
 	retryer := func() aws.Retryer {
 		return retry.NewStandard(func(o *retry.StandardOptions) {
 			o.MaxAttempts = opts.MaxAttempts
-			o.MaxBackoff = time.Second
+			o.MaxBackoff = opts.MaxBackoff
 		})
 	}
 	return &Store{
