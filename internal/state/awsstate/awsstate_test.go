@@ -56,8 +56,16 @@ func open(t *testing.T, cfg aws.Config, opts awsstate.Options) *awsstate.Store {
 	return s
 }
 
+// TestConformance runs the suite through a FaultProxy that injects no
+// faults: it makes moto's conditional writes atomic, as DynamoDB's are.
 func TestConformance(t *testing.T) {
-	cfg := moto(t)
+	b := localawstest.Start(t, localaws.KindMoto)
+	proxy := statetest.NewFaultProxy(b.Endpoint)
+	t.Cleanup(proxy.Close)
+	cfg, err := localaws.ConfigFor(t.Context(), proxy.URL())
+	if err != nil {
+		t.Fatal(err)
+	}
 	statetest.Run(t, func(t *testing.T) state.Store { return open(t, cfg, awsstate.Options{}) })
 }
 

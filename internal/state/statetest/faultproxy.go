@@ -31,11 +31,18 @@ func (f Fault) String() string {
 // FaultProxy is an HTTP proxy on loopback in front of a local AWS backend
 // (moto: DynamoDB and S3 on one port) that injects faults into the requests
 // it is told to. Close stops it.
+//
+// It forwards one request at a time: moto's conditional writes are not
+// atomic (two concurrent PutItems with attribute_not_exists(pk) can both
+// succeed: its check and its write interleave across its threads), and
+// DynamoDB's are. In front of moto, the proxy makes racing clients meet an
+// atomic store, so a test of a race tests the code under test.
 type FaultProxy struct {
 	server  *httptest.Server
 	backend string
 	client  *http.Client
 	done    chan struct{}
+	serial  sync.Mutex // held while a request is forwarded
 
 	mu      sync.Mutex
 	fault   Fault
@@ -154,38 +161,45 @@ func (p *FaultProxy) serve(w http.ResponseWriter, r *http.Request) {
 		}
 		return
 	}
-	resp, err := p.forward(r)
+	status, header, body, err := p.forward(r)
 	if err != nil {
 		http.Error(w, err.Error(), http.StatusBadGateway)
 		return
 	}
-	defer resp.Body.Close()
 	if fault == DropAfterForward {
-		io.Copy(io.Discard, resp.Body)
 		hangUp(w)
 		return
 	}
-	for k, v := range resp.Header {
+	for k, v := range header {
 		w.Header()[k] = v
 	}
-	w.WriteHeader(resp.StatusCode)
-	io.Copy(w, resp.Body)
+	w.WriteHeader(status)
+	w.Write(body)
 }
 
-func (p *FaultProxy) forward(r *http.Request) (*http.Response, error) {
+// forward passes r to the backend, alone, and reads the whole answer.
+func (p *FaultProxy) forward(r *http.Request) (int, http.Header, []byte, error) {
 	body, err := io.ReadAll(r.Body)
 	if err != nil {
-		return nil, err
+		return 0, nil, nil, err
 	}
 	req, err := http.NewRequestWithContext(r.Context(), r.Method, p.backend+r.URL.RequestURI(), bytes.NewReader(body))
 	if err != nil {
-		return nil, err
+		return 0, nil, nil, err
 	}
 	req.Header = r.Header.Clone()
 	req.Host = r.Host // signed
 	req.ContentLength = r.ContentLength
 	req.TransferEncoding = r.TransferEncoding
-	return p.client.Do(req)
+	p.serial.Lock()
+	defer p.serial.Unlock()
+	resp, err := p.client.Do(req)
+	if err != nil {
+		return 0, nil, nil, err
+	}
+	defer resp.Body.Close()
+	out, err := io.ReadAll(resp.Body)
+	return resp.StatusCode, resp.Header, out, err
 }
 
 // hangUp closes the client's connection with no answer.
