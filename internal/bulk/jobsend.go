@@ -22,6 +22,7 @@ func (m *Manager) send(ctx context.Context, j *Job, report *os.File, rs *resumeR
 	defer m.sendings.Done()
 	l := j.lease
 	defer l.release()
+	l.heartbeat() // the store says "sending" before anything is sent
 	var settled func(int) (Result, bool)
 	var err error
 	if rs != nil {
@@ -68,6 +69,7 @@ func (m *Manager) send(ctx context.Context, j *Job, report *os.File, rs *resumeR
 		m.abandon(j)
 		return
 	}
+	l.release() // no heartbeat may say "not done" after done does
 	m.done(j, sum, v)
 	log := m.cfg.Logger.With("job", j.ID, "user", j.User, "stream", j.Spec.Stream.String(), "written", sum.Written,
 		"failed", sum.Failed, "unknown", sum.Unknown, "possibly_duplicated", sum.PossiblyDuplicated, "not_sent", sum.NotSent,

@@ -103,9 +103,13 @@ func (m *Manager) Jobs(user string) []*Job {
 func (m *Manager) Cancel(j *Job) (discarded bool) {
 	if j.remote {
 		switch j.Status().State {
+		case StateDone:
 		case StateChecked:
-			return m.discardRemote(j)
-		case StateSending, StateVerifying:
+			if m.discardRemote(j) {
+				return true
+			}
+			m.cancelRemote(j) // started meanwhile
+		default:
 			m.cancelRemote(j)
 		}
 		return false

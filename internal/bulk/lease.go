@@ -69,6 +69,7 @@ type lease struct {
 	seq  atomic.Int64
 	stop context.CancelFunc // stops the job's sending
 	quit chan struct{}
+	once sync.Once
 	wg   sync.WaitGroup
 	upd  sync.Mutex // one UpdateJob at a time
 
@@ -103,9 +104,9 @@ func (l *lease) keep() {
 	}
 }
 
-// release stops the heartbeat.
+// release stops the heartbeat; the job's last word is written by update.
 func (l *lease) release() {
-	close(l.quit)
+	l.once.Do(func() { close(l.quit) })
 	l.wg.Wait()
 }
 
@@ -115,7 +116,9 @@ func (l *lease) release() {
 func (l *lease) heartbeat() {
 	ctx, cancel := context.WithTimeout(context.Background(), l.m.cfg.Lease/3)
 	defer cancel()
-	if _, err := l.update(ctx, false, time.Time{}); err != nil {
+	// A job that stopped without a runner that can take it over (its
+	// target gone from every console) expires a DoneTTL after its last beat.
+	if _, err := l.update(ctx, false, time.Now().Add(l.m.cfg.DoneTTL)); err != nil {
 		if !errors.Is(err, errLeaseLost) {
 			l.m.cfg.Logger.Warn("bulk: heartbeat failed", "job", l.j.ID, "err", err.Error())
 		}
