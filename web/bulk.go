@@ -11,7 +11,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"net/http"
+	"os"
 	"strconv"
 	"strings"
 	"time"
@@ -119,7 +121,7 @@ func bulkError(err error) error {
 	case errors.Is(err, bulk.ErrNoJob):
 		return echo.NewHTTPError(http.StatusNotFound, "There is no such bulk upload: it was never made here, or it is another user's.").SetInternal(err)
 	case errors.Is(err, bulk.ErrGone):
-		return echo.NewHTTPError(http.StatusGone, "This bulk upload is gone: a report is kept for an hour after sending ends, a checked upload for 30 minutes, and none across a restart of the console.").SetInternal(err)
+		return echo.NewHTTPError(http.StatusGone, "This bulk upload is gone: a report is kept for an hour after sending ends, a checked upload for 30 minutes.").SetInternal(err)
 	case errors.Is(err, bulk.ErrNotDone):
 		return echo.NewHTTPError(http.StatusConflict, "The report is ready when sending ends.").SetInternal(err)
 	case errors.Is(err, bulk.ErrVerifying):
@@ -259,14 +261,21 @@ func (h *handlers) bulkReport(c echo.Context) error {
 		return bulkError(err)
 	}
 	defer f.Close()
-	info, err := f.Stat()
-	if err != nil {
-		return fmt.Errorf("web: bulk report: %w", err)
-	}
 	hd := c.Response().Header()
 	hd.Set(echo.HeaderContentType, "application/x-ndjson")
 	hd.Set(echo.HeaderContentDisposition, `attachment; filename="bulk-`+j.ID+`-report.ndjson"`)
-	http.ServeContent(c.Response(), c.Request(), "", info.ModTime(), f)
+	// A file (this console's, or the local disk store's) serves ranges; a
+	// report read from S3 streams whole.
+	if file, ok := f.(*os.File); ok {
+		info, err := file.Stat()
+		if err != nil {
+			return fmt.Errorf("web: bulk report: %w", err)
+		}
+		http.ServeContent(c.Response(), c.Request(), "", info.ModTime(), file)
+		return nil
+	}
+	c.Response().WriteHeader(http.StatusOK)
+	_, _ = io.Copy(c.Response(), f)
 	return nil
 }
 

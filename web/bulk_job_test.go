@@ -26,7 +26,7 @@ func TestBulkDiscard(t *testing.T) {
 	if resp := env.do(t, http.MethodGet, job, true); resp.StatusCode != http.StatusGone {
 		t.Errorf("GET a discarded job: %d, want 410", resp.StatusCode)
 	}
-	if files, _ := filepath.Glob(filepath.Join(env.tmp, "kinesis-console-bulk-*", "*")); len(files) != 0 {
+	if files := bulkFilesLeft(env.tmp); len(files) != 0 {
 		t.Errorf("files left behind: %v", files)
 	}
 	if calls, _ := env.api.counts(); calls != 0 {
@@ -142,4 +142,12 @@ func TestBulkStopOnShutdown(t *testing.T) {
 	if _, after := api.counts(); after != sent {
 		t.Errorf("%d more records were sent after StopBulk", after-sent)
 	}
+}
+
+// bulkFilesLeft lists the jobs in the console's job store and the
+// temporary files in its folder.
+func bulkFilesLeft(tmp string) []string {
+	jobs, _ := filepath.Glob(filepath.Join(tmp, "kinesis-console-state", "jobs", "*"))
+	files, _ := filepath.Glob(filepath.Join(tmp, "kinesis-console-state", "tmp", "*"))
+	return append(jobs, files...)
 }

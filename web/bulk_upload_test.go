@@ -112,10 +112,12 @@ func TestBulkUploadSendsEveryRecord(t *testing.T) {
 	if len(audit) != n || !strings.Contains(audit[0], `"result":"written"`) || strings.Contains(env.audit.String(), `\"user\"`) {
 		t.Errorf("%d audit lines, first %s", len(audit), audit[0])
 	}
-	// The spool is gone once sent; the report stays for the download.
-	files, _ := filepath.Glob(filepath.Join(env.tmp, "kinesis-console-bulk-*", "*"))
-	if len(files) != 1 || !strings.HasSuffix(files[0], ".report.ndjson") {
-		t.Errorf("temp files = %v, want only the report", files)
+	// The job store keeps the job's input and its report for the download;
+	// no spool is left among the temporary files.
+	kept, _ := filepath.Glob(filepath.Join(env.tmp, "kinesis-console-state", "jobs", "*", "report"))
+	spools, _ := filepath.Glob(filepath.Join(env.tmp, "kinesis-console-state", "tmp", "*.input"))
+	if len(kept) != 1 || len(spools) != 0 {
+		t.Errorf("reports kept %v, spools left %v; want one report and no spool", kept, spools)
 	}
 }
 
@@ -249,7 +251,7 @@ func TestBulkRefused(t *testing.T) {
 			if calls, _ := env.api.counts(); calls != 0 {
 				t.Errorf("%d PutRecords calls", calls)
 			}
-			if files, _ := filepath.Glob(filepath.Join(env.tmp, "kinesis-console-bulk-*", "*")); len(files) != 0 {
+			if files := bulkFilesLeft(env.tmp); len(files) != 0 {
 				t.Errorf("files left behind: %v", files)
 			}
 			if tt.name == "read-only console" && !strings.Contains(env.audit.String(), `"result":"denied"`) {

@@ -41,6 +41,9 @@ func (h *handlers) bulkJobViewOf(j *bulk.Job, st bulk.JobStatus) views.BulkJob {
 		return v
 	}
 	v.Progress = progressView(st.Progress)
+	for _, r := range st.Resumes {
+		v.Resumes = append(v.Resumes, resumeText(r))
+	}
 	v.ConflictCount = st.ConflictCount
 	for _, c := range st.Conflicts {
 		v.Conflicts = append(v.Conflicts, views.BulkConflict{First: c.First, Second: c.Second, Place: c.ShardID + "/" + c.Sequence})
@@ -293,4 +296,36 @@ func groupDigits(n int64) string {
 // mib writes a rate of bytes in MiB, as Kinesis states its shard limits.
 func mib(bytes float64) string {
 	return strconv.FormatFloat(bytes/(1<<20), 'f', -1, 64) + " MiB"
+}
+
+// resumeText says how an upload was taken over after the console sending
+// it stopped: "Interrupted at 12:03:04 by a restart; 1,500 records in
+// flight settled by reading the stream (1,480 written, 20 sent again);
+// resumed."
+func resumeText(r bulk.Resume) string {
+	why := "when the console sending it stopped answering"
+	if r.Restart {
+		why = "by a restart"
+	}
+	var b strings.Builder
+	fmt.Fprintf(&b, "Interrupted at %s %s; ", r.Interrupted.Format("15:04:05"), why)
+	if r.Kept > 0 {
+		fmt.Fprintf(&b, "%s %s; ", groupDigits(int64(r.Kept)), plural(r.Kept, "record already answered kept as it was", "records already answered kept as they were"))
+	}
+	switch {
+	case r.Read == 0:
+		b.WriteString("no record was in flight")
+	case r.Err != "":
+		fmt.Fprintf(&b, "%s %s in flight could not be read back from the stream (%s): reported unknown, not sent again",
+			groupDigits(int64(r.Read)), plural(r.Read, "record", "records"), r.Err)
+	default:
+		fmt.Fprintf(&b, "%s %s settled by reading the stream (%s written, %s sent again",
+			groupDigits(int64(r.Read)), plural(r.Read, "record", "records"), groupDigits(int64(r.Found)), groupDigits(int64(r.Resent)))
+		if r.Ambiguous > 0 {
+			fmt.Fprintf(&b, ", %s found more often than sent: reported unknown, not sent again", groupDigits(int64(r.Ambiguous)))
+		}
+		b.WriteString(")")
+	}
+	b.WriteString("; resumed.")
+	return b.String()
 }

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"slices"
 	"testing"
+	"time"
 
 	"github.com/kinesis-console/kinesis-console/internal/bulk"
 	"github.com/kinesis-console/kinesis-console/internal/stream"
@@ -52,6 +53,31 @@ func TestVerifyViewWords(t *testing.T) {
 			}
 			if (v.Button != "") != (v.VerifyURL == "/bulk/"+tt.job.ID+"/verify") {
 				t.Errorf("button %q with URL %q", v.Button, v.VerifyURL)
+			}
+		})
+	}
+}
+
+// How a resumed upload says what happened to it, on its page.
+func TestResumeWords(t *testing.T) {
+	at := time.Date(2026, 3, 1, 12, 3, 4, 0, time.UTC)
+	for _, tt := range []struct {
+		name string
+		r    bulk.Resume
+		want string
+	}{
+		{"restart", bulk.Resume{Interrupted: at, Restart: true, Read: 1500, Found: 1480, Resent: 20},
+			"Interrupted at 12:03:04 by a restart; 1,500 records settled by reading the stream (1,480 written, 20 sent again); resumed."},
+		{"lease ran out, records kept", bulk.Resume{Interrupted: at, Kept: 2000, Read: 3, Found: 1, Resent: 1, Ambiguous: 1},
+			"Interrupted at 12:03:04 when the console sending it stopped answering; 2,000 records already answered kept as they were; 3 records settled by reading the stream (1 written, 1 sent again, 1 found more often than sent: reported unknown, not sent again); resumed."},
+		{"nothing in flight", bulk.Resume{Interrupted: at, Restart: true, Kept: 1},
+			"Interrupted at 12:03:04 by a restart; 1 record already answered kept as it was; no record was in flight; resumed."},
+		{"not read", bulk.Resume{Interrupted: at, Restart: true, Read: 1, Err: "no reader"},
+			"Interrupted at 12:03:04 by a restart; 1 record in flight could not be read back from the stream (no reader): reported unknown, not sent again; resumed."},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := resumeText(tt.r); got != tt.want {
+				t.Errorf("got  %q\nwant %q", got, tt.want)
 			}
 		})
 	}

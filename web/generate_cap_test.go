@@ -58,7 +58,7 @@ func TestGenerateHeldToTheUploadLimit(t *testing.T) {
 			if calls, _ := env.api.counts(); calls != 0 {
 				t.Errorf("%d PutRecords calls", calls)
 			}
-			if files, _ := filepath.Glob(filepath.Join(env.tmp, "kinesis-console-bulk-*", "*.input")); len(files) != 0 {
+			if files, _ := filepath.Glob(filepath.Join(env.tmp, "kinesis-console-state", "tmp", "*.input")); len(files) != 0 {
 				t.Errorf("spools left behind: %v", files)
 			}
 		})

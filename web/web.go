@@ -229,7 +229,18 @@ func New(deps Deps) (*Console, error) {
 	h := &handlers{deps: deps, metrics: newMetrics(), readBackKeys: newReadBackKeys(), submissions: newSubmissions(),
 		tails: newTailSlots(deps.MaxTailsPerUser, deps.MaxTails)}
 	h.closing, h.stopStreams = context.WithCancel(context.Background())
-	jobs := bulk.Config{Dir: deps.TempDir, Logger: deps.Logger, OnResult: h.recordBulkResult, Memory: deps.ReadMemory}
+	// Uploads from the job store (another replica's, or this console's
+	// before a restart) run here once the write service is there.
+	wired := make(chan struct{})
+	revive := func(up *bulk.Upload, transform bool) error {
+		select {
+		case <-wired:
+		case <-h.closing.Done():
+			return bulk.ErrShuttingDown
+		}
+		return h.writes.ReviveBulk(up, transform)
+	}
+	jobs := bulk.Config{Dir: deps.TempDir, Logger: deps.Logger, OnResult: h.recordBulkResult, Memory: deps.ReadMemory, Revive: revive}
 	if deps.BulkRateLimit != nil { // never a nil *access.RateLimiter in a non-nil interface
 		jobs.RateLimit = deps.BulkRateLimit
 	}
@@ -247,9 +258,11 @@ func New(deps Deps) (*Console, error) {
 		StreamListTTL: deps.StreamListTTL, Logger: deps.Logger, ObservePut: h.metrics.observePut,
 	})
 	if err != nil {
+		h.stopStreams() // a resume waiting for the service gives up
 		_ = h.jobs.Close()
 		return nil, fmt.Errorf("web: %w", err)
 	}
+	close(wired)
 	e := echo.New()
 	e.HideBanner = true
 	e.HidePort = true

@@ -1,9 +1,18 @@
 // Package bulk is the console's bulk upload engine: it reads NDJSON or a JSON
 // array as a stream with line numbers, checks every record before anything is
 // sent, sends with PutRecords within the API's limits, and runs each upload as
-// a job (check, send, cancel, expire, report) with its files in the console's
-// own temporary folder. It knows nothing of HTTP: the web layer binds forms,
-// calls a Manager and renders what a Job reports.
+// a job (check, send, cancel, expire, report) kept in the console's state
+// store (package state: the local disk, or DynamoDB and S3), so that a job
+// outlives its console and any replica can show it. It knows nothing of
+// HTTP: the web layer binds forms, calls a Manager and renders what a Job
+// reports.
+//
+// Exactly once across crashes. Each PutRecords call is journaled before it
+// is made (its records) and after (what Kinesis answered); a runner holds
+// the job's lease by a heartbeat and sends only while its lease is fresh
+// (lease.go). A job whose runner stopped is taken over (resume.go): what
+// the journal settled stays settled, the records in flight are looked for
+// in the stream and end written or are sent again, never both.
 //
 // Pace. The sender lists the stream's open shards and knows each record's
 // shard before it is sent (stream's one mapping: the ExplicitHashKey, else

@@ -2,10 +2,11 @@ package bulk
 
 import (
 	"context"
-	"os"
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/kinesis-console/kinesis-console/internal/state"
 )
 
 // State is where a job is in its life.
@@ -34,7 +35,6 @@ type Job struct {
 	ID    string
 	Check Validation
 
-	spool    string // the checked input
 	created  time.Time
 	progress Progress
 	held     atomic.Bool   // the console's per-user write rate made it wait
@@ -54,6 +54,19 @@ type Job struct {
 	expires   time.Time
 	expiry    *time.Timer
 	changed   chan struct{} // closed and replaced whenever state changes
+
+	// The job in the store: the record last read or written (its Owner,
+	// Run and Counter), and the resumes of its runs.
+	stored  state.Job
+	resumes []Resume
+	// remote: another replica runs (or ran) the job; its status is the
+	// store's (remoteSt), read again by refresh on every Watch tick.
+	remote   bool
+	remoteSt JobStatus
+	remoteUp storedUpload
+	refresh  func(ctx context.Context)
+	// lease is the runner's hold on the job while this replica runs it.
+	lease *lease
 }
 
 // JobStatus is a consistent read of a job's changing parts.
@@ -71,12 +84,20 @@ type JobStatus struct {
 	// MaxListedFailures of ConflictCount).
 	Conflicts     []Conflict
 	ConflictCount int
+	// Resumes are the times the job was taken over after its runner
+	// stopped (a restart, or another console that stopped answering).
+	Resumes []Resume
 }
 
 // Status reads the job's state.
 func (j *Job) Status() JobStatus {
 	j.mu.Lock()
-	st := JobStatus{State: j.state, Canceling: j.canceling, Summary: j.summary, Err: j.err, Expires: j.expires,
+	if j.remote {
+		st := j.remoteSt
+		j.mu.Unlock()
+		return st
+	}
+	st := JobStatus{Resumes: j.resumes[:len(j.resumes):len(j.resumes)], State: j.state, Canceling: j.canceling, Summary: j.summary, Err: j.err, Expires: j.expires,
 		Verify: j.verify, Conflicts: j.conflicts[:len(j.conflicts):len(j.conflicts)], ConflictCount: j.nConflict}
 	j.mu.Unlock()
 	st.Held = j.held.Load()
@@ -100,6 +121,9 @@ func (j *Job) Watch(ctx context.Context, every time.Duration) <-chan JobStatus {
 		tick := time.NewTicker(every)
 		defer tick.Stop()
 		for {
+			if j.refresh != nil {
+				j.refresh(ctx)
+			}
 			j.mu.Lock()
 			changed := j.changed
 			j.mu.Unlock()
@@ -185,6 +209,10 @@ func (j *Job) finish(sum Summary, v Verification, expires time.Time) {
 	defer j.mu.Unlock()
 	j.state, j.summary, j.verify, j.expires, j.canceling = StateDone, sum, v, expires, false
 	j.notify()
+}
+
+// closeDone says the job is done, once the store has it so.
+func (j *Job) closeDone() {
 	select {
 	case <-j.done: // a later verification: done was closed by the first
 	default:
@@ -196,13 +224,4 @@ func (j *Job) reportPath() string {
 	j.mu.Lock()
 	defer j.mu.Unlock()
 	return j.report
-}
-
-// removeFiles deletes the job's spool and report.
-func (j *Job) removeFiles() {
-	for _, p := range []string{j.spool, j.reportPath()} {
-		if p != "" {
-			_ = os.Remove(p)
-		}
-	}
 }

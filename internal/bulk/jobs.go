@@ -10,14 +10,13 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
-	"strconv"
-	"strings"
 	"sync"
-	"syscall"
 	"time"
 
 	"github.com/google/uuid"
 	"github.com/kinesis-console/kinesis-console/internal/field"
+	"github.com/kinesis-console/kinesis-console/internal/state"
+	"github.com/kinesis-console/kinesis-console/internal/state/disk"
 	"github.com/kinesis-console/kinesis-console/internal/stream"
 )
 
@@ -71,8 +70,8 @@ var _ RecordSender = (*Sender)(nil)
 
 // Config sets up a Manager; the zero value gives sensible defaults.
 type Config struct {
-	// Dir is where the console's own temporary folder is made; "" is the
-	// system's. Folders left there by a console that crashed are removed.
+	// Dir is where the default Store keeps its folder,
+	// kinesis-console-state; "" is the system's temporary folder.
 	Dir              string
 	Logger           *slog.Logger
 	MaxActive        int
@@ -89,6 +88,23 @@ type Config struct {
 	// invalid ones included: the audit trail and the metrics. It is called
 	// from the job's goroutine.
 	OnResult func(j *Job, r Result)
+	// Store keeps the jobs, their journals, inputs and reports, where they
+	// outlive this process and every replica sharing the store sees them;
+	// nil: a store on the local disk in Dir, which the Manager closes.
+	Store state.Store
+	// Replica names this process among those sharing the Store; default
+	// a random id.
+	Replica string
+	// Lease is how long a running job's heartbeat may stand still before
+	// another replica takes the job over (see lease.go); default
+	// DefaultLease.
+	Lease time.Duration
+	// Revive gives a job read from the store the parts of its Upload that
+	// do not keep (Sender, Scanner, and Spec.Transform when transform says
+	// it had one), so that this replica can start or resume it; nil: only
+	// jobs checked by this process run here. It may block (a console not
+	// yet wired); its error leaves the job for a later look.
+	Revive func(up *Upload, transform bool) error
 }
 
 // Limiter is a per-user budget of records: *access.RateLimiter.
@@ -124,8 +140,13 @@ type Upload struct {
 // Manager runs bulk jobs: it checks uploads into spool files, sends them in
 // the background, keeps their reports, and forgets them when they expire.
 type Manager struct {
-	cfg Config
-	dir string
+	cfg      Config
+	store    state.Store // the jobs, for every replica
+	ownStore bool        // made by NewManager: Close closes it
+	quit     chan struct{}
+	quitOnce sync.Once
+	loop     sync.WaitGroup
+	watched  map[string]watched // other replicas' jobs, by id (resume.go)
 
 	mu      sync.Mutex
 	jobs    map[string]*Job
@@ -139,12 +160,11 @@ type Manager struct {
 	sendings  sync.WaitGroup
 }
 
-// tempPrefix names the console's temporary folders; the process id lets a
-// later start tell a crashed console's folder from a running one's.
-const tempPrefix = "kinesis-console-bulk-"
+// stateFolder is the default Store's folder in Config.Dir.
+const stateFolder = "kinesis-console-state"
 
-// NewManager makes the console's temporary folder, first removing any that
-// a console which is no longer running left behind: they hold record data.
+// NewManager opens the job store (the local disk's by default) and starts
+// looking for unfinished jobs to resume: at once, then every Lease/2.
 func NewManager(cfg Config) (*Manager, error) {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
@@ -161,52 +181,34 @@ func NewManager(cfg Config) (*Manager, error) {
 	if cfg.DoneTTL <= 0 {
 		cfg.DoneTTL = DefaultDoneTTL
 	}
-	parent := cfg.Dir
-	if parent == "" {
-		parent = os.TempDir()
+	if cfg.Lease <= 0 {
+		cfg.Lease = DefaultLease
 	}
-	removeStale(parent, cfg.Logger)
-	dir, err := os.MkdirTemp(parent, tempPrefix+strconv.Itoa(os.Getpid())+"-")
-	if err != nil {
-		return nil, fmt.Errorf("bulk: temporary folder: %w", err)
+	if cfg.Replica == "" {
+		cfg.Replica = uuid.NewString()
 	}
-	return &Manager{cfg: cfg, dir: dir, jobs: map[string]*Job{}, active: map[string]int{}, verifying: make(chan struct{}, maxVerifying)}, nil
+	m := &Manager{cfg: cfg, store: cfg.Store, jobs: map[string]*Job{}, active: map[string]int{},
+		verifying: make(chan struct{}, maxVerifying), quit: make(chan struct{}), watched: map[string]watched{}}
+	if m.store == nil {
+		parent := cfg.Dir
+		if parent == "" {
+			parent = os.TempDir()
+		}
+		st, err := disk.Open(filepath.Join(parent, stateFolder), disk.Options{})
+		if err != nil {
+			return nil, fmt.Errorf("bulk: job store: %w", err)
+		}
+		m.store, m.ownStore = st, true
+	}
+	m.loop.Go(m.resumeLoop)
+	return m, nil
 }
 
-// removeStale deletes temporary folders of consoles that are not running.
-func removeStale(parent string, log *slog.Logger) {
-	entries, err := os.ReadDir(parent)
-	if err != nil {
-		return
-	}
-	for _, e := range entries {
-		rest, ok := strings.CutPrefix(e.Name(), tempPrefix)
-		if !e.IsDir() || !ok {
-			continue
-		}
-		pidText, _, _ := strings.Cut(rest, "-")
-		pid, err := strconv.Atoi(pidText)
-		if err != nil || pid <= 0 || processAlive(pid) {
-			continue
-		}
-		if err := os.RemoveAll(filepath.Join(parent, e.Name())); err != nil {
-			log.Warn("bulk: could not remove a stale temporary folder", "dir", e.Name(), "err", err.Error())
-			continue
-		}
-		log.Info("bulk: removed the temporary folder of a console that stopped", "dir", e.Name())
-	}
-}
+// Dir is where the Manager makes its temporary files: the store's TempDir.
+func (m *Manager) Dir() string { return m.store.TempDir() }
 
-func processAlive(pid int) bool {
-	if pid == os.Getpid() {
-		return true
-	}
-	err := syscall.Kill(pid, 0)
-	return err == nil || errors.Is(err, syscall.EPERM)
-}
-
-// Dir is the console's temporary folder.
-func (m *Manager) Dir() string { return m.dir }
+// Store is the job store.
+func (m *Manager) Store() state.Store { return m.store }
 
 // reserve counts an upload against the caps before any of it is read, so
 // uploads arriving together cannot all pass the check.
@@ -257,10 +259,11 @@ func (m *Manager) Check(up Upload, src io.Reader) (*Job, error) {
 }
 
 func (m *Manager) check(up Upload, src io.Reader) (*Job, error) {
-	spool, err := os.CreateTemp(m.dir, "*.input")
+	spool, err := os.CreateTemp(m.store.TempDir(), "*.input")
 	if err != nil {
 		return nil, fmt.Errorf("bulk: spool: %w", err)
 	}
+	defer os.Remove(spool.Name()) // gone once saved
 	w := bufio.NewWriterSize(spool, 256<<10)
 	v, err := Validate(src, up.Spec, w)
 	if err == nil {
@@ -273,14 +276,31 @@ func (m *Manager) check(up Upload, src io.Reader) (*Job, error) {
 		err = noneValid(v)
 	}
 	if err != nil {
-		_ = os.Remove(spool.Name())
 		return nil, err
 	}
 	up.Spec.Format = v.Format
-	return &Job{
-		Upload: up, ID: uuid.NewString(), Check: v, spool: spool.Name(), created: time.Now(),
+	now := time.Now()
+	j := &Job{
+		Upload: up, ID: uuid.NewString(), Check: v, created: now, expires: now.Add(m.cfg.CheckedTTL),
 		state: StateChecked, done: make(chan struct{}), changed: make(chan struct{}),
-	}, nil
+	}
+	// The job and its input go to the store before anyone hears of it, so
+	// that its Start, page, report or Cancel may reach any replica.
+	body, err := j.body()
+	if err != nil {
+		return nil, err
+	}
+	ctx, cancel := m.storeCtx()
+	defer cancel()
+	j.stored = state.Job{ID: j.ID, User: up.User, Created: now, Expires: j.expires, Body: body}
+	if err := m.store.CreateJob(ctx, j.stored); err != nil {
+		return nil, fmt.Errorf("bulk: the job store could not be written: %w", err)
+	}
+	if err := m.store.SaveFile(ctx, j.ID, blobInput, spool.Name()); err != nil {
+		_ = m.store.DeleteJob(ctx, j.ID)
+		return nil, fmt.Errorf("bulk: the job store could not be written: %w", err)
+	}
+	return j, nil
 }
 
 // noneValid explains an upload that holds nothing to send.
@@ -300,37 +320,8 @@ func (m *Manager) register(j *Job) {
 	defer m.mu.Unlock()
 	j.mu.Lock()
 	defer j.mu.Unlock()
-	j.expires = time.Now().Add(m.cfg.CheckedTTL)
-	j.expiry = time.AfterFunc(m.cfg.CheckedTTL, func() { m.removeIf(j, expired) })
+	j.expiry = time.AfterFunc(time.Until(j.expires), func() { m.removeIf(j, expired) })
 	m.jobs[j.ID] = j
-}
-
-// Job finds a user's job by id: ErrGone for one that expired a while ago,
-// ErrNoJob for one that does not exist or is somebody else's.
-func (m *Manager) Job(user, id string) (*Job, error) {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	if j, ok := m.jobs[id]; ok && j.User == user {
-		return j, nil
-	}
-	if slices.Contains(m.gone, user+"\x00"+id) {
-		return nil, ErrGone
-	}
-	return nil, ErrNoJob
-}
-
-// Jobs lists a user's recent uploads, newest first.
-func (m *Manager) Jobs(user string) []*Job {
-	m.mu.Lock()
-	var out []*Job
-	for _, j := range m.jobs {
-		if j.User == user {
-			out = append(out, j)
-		}
-	}
-	m.mu.Unlock()
-	slices.SortFunc(out, func(a, b *Job) int { return b.created.Compare(a.created) })
-	return out[:min(len(out), maxJobsListed)]
 }
 
 // trimDone forgets a user's oldest finished jobs beyond maxDonePerUser.
@@ -355,9 +346,9 @@ func (m *Manager) trimDone(user string) {
 // isDone holds for a job that has finished sending; j.mu is held.
 func isDone(j *Job) bool { return j.state == StateDone }
 
-// removeIf forgets a job and deletes its files if ok(j) holds, checked under
-// the locks Start takes, so that a job is never removed just as it starts
-// sending. It reports whether it removed the job.
+// removeIf forgets a job and deletes it from the store if ok(j) holds,
+// checked under the locks Start takes, so that a job is never removed
+// just as it starts sending. It reports whether it removed the job.
 func (m *Manager) removeIf(j *Job, ok func(*Job) bool) bool {
 	m.mu.Lock()
 	j.mu.Lock()
@@ -367,20 +358,37 @@ func (m *Manager) removeIf(j *Job, ok func(*Job) bool) bool {
 		return false
 	}
 	delete(m.jobs, j.ID)
-	if j.state == StateChecked {
+	checked := j.state == StateChecked
+	if checked {
 		m.release(j.User)
 	}
 	if j.expiry != nil {
 		j.expiry.Stop()
 	}
+	m.forgetLocked(j.User, j.ID)
+	report := j.report
+	j.mu.Unlock()
+	m.mu.Unlock()
+	if report != "" {
+		_ = os.Remove(report)
+	}
+	ctx, cancel := m.storeCtx()
+	defer cancel()
+	if sj, err := m.store.Job(ctx, j.ID); checked && err == nil && sj.Run > 0 {
+		return true // started on another replica since: it is that one's now
+	}
+	if err := m.store.DeleteJob(ctx, j.ID); err != nil {
+		m.cfg.Logger.Warn("bulk: could not delete a job from the store; it expires there", "job", j.ID, "err", err.Error())
+	}
+	return true
+}
+
+// forgetLocked remembers a job as gone; m.mu is held.
+func (m *Manager) forgetLocked(user, id string) {
 	if len(m.gone) == maxGone {
 		m.gone = slices.Delete(m.gone, 0, 1)
 	}
-	m.gone = append(m.gone, j.User+"\x00"+j.ID)
-	j.mu.Unlock()
-	m.mu.Unlock()
-	j.removeFiles()
-	return true
+	m.gone = append(m.gone, user+"\x00"+id)
 }
 
 // expired holds for a job whose time is up; j.mu is held.
@@ -388,148 +396,3 @@ func expired(j *Job) bool { return !time.Now().Before(j.expires) }
 
 // unsent holds for a checked job that was never started; j.mu is held.
 func unsent(j *Job) bool { return j.state == StateChecked }
-
-// Start sends a checked job in the background. Starting a job that is
-// already sending or done does nothing.
-func (m *Manager) Start(j *Job) error {
-	report, err := os.CreateTemp(m.dir, "*.report.ndjson")
-	if err != nil {
-		return fmt.Errorf("bulk: report: %w", err)
-	}
-	discardReport := func() {
-		_ = report.Close()
-		_ = os.Remove(report.Name())
-	}
-	// Under m.mu, so that StopAll either sees this job sending or has
-	// already closed the door on it.
-	m.mu.Lock()
-	if m.closing {
-		m.mu.Unlock()
-		discardReport()
-		return ErrShuttingDown
-	}
-	if m.jobs[j.ID] != j {
-		// Expired or discarded since the request found it: its files are gone.
-		m.mu.Unlock()
-		discardReport()
-		return ErrGone
-	}
-	j.mu.Lock()
-	if j.state != StateChecked {
-		j.mu.Unlock()
-		m.mu.Unlock()
-		discardReport()
-		return nil
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	j.state, j.cancel, j.report, j.sendStart = StateSending, cancel, report.Name(), time.Now()
-	if j.expiry != nil {
-		j.expiry.Stop()
-	}
-	j.mu.Unlock()
-	m.sendings.Add(1)
-	m.mu.Unlock()
-	j.progress.SetTotal(j.Check.Valid)
-	m.cfg.Logger.Info("bulk upload sending", "job", j.ID, "user", j.User, "target", j.Target, "stream", j.Spec.Stream.String(),
-		"records", j.Check.Valid, "invalid", j.Check.Invalid, "bytes", j.Check.InputBytes)
-	go m.send(ctx, j, report)
-	return nil
-}
-
-// Cancel discards a checked job (reporting true), or stops one sending:
-// its requests in flight finish, and the rest are reported not sent.
-func (m *Manager) Cancel(j *Job) (discarded bool) {
-	if m.removeIf(j, unsent) {
-		return true
-	}
-	j.stop()
-	return false
-}
-
-// Discard discards a checked job that was never started, giving its user's
-// slot back, and reports whether it did; a job sending or done is left
-// alone. A user who fixes a file and uploads it again replaces the
-// checked upload with the new one this way.
-func (m *Manager) Discard(j *Job) bool {
-	return m.removeIf(j, unsent)
-}
-
-// StopAll stops every job from sending, for shutdown: no job starts any
-// more, the ones sending finish the PutRecords they have in flight (so no
-// record is left of unknown outcome; the rest are reported not sent), and
-// it waits for them until ctx ends.
-func (m *Manager) StopAll(ctx context.Context) error {
-	m.mu.Lock()
-	m.closing = true
-	jobs := make([]*Job, 0, len(m.jobs))
-	for _, j := range m.jobs {
-		jobs = append(jobs, j)
-	}
-	m.mu.Unlock()
-	for _, j := range jobs {
-		j.stop()
-	}
-	stopped := make(chan struct{})
-	go func() {
-		m.sendings.Wait()
-		close(stopped)
-	}()
-	select {
-	case <-stopped:
-		m.mu.Lock()
-		m.drained = true
-		m.mu.Unlock()
-		return nil
-	case <-ctx.Done():
-		return fmt.Errorf("bulk: uploads still sending: %w", ctx.Err())
-	}
-}
-
-// Close removes the console's temporary folder with every spool and report
-// in it: they hold record data. Call it after StopAll; if uploads were
-// still sending when StopAll gave up, the folder is left to them, and the
-// console's next start removes it.
-func (m *Manager) Close() error {
-	m.mu.Lock()
-	if len(m.jobs) > 0 && !m.drained {
-		for _, j := range m.jobs {
-			if st := j.Status().State; st == StateSending || st == StateVerifying {
-				m.mu.Unlock()
-				return fmt.Errorf("bulk: uploads still sending: %s is left for the next start to remove", m.dir)
-			}
-		}
-	}
-	m.closing = true
-	for _, j := range m.jobs {
-		j.mu.Lock()
-		if j.expiry != nil {
-			j.expiry.Stop()
-		}
-		j.mu.Unlock()
-	}
-	m.jobs = map[string]*Job{}
-	m.mu.Unlock()
-	if err := os.RemoveAll(m.dir); err != nil {
-		return fmt.Errorf("bulk: remove temporary folder: %w", err)
-	}
-	return nil
-}
-
-// OpenReport opens a finished job's report, one NDJSON line per input record.
-func (m *Manager) OpenReport(j *Job) (*os.File, error) {
-	switch j.Status().State {
-	case StateDone:
-	case StateVerifying:
-		return nil, ErrVerifying
-	default:
-		return nil, ErrNotDone
-	}
-	f, err := os.Open(j.reportPath())
-	if errors.Is(err, os.ErrNotExist) {
-		return nil, ErrGone
-	}
-	if err != nil {
-		return nil, fmt.Errorf("bulk: report: %w", err)
-	}
-	return f, nil
-}

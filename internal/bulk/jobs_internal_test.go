@@ -2,10 +2,12 @@ package bulk
 
 import (
 	"errors"
-	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
+
+	"github.com/kinesis-console/kinesis-console/internal/state"
 )
 
 // A job is removed (on expiry, or discarded by its user) only while it is
@@ -18,20 +20,21 @@ func TestRemoveIfRacesWithStart(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { _ = m.Close() })
-	newJob := func(id string, state State, expires time.Time) *Job {
-		spool := filepath.Join(m.Dir(), id+".spool")
-		if err := os.WriteFile(spool, []byte("{}\n"), 0o600); err != nil {
-			t.Fatal(err)
-		}
+	newJob := func(id string, st State, expires time.Time) *Job {
+		id = strings.ReplaceAll(id, " ", "-")
 		if err := m.reserve(id); err != nil {
 			t.Fatal(err)
 		}
-		j := &Job{Upload: Upload{User: id}, ID: id, state: state, expires: expires, spool: spool, done: make(chan struct{}), changed: make(chan struct{})}
+		j := &Job{Upload: Upload{User: id}, ID: id, state: st, expires: expires, done: make(chan struct{}), changed: make(chan struct{})}
+		j.stored = state.Job{ID: id, User: id, Body: []byte("{}")}
+		if err := m.store.CreateJob(t.Context(), j.stored); err != nil {
+			t.Fatal(err)
+		}
 		m.jobs[id] = j
 		return j
 	}
 	past, future := time.Now().Add(-time.Second), time.Now().Add(time.Hour)
-	exists := func(p string) bool { _, err := os.Stat(p); return err == nil }
+	stored := func(j *Job) bool { _, err := m.store.Job(t.Context(), j.ID); return err == nil }
 
 	for _, tc := range []struct {
 		name    string
@@ -53,8 +56,8 @@ func TestRemoveIfRacesWithStart(t *testing.T) {
 				t.Errorf("removeIf = %v, want %v", got, tc.removed)
 			}
 			_, listed := m.jobs[j.ID]
-			if listed == tc.removed || exists(j.spool) == tc.removed {
-				t.Errorf("after removeIf: listed %v, spool kept %v; want both %v", listed, exists(j.spool), !tc.removed)
+			if listed == tc.removed || stored(j) == tc.removed {
+				t.Errorf("after removeIf: listed %v, kept in the store %v; want both %v", listed, stored(j), !tc.removed)
 			}
 			if tc.removed && m.removeIf(j, tc.ok) {
 				t.Error("a job was removed twice")

@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"os"
 	"slices"
 	"strconv"
 	"strings"
@@ -165,8 +164,8 @@ func (s blockingSender) Send(ctx context.Context, _ bulk.Spec, _ io.Reader, _ bu
 	return bulk.Summary{}, nil
 }
 
-// Close refuses while a job is still sending, and leaves the folder (its
-// spool and report) to it; after StopAll it removes the folder.
+// Close refuses while a job is still sending, and leaves the store open to
+// it; after StopAll it closes the store it opened.
 func TestCloseWhileSending(t *testing.T) {
 	m := newManager(t, bulk.Config{})
 	sender := blockingSender{started: make(chan struct{}), release: make(chan struct{})}
@@ -183,8 +182,8 @@ func TestCloseWhileSending(t *testing.T) {
 	if err := m.Close(); err == nil {
 		t.Fatal("Close while a job sends: no error")
 	}
-	if _, err := os.Stat(m.Dir()); err != nil {
-		t.Fatalf("Close while a job sends removed its folder: %v", err)
+	if _, err := m.Store().Job(t.Context(), j.ID); err != nil {
+		t.Fatalf("Close while a job sends closed its store: %v", err)
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
@@ -194,8 +193,8 @@ func TestCloseWhileSending(t *testing.T) {
 	if err := m.Close(); err != nil {
 		t.Fatalf("Close after StopAll: %v", err)
 	}
-	if _, err := os.Stat(m.Dir()); !os.IsNotExist(err) {
-		t.Fatalf("the folder is still there after Close: %v", err)
+	if _, err := m.Store().Job(t.Context(), j.ID); err == nil {
+		t.Fatal("the store it opened is still open after Close")
 	}
 }
 

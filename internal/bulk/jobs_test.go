@@ -92,40 +92,41 @@ func TestManagerCapsCountUploadsAsTheyArrive(t *testing.T) {
 	}
 }
 
-// The console's temporary folder goes at Close, and one left by a console
-// that is no longer running goes when the next one starts; one of a
-// running console stays.
-func TestManagerTemporaryFolders(t *testing.T) {
+// A checked upload is kept in the job store, in the state folder under
+// Config.Dir: a console started again on the same folder finds it, and
+// the folder's temporary files (spools being checked) are not left behind.
+func TestManagerKeepsJobsAcrossARestart(t *testing.T) {
 	parent := t.TempDir()
-	stale := filepath.Join(parent, "kinesis-console-bulk-999999999-x")
-	running := filepath.Join(parent, "kinesis-console-bulk-"+strconv.Itoa(os.Getppid())+"-y")
-	other := filepath.Join(parent, "someone-else")
-	for _, d := range []string{stale, running, other} {
-		if err := os.MkdirAll(d, 0o700); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(filepath.Join(d, "a.input"), []byte("secret"), 0o600); err != nil {
-			t.Fatal(err)
-		}
-	}
 	m, err := bulk.NewManager(bulk.Config{Dir: parent})
 	if err != nil {
 		t.Fatal(err)
 	}
-	exists := func(p string) bool { _, err := os.Stat(p); return err == nil }
-	if exists(stale) || !exists(running) || !exists(other) {
-		t.Errorf("after start: stale kept %v, running kept %v, other kept %v; want false, true, true", exists(stale), exists(running), exists(other))
-	}
-	if _, err := m.Check(upload("alice"), strings.NewReader("{\"n\":1}\n{\n")); err != nil {
+	j, err := m.Check(upload("alice"), strings.NewReader("{\"n\":1}\n{\n"))
+	if err != nil {
 		t.Fatal(err)
 	}
-	if !strings.HasPrefix(m.Dir(), parent) || !exists(m.Dir()) {
-		t.Fatalf("the console's folder %q", m.Dir())
+	if !strings.HasPrefix(m.Dir(), filepath.Join(parent, "kinesis-console-state")) {
+		t.Fatalf("the console's temporary folder %q is not in the state folder", m.Dir())
+	}
+	if left, _ := os.ReadDir(m.Dir()); len(left) != 0 {
+		t.Errorf("Check left temporary files: %v", left)
 	}
 	if err := m.Close(); err != nil {
 		t.Fatal(err)
 	}
-	if exists(m.Dir()) {
-		t.Errorf("Close left %s", m.Dir())
+	again, err := bulk.NewManager(bulk.Config{Dir: parent})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = again.Close() })
+	found, err := again.Job("alice", j.ID)
+	if err != nil {
+		t.Fatalf("after a restart: %v", err)
+	}
+	if st := found.Status(); st.State != bulk.StateChecked || found.Check.Valid != 1 || found.Check.Invalid != 1 {
+		t.Errorf("after a restart: %+v, check %+v", st, found.Check)
+	}
+	if _, err := again.Job("bob", j.ID); !errors.Is(err, bulk.ErrNoJob) {
+		t.Errorf("another user's job: %v, want ErrNoJob", err)
 	}
 }

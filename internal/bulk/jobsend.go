@@ -8,16 +8,39 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"time"
 )
 
-// send runs a job to its end, reads it back from the stream (unless the
-// user said not to), then keeps its report for DoneTTL.
-func (m *Manager) send(ctx context.Context, j *Job, report *os.File) {
+// send runs a job to its end under its lease: settles what a run before
+// it left in flight (rs, when resuming), sends, reads it back from the
+// stream (unless the user said not to), then keeps its report in the
+// store for DoneTTL. A run whose lease is lost stops at once and leaves
+// the job to the replica that took it.
+func (m *Manager) send(ctx context.Context, j *Job, report *os.File, rs *resumeRun) {
 	defer m.sendings.Done()
-	sum, err := m.sendFile(ctx, j, report)
-	_ = os.Remove(j.spool)
+	l := j.lease
+	defer l.release()
+	l.heartbeat() // the store says "sending" before anything is sent
+	var settled func(int) (Result, bool)
+	var err error
+	if rs != nil {
+		settled, err = m.settle(ctx, j, rs)
+	}
+	var sum Summary
+	if err == nil {
+		sum, err = m.sendFile(ctx, j, report, settled)
+	} else {
+		_ = report.Close()
+	}
+	if l.isLost() {
+		m.abandon(j)
+		return
+	}
+	if ferr := l.storeFailure(); ferr != nil && err == nil {
+		err = fmt.Errorf("the job store could not be written: not sent (%v)", ferr)
+	}
 	m.mu.Lock()
 	m.release(j.User)
 	m.mu.Unlock()
@@ -42,11 +65,12 @@ func (m *Manager) send(ctx context.Context, j *Job, report *os.File) {
 	j.mu.Lock()
 	j.err = err
 	j.mu.Unlock()
-	j.finish(sum, v, time.Now().Add(m.cfg.DoneTTL))
-	j.mu.Lock()
-	j.expiry = time.AfterFunc(m.cfg.DoneTTL, func() { m.removeIf(j, expired) })
-	j.mu.Unlock()
-	m.trimDone(j.User)
+	if l.isLost() {
+		m.abandon(j)
+		return
+	}
+	l.release() // no heartbeat may say "not done" after done does
+	m.done(j, sum, v)
 	log := m.cfg.Logger.With("job", j.ID, "user", j.User, "stream", j.Spec.Stream.String(), "written", sum.Written,
 		"failed", sum.Failed, "unknown", sum.Unknown, "possibly_duplicated", sum.PossiblyDuplicated, "not_sent", sum.NotSent,
 		"canceled", sum.Canceled, "duration_ms", sum.Elapsed.Milliseconds(), "verify", string(v.State),
@@ -58,12 +82,80 @@ func (m *Manager) send(ctx context.Context, j *Job, report *os.File) {
 	log.Info("bulk upload finished")
 }
 
-// sendFile sends the spool and writes one report line per input record.
-func (m *Manager) sendFile(ctx context.Context, j *Job, report *os.File) (Summary, error) {
-	defer report.Close()
-	in, err := os.Open(j.spool)
+// done finishes a job: its report saved in the store and the job written
+// done there (expiring after DoneTTL), then here.
+func (m *Manager) done(j *Job, sum Summary, v Verification) {
+	expires := time.Now().Add(m.cfg.DoneTTL)
+	j.finish(sum, v, expires)
+	ctx, cancel := m.storeCtx()
+	defer cancel()
+	path := j.reportPath()
+	// A copy is saved: the local file stays for Verify and downloads here.
+	err := copyFile(path, func(tmp string) error { return m.store.SaveFile(ctx, j.ID, blobReport, tmp) }, m.store.TempDir())
+	if err == nil {
+		_, err = j.lease.update(ctx, true, expires)
+	}
 	if err != nil {
-		return Summary{}, fmt.Errorf("bulk: spool: %w", err)
+		m.cfg.Logger.Error("bulk: could not keep a finished upload in the job store", "job", j.ID, "err", err.Error())
+	}
+	j.mu.Lock()
+	j.expiry = time.AfterFunc(m.cfg.DoneTTL, func() { m.removeIf(j, expired) })
+	j.mu.Unlock()
+	j.closeDone()
+	m.trimDone(j.User)
+}
+
+// abandon forgets a job another replica has taken over: its page follows
+// the store from now on.
+func (m *Manager) abandon(j *Job) {
+	m.mu.Lock()
+	if m.jobs[j.ID] == j {
+		delete(m.jobs, j.ID)
+		m.release(j.User)
+	}
+	m.mu.Unlock()
+	st := j.Status()
+	j.mu.Lock()
+	path := j.report
+	j.remote, j.remoteSt, j.report = true, st, ""
+	j.refresh = func(ctx context.Context) { m.refresh(ctx, j) }
+	j.notify()
+	j.mu.Unlock()
+	if path != "" {
+		_ = os.Remove(path)
+	}
+	m.cfg.Logger.Warn("bulk: stopped an upload another console took over", "job", j.ID)
+}
+
+// copyFile copies the file at path into a new file in dir and hands its
+// name to save; the copy is removed if save leaves it.
+func copyFile(path string, save func(tmp string) error, dir string) error {
+	in, err := os.Open(path)
+	if err != nil {
+		return err
+	}
+	defer in.Close()
+	out, err := os.CreateTemp(dir, "*.copy")
+	if err != nil {
+		return err
+	}
+	defer os.Remove(out.Name())
+	_, err = io.Copy(out, in)
+	if cerr := out.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		return err
+	}
+	return save(out.Name())
+}
+
+// sendFile sends the spool and writes one report line per input record.
+func (m *Manager) sendFile(ctx context.Context, j *Job, report *os.File, settled func(int) (Result, bool)) (Summary, error) {
+	defer report.Close()
+	in, err := m.store.OpenBlob(ctx, j.ID, blobInput)
+	if err != nil {
+		return Summary{}, fmt.Errorf("bulk: the job's input: %w", err)
 	}
 	defer in.Close()
 	w := bufio.NewWriterSize(report, 256<<10)
@@ -73,6 +165,9 @@ func (m *Manager) sendFile(ctx context.Context, j *Job, report *os.File) (Summar
 		RatePerSecond: j.Rate,
 		ResendUnknown: j.ResendUnknown,
 		Progress:      &j.progress,
+		Journal:       j.lease,
+		Settled:       settled,
+		KeySeed:       j.ID,
 		OnResult: func(r Result) error {
 			if r.Status == StatusWritten || r.Status == StatusUnknown {
 				r.DataSHA256 = dataSum(r.Data)

@@ -83,17 +83,39 @@ type outcome struct {
 	hold      []string         // shards that back off
 	attempt   int              // the attempt the backoff is for
 	stale     bool             // an entry landed elsewhere than the shard map said
+	answers   []Answer         // for the journal, when there is one
+}
+
+// answer notes what the call did with p, for the journal.
+func (r *sendRun) answer(o *outcome, p *pendingRecord, kind AnswerKind, code string) {
+	if r.opts.Journal == nil {
+		return
+	}
+	a := Answer{Index: p.idx, Kind: kind, ErrorCode: code}
+	if kind == AnswerWritten {
+		a.ShardID, a.SequenceNumber = p.res.ShardID, p.res.SequenceNumber
+	}
+	o.answers = append(o.answers, a)
+}
+
+// answerAll notes one answer for every record of the call.
+func (r *sendRun) answerAll(o *outcome, recs []*pendingRecord, kind AnswerKind, code string) {
+	for _, p := range recs {
+		r.answer(o, p, kind, code)
+	}
 }
 
 // put makes one PutRecords call and sorts its records by what the answer
 // means, by stream's one rule on what may be retried.
 func (r *sendRun) put(recs []*pendingRecord) outcome {
+	deadline, ok := r.journalSending(recs)
+	if !ok {
+		return outcome{again: recs} // not sent: halted() says why
+	}
 	in := &kinesis.PutRecordsInput{Records: make([]types.PutRecordsRequestEntry, len(recs))}
 	stream.SetStream(r.stream, &in.StreamName, &in.StreamARN)
-	var o outcome
 	for i, p := range recs {
 		p.res.Attempts++
-		o.attempt = max(o.attempt, p.res.Attempts+1)
 		e := types.PutRecordsRequestEntry{Data: p.rec.Data, PartitionKey: aws.String(p.rec.PartitionKey)}
 		if p.rec.ExplicitHashKey != "" {
 			e.ExplicitHashKey = aws.String(p.rec.ExplicitHashKey)
@@ -104,7 +126,25 @@ func (r *sendRun) put(recs []*pendingRecord) outcome {
 	// unknown. Requests in flight finish, bounded by their own timeout.
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(r.ctx), r.s.opts.RequestTimeout)
 	defer cancel()
+	if !deadline.IsZero() {
+		// The job's lease bounds the call too (see lease.go).
+		var cancelLease context.CancelFunc
+		ctx, cancelLease = context.WithDeadline(ctx, deadline)
+		defer cancelLease()
+	}
 	out, err := r.s.api.PutRecords(ctx, in, noSDKRetries)
+	o := r.sort(recs, out, err)
+	r.journalAnswered(o.answers)
+	return o
+}
+
+// sort sorts a call's records by what its answer means, by stream's one
+// rule on what may be retried.
+func (r *sendRun) sort(recs []*pendingRecord, out *kinesis.PutRecordsOutput, err error) outcome {
+	var o outcome
+	for _, p := range recs {
+		o.attempt = max(o.attempt, p.res.Attempts+1)
+	}
 	if err == nil && len(out.Records) != len(recs) {
 		err = fmt.Errorf("stream: PutRecords answered %d entries for %d records", len(out.Records), len(recs))
 	}
@@ -118,8 +158,10 @@ func (r *sendRun) put(recs []*pendingRecord) outcome {
 		case f.Retryable():
 			// Refused whole or never sent: nothing written.
 			o.again, o.holdAll = recs, true
+			r.answerAll(&o, recs, AnswerRetry, code)
 			return o
 		case f.Refused():
+			r.answerAll(&o, recs, AnswerFailed, code)
 			r.halt(f, "Not sent: sending stopped after Kinesis refused a request ("+f.Title()+").")
 			o.done = r.finishAll(recs, code, msg)
 			return o
@@ -128,6 +170,7 @@ func (r *sendRun) put(recs []*pendingRecord) outcome {
 		for _, p := range recs {
 			p.unknownSends++
 		}
+		r.answerAll(&o, recs, AnswerUnknown, code)
 		if !r.opts.ResendUnknown {
 			o.done = r.finishAll(recs, code, msg+" The records may have been written; they were not resent.")
 			return o
@@ -144,6 +187,7 @@ func (r *sendRun) put(recs []*pendingRecord) outcome {
 			p.res.SequenceNumber = aws.ToString(e.SequenceNumber)
 			p.finish("", "")
 			r.settled(p)
+			r.answer(&o, p, AnswerWritten, "")
 			written[p.res.ShardID]++
 			if p.res.ShardID != p.shard {
 				o.stale = true
@@ -153,12 +197,14 @@ func (r *sendRun) put(recs []*pendingRecord) outcome {
 		}
 		p.code, p.msg = aws.ToString(e.ErrorCode), aws.ToString(e.ErrorMessage)
 		if !stream.EntryRetryable(p.code) {
+			r.answer(&o, p, AnswerFailed, p.code)
 			p.finish(p.code, p.msg)
 			r.settled(p)
 			o.done = append(o.done, p)
 			continue
 		}
 		o.again = append(o.again, p)
+		r.answer(&o, p, AnswerRetry, p.code)
 		if stream.Throttled(p.code) && p.shard != "" {
 			if o.throttled == nil {
 				o.throttled = map[string]int64{}
@@ -202,4 +248,36 @@ func noSDKRetries(o *kinesis.Options) {
 		so.MaxAttempts = 1
 		so.RateLimiter = ratelimit.None
 	})
+}
+
+// journalSending tells the journal which records the call is about to
+// send; false: the call must not be made (sending is halted, saying why).
+func (r *sendRun) journalSending(recs []*pendingRecord) (time.Time, bool) {
+	j := r.opts.Journal
+	if j == nil {
+		return time.Time{}, true
+	}
+	idx := make([]int, len(recs))
+	for i, p := range recs {
+		idx[i] = p.idx
+	}
+	deadline, err := j.Sending(r.ctx, idx)
+	if err != nil {
+		if r.ctx.Err() == nil {
+			r.halt(nil, "Not sent: "+err.Error())
+		}
+		return time.Time{}, false
+	}
+	return deadline, true
+}
+
+// journalAnswered tells the journal what the call did; if it cannot be
+// written, nothing more is sent.
+func (r *sendRun) journalAnswered(answers []Answer) {
+	if r.opts.Journal == nil {
+		return
+	}
+	if err := r.opts.Journal.Answered(context.WithoutCancel(r.ctx), answers); err != nil {
+		r.halt(nil, "Not sent: "+err.Error())
+	}
 }

@@ -77,6 +77,17 @@ type SendOptions struct {
 	// Admit, when set, is asked before every PutRecords call of n records
 	// and may make it wait (an outside rate limit); an error skips the call.
 	Admit func(ctx context.Context, n int) error
+	// Journal, when set, is told before each PutRecords call which records
+	// it carries, and after it what became of each (see Journal).
+	Journal Journal
+	// Settled, when set, gives the results of records settled before this
+	// send (by an earlier run of the same job, by index): such a record is
+	// reported in its place with that result, and not sent.
+	Settled func(idx int) (Result, bool)
+	// KeySeed, when set, makes each random partition key (KeyUUID) one
+	// derived from it and the record's index, so that a later run of the
+	// same job gives every record the key it was first sent with.
+	KeySeed string
 }
 
 // ShardCount is how many records landed on one shard, and the highest

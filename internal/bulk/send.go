@@ -290,7 +290,7 @@ func (r *sendRun) read(spec Spec, src io.Reader) {
 	_, err := Read(src, spec.Format, spec.maxRecordBytes(), func(e Entry) error {
 		p := &pendingRecord{idx: idx}
 		idx++
-		rec, msg := spec.Prepare(e)
+		rec, msg := spec.prepareAt(e, r.opts.KeySeed, p.idx)
 		if msg != "" {
 			p.res = Result{Line: e.Line, Status: StatusInvalid, ErrorMessage: msg}
 			p.charge = recordOverhead + len(msg)
@@ -301,6 +301,12 @@ func (r *sendRun) read(spec Spec, src io.Reader) {
 		p.rec, p.res = rec, Result{Line: rec.Line, PartitionKey: rec.PartitionKey}
 		p.charge = recordOverhead + rec.size()
 		r.acquire(p.charge)
+		if r.opts.Settled != nil {
+			if res, ok := r.opts.Settled(p.idx); ok {
+				r.settledBefore(p, res)
+				return nil
+			}
+		}
 		r.mu.Lock()
 		why := r.haltedLocked()
 		if why == "" {
@@ -424,6 +430,19 @@ func (r *sendRun) settleAll(recs []*pendingRecord, why string) {
 		r.settled(p)
 		r.finished <- p
 	}
+}
+
+// settledBefore reports a record an earlier run of the job settled, with
+// that run's result, without sending it.
+func (r *sendRun) settledBefore(p *pendingRecord, res Result) {
+	res.Line, res.PartitionKey = p.rec.Line, p.rec.PartitionKey
+	p.res = res
+	if res.Status == StatusWritten {
+		r.progress.written.Add(1)
+		r.progress.shardWritten(res.ShardID, 1)
+	}
+	r.settled(p)
+	r.finished <- p
 }
 
 // settled adds a finished record to the running progress.

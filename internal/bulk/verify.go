@@ -209,13 +209,8 @@ func (v *verifyRun) report() {
 
 // run does the reading: windows of acknowledged records, then the unknown ones.
 func (v *verifyRun) run(ctx context.Context, path string) error {
-	spans, err := v.scan.ShardSpans(ctx, v.ref)
-	if err != nil {
-		return fmt.Errorf("list the shards: %w", err)
-	}
-	v.spans = map[string]stream.ShardSpan{}
-	for _, s := range spans {
-		v.spans[s.ID] = s
+	if err := v.loadSpans(ctx); err != nil {
+		return err
 	}
 	f, err := os.Open(path)
 	if err != nil {
@@ -273,6 +268,19 @@ func (v *verifyRun) run(ctx context.Context, path string) error {
 	}
 	v.report()
 	return err
+}
+
+// loadSpans learns the stream's shards and their sequence number ranges.
+func (v *verifyRun) loadSpans(ctx context.Context) error {
+	spans, err := v.scan.ShardSpans(ctx, v.ref)
+	if err != nil {
+		return fmt.Errorf("list the shards: %w", err)
+	}
+	v.spans = map[string]stream.ShardSpan{}
+	for _, s := range spans {
+		v.spans[s.ID] = s
+	}
+	return nil
 }
 
 // scanShare is what one shard's scan takes of the console's read memory:

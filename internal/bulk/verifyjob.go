@@ -83,10 +83,38 @@ func (m *Manager) Verify(j *Job) error {
 	go func() {
 		defer m.sendings.Done()
 		sum, v := m.verify(vctx, j, sum)
-		j.finish(sum, v, time.Now().Add(m.cfg.DoneTTL))
+		expires := time.Now().Add(m.cfg.DoneTTL)
+		j.finish(sum, v, expires)
+		m.keepVerified(j, expires)
 		j.mu.Lock()
 		j.expiry = time.AfterFunc(m.cfg.DoneTTL, func() { m.removeIf(j, expired) })
 		j.mu.Unlock()
 	}()
 	return nil
+}
+
+// keepVerified writes a job verified again to the store: its report and
+// its status, as the replica that ran it (the lease it held then).
+func (m *Manager) keepVerified(j *Job, expires time.Time) {
+	ctx, cancel := m.storeCtx()
+	defer cancel()
+	err := copyFile(j.reportPath(), func(tmp string) error { return m.store.SaveFile(ctx, j.ID, blobReport, tmp) }, m.store.TempDir())
+	var body []byte
+	if err == nil {
+		body, err = j.body()
+	}
+	if err == nil {
+		j.mu.Lock()
+		sj := j.stored
+		j.mu.Unlock()
+		sj.Body, sj.Done, sj.Expires = body, true, expires
+		if sj, err = m.store.UpdateJob(ctx, sj); err == nil {
+			j.mu.Lock()
+			j.stored = sj
+			j.mu.Unlock()
+		}
+	}
+	if err != nil {
+		m.cfg.Logger.Warn("bulk: could not keep a verification in the job store", "job", j.ID, "err", err.Error())
+	}
 }

@@ -201,3 +201,27 @@ func (s *Service) BulkResult(j *bulk.Job, r bulk.Result) {
 		MayHaveWritten: r.Outcome() == stream.Unknown, PossiblyDuplicated: r.PossiblyDuplicated,
 	})
 }
+
+// ReviveBulk gives a bulk upload read from the job store (checked on
+// another replica, or before this console restarted) its target's clients
+// again, so that this console can start or resume it. An upload whose
+// records were transformed (a schema, a record template) or that a target
+// sends with each user's own clients is not revived: neither can be made
+// again from what the store keeps, so such an upload runs only where it
+// was checked.
+func (s *Service) ReviveBulk(up *bulk.Upload, transform bool) error {
+	d, ok := s.Destination(up.Target)
+	switch {
+	case !ok || d.Bulk == nil:
+		return fmt.Errorf("write: no bulk uploads to target %q on this console", up.Target)
+	case transform:
+		return errors.New("write: an upload checked against a schema or a record template resumes only on the console that checked it")
+	case d.ForUser != nil:
+		return errors.New("write: the target sends with each user's own clients, which a stored upload does not carry")
+	}
+	up.Sender = d.Bulk
+	if d.Browser != nil {
+		up.Scanner = d.Browser
+	}
+	return nil
+}
