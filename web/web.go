@@ -164,6 +164,7 @@ type handlers struct {
 type Console struct {
 	e           *echo.Echo
 	jobs        *bulk.Manager
+	writes      *write.Service
 	stopStreams context.CancelFunc
 }
 
@@ -177,6 +178,11 @@ func (c *Console) StopBulk(ctx context.Context) error {
 	c.stopStreams()
 	return c.jobs.StopAll(ctx)
 }
+
+// SetShare makes the console spend 1/n of its shares of the account's
+// look-up quotas (-describe-rate-limit, -tags-rate-limit): with n replicas
+// each spends its part. The read budget is the caller's to divide.
+func (c *Console) SetShare(n int) { c.writes.SetShare(n) }
 
 // Close removes the console's temporary folder, with every bulk upload's
 // files: they hold record data. Call it after StopBulk.
@@ -257,5 +263,5 @@ func New(deps Deps) (*Console, error) {
 	e.IPExtractor = ipExtractor(deps.Auth)
 	h.routes(e)
 	h.metrics.knowRoutes(e.Routes())
-	return &Console{e: e, jobs: h.jobs, stopStreams: h.stopStreams}, nil
+	return &Console{e: e, jobs: h.jobs, writes: h.writes, stopStreams: h.stopStreams}, nil
 }
