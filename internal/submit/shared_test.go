@@ -18,7 +18,7 @@ import (
 type keys struct {
 	state.Keys
 	claims, finishes, releases, gets atomic.Int32
-	failClaim, failFinish           atomic.Bool
+	failClaim, failFinish            atomic.Bool
 }
 
 var errDown = errors.New("store down")
