@@ -15,6 +15,7 @@ import (
 
 	"github.com/kinesis-console/kinesis-console/internal/access"
 	"github.com/kinesis-console/kinesis-console/internal/bulk"
+	"github.com/kinesis-console/kinesis-console/internal/state"
 	"github.com/kinesis-console/kinesis-console/internal/stream"
 	"github.com/kinesis-console/kinesis-console/internal/write"
 	"github.com/kinesis-console/kinesis-console/static"
@@ -131,6 +132,16 @@ type Deps struct {
 	MaxTailsPerUser int
 	// MaxTails bounds the live tails open on the console at once; default 50.
 	MaxTails int
+	// State is the console's durable state; nil: bulk jobs keep theirs in
+	// TempDir, as before.
+	State state.Store
+	// Keys, when set, is the submission keys' store shared by the
+	// console's replicas: the record form's keys are claimed there too, so
+	// a repeat that reaches another replica writes nothing. nil keeps them
+	// in this process's memory only, which suffices for one console.
+	Keys state.Keys
+	// Replica is this process's id among the replicas sharing State.
+	Replica string
 	// EventWriteTimeout bounds the write of one Server-Sent Event (a live
 	// tail's, a bulk upload's progress): a client that does not read is
 	// dropped after it. Default 10 s.
@@ -232,10 +243,11 @@ func New(deps Deps) (*Console, error) {
 	if deps.EventWriteTimeout <= 0 {
 		deps.EventWriteTimeout = defaultEventWriteTimeout
 	}
-	h := &handlers{deps: deps, metrics: newMetrics(), readBackKeys: newReadBackKeys(), submissions: newSubmissions(),
+	h := &handlers{deps: deps, metrics: newMetrics(), readBackKeys: newReadBackKeys(), submissions: newSubmissions(deps.Keys, deps.Replica),
 		tails: newTailSlots(deps.MaxTailsPerUser, deps.MaxTails)}
 	h.closing, h.stopStreams = context.WithCancel(context.Background())
 	jobs := bulk.Config{Dir: deps.TempDir, Logger: deps.Logger, OnResult: h.recordBulkResult, Memory: deps.ReadMemory}
+	// TODO(lead): jobs.Store, jobs.Replica = deps.State, deps.Replica once h27-bulk adds them to bulk.Config.
 	if deps.BulkRateLimit != nil { // never a nil *access.RateLimiter in a non-nil interface
 		jobs.RateLimit = deps.BulkRateLimit
 	}
