@@ -99,7 +99,8 @@ type Jobs interface {
 	// ListJobs returns every job the store keeps (the bulk limits bound
 	// how many): a user's list, and the unfinished ones to resume.
 	ListJobs(ctx context.Context) ([]Job, error)
-	// DeleteJob forgets a job with its journal and its blobs.
+	// DeleteJob forgets a job with its journal and its blobs; a job that
+	// is not there is no error.
 	DeleteJob(ctx context.Context, id string) error
 }
 
@@ -156,13 +157,18 @@ type Key struct {
 type Keys interface {
 	// ClaimKey records k (State KeyInFlight) unless a live record of
 	// (k.User, k.Key) exists: then it returns that record and
-	// claimed false.
+	// claimed false. A record whose Expires has passed is not live, even
+	// if the store has not deleted it yet. A claim whose answer was lost
+	// and was retried may come back claimed false with k's own record:
+	// the safe side.
 	ClaimKey(ctx context.Context, k Key) (existing Key, claimed bool, err error)
 	// FinishKey sets a claimed key's State (KeyDone with its Answer, or
-	// KeyLost), if k.Owner still holds it in flight; ErrConflict if not.
+	// KeyLost), and its Expires when k's is set, if k.Owner still holds it
+	// in flight; ErrConflict if not, ErrNotFound if no live key is there.
 	FinishKey(ctx context.Context, k Key) error
 	// ReleaseKey forgets a key claimed by owner that wrote nothing, so
-	// sending again is a first submission.
+	// sending again is a first submission; ErrConflict if another owner
+	// holds it or it is finished, ErrNotFound if no live key is there.
 	ReleaseKey(ctx context.Context, user, key, owner string) error
 	// GetKey reads a key; ErrNotFound.
 	GetKey(ctx context.Context, user, key string) (Key, error)
