@@ -212,6 +212,8 @@ func startRun(t *testing.T, extraEnv map[string]string, args ...string) (string,
 		"AWS_EC2_METADATA_DISABLED": "true",
 		// Nothing listens here: the console must still serve its pages.
 		"AWS_ENDPOINT_URL": "http://127.0.0.1:1",
+		// The local disk store in the test's own folder, not the user's cache.
+		"KINESIS_CONSOLE_STATE_DIR": t.TempDir(),
 	}
 	for k, v := range extraEnv {
 		env[k] = v
