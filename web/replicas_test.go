@@ -25,7 +25,7 @@ var stateTables atomic.Int64
 // replicaStore makes a fresh table and bucket on moto and returns a store
 // on them reached through endpoint (moto's own, a fault proxy in front of
 // it, or a port nobody answers), failing fast when that does not answer.
-func replicaStore(t *testing.T, b *localaws.Backend, endpoint string) *awsstate.Store {
+func replicaStore(t testing.TB, b *localaws.Backend, endpoint string) *awsstate.Store {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(t.Context(), 30*time.Second)
 	defer cancel()
