@@ -153,8 +153,13 @@ func (s *Store[V]) repeat(e *entry[V]) Answer[V] {
 	return Answer[V]{Value: e.answer, Repeats: e.repeats}
 }
 
-// lookupShared reads a finished key's answer from the shared store.
+// lookupShared reads a finished key's answer from the shared store. A key
+// of another shape than NewKey's is never asked for: it names nothing, and
+// the store's calls are not a visitor's to spend on made-up names.
 func (s *Store[V]) lookupShared(ctx context.Context, user, key string) (Answer[V], bool) {
+	if !ValidKey(key) {
+		return Answer[V]{}, false
+	}
 	ctx, cancel := context.WithTimeout(ctx, s.shared.Timeout)
 	defer cancel()
 	k, err := s.shared.Keys.GetKey(ctx, user, key)

@@ -49,6 +49,9 @@ func (k *keys) GetKey(ctx context.Context, user, key string) (state.Key, error) 
 	return k.Keys.GetKey(ctx, user, key)
 }
 
+// key is a submission key of the shape NewKey makes.
+const key = "kkkkkkkkkkkkkkkkkkkkkk"
+
 type answer struct {
 	Seq   string
 	Lines []string
@@ -73,7 +76,7 @@ func replicas(t *testing.T) (a, b *submit.Store[answer], k *keys) {
 
 func mustClaim(t *testing.T, s *submit.Store[answer], fp string) *submit.Claim[answer] {
 	t.Helper()
-	c, _, err := s.Begin(t.Context(), "alice", "k", fp)
+	c, _, err := s.Begin(t.Context(), "alice", key, fp)
 	if err != nil || c == nil {
 		t.Fatalf("Begin: claim %v, err %v; want a claim", c, err)
 	}
@@ -89,7 +92,7 @@ func TestSharedRepeatAtAnotherReplica(t *testing.T) {
 		t.Fatal(err)
 	}
 	for i := 1; i <= 2; i++ {
-		c, got, err := b.Begin(t.Context(), "alice", "k", "fp")
+		c, got, err := b.Begin(t.Context(), "alice", key, "fp")
 		if err != nil || c != nil {
 			t.Fatalf("repeat %d at B: claim %v, err %v; want A's answer", i, c, err)
 		}
@@ -100,17 +103,21 @@ func TestSharedRepeatAtAnotherReplica(t *testing.T) {
 	if n := k.claims.Load(); n != 2 {
 		t.Errorf("%d claims in the shared store, want 2 (A's, and B's first repeat; B's second answers from memory)", n)
 	}
-	if got, ok := b.Lookup(t.Context(), "alice", "k"); !ok || got.Value.Seq != first.Seq {
+	if got, ok := b.Lookup(t.Context(), "alice", key); !ok || got.Value.Seq != first.Seq {
 		t.Errorf("B's Lookup = %+v, %v; want A's answer", got, ok)
 	}
 	// A third replica that never saw the key finds the page's answer in
 	// the shared store.
 	c := submit.NewSharedStore[answer](submit.Limits{}, submit.Shared{Keys: k, Replica: "replica-c"})
-	if got, ok := c.Lookup(t.Context(), "alice", "k"); !ok || got.Value.Seq != first.Seq {
+	if got, ok := c.Lookup(t.Context(), "alice", key); !ok || got.Value.Seq != first.Seq {
 		t.Errorf("C's Lookup = %+v, %v; want A's answer from the shared store", got, ok)
 	}
-	if _, ok := c.Lookup(t.Context(), "bob", "k"); ok {
+	if _, ok := c.Lookup(t.Context(), "bob", key); ok {
 		t.Error("C's Lookup found alice's key for bob")
+	}
+	gets := k.gets.Load()
+	if _, ok := c.Lookup(t.Context(), "alice", "k"); ok || k.gets.Load() != gets {
+		t.Error("a key of another shape than NewKey's was looked up in the shared store")
 	}
 }
 
@@ -123,7 +130,7 @@ func TestSharedRepeatWaitsForTheFirst(t *testing.T) {
 		atB, atA := make(chan submit.Answer[answer], 1), make(chan submit.Answer[answer], 1)
 		for s, ch := range map[*submit.Store[answer]]chan submit.Answer[answer]{a: atA, b: atB} {
 			go func() {
-				cl, got, err := s.Begin(t.Context(), "alice", "k", "fp")
+				cl, got, err := s.Begin(t.Context(), "alice", key, "fp")
 				if err != nil || cl != nil {
 					t.Errorf("repeat: claim %v, err %v", cl, err)
 				}
@@ -157,7 +164,7 @@ func TestSharedEnds(t *testing.T) {
 			c := mustClaim(t, a, "fp")
 			got := make(chan *submit.Claim[answer], 1)
 			go func() {
-				cl, _, err := b.Begin(t.Context(), "alice", "k", "fp")
+				cl, _, err := b.Begin(t.Context(), "alice", key, "fp")
 				if err != nil {
 					t.Error(err)
 				}
@@ -177,17 +184,17 @@ func TestSharedEnds(t *testing.T) {
 		if err := mustClaim(t, a, "fp").Close(); err != nil {
 			t.Fatal(err)
 		}
-		if c, _, err := b.Begin(t.Context(), "alice", "k", "fp"); c != nil || !errors.Is(err, submit.ErrLost) {
+		if c, _, err := b.Begin(t.Context(), "alice", key, "fp"); c != nil || !errors.Is(err, submit.ErrLost) {
 			t.Fatalf("B after A lost it: claim %v, err %v; want ErrLost", c, err)
 		}
-		if got, _ := k.GetKey(t.Context(), "alice", "k"); got.State != state.KeyLost {
+		if got, _ := k.GetKey(t.Context(), "alice", key); got.State != state.KeyLost {
 			t.Errorf("shared key %q, want lost", got.State)
 		}
 	})
 	t.Run("other content: conflict", func(t *testing.T) {
 		a, b, _ := replicas(t)
 		mustClaim(t, a, "fp")
-		if c, _, err := b.Begin(t.Context(), "alice", "k", "other"); c != nil || !errors.Is(err, submit.ErrConflict) {
+		if c, _, err := b.Begin(t.Context(), "alice", key, "other"); c != nil || !errors.Is(err, submit.ErrConflict) {
 			t.Fatalf("B with other content: claim %v, err %v; want ErrConflict", c, err)
 		}
 	})
@@ -196,7 +203,7 @@ func TestSharedEnds(t *testing.T) {
 			a, b, k := replicas(t)
 			mustClaim(t, a, "fp") // never ends: its replica is gone
 			start := time.Now()
-			c, _, err := b.Begin(t.Context(), "alice", "k", "fp")
+			c, _, err := b.Begin(t.Context(), "alice", key, "fp")
 			if c != nil || !errors.Is(err, submit.ErrLost) {
 				t.Fatalf("B: claim %v, err %v; want ErrLost", c, err)
 			}
@@ -208,7 +215,7 @@ func TestSharedEnds(t *testing.T) {
 			}
 			// A later repeat sees the key's age at once.
 			start = time.Now()
-			if c, _, err := b.Begin(t.Context(), "alice", "k", "fp"); c != nil || !errors.Is(err, submit.ErrLost) || time.Since(start) != 0 {
+			if c, _, err := b.Begin(t.Context(), "alice", key, "fp"); c != nil || !errors.Is(err, submit.ErrLost) || time.Since(start) != 0 {
 				t.Fatalf("B again: claim %v, err %v after %s; want ErrLost at once", c, err, time.Since(start))
 			}
 		})
@@ -219,7 +226,7 @@ func TestSharedEnds(t *testing.T) {
 			mustClaim(t, a, "fp")
 			ctx, cancel := context.WithTimeout(t.Context(), 5*time.Second)
 			defer cancel()
-			if c, _, err := b.Begin(ctx, "alice", "k", "fp"); c != nil || !errors.Is(err, context.DeadlineExceeded) {
+			if c, _, err := b.Begin(ctx, "alice", key, "fp"); c != nil || !errors.Is(err, context.DeadlineExceeded) {
 				t.Fatalf("B: claim %v, err %v; want the context's end", c, err)
 			}
 			if n, _ := b.Len(); n != 0 {
@@ -235,7 +242,7 @@ func TestSharedStoreDown(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) { // a claim left in flight would deadlock the bubble
 		a, _, k := replicas(t)
 		k.failClaim.Store(true)
-		c, _, err := a.Begin(t.Context(), "alice", "k", "fp")
+		c, _, err := a.Begin(t.Context(), "alice", key, "fp")
 		if c != nil || !errors.Is(err, submit.ErrUnavailable) || !errors.Is(err, errDown) {
 			t.Fatalf("claim with the store down: claim %v, err %v; want ErrUnavailable wrapping the store's error", c, err)
 		}
@@ -260,10 +267,10 @@ func TestSharedFinishFails(t *testing.T) {
 		if err := c.Close(); err != nil || k.finishes.Load() != 1 {
 			t.Errorf("Close after Finish: %v, %d FinishKey calls; want a no-op", err, k.finishes.Load())
 		}
-		if _, got, err := a.Begin(t.Context(), "alice", "k", "fp"); err != nil || got.Value.Seq != "7" {
+		if _, got, err := a.Begin(t.Context(), "alice", key, "fp"); err != nil || got.Value.Seq != "7" {
 			t.Errorf("repeat at A: %+v, %v; want the answer", got, err)
 		}
-		if cl, _, err := b.Begin(t.Context(), "alice", "k", "fp"); cl != nil || !errors.Is(err, submit.ErrLost) {
+		if cl, _, err := b.Begin(t.Context(), "alice", key, "fp"); cl != nil || !errors.Is(err, submit.ErrLost) {
 			t.Errorf("repeat at B: claim %v, err %v; want ErrLost", cl, err)
 		}
 	})
