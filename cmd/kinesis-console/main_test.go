@@ -207,6 +207,13 @@ func TestRunServesAndShutsDown(t *testing.T) {
 // ends it and checks that it shut down cleanly.
 func startRun(t *testing.T, extraEnv map[string]string, args ...string) (string, func()) {
 	t.Helper()
+	url, stop, _ := startRunLogged(t, extraEnv, args...)
+	return url, stop
+}
+
+// startRunLogged is startRun that also returns the console's log.
+func startRunLogged(t *testing.T, extraEnv map[string]string, args ...string) (string, func(), *webtest.SyncBuffer) {
+	t.Helper()
 	env := map[string]string{
 		"AWS_REGION": "us-east-1", "AWS_ACCESS_KEY_ID": "test", "AWS_SECRET_ACCESS_KEY": "test",
 		"AWS_EC2_METADATA_DISABLED": "true",
@@ -259,7 +266,7 @@ func startRun(t *testing.T, extraEnv map[string]string, args ...string) (string,
 		}
 	}
 	t.Cleanup(stop)
-	return url, stop
+	return url, stop, &stderr
 }
 
 func TestVersion(t *testing.T) {

@@ -16,7 +16,11 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 
+	"github.com/kinesis-console/kinesis-console/internal/localaws"
+	"github.com/kinesis-console/kinesis-console/internal/localaws/localawstest"
+	"github.com/kinesis-console/kinesis-console/internal/state/awsstate"
 	"github.com/kinesis-console/kinesis-console/internal/state/disk"
+	"github.com/kinesis-console/kinesis-console/internal/webtest"
 )
 
 // The state flags read their environment variables like every flag, and a
@@ -160,4 +164,48 @@ func TestKeepShare(t *testing.T) {
 			}
 		})
 	})
+}
+
+// With -state-table and -state-bucket the console keeps its state in
+// DynamoDB and S3 through the SDK's settings (here moto's endpoint, as
+// AWS_ENDPOINT_URL), claims submission keys there, and counts the replicas
+// by their heartbeats: a second console finds the first and spends half.
+func TestRunOnDynamoDB(t *testing.T) {
+	b := localawstest.Start(t, localaws.KindMoto)
+	cfg, err := b.AWSConfig(t.Context())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := awsstate.CreateTable(t.Context(), cfg, "console-state"); err != nil {
+		t.Fatal(err)
+	}
+	if err := awsstate.CreateBucket(t.Context(), cfg, "console-blobs"); err != nil {
+		t.Fatal(err)
+	}
+	// run loads the AWS settings from the process's environment, as the SDK does.
+	for k, v := range map[string]string{"AWS_ENDPOINT_URL": b.Endpoint, "AWS_REGION": localaws.Region, "AWS_ACCESS_KEY_ID": "test",
+		"AWS_SECRET_ACCESS_KEY": "test", "AWS_EC2_METADATA_DISABLED": "true", "AWS_PROFILE": "", "AWS_CONFIG_FILE": "/dev/null",
+		"AWS_SHARED_CREDENTIALS_FILE": "/dev/null"} {
+		t.Setenv(k, v)
+	}
+	env := map[string]string{"AWS_ENDPOINT_URL": b.Endpoint, "KINESIS_CONSOLE_STATE_TABLE": "console-state", "KINESIS_CONSOLE_STATE_BUCKET": "console-blobs"}
+	_, _, first := startRunLogged(t, env, "-addr", "127.0.0.1:0", "-audit-log", "none")
+	waitLog(t, first, `"msg":"read budget share","replicas":1`)
+	if !strings.Contains(first.String(), `"store":"DynamoDB table console-state`) || !strings.Contains(first.String(), `"shared_keys":true`) {
+		t.Fatalf("the first console's log does not say it uses the table for its keys:\n%s", first.String())
+	}
+	_, _, second := startRunLogged(t, env, "-addr", "127.0.0.1:0", "-audit-log", "none")
+	waitLog(t, second, `"msg":"read budget share","replicas":2,"share":"1/2"`)
+}
+
+// waitLog waits until log holds want, for up to 20 s.
+func waitLog(t *testing.T, log *webtest.SyncBuffer, want string) {
+	t.Helper()
+	deadline := time.Now().Add(20 * time.Second)
+	for !strings.Contains(log.String(), want) {
+		if time.Now().After(deadline) {
+			t.Fatalf("the log never said %s:\n%s", want, log.String())
+		}
+		time.Sleep(20 * time.Millisecond) // polling the log for the line, not waiting for time to pass
+	}
 }
