@@ -102,9 +102,11 @@ demo: ## Run on a local moto (Kinesis one request at a time, STS, Glue) with dem
 	./bin/kinesis-console-demo -console ./$(BIN)
 
 bench: setup ## Benchmarks, with ratios against baselines measured in the same run
-	go test -run '^$$' -bench . -skip '^BenchmarkPutRoundTrip$$' -benchmem -count 1 ./...
+	go test -run '^$$' -bench . -skip '^(BenchmarkPutRoundTrip|BenchmarkPutSharedKeys)$$' -benchmem -count 1 ./...
 	@# A fixed 2,000 interleaved puts each: enough samples for a steady p50 and p99.
 	go test -run '^$$' -bench '^BenchmarkPutRoundTrip$$' -benchtime 2000x -count 1 ./web
+	@# The put with the replicas' keys in DynamoDB (moto) against the local store: 300 interleaved puts each.
+	go test -run '^$$' -bench '^BenchmarkPutSharedKeys$$' -benchtime 300x -count 1 ./web
 
 docker: ## Build the container image
 	docker build -t kinesis-console:$(VERSION) .

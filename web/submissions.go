@@ -4,6 +4,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
+	"log/slog"
 	"net/http"
 	"net/url"
 
@@ -11,6 +12,7 @@ import (
 
 	"github.com/kinesis-console/kinesis-console/internal/access"
 	"github.com/kinesis-console/kinesis-console/internal/field"
+	"github.com/kinesis-console/kinesis-console/internal/state"
 	"github.com/kinesis-console/kinesis-console/internal/stream"
 	"github.com/kinesis-console/kinesis-console/internal/submit"
 	"github.com/kinesis-console/kinesis-console/internal/write"
@@ -23,7 +25,10 @@ import (
 // browser re-sending the POST, Back and resubmit, a retry) waits for the
 // first and gets its answer, marked as a repeat, without a second
 // PutRecord. The keys live in a submit.Store, bounded per user and in
-// total, for submissionTTL.
+// total, for submissionTTL. With replicas (Deps.Keys set), each key is
+// claimed in the replicas' shared store too, so a repeat that reaches
+// another replica is answered there with the first's answer; when that
+// store does not answer, the put is not sent (storeUnavailable).
 //
 // A plain form post with a key is answered with a redirect to the
 // submission's own page (Post/Redirect/Get): reloading that page reads it
@@ -56,13 +61,24 @@ func (a submissionAnswer) size() int64 {
 // submissions is the console's store of submission keys.
 type submissions = submit.Store[submissionAnswer]
 
-func newSubmissions() *submissions { return submit.NewStore[submissionAnswer](submit.Limits{}) }
+// newSubmissions keeps the keys in memory, and in keys too when the
+// console's replicas share them (nil: this process is the only console).
+func newSubmissions(keys state.Keys, replica string) *submissions {
+	if keys == nil {
+		return submit.NewStore[submissionAnswer](submit.Limits{})
+	}
+	return submit.NewSharedStore[submissionAnswer](submit.Limits{}, submit.Shared{Keys: keys, Replica: replica})
+}
+
+// storeUnavailable is what a put refused for want of its key's record says.
+const storeUnavailable = "The console could not record this submission (its state store did not answer), so nothing was sent. Try again in a moment."
 
 // submission is one put's hold on its key; the zero value (no key) holds
 // nothing and answers directly.
 type submission struct {
 	key   string
 	claim *submit.Claim[submissionAnswer]
+	log   *slog.Logger
 }
 
 // close marks a submission that got no answer (an unexpected error or a
@@ -70,7 +86,7 @@ type submission struct {
 // unknown rather than write again.
 func (s submission) close() {
 	if s.claim != nil {
-		s.claim.Close()
+		s.logEnd("lost", s.claim.Close())
 	}
 }
 
@@ -78,7 +94,16 @@ func (s submission) close() {
 // the same form again is a first submission.
 func (s submission) cancel() {
 	if s.claim != nil {
-		s.claim.Cancel()
+		s.logEnd("released", s.claim.Cancel())
+	}
+}
+
+// logEnd logs a key whose end the replicas' store did not record: until
+// its bound, a repeat at another replica waits for it, then answers that
+// the outcome is unknown (it never writes again).
+func (s submission) logEnd(end string, err error) {
+	if err != nil {
+		s.log.Error("submission key's end not recorded", "end", end, "err", err.Error())
 	}
 }
 
@@ -98,7 +123,7 @@ func (h *handlers) beginSubmission(c echo.Context, form views.Form, a *write.Adm
 	claim, prior, err := h.submissions.Begin(ctx, h.submissionOwner(c), key, fingerprint(v.Target.Name, a.Record))
 	switch {
 	case err == nil && claim != nil:
-		return submission{key: key, claim: claim}, false, nil
+		return submission{key: key, claim: claim, log: h.deps.Logger}, false, nil
 	case err == nil:
 		var first stream.PutResult
 		if r := prior.Value.Workspace.Result; r != nil {
@@ -119,8 +144,17 @@ func (h *handlers) beginSubmission(c echo.Context, form views.Form, a *write.Adm
 		h.writes.Answered(ctx, v, a, write.CodeLost, stream.PutResult{})
 		return submission{}, true, h.renderWorkspace(c, http.StatusConflict, views.Workspace{Form: form, Failure: &views.Failure{
 			Title: "Outcome unknown", MayHaveWritten: true,
-			Explanation: "This form was sent before, and that put ended in an error of the console's own before its answer. " +
-				"The record may have been written; this repeat sent nothing.",
+			Explanation: "This form was sent before, and that put ended in an error of the console's own before its answer " +
+				"(or the console that sent it stopped before recording it). The record may have been written; this repeat sent nothing.",
+		}})
+	case errors.Is(err, submit.ErrUnavailable):
+		// Fail closed: without its key on record, a repeat at another
+		// replica would write a second record.
+		h.deps.Logger.Warn("put not sent: submission key not recorded", "err", err.Error())
+		h.writes.Answered(ctx, v, a, write.CodeStoreUnavailable, stream.PutResult{})
+		c.Response().Header().Set("Retry-After", "1")
+		return submission{}, true, h.renderWorkspace(c, http.StatusBadGateway, views.Workspace{Form: form, Failure: &views.Failure{
+			Title: "Not sent", Explanation: storeUnavailable,
 		}})
 	}
 	return submission{}, true, err // the request ended while it waited
@@ -132,7 +166,9 @@ func (h *handlers) finish(c echo.Context, sub submission, status int, w views.Wo
 		return h.renderWorkspace(c, status, w)
 	}
 	a := submissionAnswer{Status: status, Target: h.targetOf(c.Request().Context()).Name, Workspace: w}
-	sub.claim.Finish(a, a.size())
+	// The put happened: its answer is this user's whether or not the
+	// replicas' store recorded it.
+	sub.logEnd("done", sub.claim.Finish(a, a.size()))
 	return h.answer(c, sub.key, status, w)
 }
 
@@ -164,7 +200,7 @@ func (h *handlers) sentForm(c echo.Context) (views.Workspace, bool) {
 		return views.Workspace{}, false
 	}
 	c.SetCookie(&http.Cookie{Name: sentCookie, Value: "", Path: "/", MaxAge: -1, HttpOnly: true, SameSite: http.SameSiteStrictMode})
-	a, ok := h.submissions.Lookup(h.submissionOwner(c), ck.Value)
+	a, ok := h.submissions.Lookup(c.Request().Context(), h.submissionOwner(c), ck.Value)
 	target := h.targetOf(c.Request().Context()).Name
 	if !ok || a.Value.Target != target {
 		return views.Workspace{}, false
@@ -185,7 +221,7 @@ func submissionPath(key, target string) string {
 // user who sent it, with a form that has a new key.
 func (h *handlers) showSubmission(c echo.Context) error {
 	ctx := c.Request().Context()
-	a, ok := h.submissions.Lookup(h.submissionOwner(c), c.Param("key"))
+	a, ok := h.submissions.Lookup(ctx, h.submissionOwner(c), c.Param("key"))
 	if !ok || a.Value.Target != h.targetOf(ctx).Name {
 		return echo.NewHTTPError(http.StatusGone, "This put's answer is not kept here: answers are kept ten minutes, for the user who sent the form. "+
 			"Recent writes from this browser are listed on the main page.")

@@ -15,6 +15,7 @@ import (
 
 	"github.com/kinesis-console/kinesis-console/internal/access"
 	"github.com/kinesis-console/kinesis-console/internal/bulk"
+	"github.com/kinesis-console/kinesis-console/internal/state"
 	"github.com/kinesis-console/kinesis-console/internal/stream"
 	"github.com/kinesis-console/kinesis-console/internal/write"
 	"github.com/kinesis-console/kinesis-console/static"
@@ -131,6 +132,19 @@ type Deps struct {
 	MaxTailsPerUser int
 	// MaxTails bounds the live tails open on the console at once; default 50.
 	MaxTails int
+	// State is the console's durable state; nil: bulk jobs keep theirs in
+	// TempDir, as before.
+	State state.Store
+	// Keys, when set, is the submission keys' store shared by the
+	// console's replicas: the record form's keys are claimed there too, so
+	// a repeat that reaches another replica writes nothing. nil keeps them
+	// in this process's memory only, which suffices for one console.
+	Keys state.Keys
+	// Replica is this process's id among the replicas sharing State.
+	Replica string
+	// JobLease is how long a bulk upload's runner may go silent before
+	// another replica takes it over; default bulk.DefaultLease.
+	JobLease time.Duration
 	// EventWriteTimeout bounds the write of one Server-Sent Event (a live
 	// tail's, a bulk upload's progress): a client that does not read is
 	// dropped after it. Default 10 s.
@@ -164,6 +178,7 @@ type handlers struct {
 type Console struct {
 	e           *echo.Echo
 	jobs        *bulk.Manager
+	writes      *write.Service
 	stopStreams context.CancelFunc
 }
 
@@ -177,6 +192,11 @@ func (c *Console) StopBulk(ctx context.Context) error {
 	c.stopStreams()
 	return c.jobs.StopAll(ctx)
 }
+
+// SetShare makes the console spend 1/n of its shares of the account's
+// look-up quotas (-describe-rate-limit, -tags-rate-limit): with n replicas
+// each spends its part. The read budget is the caller's to divide.
+func (c *Console) SetShare(n int) { c.writes.SetShare(n) }
 
 // Close removes the console's temporary folder, with every bulk upload's
 // files: they hold record data. Call it after StopBulk.
@@ -226,7 +246,7 @@ func New(deps Deps) (*Console, error) {
 	if deps.EventWriteTimeout <= 0 {
 		deps.EventWriteTimeout = defaultEventWriteTimeout
 	}
-	h := &handlers{deps: deps, metrics: newMetrics(), readBackKeys: newReadBackKeys(), submissions: newSubmissions(),
+	h := &handlers{deps: deps, metrics: newMetrics(), readBackKeys: newReadBackKeys(), submissions: newSubmissions(deps.Keys, deps.Replica),
 		tails: newTailSlots(deps.MaxTailsPerUser, deps.MaxTails)}
 	h.closing, h.stopStreams = context.WithCancel(context.Background())
 	// Uploads from the job store (another replica's, or this console's
@@ -240,7 +260,8 @@ func New(deps Deps) (*Console, error) {
 		}
 		return h.writes.ReviveBulk(up, transform)
 	}
-	jobs := bulk.Config{Dir: deps.TempDir, Logger: deps.Logger, OnResult: h.recordBulkResult, Memory: deps.ReadMemory, Revive: revive}
+	jobs := bulk.Config{Dir: deps.TempDir, Logger: deps.Logger, OnResult: h.recordBulkResult, Memory: deps.ReadMemory, Revive: revive,
+		Store: deps.State, Replica: deps.Replica, Lease: deps.JobLease}
 	if deps.BulkRateLimit != nil { // never a nil *access.RateLimiter in a non-nil interface
 		jobs.RateLimit = deps.BulkRateLimit
 	}
@@ -270,5 +291,5 @@ func New(deps Deps) (*Console, error) {
 	e.IPExtractor = ipExtractor(deps.Auth)
 	h.routes(e)
 	h.metrics.knowRoutes(e.Routes())
-	return &Console{e: e, jobs: h.jobs, stopStreams: h.stopStreams}, nil
+	return &Console{e: e, jobs: h.jobs, writes: h.writes, stopStreams: h.stopStreams}, nil
 }

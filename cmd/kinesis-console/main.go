@@ -20,6 +20,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/config"
 
 	"github.com/kinesis-console/kinesis-console/internal/access"
+	"github.com/kinesis-console/kinesis-console/internal/bulk"
+	"github.com/kinesis-console/kinesis-console/internal/state"
 	"github.com/kinesis-console/kinesis-console/internal/stream"
 	"github.com/kinesis-console/kinesis-console/web"
 )
@@ -70,6 +72,11 @@ type settings struct {
 	maxTails          int
 	bodyLimit         int64
 	regions           string
+	stateDir          string
+	stateLease        time.Duration
+	stateTable        string
+	stateBucket       string
+	replicas          int
 }
 
 func parseFlags(args []string, getenv func(string) string, stderr io.Writer) (settings, error) {
@@ -108,6 +115,11 @@ func parseFlags(args []string, getenv func(string) string, stderr io.Writer) (se
 	fs.Int64Var(&s.readMemoryMiB, "read-memory", web.DefaultReadMemory>>20, "MiB the console may hold at once for the records it reads and renders (pages, exports), shared by every viewer: a page takes up to 16 MiB, and waits or shows less when the rest is taken")
 	fs.StringVar(&s.regions, "regions", "", "more regions to offer, comma-separated, with the same credentials")
 	fs.Int64Var(&s.bodyLimit, "max-body-bytes", 4<<20, "largest request body accepted; larger ones get 413")
+	fs.StringVar(&s.stateDir, "state-dir", defaultStateDir(), "folder of the console's durable state (bulk jobs) on the local disk, when -state-table and -state-bucket are not set")
+	fs.StringVar(&s.stateTable, "state-table", "", "DynamoDB table of the state replicas share (jobs, submission keys, heartbeats); with -state-bucket")
+	fs.StringVar(&s.stateBucket, "state-bucket", "", "S3 bucket of the state replicas share (bulk inputs and reports); with -state-table")
+	fs.DurationVar(&s.stateLease, "state-lease", bulk.DefaultLease, "how long a bulk upload's runner may go silent before another replica (or this console, restarted) takes the upload over and finishes it")
+	fs.IntVar(&s.replicas, "replicas", 0, "replicas of the console sharing the read budgets and look-up quotas (each spends 1/N); 0 counts them by their heartbeats in the state store (the local disk counts 1)")
 	fs.VisitAll(func(f *flag.Flag) {
 		if f.Name != "version" {
 			f.Usage += " (env " + envName(f.Name) + ")"
@@ -216,6 +228,9 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	if err := checkReadRates(s); err != nil {
 		return err
 	}
+	if err := checkState(s); err != nil {
+		return err
+	}
 	logger := slog.New(slog.NewJSONHandler(stderr, &slog.HandlerOptions{Level: s.logLevel}))
 
 	auth, err := buildAuth(s)
@@ -257,6 +272,21 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	if err := checkRuleTargets(s.configFile, policy, targets); err != nil {
 		return err
 	}
+	store, shared, err := openState(s, cfg)
+	if err != nil {
+		return err
+	}
+	defer func() {
+		if err := store.Close(); err != nil {
+			logger.Warn("closing the state store", "err", err.Error())
+		}
+	}()
+	replica := newReplicaID()
+	logger.Info("state", "store", store.Describe(), "replica", replica, "shared_keys", shared)
+	var keys state.Keys // one process: its submission keys stay in memory
+	if shared {
+		keys = store
+	}
 
 	ln, err := net.Listen("tcp", s.addr)
 	if err != nil {
@@ -296,6 +326,10 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		// minute, and 100 from one address over all names: online guessing
 		// gets nowhere, and users signed in from that address stay in.
 		SignInGuard: access.NewSignInGuard(10, time.Minute),
+		State:       store,
+		Keys:        keys,
+		Replica:     replica,
+		JobLease:    s.stateLease,
 	})
 	if err != nil {
 		return err
@@ -319,6 +353,21 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	url := "http://" + ln.Addr().String()
 	logger.Info("serving", "url", url, "targets", len(targets), "region", cfg.Region, "endpoint", endpoint, "version", version)
 	fmt.Fprintf(stdout, "Kinesis Console is at %s\n", url)
+
+	// With N replicas each spends 1/N of the read budget and the look-up
+	// quotas, so that together they spend what one console would.
+	shareCtx, stopShare := context.WithCancel(ctx)
+	shareDone := make(chan struct{})
+	go func() {
+		defer close(shareDone)
+		tick := time.NewTicker(heartbeatEvery)
+		defer tick.Stop()
+		keepShare(shareCtx, logger, store, replica, s.replicas, tick.C, func(n int) {
+			budget.SetShare(n)
+			handler.SetShare(n)
+		})
+	}()
+	defer func() { stopShare(); <-shareDone }()
 
 	serveErr := make(chan error, 1)
 	go func() { serveErr <- srv.Serve(ln) }()

@@ -207,11 +207,20 @@ func TestRunServesAndShutsDown(t *testing.T) {
 // ends it and checks that it shut down cleanly.
 func startRun(t *testing.T, extraEnv map[string]string, args ...string) (string, func()) {
 	t.Helper()
+	url, stop, _ := startRunLogged(t, extraEnv, args...)
+	return url, stop
+}
+
+// startRunLogged is startRun that also returns the console's log.
+func startRunLogged(t *testing.T, extraEnv map[string]string, args ...string) (string, func(), *webtest.SyncBuffer) {
+	t.Helper()
 	env := map[string]string{
 		"AWS_REGION": "us-east-1", "AWS_ACCESS_KEY_ID": "test", "AWS_SECRET_ACCESS_KEY": "test",
 		"AWS_EC2_METADATA_DISABLED": "true",
 		// Nothing listens here: the console must still serve its pages.
 		"AWS_ENDPOINT_URL": "http://127.0.0.1:1",
+		// The local disk store in the test's own folder, not the user's cache.
+		"KINESIS_CONSOLE_STATE_DIR": t.TempDir(),
 	}
 	for k, v := range extraEnv {
 		env[k] = v
@@ -257,7 +266,7 @@ func startRun(t *testing.T, extraEnv map[string]string, args ...string) (string,
 		}
 	}
 	t.Cleanup(stop)
-	return url, stop
+	return url, stop, &stderr
 }
 
 func TestVersion(t *testing.T) {

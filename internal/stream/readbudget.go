@@ -76,7 +76,10 @@ var ErrBudgetFull = errors.New("stream: too many reads in progress; try again in
 type ReadBudget struct {
 	opts BudgetOptions
 
-	mu        sync.Mutex
+	mu sync.Mutex
+	// share is the number of replicas the per-shard budget is divided
+	// among (SetShare); 1 for a console alone.
+	share     int
 	viewers   map[viewerShard]*bucket
 	shards    map[shardKey]*bucket
 	lastSweep time.Time
@@ -133,6 +136,7 @@ func NewReadBudget(opts BudgetOptions) *ReadBudget {
 	}
 	return &ReadBudget{
 		opts:    opts,
+		share:   1,
 		viewers: map[viewerShard]*bucket{},
 		shards:  map[shardKey]*bucket{},
 	}
@@ -196,7 +200,7 @@ func (b *ReadBudget) take(call readCall, viewer, stream, shard string) (time.Dur
 		}
 	}
 	if sb == nil {
-		sb = &bucket{lim: rate.NewLimiter(rate.Limit(b.opts.PerShard), b.opts.PerShardBurst)}
+		sb = &bucket{lim: rate.NewLimiter(b.shardLimits())}
 		b.shards[sk] = sb
 	}
 	if vb == nil {
@@ -217,6 +221,39 @@ func (b *ReadBudget) take(call readCall, viewer, stream, shard string) (time.Dur
 	return delay, nil
 }
 
+// SetShare makes the budget spend 1/n of its per-shard rate and burst
+// (GetRecords and GetShardIterator alike): n replicas of the console each
+// spend their share, so that together they spend what one would. A burst
+// stays at least 1, so a share never stops reads. Buckets in use change at
+// once, keeping the tokens they hold up to the new burst. n below 1 is 1.
+func (b *ReadBudget) SetShare(n int) {
+	n = max(n, 1)
+	now := b.opts.Clock.Now()
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if n == b.share {
+		return
+	}
+	b.share = n
+	limit, burst := b.shardLimits()
+	for _, sb := range b.shards {
+		sb.lim.SetLimitAt(now, limit)
+		sb.lim.SetBurstAt(now, burst)
+	}
+}
+
+// Share returns the n of the last SetShare: the budget spends 1/n.
+func (b *ReadBudget) Share() int {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.share
+}
+
+// shardLimits are a shard bucket's rate and burst at the budget's share.
+func (b *ReadBudget) shardLimits() (rate.Limit, int) {
+	return rate.Limit(b.opts.PerShard / float64(b.share)), max(1, b.opts.PerShardBurst/b.share)
+}
+
 // sweep drops buckets unused for IdleAfter; at most once a second, so a
 // full map of busy buckets does not cost a scan on every refused call.
 func (b *ReadBudget) sweep(now time.Time) {
@@ -224,13 +261,19 @@ func (b *ReadBudget) sweep(now time.Time) {
 		return
 	}
 	b.lastSweep = now
+	// A shard bucket refills more slowly at a share: it is forgotten only
+	// once full again, so forgetting it gives nobody calls. Viewers' go
+	// with them, so every shard bucket keeps a viewer bucket (which bounds
+	// the shards' map).
+	limit, burst := b.shardLimits()
+	idle := max(b.opts.IdleAfter, time.Duration(float64(burst)/float64(limit)*float64(time.Second)))
 	for k, v := range b.viewers {
-		if now.Sub(v.used) >= b.opts.IdleAfter {
+		if now.Sub(v.used) >= idle {
 			delete(b.viewers, k)
 		}
 	}
 	for k, v := range b.shards {
-		if now.Sub(v.used) >= b.opts.IdleAfter {
+		if now.Sub(v.used) >= idle {
 			delete(b.shards, k)
 		}
 	}

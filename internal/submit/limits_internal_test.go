@@ -37,7 +37,7 @@ func TestUserBytesEdge(t *testing.T) {
 		t.Fatalf("at the limit: %d keys, %d bytes; want 2, 1124", n, bytes)
 	}
 	finish("ann", "c", 1) // 101: the oldest goes
-	if _, ok := s.Lookup("ann", "a"); ok {
+	if _, ok := s.Lookup(context.Background(), "ann", "a"); ok {
 		t.Fatal("the oldest answer is kept past the user's byte limit")
 	}
 	if n, bytes := s.Len(); n != 2 || bytes != 2*entryOverhead+41 {
@@ -76,7 +76,7 @@ func TestTotalBytesEdge(t *testing.T) {
 		t.Fatal(err)
 	}
 	c.Finish("answer", 0) // over by the entry itself: the oldest goes
-	if _, ok := s.Lookup("ann", "k"); ok {
+	if _, ok := s.Lookup(context.Background(), "ann", "k"); ok {
 		t.Fatal("the oldest answer is kept past the store's byte limit")
 	}
 }

@@ -23,6 +23,8 @@ import (
 	"errors"
 	"sync"
 	"time"
+
+	"github.com/kinesis-console/kinesis-console/internal/state"
 )
 
 // keyBytes is a key's randomness: 128 bits, which nobody guesses.
@@ -112,6 +114,9 @@ const entryOverhead = 512
 // repeats. The zero value is not usable; call NewStore.
 type Store[V any] struct {
 	lim Limits
+	// shared is the replicas' store of keys (NewSharedStore); nil when
+	// this process is the only one.
+	shared *Shared
 
 	mu      sync.Mutex
 	entries map[slot]*entry[V]
@@ -133,16 +138,16 @@ type entry[V any] struct {
 	created     time.Time
 	elem        *list.Element
 	done        chan struct{} // closed when the first submission ends
-	state       state
+	state       phase
 	answer      V
 	size        int64
 	repeats     int
 }
 
-type state int
+type phase int
 
 const (
-	inFlight state = iota
+	inFlight phase = iota
 	finished
 	lost
 	canceled
@@ -170,9 +175,18 @@ type Answer[V any] struct {
 // with its answer, or Cancel when nothing was done. Close after either is
 // a no-op; Close alone marks the submission lost (its outcome is unknown),
 // which is what a panic or an unexpected error leaves. Use defer Close.
+//
+// With a shared store, each records the key's end there too, and returns
+// the error when it could not: the work's outcome stands (an answer is
+// still the answer to show), and the key stays in flight in the shared
+// store until its repeats give up on it as lost.
 type Claim[V any] struct {
 	s *Store[V]
 	e *entry[V]
+	// shared: the key is claimed in the shared store too, and ctx (the
+	// claiming request's, without its cancellation) bounds recording its end.
+	shared bool
+	ctx    context.Context
 }
 
 // Begin looks up (user, key) for a submission whose content has the given
@@ -180,6 +194,10 @@ type Claim[V any] struct {
 // the first one's Answer, after waiting for it while it is in flight (or
 // until ctx ends). A key used before for another fingerprint is
 // ErrConflict; a key whose first submission was lost is ErrLost.
+//
+// With a shared store, a submission first claimed here claims the key
+// there too (see Shared), and a store that does not answer is
+// ErrUnavailable: nothing may be done.
 func (s *Store[V]) Begin(ctx context.Context, user, key, fingerprint string) (*Claim[V], Answer[V], error) {
 	sl := slot{user, key}
 	for {
@@ -189,7 +207,10 @@ func (s *Store[V]) Begin(ctx context.Context, user, key, fingerprint string) (*C
 		if !ok {
 			c, err := s.claim(sl, fingerprint)
 			s.mu.Unlock()
-			return c, Answer[V]{}, err
+			if err != nil || s.shared == nil {
+				return c, Answer[V]{}, err
+			}
+			return s.claimShared(ctx, c)
 		}
 		if e.fingerprint != fingerprint {
 			s.mu.Unlock()
@@ -221,16 +242,22 @@ func (s *Store[V]) Begin(ctx context.Context, user, key, fingerprint string) (*C
 }
 
 // Lookup returns the answer kept for (user, key), without counting a
-// repeat: for showing a finished submission's page again.
-func (s *Store[V]) Lookup(user, key string) (Answer[V], bool) {
+// repeat: for showing a finished submission's page again. With a shared
+// store, an answer another replica gave is found there.
+func (s *Store[V]) Lookup(ctx context.Context, user, key string) (Answer[V], bool) {
 	s.mu.Lock()
-	defer s.mu.Unlock()
 	s.expire()
 	e, ok := s.entries[slot{user, key}]
-	if !ok || e.state != finished {
+	if ok && e.state == finished {
+		a := Answer[V]{Value: e.answer, Repeats: e.repeats}
+		s.mu.Unlock()
+		return a, true
+	}
+	s.mu.Unlock()
+	if s.shared == nil {
 		return Answer[V]{}, false
 	}
-	return Answer[V]{Value: e.answer, Repeats: e.repeats}, true
+	return s.lookupShared(ctx, user, key)
 }
 
 // Len returns the number of keys remembered and the bytes their answers
@@ -310,7 +337,24 @@ func (s *Store[V]) remove(e *entry[V]) {
 // ones waiting. size is roughly what the answer holds in memory, in bytes;
 // older answers are evicted to keep the store within its byte limits (an
 // answer larger than the per-user limit is kept alone).
-func (c *Claim[V]) Finish(answer V, size int64) {
+func (c *Claim[V]) Finish(answer V, size int64) error {
+	var err error
+	if c.shared && c.inFlight() {
+		err = c.endShared(state.KeyDone, &answer)
+	}
+	c.finishLocal(answer, size)
+	return err
+}
+
+// inFlight reports whether the claim has not ended yet.
+func (c *Claim[V]) inFlight() bool {
+	c.s.mu.Lock()
+	defer c.s.mu.Unlock()
+	return c.e.state == inFlight
+}
+
+// finishLocal is Finish in this process's memory.
+func (c *Claim[V]) finishLocal(answer V, size int64) {
 	s := c.s
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -335,12 +379,26 @@ func (c *Claim[V]) Finish(answer V, size int64) {
 
 // Cancel says that nothing was done: the key is forgotten, and a repeat
 // waiting for it claims it instead.
-func (c *Claim[V]) Cancel() { c.end(canceled) }
+func (c *Claim[V]) Cancel() error {
+	var err error
+	if c.shared && c.inFlight() {
+		err = c.endShared("", nil)
+	}
+	c.end(canceled)
+	return err
+}
 
 // Close marks a claim neither finished nor canceled as lost.
-func (c *Claim[V]) Close() { c.end(lost) }
+func (c *Claim[V]) Close() error {
+	var err error
+	if c.shared && c.inFlight() {
+		err = c.endShared(state.KeyLost, nil)
+	}
+	c.end(lost)
+	return err
+}
 
-func (c *Claim[V]) end(st state) {
+func (c *Claim[V]) end(st phase) {
 	s := c.s
 	s.mu.Lock()
 	defer s.mu.Unlock()

@@ -79,7 +79,7 @@ func TestOneWritePerKey(t *testing.T) {
 	if len(answers) != senders-1 || len(counts) != senders-1 || !counts[1] || !counts[senders-1] {
 		t.Errorf("repeats counted %v over %d answers, want 1..%d once each", counts, len(answers), senders-1)
 	}
-	if a, ok := s.Lookup("alice", "k"); !ok || a.Value != "written once" || a.Repeats != senders-1 {
+	if a, ok := s.Lookup(context.Background(), "alice", "k"); !ok || a.Value != "written once" || a.Repeats != senders-1 {
 		t.Errorf("Lookup = %+v, %v", a, ok)
 	}
 }
@@ -91,7 +91,7 @@ func TestBegin(t *testing.T) {
 		s := submit.NewStore[string](submit.Limits{})
 		c, _, _ := s.Begin(ctx, "alice", "k", "fp")
 		c.Finish("alice's", 1)
-		if _, ok := s.Lookup("bob", "k"); ok {
+		if _, ok := s.Lookup(context.Background(), "bob", "k"); ok {
 			t.Error("bob can look up alice's submission")
 		}
 		if c, _, err := s.Begin(ctx, "bob", "k", "fp"); c == nil || err != nil {
@@ -156,11 +156,11 @@ func TestBegin(t *testing.T) {
 		c, _, _ := s.Begin(ctx, "alice", "k", "fp")
 		c.Finish("first", 1)
 		now = now.Add(59 * time.Second)
-		if _, ok := s.Lookup("alice", "k"); !ok {
+		if _, ok := s.Lookup(context.Background(), "alice", "k"); !ok {
 			t.Fatal("forgotten before its time")
 		}
 		now = now.Add(2 * time.Second)
-		if _, ok := s.Lookup("alice", "k"); ok {
+		if _, ok := s.Lookup(context.Background(), "alice", "k"); ok {
 			t.Fatal("remembered after its time")
 		}
 		if n, b := s.Len(); n != 0 || b != 0 {
@@ -192,7 +192,7 @@ func TestBounds(t *testing.T) {
 		for u := range 3 {
 			n := 0
 			for i := range 5000 {
-				if _, ok := s.Lookup(fmt.Sprintf("mallory-%d", u), fmt.Sprint(i)); ok {
+				if _, ok := s.Lookup(context.Background(), fmt.Sprintf("mallory-%d", u), fmt.Sprint(i)); ok {
 					n++
 				}
 			}
@@ -213,7 +213,7 @@ func TestBounds(t *testing.T) {
 			}
 			c.Finish("x", 10)
 		}
-		if _, ok := s.Lookup("alice", "keep"); !ok {
+		if _, ok := s.Lookup(context.Background(), "alice", "keep"); !ok {
 			t.Error("mallory's keys evicted alice's answer")
 		}
 	})
@@ -230,7 +230,7 @@ func TestBounds(t *testing.T) {
 		// One answer larger than a user's limit is kept alone.
 		c, _, _ := s.Begin(ctx, "user-0", "huge", "fp")
 		c.Finish("huge", 15_000)
-		if _, ok := s.Lookup("user-0", "huge"); !ok {
+		if _, ok := s.Lookup(context.Background(), "user-0", "huge"); !ok {
 			t.Error("an answer over the per-user limit was not kept")
 		}
 		if _, b := s.Len(); b > lim.Bytes {

@@ -55,6 +55,9 @@ const (
 	CodeConflict = "Conflict" // the submission's key was used for another record
 	CodeLost     = "Lost"     // the first put ended without an answer: it may have written
 	CodeBusy     = "Busy"     // too many of the user's puts in flight
+	// CodeStoreUnavailable: the replicas' state store did not record the
+	// submission's key, so the put was not sent.
+	CodeStoreUnavailable = "StoreUnavailable"
 )
 
 // Answered audits a put that was answered without writing, for code (one
@@ -63,7 +66,7 @@ func (s *Service) Answered(ctx context.Context, v *Visitor, a *Admission, code s
 	at := a.attempt
 	at.Outcome, at.ErrorCode = access.OutcomeRepeat, code
 	switch code {
-	case CodeBusy:
+	case CodeBusy, CodeStoreUnavailable:
 		at.Outcome = access.OutcomeDenied
 	case CodeLost:
 		at.MayHaveWritten = true

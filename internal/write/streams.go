@@ -26,6 +26,15 @@ func newQuota(perSecond float64) *rate.Limiter {
 	return rate.NewLimiter(rate.Limit(perSecond), max(1, int(perSecond)))
 }
 
+// setQuotaShare makes q the n-th part of a quota share of perSecond: the
+// rate divided by n, and a burst of as many calls (at least 1).
+func setQuotaShare(q *rate.Limiter, perSecond float64, n int) {
+	share := perSecond / float64(n)
+	now := time.Now()
+	q.SetLimitAt(now, rate.Limit(share))
+	q.SetBurstAt(now, max(1, int(share)))
+}
+
 // takeQuota takes one call from q, waiting up to quotaWait (and while ctx
 // lasts) for it. A waiting caller holds no reservation: it takes the token
 // only when there is one, so one that gives up leaves nothing behind.

@@ -179,9 +179,10 @@ const (
 
 // Service decides and makes the console's writes.
 type Service struct {
-	cfg          Config
-	destinations []*Destination
-	tagsQuota    *rate.Limiter
+	cfg           Config
+	destinations  []*Destination
+	describeQuota *rate.Limiter
+	tagsQuota     *rate.Limiter
 }
 
 // New checks the targets and builds the service.
@@ -208,7 +209,7 @@ func New(cfg Config) (*Service, error) {
 	// One share of the quota for every target: most targets are one
 	// account, and the console never takes more than its share of any.
 	describe := newQuota(cfg.DescribeRate)
-	s := &Service{cfg: cfg, tagsQuota: newQuota(cfg.TagsRate)}
+	s := &Service{cfg: cfg, describeQuota: describe, tagsQuota: newQuota(cfg.TagsRate)}
 	for _, t := range cfg.Targets {
 		if t.Name == "" || seen[t.Name] {
 			return nil, fmt.Errorf("write: target names must be set and unique, got %q", t.Name)
@@ -220,6 +221,16 @@ func New(cfg Config) (*Service, error) {
 		s.destinations = append(s.destinations, &Destination{Target: t, streams: newStreamCache(t.Publisher, cfg.StreamListTTL, describe)})
 	}
 	return s, nil
+}
+
+// SetShare makes the console spend 1/n of its shares of the account's
+// DescribeStreamSummary and ListTagsForStream quotas: n replicas of the
+// console each spend their part, so that together they spend what one
+// console would. n below 1 is 1.
+func (s *Service) SetShare(n int) {
+	n = max(n, 1)
+	setQuotaShare(s.describeQuota, s.cfg.DescribeRate, n)
+	setQuotaShare(s.tagsQuota, s.cfg.TagsRate, n)
 }
 
 // Destinations lists the targets, the first being the default.
