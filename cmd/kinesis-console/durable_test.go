@@ -50,14 +50,35 @@ func TestKilledConsoleFinishesItsUploadExactlyOnce(t *testing.T) {
 	a := startProc(t, "first", bin, env, "-state-dir", dir)
 	job := uploadJob(t, a.url, kin.Stream, lineRecords(n))
 	waitJob(t, a.url, job, 2*time.Minute, "a fifth of the upload sent", func(p jobPage) bool { return p.processed >= n/5 })
-	a.kill(t)
+	killInFlight(t, kin, a)
 
 	b := startProc(t, "restarted", bin, env, "-state-dir", dir)
 	done := waitJob(t, b.url, job, 4*time.Minute, "the upload finished after the restart", func(p jobPage) bool { return p.state == "done" })
-	if !strings.Contains(done.text, "Interrupted at") || !strings.Contains(done.text, "resumed") {
+	if !strings.Contains(done.text, "Interrupted at") || !strings.Contains(done.text, "settled by reading the stream") || !strings.Contains(done.text, "resumed") {
 		t.Errorf("the job page does not say the upload was interrupted and resumed: %.2000s", done.text)
 	}
 	checkExactlyOnce(t, n, linesInStream(t, kin.Direct, kin.Stream), reportOf(t, b.url, job))
+}
+
+// killInFlight kills a console while some of its PutRecords calls are in
+// flight with their records already in the stream: the proxy writes them,
+// then holds the answers until the console is dead. Those records are the
+// ones only reading the stream can settle.
+func killInFlight(t *testing.T, kin *shardlimittest.Env, p *consoleProc) {
+	t.Helper()
+	kin.Proxy.InjectFaults(shardlimit.HoldAnswer, 1<<30)
+	deadline := time.After(time.Minute)
+	tick := time.NewTicker(20 * time.Millisecond)
+	defer tick.Stop()
+	for kin.Proxy.Held() == 0 {
+		select {
+		case <-deadline:
+			t.Fatal("no PutRecords call reached the proxy within a minute")
+		case <-tick.C:
+		}
+	}
+	p.kill(t)
+	kin.Proxy.ReleaseAnswers()
 }
 
 // replicaPair is two consoles on one DynamoDB table and S3 bucket (moto),
@@ -160,7 +181,7 @@ func TestReplicas(t *testing.T) {
 		localawstest.CreateStream(t, p.kin.Direct, streamName, 2)
 		job := uploadJob(t, p.a.url, streamName, lineRecords(n))
 		waitJob(t, p.b.url, job, 2*time.Minute, "a sixth sent at A, seen at B", func(pg jobPage) bool { return pg.processed >= n/6 })
-		p.a.kill(t)
+		killInFlight(t, p.kin, p.a)
 		killed := time.Now()
 		before := getJob(t, p.b.url, job).processed
 		// Taken over within the lease plus a few seconds: B's page moves on.

@@ -153,7 +153,7 @@ func copyFile(path string, save func(tmp string) error, dir string) error {
 // sendFile sends the spool and writes one report line per input record.
 func (m *Manager) sendFile(ctx context.Context, j *Job, report *os.File, settled func(int) (Result, bool)) (Summary, error) {
 	defer report.Close()
-	in, err := m.store.OpenBlob(ctx, j.ID, blobInput)
+	in, err := m.localInput(ctx, j)
 	if err != nil {
 		return Summary{}, fmt.Errorf("bulk: the job's input: %w", err)
 	}
@@ -207,4 +207,43 @@ func (m *Manager) sendFile(ctx context.Context, j *Job, report *os.File, settled
 		err = fmt.Errorf("bulk: report: %w", ferr)
 	}
 	return sum, err
+}
+
+// localInput opens the job's input as a local file: the disk store's own,
+// or a copy of S3's in TempDir (removed on Close). The sender reads its
+// input for as long as the job sends, pausing whenever the shards are
+// behind, and an S3 GET held open that long, that idle, is cut.
+func (m *Manager) localInput(ctx context.Context, j *Job) (io.ReadCloser, error) {
+	rc, err := m.store.OpenBlob(ctx, j.ID, blobInput)
+	if err != nil {
+		return nil, err
+	}
+	if f, ok := rc.(*os.File); ok {
+		return f, nil
+	}
+	defer rc.Close()
+	tmp, err := os.CreateTemp(m.store.TempDir(), "*.input")
+	if err != nil {
+		return nil, err
+	}
+	if _, err := io.Copy(tmp, rc); err != nil {
+		_ = tmp.Close()
+		_ = os.Remove(tmp.Name())
+		return nil, err
+	}
+	if _, err := tmp.Seek(0, io.SeekStart); err != nil {
+		_ = tmp.Close()
+		_ = os.Remove(tmp.Name())
+		return nil, err
+	}
+	return removeOnClose{tmp}, nil
+}
+
+// removeOnClose is a temporary file that goes when it is closed.
+type removeOnClose struct{ *os.File }
+
+func (f removeOnClose) Close() error {
+	err := f.File.Close()
+	_ = os.Remove(f.Name())
+	return err
 }

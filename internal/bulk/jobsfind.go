@@ -4,6 +4,7 @@ package bulk
 // this replica's in memory, any other's in the store.
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -210,14 +211,30 @@ func (m *Manager) OpenReport(j *Job) (io.ReadCloser, error) {
 			return f, nil
 		}
 	}
-	ctx, cancel := m.storeCtx()
-	defer cancel()
+	// The store's context lives as long as the body is read (S3 streams
+	// it, for as long as a large report takes): it ends with Close, not
+	// when OpenReport returns.
+	ctx, cancel := context.WithCancel(context.Background())
 	rc, err := m.store.OpenBlob(ctx, j.ID, blobReport)
 	if errors.Is(err, state.ErrNotFound) {
+		cancel()
 		return nil, ErrGone
 	}
 	if err != nil {
+		cancel()
 		return nil, fmt.Errorf("bulk: report: %w", err)
 	}
-	return rc, nil
+	return cancelOnClose{rc, cancel}, nil
+}
+
+// cancelOnClose ends a blob's context when its reader is closed.
+type cancelOnClose struct {
+	io.ReadCloser
+	cancel context.CancelFunc
+}
+
+func (c cancelOnClose) Close() error {
+	err := c.ReadCloser.Close()
+	c.cancel()
+	return err
 }

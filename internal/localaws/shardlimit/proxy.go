@@ -101,6 +101,8 @@ type Proxy struct {
 	stats   Stats
 	fault   Fault
 	faultN  int
+	held    int           // answers HoldAnswer keeps
+	release chan struct{} // closed by ReleaseAnswers
 }
 
 // New starts a proxy in front of the Kinesis backend at backendEndpoint
@@ -137,6 +139,7 @@ func New(backendEndpoint string, opts Options) (*Proxy, error) {
 		account:   opts.AccountID,
 		log:       opts.Logger,
 		streams:   make(map[string]*streamState),
+		release:   make(chan struct{}),
 	}
 	if p.ttl <= 0 {
 		p.ttl = DefaultShardTTL
@@ -176,6 +179,7 @@ func (p *Proxy) URL() string { return p.server.URL }
 // Close stops the listener, waits for the requests in flight and drops the
 // proxy's connections to the backend.
 func (p *Proxy) Close() {
+	p.ReleaseAnswers()
 	p.server.Close()
 	p.transport.CloseIdleConnections()
 }

@@ -100,7 +100,33 @@ const (
 	// the client's connection without an answer: the caller cannot know
 	// whether its records were written.
 	LoseAnswer Fault = iota + 1
+	// HoldAnswer lets the backend write what the shards allow, then keeps
+	// the answer until ReleaseAnswers (or Close): the records are in the
+	// stream while the caller's call is still in flight, so a caller
+	// killed now leaves records of unknown outcome that did land.
+	HoldAnswer
 )
+
+// Held counts the write calls whose answers HoldAnswer keeps now.
+func (p *Proxy) Held() int {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.held
+}
+
+// ReleaseAnswers lets every answer HoldAnswer keeps go, and stops holding.
+func (p *Proxy) ReleaseAnswers() {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.fault == HoldAnswer {
+		p.fault, p.faultN = 0, 0
+	}
+	select {
+	case <-p.release:
+	default:
+		close(p.release)
+	}
+}
 
 // InjectFaults spoils the next n write calls (PutRecord or PutRecords) with
 // f, replacing any faults still pending; n 0 cancels them.
@@ -108,6 +134,13 @@ func (p *Proxy) InjectFaults(f Fault, n int) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	p.fault, p.faultN = f, max(n, 0)
+	if f == HoldAnswer {
+		select {
+		case <-p.release: // released before: hold anew
+			p.release = make(chan struct{})
+		default:
+		}
+	}
 }
 
 // takeFault counts a write call and returns the fault it suffers, if any.

@@ -334,9 +334,19 @@ func (p *Proxy) pass(w http.ResponseWriter, r *http.Request, body []byte, fault 
 
 // finish answers a write with reply, unless a fault spoils it.
 func (p *Proxy) finish(w http.ResponseWriter, fault Fault, reply func()) {
-	if fault == LoseAnswer {
+	switch fault {
+	case LoseAnswer:
 		// Closes the connection without a response (net/http's own way).
 		panic(http.ErrAbortHandler)
+	case HoldAnswer:
+		p.mu.Lock()
+		p.held++
+		release := p.release
+		p.mu.Unlock()
+		<-release
+		p.mu.Lock()
+		p.held--
+		p.mu.Unlock()
 	}
 	reply()
 }
