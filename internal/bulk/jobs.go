@@ -147,6 +147,7 @@ type Manager struct {
 	quitOnce sync.Once
 	loop     sync.WaitGroup
 	watched  map[string]watched // other replicas' jobs, by id (resume.go)
+	warned   map[string]bool    // jobs that could not be resumed, said once (resume.go)
 
 	mu      sync.Mutex
 	jobs    map[string]*Job
@@ -188,7 +189,7 @@ func NewManager(cfg Config) (*Manager, error) {
 		cfg.Replica = uuid.NewString()
 	}
 	m := &Manager{cfg: cfg, store: cfg.Store, jobs: map[string]*Job{}, active: map[string]int{},
-		verifying: make(chan struct{}, maxVerifying), quit: make(chan struct{}), watched: map[string]watched{}}
+		verifying: make(chan struct{}, maxVerifying), quit: make(chan struct{}), watched: map[string]watched{}, warned: map[string]bool{}}
 	if m.store == nil {
 		parent := cfg.Dir
 		if parent == "" {

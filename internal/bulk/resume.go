@@ -93,6 +93,11 @@ func (m *Manager) scanStore() {
 			delete(m.watched, id)
 		}
 	}
+	for id := range m.warned {
+		if !seen[id] {
+			delete(m.warned, id)
+		}
+	}
 }
 
 // runsHere says whether this replica is running the job.
@@ -118,7 +123,14 @@ func (m *Manager) takeOver(sj state.Job, restart bool) {
 	case errors.Is(err, state.ErrConflict):
 		delete(m.watched, sj.ID) // another replica was first
 	case err != nil:
-		m.cfg.Logger.Warn("bulk: could not resume an upload", "job", sj.ID, "err", err.Error())
+		// Tried again at every scan (a store that did not answer may answer
+		// next time), said once: an upload no console here can run (see
+		// Config.Revive) must not write a line every few seconds.
+		log := m.cfg.Logger.Debug
+		if !m.warned[sj.ID] {
+			m.warned[sj.ID], log = true, m.cfg.Logger.Warn
+		}
+		log("bulk: could not resume an upload", "job", sj.ID, "err", err.Error())
 	default:
 		delete(m.watched, sj.ID)
 		m.cfg.Logger.Info("bulk: resuming an upload", "job", sj.ID, "user", sj.User, "run", sj.Run+1, "restart", restart)
