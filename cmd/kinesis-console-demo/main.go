@@ -120,6 +120,11 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		"KINESIS_CONSOLE_AUDIT_LOG="+audit,
 		"KINESIS_CONSOLE_CONFIG="+configFile,
 		"KINESIS_CONSOLE_ADDR="+*addr,
+		// The demo's uploads keep their state beside its logs, not in the
+		// folder a console on real AWS uses (and a stored upload resumes
+		// only where its target sent, whatever the folder: see
+		// write.ReviveBulk).
+		"KINESIS_CONSOLE_STATE_DIR="+filepath.Join(*logDir, "demo-state"),
 	)
 	cmd.Stdout, cmd.Stderr = stdout, io.MultiWriter(logFile, &levelFilter{w: stderr})
 	// Its own process group: the demo decides when it stops, after Ctrl-C.

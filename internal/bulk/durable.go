@@ -44,7 +44,7 @@ type Resume struct {
 // storedUpload is an Upload without its live parts (sender, scanner,
 // transform), which Config.Revive gives back.
 type storedUpload struct {
-	User, Source, RequestID, Target, Name, Replaced string
+	User, Source, RequestID, Target, Where, Name, Replaced string
 	Stream                                          stream.StreamRef
 	Format                                          Format
 	PartitionKey, ExplicitHashKey                   KeySource
@@ -78,7 +78,7 @@ type jobBody struct {
 func storeUpload(up Upload) storedUpload {
 	s := up.Spec
 	return storedUpload{
-		User: up.User, Source: up.Source, RequestID: up.RequestID, Target: up.Target, Name: up.Name, Replaced: up.Replaced,
+		User: up.User, Source: up.Source, RequestID: up.RequestID, Target: up.Target, Where: up.Where, Name: up.Name, Replaced: up.Replaced,
 		Stream: s.Stream, Format: s.Format, PartitionKey: s.PartitionKey, ExplicitHashKey: s.ExplicitHashKey,
 		MaxRecordBytes: s.MaxRecordBytes, Transform: s.Transform != nil, Scanner: up.Scanner != nil,
 		Rate: up.Rate, ResendUnknown: up.ResendUnknown, SendValidOnly: up.SendValidOnly, Verify: up.Verify,
@@ -88,7 +88,7 @@ func storeUpload(up Upload) storedUpload {
 // upload is the stored upload without its live parts.
 func (s storedUpload) upload() Upload {
 	return Upload{
-		User: s.User, Source: s.Source, RequestID: s.RequestID, Target: s.Target, Name: s.Name, Replaced: s.Replaced,
+		User: s.User, Source: s.Source, RequestID: s.RequestID, Target: s.Target, Where: s.Where, Name: s.Name, Replaced: s.Replaced,
 		Spec: Spec{Stream: s.Stream, Format: s.Format, PartitionKey: s.PartitionKey, ExplicitHashKey: s.ExplicitHashKey, MaxRecordBytes: s.MaxRecordBytes},
 		Rate: s.Rate, ResendUnknown: s.ResendUnknown, SendValidOnly: s.SendValidOnly, Verify: s.Verify,
 	}

@@ -117,10 +117,14 @@ type Limiter interface {
 
 // Upload is what a user asked to send.
 type Upload struct {
-	User          string
-	Source        string // where the user connected from, for the audit trail
-	RequestID     string // the console's id of the upload request
-	Target        string
+	User      string
+	Source    string // where the user connected from, for the audit trail
+	RequestID string // the console's id of the upload request
+	Target    string
+	// Where is where Target sent when the upload was checked (its region
+	// and endpoint): a console resumes a stored upload only where the
+	// same-named target still sends (Config.Revive checks).
+	Where         string
 	Sender        RecordSender
 	Spec          Spec
 	Rate          float64 // records per second the user asked for; 0 is none

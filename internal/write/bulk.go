@@ -89,7 +89,7 @@ func (s *Service) checkBulk(ctx context.Context, v *Visitor, f BulkForm, src io.
 	// Any other error (no DescribeStreamSummary permission, a blip) is left
 	// to the sending, which reports it record by record.
 	j, err := s.cfg.Jobs.Check(bulk.Upload{
-		User: v.User.Name, Source: v.Source, RequestID: v.RequestID, Target: v.Target.Name,
+		User: v.User.Name, Source: v.Source, RequestID: v.RequestID, Target: v.Target.Name, Where: where(v.Target.Target),
 		Sender: v.Clients.Bulk, Spec: spec, Rate: rate, ResendUnknown: f.ResendUnknown, SendValidOnly: f.SendValidOnly, Name: f.Name,
 		// Verifying needs no read permission: like the read-back, it shows
 		// only whether what was sent is there.
@@ -214,6 +214,10 @@ func (s *Service) ReviveBulk(up *bulk.Upload, transform bool) error {
 	switch {
 	case !ok || d.Bulk == nil:
 		return fmt.Errorf("write: no bulk uploads to target %q on this console", up.Target)
+	case up.Where != where(d.Target):
+		// A demo's upload must never resume against real AWS because a
+		// console there has a target of the same name.
+		return fmt.Errorf("write: target %q sent to %s when the upload was checked, and sends to %s here", up.Target, up.Where, where(d.Target))
 	case transform:
 		return errors.New("write: an upload checked against a schema or a record template resumes only on the console that checked it")
 	case d.ForUser != nil:
@@ -224,4 +228,13 @@ func (s *Service) ReviveBulk(up *bulk.Upload, transform bool) error {
 		up.Scanner = d.Browser
 	}
 	return nil
+}
+
+// where names where a target sends: its region and, for a local backend
+// or another endpoint than AWS's own, its endpoint.
+func where(t Target) string {
+	if t.Endpoint == "" {
+		return t.Region
+	}
+	return t.Region + " at " + t.Endpoint
 }

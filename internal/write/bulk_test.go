@@ -165,3 +165,33 @@ func TestBulkRecordHook(t *testing.T) {
 		t.Fatalf("the hook refused the only record: errors %v, err %v", errs, err)
 	}
 }
+
+// TestReviveBulkOnlyWhereItSent: a stored upload gets its target's clients
+// back only where the same-named target sends where it did when the upload
+// was checked; a transformed one, nowhere but where it was checked.
+func TestReviveBulkOnlyWhereItSent(t *testing.T) {
+	e := newEnv(t, nil)
+	j, errs, err := e.svc.CheckBulk(t.Context(), e.visitor("ann"), func() BulkForm { f := bulkForm("orders-live"); f.Confirm = "orders-live"; return f }(),
+		strings.NewReader("{\"a\":1}\n"))
+	if err != nil || len(errs) > 0 {
+		t.Fatalf("errors %v, err %v", errs, err)
+	}
+	stored := func() *bulk.Upload { up := j.Upload; up.Sender, up.Scanner = nil, nil; return &up }
+	up := stored()
+	if err := e.svc.ReviveBulk(up, false); err != nil || up.Sender == nil {
+		t.Fatalf("revived where it was checked: %v (sender %v)", err, up.Sender)
+	}
+	for name, tweak := range map[string]func(*Config){
+		"another endpoint": func(c *Config) { c.Targets[0].Endpoint = "http://127.0.0.1:1" },
+		"another region":   func(c *Config) { c.Targets[0].Region = "eu-west-1" },
+	} {
+		elsewhere := newEnv(t, tweak)
+		up := stored()
+		if err := elsewhere.svc.ReviveBulk(up, false); err == nil || up.Sender != nil {
+			t.Errorf("%s: revived (err %v); an upload must not resume where its target now sends elsewhere", name, err)
+		}
+	}
+	if err := e.svc.ReviveBulk(stored(), true); err == nil {
+		t.Error("a transformed upload was revived")
+	}
+}
