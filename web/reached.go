@@ -44,9 +44,13 @@ func (h *handlers) reachedRecord(c echo.Context) error {
 	ctx := c.Request().Context()
 	who := h.visitorOf(ctx)
 	tok := c.QueryParam(FieldReadBackToken)
-	claim, err := h.readBackKeys.verify(tok)
-	if errors.Is(err, errReadBackExpired) {
+	claim, err := h.readBackKeys.verify(ctx, tok)
+	switch {
+	case errors.Is(err, errReadBackExpired):
 		return render(c, http.StatusOK, views.ReachedWatchView(views.ReachedWatch{Message: "Not followed: this result is more than an hour old; the readers page shows where each reader is."}))
+	case errors.Is(err, errReadBackNoKey):
+		h.deps.Logger.Warn("read-back token not checked", "err", err.Error())
+		return render(c, http.StatusOK, views.ReachedWatchView(views.ReachedWatch{Message: "Not followed: the console's state store did not answer, so this result's token could not be checked. Try again in a moment."}))
 	}
 	if err != nil || claim.User != who.User.Name || claim.Target != who.Target.Name {
 		return echo.NewHTTPError(http.StatusForbidden, "Not looked up: only the record you just wrote, on the same target, is followed to its readers.").SetInternal(err)

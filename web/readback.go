@@ -9,8 +9,10 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"net/http"
 	"strings"
+	"sync/atomic"
 	"time"
 	"unicode/utf8"
 
@@ -40,9 +42,13 @@ func (h *handlers) readBack(c echo.Context) error {
 	ctx := c.Request().Context()
 	who := h.visitorOf(ctx)
 	user, t := who.User, who.Target
-	claim, err := h.readBackKeys.verify(c.FormValue(FieldReadBackToken))
-	if errors.Is(err, errReadBackExpired) {
+	claim, err := h.readBackKeys.verify(ctx, c.FormValue(FieldReadBackToken))
+	switch {
+	case errors.Is(err, errReadBackExpired):
 		return render(c, http.StatusOK, views.ReadBackView(views.ReadBack{Err: "Not read back: this result is more than an hour old; put the record again to check it."}))
+	case errors.Is(err, errReadBackNoKey):
+		h.deps.Logger.Warn("read-back token not checked", "err", err.Error())
+		return render(c, http.StatusOK, views.ReadBackView(views.ReadBack{Err: readBackNoKeyText}))
 	}
 	if err != nil || claim.User != user.Name || claim.Target != t.Name {
 		return echo.NewHTTPError(http.StatusForbidden, "Not read back: a read-back is only for the record you just wrote, on the same target.").SetInternal(err)
@@ -133,7 +139,14 @@ func (h *handlers) readBackToken(ctx context.Context, rec stream.Record, res str
 			cl.Shaped = "changed by its schema"
 		}
 	}
-	return h.readBackKeys.sign(cl)
+	tok, err := h.readBackKeys.sign(ctx, cl)
+	if err != nil {
+		// The record is written: its answer goes without a read-back, and
+		// the read-back slot says why.
+		h.deps.Logger.Warn("read-back token not signed", "err", err.Error())
+		return unsignedToken
+	}
+	return tok
 }
 
 // readBackVals is the read-back request's extra fields, as JSON for hx-vals.
@@ -167,17 +180,55 @@ type readBackClaim struct {
 	Expires int64  `json:"e"` // Unix seconds
 }
 
-// readBackKeys signs read-back tokens with HMAC-SHA256 under a key made at
-// start: tokens die with the process, which a read-back outlives rarely.
+// readBackSecret names the read-back key in the state store, and
+// readBackKeySize is its length: HMAC-SHA256's output size.
+const (
+	readBackSecret  = "readback-hmac"
+	readBackKeySize = 32
+)
+
+// readBackKeys signs read-back tokens with HMAC-SHA256. With a state store
+// the key is the store's secret readBackSecret, shared by the console's
+// replicas and kept across restarts: behind a load balancer the read-back,
+// GET /records/reached and a repeat's answer (which carries the first
+// put's token) reach any replica, and must verify there. Without a store
+// the key is made at start and tokens die with the process.
+//
+// The stored key is read on first use, not in New: a console whose store
+// does not answer at start still starts (and refuses puts, whose keys need
+// the store too), and gets the key once the store answers; from then on
+// it is kept for the process's life, so a token costs no store call.
+//
+// The key is never logged, rendered, audited or put into metrics: whoever
+// holds it can sign a token for any record. The store's own access control
+// (IAM on the DynamoDB table, the state folder's 0700) protects it.
+//
+// Rotation is not done. It would take: tokens that name their key (a key
+// id beside the MAC); the store holding a current and a previous secret
+// (readback-hmac-<n>, and an item naming the current n, moved by a
+// conditional write); replicas signing with the current and verifying with
+// either, reading the current again every few minutes instead of keeping
+// it for life; and the previous one dropped once readBackTokenTTL has
+// passed since the last replica moved on. Until then, a key is replaced by
+// deleting its item (or file) and restarting every replica: tokens signed
+// before (an hour's at most) are then refused as not the console's.
 type readBackKeys struct {
-	key [32]byte
-	now func() time.Time
+	now  func() time.Time
+	load func(context.Context) ([]byte, error) // the shared key; nil when key is the process's own
+	key  atomic.Pointer[[]byte]
+	// loading is held by the one request reading the key from the store;
+	// the others wait for it, each only as long as its own context allows.
+	loading chan struct{}
 }
 
-func newReadBackKeys() *readBackKeys {
-	k := &readBackKeys{now: time.Now}
-	if _, err := rand.Read(k.key[:]); err != nil {
-		panic(err) // crypto/rand does not fail on supported systems
+// newReadBackKeys signs with the key load returns (read once, on first
+// use), or with a key of its own, made now, when load is nil.
+func newReadBackKeys(load func(context.Context) ([]byte, error)) *readBackKeys {
+	k := &readBackKeys{now: time.Now, load: load, loading: make(chan struct{}, 1)}
+	if load == nil {
+		key := make([]byte, readBackKeySize)
+		rand.Read(key) // never fails (crypto/rand)
+		k.key.Store(&key)
 	}
 	return k
 }
@@ -185,36 +236,85 @@ func newReadBackKeys() *readBackKeys {
 var (
 	errReadBackToken   = errors.New("web: read-back token missing or not the console's")
 	errReadBackExpired = errors.New("web: read-back token expired")
+	// errReadBackNoKey: the key could not be read from the state store.
+	errReadBackNoKey = errors.New("web: read-back key not read from the state store")
 )
 
+// unsignedToken stands in a put's answer for the token the console could
+// not sign (its store did not answer with the key), so the read-back says
+// that instead of calling the token forged. It is not a token: no dot.
+const unsignedToken = "unsigned"
+
+// signingKey is the key, read from the store on first use.
+func (k *readBackKeys) signingKey(ctx context.Context) ([]byte, error) {
+	if key := k.key.Load(); key != nil {
+		return *key, nil
+	}
+	select {
+	case k.loading <- struct{}{}:
+	case <-ctx.Done():
+		return nil, fmt.Errorf("%w: %w", errReadBackNoKey, ctx.Err())
+	}
+	defer func() { <-k.loading }()
+	if key := k.key.Load(); key != nil { // read while this request waited
+		return *key, nil
+	}
+	key, err := k.load(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %w", errReadBackNoKey, err)
+	}
+	if len(key) != readBackKeySize {
+		return nil, fmt.Errorf("%w: %d bytes, want %d", errReadBackNoKey, len(key), readBackKeySize)
+	}
+	k.key.Store(&key)
+	return key, nil
+}
+
 // sign returns the claim, expiring readBackTokenTTL from now, and its MAC,
-// each base64url, joined by a dot.
-func (k *readBackKeys) sign(cl readBackClaim) string {
+// each base64url, joined by a dot; errReadBackNoKey when the store does
+// not give the key.
+func (k *readBackKeys) sign(ctx context.Context, cl readBackClaim) (string, error) {
+	key, err := k.signingKey(ctx)
+	if err != nil {
+		return "", err
+	}
 	cl.Expires = k.now().Add(readBackTokenTTL).Unix()
 	payload, err := json.Marshal(cl)
 	if err != nil {
 		panic(err) // a struct of strings always marshals
 	}
 	p := base64.RawURLEncoding.EncodeToString(payload)
-	return p + "." + base64.RawURLEncoding.EncodeToString(k.mac(p))
+	return p + "." + base64.RawURLEncoding.EncodeToString(mac(key, p)), nil
 }
 
-func (k *readBackKeys) mac(payload string) []byte {
-	m := hmac.New(sha256.New, k.key[:])
+func mac(key []byte, payload string) []byte {
+	m := hmac.New(sha256.New, key)
 	m.Write([]byte(payload))
 	return m.Sum(nil)
 }
 
-// verify returns the claim of a token this console signed and that has not
-// expired.
-func (k *readBackKeys) verify(tok string) (readBackClaim, error) {
+// verify returns the claim of a token this console (any of its replicas)
+// signed and that has not expired. A token that is not one is refused
+// before the key is looked for; errReadBackNoKey when the store does not
+// give the key.
+func (k *readBackKeys) verify(ctx context.Context, tok string) (readBackClaim, error) {
 	var cl readBackClaim
+	if tok == unsignedToken {
+		return cl, errReadBackNoKey
+	}
 	p, sig, ok := strings.Cut(tok, ".")
 	if !ok || len(tok) > 4096 {
 		return cl, errReadBackToken
 	}
-	mac, err := base64.RawURLEncoding.DecodeString(sig)
-	if err != nil || !hmac.Equal(mac, k.mac(p)) {
+	got, err := base64.RawURLEncoding.DecodeString(sig)
+	if err != nil {
+		return cl, errReadBackToken
+	}
+	key, err := k.signingKey(ctx)
+	if err != nil {
+		return cl, err
+	}
+	if !hmac.Equal(got, mac(key, p)) {
 		return cl, errReadBackToken
 	}
 	payload, err := base64.RawURLEncoding.DecodeString(p)
@@ -235,6 +335,11 @@ func digest(b []byte) string {
 	sum := sha256.Sum256(b)
 	return base64.RawURLEncoding.EncodeToString(sum[:16])
 }
+
+// readBackNoKeyText is what a read-back or a reader look says when the
+// state store did not give the key its token is signed with.
+const readBackNoKeyText = "Not read back: the console's state store did not answer with the key read-back tokens are signed with. " +
+	"Try again in a moment, or see the record in the stream."
 
 func readBackFailure(err error) string {
 	switch {

@@ -1,16 +1,21 @@
 package web_test
 
 import (
+	"context"
 	"encoding/base64"
 	"encoding/json"
+	"errors"
 	"net/http"
 	"net/url"
+	"path/filepath"
 	"strings"
+	"sync/atomic"
 	"testing"
 
 	"golang.org/x/crypto/bcrypt"
 
 	"github.com/kinesis-console/kinesis-console/internal/access"
+	"github.com/kinesis-console/kinesis-console/internal/state/disk"
 	"github.com/kinesis-console/kinesis-console/internal/webtest"
 	"github.com/kinesis-console/kinesis-console/web"
 )
@@ -201,5 +206,52 @@ func TestReadBackRateLimit(t *testing.T) {
 	}
 	if n := len(env.pub.ReadBackCalls()); n != 2 {
 		t.Errorf("Kinesis was asked for %d read-backs, want 2 (the budget)", n)
+	}
+}
+
+// secretDown is a state store whose secrets do not answer while down is set.
+type secretDown struct {
+	*disk.Store
+	down atomic.Bool
+}
+
+func (s *secretDown) Secret(ctx context.Context, name string, size int) ([]byte, error) {
+	if s.down.Load() {
+		return nil, errors.New("state: the store did not answer")
+	}
+	return s.Store.Secret(ctx, name, size)
+}
+
+// TestReadBackStoreDown: a put made while the state store does not give
+// the read-back key is answered (the record is written), and its read-back
+// says why it cannot be checked, rather than calling its token forged;
+// once the store answers, the next put reads back.
+func TestReadBackStoreDown(t *testing.T) {
+	st, err := disk.Open(filepath.Join(t.TempDir(), "state"), disk.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	flaky := &secretDown{Store: st}
+	flaky.down.Store(true)
+	env := newUnitEnv(t, nil, nil, func(d *web.Deps) { d.State = flaky })
+
+	form := readBackForm(t, env, recordForm())
+	if tok := form.Get(web.FieldReadBackToken); strings.Contains(tok, ".") {
+		t.Fatalf("the put's answer carries a token %q signed without the store's key", tok)
+	}
+	flaky.down.Store(false) // the token stays unsigned: it says so, and reads nothing
+	w := env.serve(formRequest("/records/readback", form, "HX-Request", "true"))
+	wantStatus(t, w, http.StatusOK)
+	if got := testIDText(t, htmlDoc(t, w), "readback-error"); !strings.Contains(got, "state store did not answer") {
+		t.Errorf("the read-back of an unsigned result: %q", got)
+	}
+	if n := len(env.pub.ReadBackCalls()); n != 0 {
+		t.Errorf("Kinesis was asked for %d read-backs, want none", n)
+	}
+
+	w = env.serve(formRequest("/records/readback", readBackForm(t, env, recordForm()), "HX-Request", "true"))
+	if got := testIDText(t, htmlDoc(t, w), "readback-error"); !strings.Contains(got, "not found at its sequence number") {
+		t.Errorf("the read-back once the store answers: %q, want it read (the stub has no record there)", got)
 	}
 }

@@ -133,7 +133,9 @@ type Deps struct {
 	// MaxTails bounds the live tails open on the console at once; default 50.
 	MaxTails int
 	// State is the console's durable state; nil: bulk jobs keep theirs in
-	// TempDir, as before.
+	// TempDir, as before, and read-back tokens are signed with a key of
+	// this process's. With State, they are signed with its shared secret,
+	// so any replica, or this one restarted, verifies them.
 	State state.Store
 	// Keys, when set, is the submission keys' store shared by the
 	// console's replicas: the record form's keys are claimed there too, so
@@ -246,8 +248,14 @@ func New(deps Deps) (*Console, error) {
 	if deps.EventWriteTimeout <= 0 {
 		deps.EventWriteTimeout = defaultEventWriteTimeout
 	}
-	h := &handlers{deps: deps, metrics: newMetrics(), readBackKeys: newReadBackKeys(), submissions: newSubmissions(deps.Keys, deps.Replica),
+	h := &handlers{deps: deps, metrics: newMetrics(), readBackKeys: newReadBackKeys(nil), submissions: newSubmissions(deps.Keys, deps.Replica),
 		tails: newTailSlots(deps.MaxTailsPerUser, deps.MaxTails)}
+	if deps.State != nil {
+		// One key for every replica, and for this one after a restart.
+		h.readBackKeys = newReadBackKeys(func(ctx context.Context) ([]byte, error) {
+			return deps.State.Secret(ctx, readBackSecret, readBackKeySize)
+		})
+	}
 	h.closing, h.stopStreams = context.WithCancel(context.Background())
 	// Uploads from the job store (another replica's, or this console's
 	// before a restart) run here once the write service is there.

@@ -1,7 +1,7 @@
 // Package state keeps what must outlive one console process and be shared
 // by a console's replicas: bulk jobs (their records, the journal of their
 // batches, their runners' leases, their input and reports), submission
-// keys, and the replicas' heartbeats.
+// keys, the replicas' heartbeats, and the secrets they sign with.
 //
 // Two backends implement Store:
 //   - the local disk (package state/disk), the default: one console, whose
@@ -25,6 +25,7 @@ package state
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"time"
 )
@@ -46,6 +47,7 @@ type Store interface {
 	Blobs
 	Keys
 	Replicas
+	Secrets
 	// Describe names the backend for the log and the about page:
 	// "local disk /path" or "DynamoDB table T, S3 bucket B".
 	Describe() string
@@ -182,4 +184,41 @@ type Replicas interface {
 	// CountReplicas counts the replicas whose heartbeat is live (at least
 	// 1: the caller). The local disk always answers 1.
 	CountReplicas(ctx context.Context) (int, error)
+}
+
+// Secrets are keys the replicas must share: the read-back token's HMAC key,
+// so that a token signed at one replica verifies at another, and after a
+// restart.
+//
+// A secret is as safe as the store: whoever may read the store (the DynamoDB
+// table's GetItem, the state folder) may read it, and forge what it signs.
+// The store is the console's own, as its submission answers and jobs are:
+// its access control (IAM on the table, the folder's 0700) protects them all.
+// Never log, render or export a secret's bytes.
+type Secrets interface {
+	// Secret returns the secret called name, size random bytes from
+	// crypto/rand that the first caller of any replica made and stored
+	// with a conditional write; every later caller, racing or not, gets
+	// the same bytes. It never expires. A stored secret of another size
+	// is an error, not a new secret: the name is taken.
+	Secret(ctx context.Context, name string, size int) ([]byte, error)
+}
+
+// CheckSecret refuses a secret name that is not a short plain name
+// (letters, digits, '-', '_', '.') and a size outside 16..1024 bytes: both
+// become a file name or an item's key, and a secret shorter than 128 bits
+// is not one.
+func CheckSecret(name string, size int) error {
+	if size < 16 || size > 1024 {
+		return fmt.Errorf("state: secret %q: size %d, want 16 to 1024 bytes", name, size)
+	}
+	if name == "" || len(name) > 100 || name[0] == '.' {
+		return fmt.Errorf("state: bad secret name %q", name)
+	}
+	for _, r := range name {
+		if !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '-' || r == '_' || r == '.') {
+			return fmt.Errorf("state: bad secret name %q", name)
+		}
+	}
+	return nil
 }

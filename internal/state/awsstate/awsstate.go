@@ -16,6 +16,7 @@
 //	journal#<job id>      <run:10>#<seq:20>       body (B)
 //	key#<hex sha256(user)> <submission key>       user, fingerprint, state, owner, answer (B) or answer_s3, until, expires
 //	replicas              <replica id>            until, expires
+//	secret                <name>                  value (B); no until, no TTL: kept for ever
 //
 // until (Number, Unix nanoseconds) is when an item stops counting, exactly;
 // reads and conditions judge by it, so an expired item that DynamoDB's TTL
@@ -24,6 +25,10 @@
 // that ListJobs sees an expired job and deletes its journal and blobs
 // before DynamoDB forgets the record. Journal items carry no TTL: a job's
 // journal goes with the job (DeleteJob, or ListJobs' sweep).
+//
+// A secret item (the read-back tokens' HMAC key) is readable by anyone with
+// the table's GetItem, as the submission answers in it are: the table is
+// the console's alone, and IAM on it is what protects them.
 //
 // # Bucket
 //
@@ -885,4 +890,68 @@ func (s *Store) CountReplicas(ctx context.Context) (int, error) {
 		}
 	}
 	return max(n, 1), nil
+}
+
+// Secrets.
+
+// Secret returns the secret called name: the item (pk "secret", sk name)
+// read strongly consistently, or, when there is none, size random bytes
+// put with attribute_not_exists(pk). The loser of a race between replicas
+// gets the winner's bytes from its failed condition (or a second
+// consistent read). Two calls when the secret is new, one after.
+func (s *Store) Secret(ctx context.Context, name string, size int) ([]byte, error) {
+	if err := state.CheckSecret(name, size); err != nil {
+		return nil, err
+	}
+	ctx, cancel := s.call(ctx)
+	defer cancel()
+	b, err := s.readSecret(ctx, name)
+	if errors.Is(err, state.ErrNotFound) {
+		b, err = s.putSecret(ctx, name, size)
+	}
+	if err != nil {
+		return nil, err
+	}
+	if len(b) != size {
+		return nil, fmt.Errorf("awsstate: secret %q is %d bytes, want %d", name, len(b), size)
+	}
+	return b, nil
+}
+
+func (s *Store) readSecret(ctx context.Context, name string) ([]byte, error) {
+	out, err := s.db.GetItem(ctx, &dynamodb.GetItemInput{
+		TableName: &s.table, Key: key("secret", name), ConsistentRead: aws.Bool(true),
+	})
+	if err != nil {
+		return nil, fmt.Errorf("awsstate: read secret %q: %w", name, err)
+	}
+	if len(out.Item) == 0 {
+		return nil, state.ErrNotFound
+	}
+	return getB(out.Item, "value"), nil
+}
+
+func (s *Store) putSecret(ctx context.Context, name string, size int) ([]byte, error) {
+	b := make([]byte, size)
+	rand.Read(b) // never fails (crypto/rand)
+	item := key("secret", name)
+	item["value"] = bin(b)
+	_, err := s.db.PutItem(ctx, &dynamodb.PutItemInput{
+		TableName:                           &s.table,
+		Item:                                item,
+		ConditionExpression:                 aws.String("attribute_not_exists(pk)"),
+		ReturnValuesOnConditionCheckFailure: types.ReturnValuesOnConditionCheckFailureAllOld,
+	})
+	var cc *types.ConditionalCheckFailedException
+	switch {
+	case err == nil:
+		return b, nil
+	case !errors.As(err, &cc):
+		// A put whose answer was lost may have stored b: the next call
+		// reads what is there, never b from memory.
+		return nil, fmt.Errorf("awsstate: make secret %q: %w", name, err)
+	case len(cc.Item) > 0:
+		return getB(cc.Item, "value"), nil
+	}
+	return s.readSecret(ctx, name) // a DynamoDB that does not return the item
 }

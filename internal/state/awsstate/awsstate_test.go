@@ -172,3 +172,16 @@ func TestPathStyleOnCustomEndpoint(t *testing.T) {
 		t.Fatalf("request to %s, want http://localhost:1/bucket/jobs/job/report", rec.got.URL)
 	}
 }
+
+// TestSecretSurvivesReopen: a replica started later on the table, or this
+// one restarted, gets the secret the first made.
+func TestSecretSurvivesReopen(t *testing.T) {
+	cfg := moto(t)
+	table, bucket := fresh(t, cfg)
+	s := awsstate.New(cfg, table, bucket, awsstate.Options{})
+	statetest.SecretSurvivesReopen(t, s, func(t *testing.T) state.Store {
+		again := awsstate.New(cfg, table, bucket, awsstate.Options{})
+		t.Cleanup(func() { again.Close() })
+		return again
+	})
+}

@@ -1,6 +1,7 @@
 package awsstate_test
 
 import (
+	"bytes"
 	"errors"
 	"os"
 	"testing"
@@ -220,6 +221,35 @@ func TestLostAnswerIsSafe(t *testing.T) {
 	rig.proxy.Set(statetest.DropAfterForward, only("PutItem"), -1)
 	if _, claimed, err := s.ClaimKey(ctx, state.Key{User: "u", Key: "k2", Owner: "r1"}); err == nil || claimed {
 		t.Fatalf("ClaimKey with every answer lost = %v, %v; want an error", claimed, err)
+	}
+	rig.proxy.Set(statetest.Pass, nil, -1)
+}
+
+// TestSecretAnswerLost: a secret whose PutItem landed but whose answer was
+// lost is the stored one, never the bytes the caller made and may not have
+// stored; and with every read failing, Secret fails rather than make one.
+func TestSecretAnswerLost(t *testing.T) {
+	rig := newFaultRig(t)
+	ctx := t.Context()
+	s := rig.store(10 * time.Second)
+	only := func(op string) func(string) bool { return func(o string) bool { return o == op } }
+
+	rig.proxy.Set(statetest.DropAfterForward, only("PutItem"), 1)
+	got, err := s.Secret(ctx, "readback-hmac", 32)
+	if err != nil {
+		t.Fatalf("Secret whose put's answer was lost: %v", err)
+	}
+	if rig.proxy.Faulted() != 1 {
+		t.Fatalf("%d answers dropped, want 1", rig.proxy.Faulted())
+	}
+	stored, err := rig.direct.Secret(ctx, "readback-hmac", 32)
+	if err != nil || !bytes.Equal(got, stored) {
+		t.Fatalf("Secret answered %x, the table holds %x (%v)", got, stored, err)
+	}
+
+	rig.proxy.Set(statetest.Throttling, only("GetItem"), -1)
+	if b, err := s.Secret(ctx, "another", 32); err == nil {
+		t.Fatalf("Secret with every read throttled = %x, want an error", b)
 	}
 	rig.proxy.Set(statetest.Pass, nil, -1)
 }

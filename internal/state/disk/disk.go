@@ -11,6 +11,7 @@
 //	                            sorted order is the (Run, Seq) order
 //	jobs/<id>/<blob name>       the job's blobs (its checked input, its report)
 //	keys/<sha256(user, key)>.json  one file per submission key
+//	secrets/<name>              a secret's bytes (mode 0600), made once, never replaced
 //	tmp/                        TempDir: spools and files about to be renamed in
 //
 // Every file is written whole into tmp/ and renamed into place, so a
@@ -35,6 +36,7 @@ package disk
 
 import (
 	"context"
+	"crypto/rand"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
@@ -143,7 +145,7 @@ func (s *Store) init() error {
 	if err := os.RemoveAll(s.path("tmp")); err != nil {
 		return fmt.Errorf("disk: empty tmp: %w", err)
 	}
-	for _, d := range []string{"jobs", "keys", "tmp"} {
+	for _, d := range []string{"jobs", "keys", "secrets", "tmp"} {
 		if err := os.MkdirAll(s.path(d), 0o700); err != nil {
 			return fmt.Errorf("disk: make %s: %w", d, err)
 		}
@@ -683,6 +685,62 @@ func (s *Store) GetKey(ctx context.Context, user, key string) (state.Key, error)
 	}
 	defer s.mu.Unlock()
 	return s.liveKey(user, key)
+}
+
+// Secret returns the secret called name, making it on first use: size
+// random bytes written whole into tmp/ and hard-linked to secrets/<name>.
+// A link never replaces a file (it fails with EEXIST, as O_EXCL does), so
+// the secret is made once; and, unlike an O_EXCL create written after,
+// a crash leaves the whole secret or none, never a short file that would
+// refuse every later Secret. It is fsynced, unlike the rest of the folder:
+// losing it to a power cut voids every token signed with it.
+func (s *Store) Secret(ctx context.Context, name string, size int) ([]byte, error) {
+	if err := state.CheckSecret(name, size); err != nil {
+		return nil, err
+	}
+	if err := s.begin(); err != nil {
+		return nil, err
+	}
+	defer s.mu.Unlock()
+	path := s.path("secrets", name)
+	b, err := os.ReadFile(path)
+	if errors.Is(err, fs.ErrNotExist) {
+		b, err = s.makeSecret(path, size)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("disk: secret %q: %w", name, err)
+	}
+	if len(b) != size {
+		return nil, fmt.Errorf("disk: secret %q is %d bytes, want %d", name, len(b), size)
+	}
+	return b, nil
+}
+
+// makeSecret links a new secret to path and returns it, or, when path
+// exists already, what path holds.
+func (s *Store) makeSecret(path string, size int) ([]byte, error) {
+	b := make([]byte, size)
+	rand.Read(b) // never fails (crypto/rand)
+	// CreateTemp opens with O_EXCL and mode 0600.
+	f, err := os.CreateTemp(s.path("tmp"), "secret-*")
+	if err != nil {
+		return nil, err
+	}
+	defer os.Remove(f.Name())
+	_, werr := f.Write(b)
+	if err := errors.Join(werr, f.Sync(), f.Close()); err != nil {
+		return nil, err
+	}
+	if err := os.Link(f.Name(), path); errors.Is(err, fs.ErrExist) {
+		return os.ReadFile(path)
+	} else if err != nil {
+		return nil, err
+	}
+	if d, err := os.Open(filepath.Dir(path)); err == nil { // the link itself, durable
+		d.Sync()
+		d.Close()
+	}
+	return b, nil
 }
 
 // Heartbeat does nothing: one console uses the folder.

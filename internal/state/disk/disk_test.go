@@ -247,3 +247,24 @@ func TestBadNames(t *testing.T) {
 		}
 	}
 }
+
+// A console restarted on its folder signs with the secret it made before,
+// kept in a file only its user may read.
+func TestSecretSurvivesRestart(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "state")
+	s := open(t, dir, disk.Options{})
+	statetest.SecretSurvivesReopen(t, s, func(t *testing.T) state.Store {
+		again := open(t, dir, disk.Options{})
+		if again.Dir() != dir {
+			t.Fatalf("reopened %q, want %q", again.Dir(), dir)
+		}
+		return again
+	})
+	info, err := os.Stat(filepath.Join(dir, "secrets", "readback-hmac"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if info.Mode().Perm() != 0o600 {
+		t.Errorf("the secret's file has mode %v, want 0600", info.Mode().Perm())
+	}
+}
