@@ -45,14 +45,14 @@ type Resume struct {
 // transform), which Config.Revive gives back.
 type storedUpload struct {
 	User, Source, RequestID, Target, Where, Name, Replaced string
-	Stream                                          stream.StreamRef
-	Format                                          Format
-	PartitionKey, ExplicitHashKey                   KeySource
-	MaxRecordBytes                                  int
-	Transform                                       bool // the spec had one: Revive must give it back
-	Scanner                                         bool
-	Rate                                            float64
-	ResendUnknown, SendValidOnly, Verify            bool
+	Stream                                                 stream.StreamRef
+	Format                                                 Format
+	PartitionKey, ExplicitHashKey                          KeySource
+	MaxRecordBytes                                         int
+	Transform                                              bool // the spec had one: Revive must give it back
+	Scanner                                                bool
+	Rate                                                   float64
+	ResendUnknown, SendValidOnly, Verify                   bool
 }
 
 // jobBody is a job's Body in the store.
