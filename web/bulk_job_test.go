@@ -2,6 +2,7 @@ package web_test
 
 import (
 	"context"
+	"fmt"
 	"net/http"
 	"path/filepath"
 	"strconv"
@@ -10,9 +11,13 @@ import (
 	"testing"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/kinesis"
+	"github.com/aws/aws-sdk-go-v2/service/kinesis/types"
 
 	"github.com/kinesis-console/kinesis-console/internal/bulk"
+	"github.com/kinesis-console/kinesis-console/internal/state/disk"
+	"github.com/kinesis-console/kinesis-console/web"
 )
 
 func TestBulkDiscard(t *testing.T) {
@@ -77,33 +82,57 @@ func TestBulkCancel(t *testing.T) {
 	}
 }
 
-// TestBulkStopOnShutdown: shutting down lets the PutRecords in flight finish
-// (their records are written, none of unknown outcome), reports the rest not
-// sent, and lets no upload start sending after.
+// TestBulkStopOnShutdown: shutting down lets the PutRecords in flight
+// finish (their records are written, none of unknown outcome), sends
+// nothing more, lets no upload start, and hands the job over unfinished:
+// it stays in the job store with no owner, and the console started again
+// on that store finishes it at once, every record written exactly once.
+// The audit hears of each record once: nothing "not sent" at the first
+// console, nothing again at the second of what the first reported.
 func TestBulkStopOnShutdown(t *testing.T) {
+	const n, throttled = 1500, 10
 	inFlight := make(chan struct{})
 	release := make(chan struct{})
 	var once sync.Once
+	var mu sync.Mutex
+	copies := map[string]int{} // each record's data: the times it was written
+	calls := 0
 	api := &bulkFakeAPI{fn: func(ctx context.Context, in *kinesis.PutRecordsInput) (*kinesis.PutRecordsOutput, error) {
 		once.Do(func() { close(inFlight) })
 		<-release
-		return bulkAllPut(in), nil
+		out := bulkAllPut(in)
+		mu.Lock()
+		defer mu.Unlock()
+		calls++
+		for i, r := range in.Records {
+			if calls == 1 && i >= len(in.Records)-throttled {
+				// Throttled: to be sent again, which the shutdown stops.
+				out.Records[i] = types.PutRecordsResultEntry{ErrorCode: aws.String("ProvisionedThroughputExceededException"), ErrorMessage: aws.String("slow down")}
+				continue
+			}
+			copies[string(r.Data)]++
+		}
+		if calls == 1 {
+			out.FailedRecordCount = aws.Int32(throttled)
+		}
+		return out, nil
 	}}
 	env := newBulkEnv(t, api)
-	fields := bulkDefaults("orders", bulkFormField{"rate", "500"}) // 500 records a call, one call a second
-	job := bulkJobPath(t, bulkDoc(t, env.postBulk(t, fields, "r.ndjson", strings.NewReader(bulkNDJSON(5000)), true), http.StatusOK))
+	// 500 records a call, one call a second; line 3 is invalid, not sent.
+	fields := bulkDefaults("orders", bulkFormField{"rate", "500"}, bulkFormField{"send_valid_only", "1"})
+	job := bulkJobPath(t, bulkDoc(t, env.postBulk(t, fields, "r.ndjson", strings.NewReader(bulkNDJSON(n, 3)), true), http.StatusOK))
 	// A second upload, checked but held by its invalid line, waits for the user.
 	held := bulkJobPath(t, bulkDoc(t, env.postBulk(t, bulkDefaults("orders"), "h.ndjson", strings.NewReader(bulkNDJSON(3, 1)), true), http.StatusOK))
 	<-inFlight
 
 	stopped := make(chan error, 1)
 	go func() { stopped <- env.console.StopBulk(t.Context()) }()
-	// Wait until the job is being canceled: StopBulk has reached it, and can
-	// only return once the batch in flight, held here, has finished.
+	// Wait until the job is being handed over: StopBulk has reached it, and
+	// can only return once the batch in flight, held here, has finished.
 	deadline := time.Now().Add(10 * time.Second)
-	for !strings.Contains(bulkDoc(t, env.do(t, http.MethodGet, job, true), http.StatusOK).Text(), "Canceling") {
+	for !strings.Contains(bulkDoc(t, env.do(t, http.MethodGet, job, true), http.StatusOK).Text(), "Its console is shutting down") {
 		if time.Now().After(deadline) {
-			t.Fatal("the job never showed it was being canceled")
+			t.Fatal("the job never showed it was being handed over")
 		}
 		time.Sleep(5 * time.Millisecond)
 	}
@@ -116,32 +145,74 @@ func TestBulkStopOnShutdown(t *testing.T) {
 	if err := <-stopped; err != nil {
 		t.Fatalf("StopBulk: %v", err)
 	}
-	// Returned only once the job had finished: its report is there at once.
-	doc := bulkDoc(t, env.do(t, http.MethodGet, job, true), http.StatusOK)
-	if h := exactlyOne(t, doc, byTestID("bulk-report")).Find("h3").Text(); !strings.Contains(h, "Canceled") {
-		t.Errorf("report heading right after StopBulk = %q, want the canceled job's", h)
-	}
-
-	calls, sent := api.counts()
-	written := 0
-	for _, r := range env.reportLines(t, job) {
-		switch r.Status {
-		case bulk.StatusWritten:
-			written++
-		case bulk.StatusNotSent:
-		default:
-			t.Fatalf("report line %+v: want written or not sent, nothing unknown", r)
-		}
-	}
-	if written != sent || written == 0 || written >= 5000 {
-		t.Errorf("%d written; PutRecords: %d calls, %d records", written, calls, sent)
-	}
 	if resp := env.do(t, http.MethodPost, held+"/start", true); resp.StatusCode != http.StatusServiceUnavailable {
 		t.Errorf("starting an upload after StopBulk: status %d, want 503", resp.StatusCode)
 	}
-	if _, after := api.counts(); after != sent {
-		t.Errorf("%d more records were sent after StopBulk", after-sent)
+	_, sent := api.counts()
+	if err := env.console.Close(); err != nil {
+		t.Fatal(err)
 	}
+	if _, after := api.counts(); after != sent || sent == 0 || sent >= n-1 {
+		t.Fatalf("%d records sent before StopBulk returned, %d after: want some, not all, and none after", sent, after)
+	}
+	sent -= throttled // sent, not written
+	id := strings.TrimPrefix(job, "/bulk/")
+	store, err := disk.Open(filepath.Join(env.tmp, "kinesis-console-state"), disk.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	sj, err := store.Job(t.Context(), id)
+	_ = store.Close()
+	if err != nil || sj.Done || sj.Owner != "" {
+		t.Fatalf("the job in the store: done %v, owner %q (%v): want it unfinished, with no owner", sj.Done, sj.Owner, err)
+	}
+	first := auditCounts(t, env.testConsole)
+	if len(first) != 3 || first["written"] != sent || first["invalid"] != 1 || first["failed"] != 1 {
+		t.Errorf("the first console's audit: %v; want %d written, the invalid line, the refused start, nothing else (nothing not sent, nothing throttled)", first, sent)
+	}
+
+	// The console started again on the same store finishes the job.
+	again := &bulkEnv{api: api, testConsole: newTestConsole(t, withAudit(), served(),
+		withBulk(api, bulk.Options{BaseBackoff: time.Millisecond, MaxBackoff: 5 * time.Millisecond}),
+		withDeps(func(d *web.Deps) { d.TempDir = env.tmp }))}
+	again.waitDone(t, job, 30*time.Second)
+	report := again.reportLines(t, job)
+	written := 0
+	for _, r := range report {
+		if r.Status == bulk.StatusWritten {
+			written++
+		}
+	}
+	if len(report) != n || written != n-1 {
+		t.Errorf("report: %d lines, %d written; want %d, all but the invalid one", len(report), written, n)
+	}
+	mu.Lock()
+	for i := 1; i <= n; i++ {
+		data := fmt.Sprintf("{\"id\":%d,\"user\":{\"id\":\"u%d\"}}", i, i%7)
+		if c := copies[data]; c != 1 && i != 3 {
+			t.Errorf("line %d written %d times", i, c)
+		}
+	}
+	mu.Unlock()
+	doc := bulkDoc(t, again.do(t, http.MethodGet, job, true), http.StatusOK)
+	if notes := testIDText(t, doc, "bulk-resumed"); !strings.Contains(notes, "Handed over at") || !strings.Contains(notes, "when its console shut down") {
+		t.Errorf("the job's page says %q, want that it was handed over at a shutdown", notes)
+	}
+	if second := auditCounts(t, again.testConsole); second["written"] != n-1-sent || len(second) != 1 {
+		t.Errorf("the second console's audit: %v; want only the %d records it wrote", second, n-1-sent)
+	}
+}
+
+// auditCounts counts a console's audit lines of bulk records by result.
+func auditCounts(t *testing.T, c *testConsole) map[string]int {
+	t.Helper()
+	counts := map[string]int{}
+	for _, l := range auditLines(t, c.audit, 0) {
+		if r, ok := l["result"].(string); ok {
+			counts[r]++
+		}
+	}
+	return counts
 }
 
 // bulkFilesLeft lists the jobs in the console's job store and the

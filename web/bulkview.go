@@ -14,6 +14,9 @@ import (
 // heldNote says why an upload goes slower than Kinesis would take it.
 const heldNote = "Held to this console's per-user bulk rate (its -bulk-rate-limit setting): each batch waits its turn."
 
+// handingOverNote says why an upload stopped without finishing.
+const handingOverNote = "Its console is shutting down: the upload stops after the requests already sent, and the next console to run it finishes it."
+
 // bulkJobView builds the job area's view model as the job is now.
 func (h *handlers) bulkJobView(j *bulk.Job) views.BulkJob {
 	return h.bulkJobViewOf(j, j.Status())
@@ -57,7 +60,10 @@ func (h *handlers) bulkJobViewOf(j *bulk.Job, st bulk.JobStatus) views.BulkJob {
 		}
 	}
 	if st.State != bulk.StateDone {
-		if st.Held {
+		switch {
+		case st.HandingOver:
+			v.Progress.Note = handingOverNote
+		case st.Held:
 			v.Progress.Note = heldNote
 		}
 		return v
@@ -301,14 +307,17 @@ func mib(bytes float64) string {
 // resumeText says how an upload was taken over after the console sending
 // it stopped: "Interrupted at 12:03:04 by a restart; 1,500 records in
 // flight settled by reading the stream (1,480 written, 20 sent again);
-// resumed."
+// resumed.", or "Handed over at 12:03:04 when its console shut down; …".
 func resumeText(r bulk.Resume) string {
-	why := "when the console sending it stopped answering"
-	if r.Restart {
+	what, why := "Interrupted", "when the console sending it stopped answering"
+	switch {
+	case r.Shutdown:
+		what, why = "Handed over", "when its console shut down"
+	case r.Restart:
 		why = "by a restart"
 	}
 	var b strings.Builder
-	fmt.Fprintf(&b, "Interrupted at %s %s; ", r.Interrupted.Format("15:04:05"), why)
+	fmt.Fprintf(&b, "%s at %s %s; ", what, r.Interrupted.Format("15:04:05"), why)
 	if r.Kept > 0 {
 		fmt.Fprintf(&b, "%s %s; ", groupDigits(int64(r.Kept)), plural(r.Kept, "record already answered kept as it was", "records already answered kept as they were"))
 	}

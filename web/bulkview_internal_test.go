@@ -72,6 +72,8 @@ func TestResumeWords(t *testing.T) {
 			"Interrupted at 12:03:04 when the console sending it stopped answering; 2,000 records already answered kept as they were; 3 records settled by reading the stream (1 written, 1 sent again, 1 found more often than sent: reported unknown, not sent again); resumed."},
 		{"nothing in flight", bulk.Resume{Interrupted: at, Restart: true, Kept: 1},
 			"Interrupted at 12:03:04 by a restart; 1 record already answered kept as it was; no record was in flight; resumed."},
+		{"handed over at a shutdown", bulk.Resume{Interrupted: at, Restart: true, Shutdown: true, Kept: 1500},
+			"Handed over at 12:03:04 when its console shut down; 1,500 records already answered kept as they were; no record was in flight; resumed."},
 		{"not read", bulk.Resume{Interrupted: at, Restart: true, Read: 1, Err: "no reader"},
 			"Interrupted at 12:03:04 by a restart; 1 record in flight could not be read back from the stream (no reader): reported unknown, not sent again; resumed."},
 	} {

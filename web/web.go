@@ -187,9 +187,10 @@ type Console struct {
 func (c *Console) ServeHTTP(w http.ResponseWriter, r *http.Request) { c.e.ServeHTTP(w, r) }
 
 // StopBulk is for shutting down: it stops new bulk uploads from starting,
-// cancels the ones sending (each finishes the PutRecords it has in flight, so
-// no record is left of unknown outcome; the rest are reported not sent), and
-// waits for them until ctx ends.
+// stops the ones sending at their next batch (each finishes the PutRecords
+// it has in flight, so no record is left of unknown outcome) and hands them
+// over, unfinished, to the next console on the job store, which finishes
+// them; it waits for them until ctx ends.
 func (c *Console) StopBulk(ctx context.Context) error {
 	c.stopStreams()
 	return c.jobs.StopAll(ctx)

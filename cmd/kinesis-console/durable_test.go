@@ -60,6 +60,36 @@ func TestKilledConsoleFinishesItsUploadExactlyOnce(t *testing.T) {
 	checkExactlyOnce(t, n, linesInStream(t, kin.Direct, kin.Stream), reportOf(t, b.url, job))
 }
 
+// A console stopped with SIGTERM in the middle of an upload (a deploy)
+// hands the upload over: started again on the same state folder, it takes
+// the upload at once and finishes it, every line in the stream once.
+func TestTermedConsoleHandsItsUploadOver(t *testing.T) {
+	const n = 6_000
+	kin := shardlimittest.StartKinesalite(t, 2, shardlimit.Options{RecordsPerSecond: slowShards})
+	bin := buildConsole(t)
+	env := awsEnv(map[string]string{"AWS_ENDPOINT_URL_KINESIS": kin.Proxy.URL(), "AWS_ENDPOINT_URL": localawstest.RefusedEndpoint(t)})
+	dir := t.TempDir()
+
+	a := startProc(t, "first", bin, env, "-state-dir", dir)
+	job := uploadJob(t, a.url, kin.Stream, lineRecords(n))
+	waitJob(t, a.url, job, 2*time.Minute, "a fifth of the upload sent", func(p jobPage) bool { return p.processed >= n/5 })
+	a.term(t)
+	if log := a.stderr.String(); !strings.Contains(log, "bulk upload handed over at shutdown") {
+		t.Fatalf("the console did not hand its upload over:\n%s", tail(log, 4000))
+	}
+	inStream := linesInStream(t, kin.Direct, kin.Stream)
+	if len(inStream) == 0 || len(inStream) >= n {
+		t.Fatalf("%d lines in the stream when the console exited: want some, not all", len(inStream))
+	}
+
+	b := startProc(t, "restarted", bin, env, "-state-dir", dir)
+	done := waitJob(t, b.url, job, 2*time.Minute, "the upload finished after the restart", func(p jobPage) bool { return p.state == "done" })
+	if !strings.Contains(done.text, "Handed over at") || !strings.Contains(done.text, "when its console shut down") || !strings.Contains(done.text, "no record was in flight") {
+		t.Errorf("the job page does not say the upload was handed over with nothing in flight: %.2000s", done.text)
+	}
+	checkExactlyOnce(t, n, linesInStream(t, kin.Direct, kin.Stream), reportOf(t, b.url, job))
+}
+
 // killInFlight kills a console while some of its PutRecords calls are in
 // flight with their records already in the stream: the proxy writes them,
 // then holds the answers until the console is dead. Those records are the
@@ -190,6 +220,25 @@ func TestReplicas(t *testing.T) {
 		})
 		t.Logf("B took the job over %v after A was killed", time.Since(killed).Round(100*time.Millisecond))
 		waitJob(t, p.b.url, job, 3*time.Minute, "B finishes the job", func(pg jobPage) bool { return pg.state == "done" })
+		checkExactlyOnce(t, n, linesInStream(t, p.kin.Direct, streamName), reportOf(t, p.b.url, job))
+	})
+
+	t.Run("B takes over at once a job whose replica A was stopped with SIGTERM", func(t *testing.T) {
+		const n = 6_000
+		p.a = startProc(t, "A again", p.bin, p.env, p.args...)
+		streamName := shardlimittest.StreamName(t)
+		localawstest.CreateStream(t, p.kin.Direct, streamName, 2)
+		job := uploadJob(t, p.a.url, streamName, lineRecords(n))
+		waitJob(t, p.b.url, job, 2*time.Minute, "a sixth sent at A, seen at B", func(pg jobPage) bool { return pg.processed >= n/6 })
+		p.a.term(t)
+		termed := time.Now()
+		before := getJob(t, p.b.url, job).processed
+		// Released, not left to run out: B takes it within the lease.
+		waitJob(t, p.b.url, job, replicaLease, "B moves A's job on", func(pg jobPage) bool {
+			return pg.processed > before && strings.Contains(pg.text, "Handed over at")
+		})
+		t.Logf("B took the job over %v after A exited", time.Since(termed).Round(100*time.Millisecond))
+		waitJob(t, p.b.url, job, 2*time.Minute, "B finishes the job", func(pg jobPage) bool { return pg.state == "done" })
 		checkExactlyOnce(t, n, linesInStream(t, p.kin.Direct, streamName), reportOf(t, p.b.url, job))
 	})
 }

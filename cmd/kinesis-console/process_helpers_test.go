@@ -115,6 +115,23 @@ func (p *consoleProc) kill(t *testing.T) {
 	<-p.exited
 }
 
+// term ends the console with SIGTERM, as a deploy or a drained node does,
+// and waits for it to exit after its graceful shutdown.
+func (p *consoleProc) term(t *testing.T) {
+	t.Helper()
+	if err := p.cmd.Process.Signal(syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case <-p.exited:
+	case <-time.After(time.Minute):
+		t.Fatalf("console %s did not exit within a minute of SIGTERM", p.name)
+	}
+	if code := p.cmd.ProcessState.ExitCode(); code != 0 {
+		t.Errorf("console %s exited with %d after SIGTERM", p.name, code)
+	}
+}
+
 func freeLoopback(t *testing.T) string {
 	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")

@@ -30,8 +30,11 @@ type Resume struct {
 	// Restart: the runner's process is known dead (the console restarted on
 	// the same disk); otherwise its lease ran out.
 	Restart bool
-	At      time.Time // when this run took the job over
-	Kept    int       // records the journal had settled: kept as they were
+	// Shutdown: the runner handed the job over as its console shut down
+	// (Interrupted is then when it did).
+	Shutdown bool
+	At       time.Time // when this run took the job over
+	Kept     int       // records the journal had settled: kept as they were
 	// Read is how many records were in flight when the runner stopped,
 	// settled by reading the stream: Found written, Resent not there (sent
 	// again), Ambiguous there more often than sent (reported unknown).
@@ -73,6 +76,11 @@ type jobBody struct {
 	ConflictCount int
 	Expires       time.Time
 	Resumes       []Resume
+	// HandedOver: the runner stopped it unfinished as its console shut
+	// down, for the next to finish. Reported: that runner had given
+	// Config.OnResult every record the journal settles (see handover.go).
+	HandedOver bool `json:",omitempty"`
+	Reported   bool `json:",omitempty"`
 }
 
 func storeUpload(up Upload) storedUpload {
@@ -102,6 +110,7 @@ func (j *Job) body() ([]byte, error) {
 		Upload: storeUpload(j.Upload), Check: j.Check, State: st.State, Canceling: st.Canceling, Held: st.Held,
 		Summary: st.Summary, SendStart: j.sendStart, Beat: time.Now(), Progress: st.Progress, Verify: st.Verify,
 		Conflicts: st.Conflicts, ConflictCount: st.ConflictCount, Expires: st.Expires, Resumes: j.resumes,
+		HandedOver: j.handedOver, Reported: j.reported,
 	}
 	j.mu.Unlock()
 	if st.Err != nil {
@@ -134,7 +143,8 @@ func decodeBody(sj state.Job) (jobBody, error) {
 // status is the stored job's status.
 func (b jobBody) status() JobStatus {
 	st := JobStatus{State: b.State, Canceling: b.Canceling, Held: b.Held, Progress: b.Progress, Summary: b.Summary,
-		Expires: b.Expires, Verify: b.Verify, Conflicts: b.Conflicts, ConflictCount: b.ConflictCount, Resumes: b.Resumes}
+		Expires: b.Expires, Verify: b.Verify, Conflicts: b.Conflicts, ConflictCount: b.ConflictCount, Resumes: b.Resumes,
+		HandingOver: b.HandedOver && b.State == StateSending}
 	if b.Err != "" {
 		st.Err = errors.New(b.Err)
 	}

@@ -67,6 +67,14 @@ type Job struct {
 	refresh  func(ctx context.Context)
 	// lease is the runner's hold on the job while this replica runs it.
 	lease *lease
+	// portable: a console like this one can resume the job from the store
+	// (see handover.go); handing: StopAll is stopping it to hand it over;
+	// handedOver, reported: its last word in the store says so.
+	portable   bool
+	sendEnded  bool
+	handing    atomic.Bool
+	handedOver bool
+	reported   bool
 }
 
 // JobStatus is a consistent read of a job's changing parts.
@@ -87,6 +95,9 @@ type JobStatus struct {
 	// Resumes are the times the job was taken over after its runner
 	// stopped (a restart, or another console that stopped answering).
 	Resumes []Resume
+	// HandingOver: its console is shutting down and hands the job over,
+	// unfinished, to the next console that runs it.
+	HandingOver bool
 }
 
 // Status reads the job's state.
@@ -98,7 +109,8 @@ func (j *Job) Status() JobStatus {
 		return st
 	}
 	st := JobStatus{Resumes: j.resumes[:len(j.resumes):len(j.resumes)], State: j.state, Canceling: j.canceling, Summary: j.summary, Err: j.err, Expires: j.expires,
-		Verify: j.verify, Conflicts: j.conflicts[:len(j.conflicts):len(j.conflicts)], ConflictCount: j.nConflict}
+		Verify: j.verify, Conflicts: j.conflicts[:len(j.conflicts):len(j.conflicts)], ConflictCount: j.nConflict,
+		HandingOver: j.handing.Load() && j.state == StateSending}
 	j.mu.Unlock()
 	st.Held = j.held.Load()
 	if st.State != StateChecked {
@@ -153,11 +165,12 @@ func (j *Job) notify() {
 	j.changed = make(chan struct{})
 }
 
-// stop cancels a job that is sending or verifying.
+// stop cancels a job that is sending or verifying. A job being handed
+// over is not stopped here: see Manager.Cancel.
 func (j *Job) stop() {
 	j.mu.Lock()
 	defer j.mu.Unlock()
-	if (j.state == StateSending || j.state == StateVerifying) && !j.canceling {
+	if (j.state == StateSending || j.state == StateVerifying) && !j.canceling && !j.handing.Load() {
 		j.canceling = true
 		j.cancel()
 		j.notify()

@@ -23,19 +23,26 @@ func (m *Manager) send(ctx context.Context, j *Job, report *os.File, rs *resumeR
 	l := j.lease
 	defer l.release()
 	l.heartbeat() // the store says "sending" before anything is sent
-	var settled func(int) (Result, bool)
+	var before *earlier
 	var err error
 	if rs != nil {
-		settled, err = m.settle(ctx, j, rs)
+		before, err = m.settle(ctx, j, rs)
 	}
 	var sum Summary
 	if err == nil {
-		sum, err = m.sendFile(ctx, j, report, settled)
+		sum, err = m.sendFile(ctx, j, report, before)
 	} else {
 		_ = report.Close()
 	}
 	if l.isLost() {
 		m.abandon(j)
+		return
+	}
+	if j.endSending() {
+		// Stopped for a shutdown (see handover.go): the next console
+		// finishes it. Every record the journal settles went to the hook
+		// if the send ran to its end.
+		m.handOver(j, err == nil)
 		return
 	}
 	if ferr := l.storeFailure(); ferr != nil && err == nil {
@@ -108,22 +115,7 @@ func (m *Manager) done(j *Job, sum Summary, v Verification) {
 // abandon forgets a job another replica has taken over: its page follows
 // the store from now on.
 func (m *Manager) abandon(j *Job) {
-	m.mu.Lock()
-	if m.jobs[j.ID] == j {
-		delete(m.jobs, j.ID)
-		m.release(j.User)
-	}
-	m.mu.Unlock()
-	st := j.Status()
-	j.mu.Lock()
-	path := j.report
-	j.remote, j.remoteSt, j.report = true, st, ""
-	j.refresh = func(ctx context.Context) { m.refresh(ctx, j) }
-	j.notify()
-	j.mu.Unlock()
-	if path != "" {
-		_ = os.Remove(path)
-	}
+	m.letGo(j)
 	m.cfg.Logger.Warn("bulk: stopped an upload another console took over", "job", j.ID)
 }
 
@@ -151,7 +143,7 @@ func copyFile(path string, save func(tmp string) error, dir string) error {
 }
 
 // sendFile sends the spool and writes one report line per input record.
-func (m *Manager) sendFile(ctx context.Context, j *Job, report *os.File, settled func(int) (Result, bool)) (Summary, error) {
+func (m *Manager) sendFile(ctx context.Context, j *Job, report *os.File, before *earlier) (Summary, error) {
 	defer report.Close()
 	in, err := m.localInput(ctx, j)
 	if err != nil {
@@ -161,18 +153,24 @@ func (m *Manager) sendFile(ctx context.Context, j *Job, report *os.File, settled
 	w := bufio.NewWriterSize(report, 256<<10)
 	enc := json.NewEncoder(w)
 	acks := newRecentPlaces(recentPlaces)
+	idx := -1 // results come in input order, one per record
 	opts := SendOptions{
 		RatePerSecond: j.Rate,
 		ResendUnknown: j.ResendUnknown,
 		Progress:      &j.progress,
 		Journal:       j.lease,
-		Settled:       settled,
 		KeySeed:       j.ID,
 		OnResult: func(r Result) error {
+			idx++
 			if r.Status == StatusWritten || r.Status == StatusUnknown {
 				r.DataSHA256 = dataSum(r.Data)
 			}
-			if m.cfg.OnResult != nil {
+			// The hook hears of each record once, when it is settled: not
+			// of one left over by a job handed over (not sent, or throttled
+			// and not sent again: the next runner sends it), nor again of
+			// one a run before handed over.
+			leftOver := r.unanswered && j.handing.Load()
+			if m.cfg.OnResult != nil && !leftOver && !before.reportedBefore(idx, r) {
 				m.cfg.OnResult(j, r)
 			}
 			if r.Status == StatusWritten && r.SequenceNumber != "" {
@@ -186,6 +184,9 @@ func (m *Manager) sendFile(ctx context.Context, j *Job, report *os.File, settled
 			}
 			return enc.Encode(r)
 		},
+	}
+	if before != nil {
+		opts.Settled = before.result
 	}
 	if lim := m.cfg.RateLimit; lim != nil {
 		opts.Admit = func(ctx context.Context, n int) error {

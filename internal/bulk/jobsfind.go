@@ -100,7 +100,8 @@ func (m *Manager) Jobs(user string) []*Job {
 // its requests in flight finish, and the rest are reported not sent. A
 // job sending on another replica is asked to stop there: a "cancel" blob
 // in the store, which its runner looks for at every heartbeat (within
-// Lease/3), as UpdateJob belongs to the runner alone.
+// Lease/3), as UpdateJob belongs to the runner alone; so is one being
+// handed over at a shutdown here, for the console that takes it.
 func (m *Manager) Cancel(j *Job) (discarded bool) {
 	if j.remote {
 		switch j.Status().State {
@@ -117,6 +118,10 @@ func (m *Manager) Cancel(j *Job) (discarded bool) {
 	}
 	if m.removeIf(j, unsent) {
 		return true
+	}
+	if j.handing.Load() {
+		m.cancelRemote(j) // for the console that takes it over
+		return false
 	}
 	j.stop()
 	return false

@@ -28,6 +28,7 @@ func (m *Manager) Start(j *Job) error {
 		_ = report.Close()
 		_ = os.Remove(report.Name())
 	}
+	portable := m.portable(j.Upload)
 	// Under m.mu, so that StopAll either sees this job sending or has
 	// already closed the door on it.
 	m.mu.Lock()
@@ -70,7 +71,7 @@ func (m *Manager) Start(j *Job) error {
 	}
 	sendCtx, stop := context.WithCancel(context.Background())
 	j.stored = taken
-	j.state, j.cancel, j.report, j.sendStart = StateSending, stop, report.Name(), time.Now()
+	j.state, j.cancel, j.report, j.sendStart, j.portable = StateSending, stop, report.Name(), time.Now(), portable
 	j.expires = time.Time{}
 	if j.expiry != nil {
 		j.expiry.Stop()
@@ -98,9 +99,11 @@ func (m *Manager) Discard(j *Job) bool {
 }
 
 // StopAll stops every job from sending, for shutdown: no job starts any
-// more, the ones sending finish the PutRecords they have in flight (so no
-// record is left of unknown outcome; the rest are reported not sent), and
-// it waits for them until ctx ends.
+// more, and the ones sending finish the PutRecords they have in flight (so
+// no record is left of unknown outcome) and are handed over, unfinished,
+// to the next console that runs them (see handover.go); a job verifying,
+// or one only this console could run, ends as Cancel ends it. It waits
+// for them until ctx ends.
 func (m *Manager) StopAll(ctx context.Context) error {
 	m.mu.Lock()
 	m.closing = true
@@ -111,7 +114,7 @@ func (m *Manager) StopAll(ctx context.Context) error {
 	m.mu.Unlock()
 	m.stopLoop()
 	for _, j := range jobs {
-		j.stop()
+		j.shutDown()
 	}
 	stopped := make(chan struct{})
 	go func() {

@@ -48,6 +48,9 @@ type Result struct {
 	// Data is the record's data, for the caller's audit trail; it is only
 	// valid during the OnResult call and never written to the report.
 	Data []byte `json:"-"`
+	// unanswered: it ended only because sending stopped; no answer of
+	// Kinesis settled it, so a later run of the job sends it (again).
+	unanswered bool
 }
 
 // Outcome is whether the record is in the stream, by stream's one rule:

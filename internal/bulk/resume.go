@@ -16,7 +16,6 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"sync"
 	"time"
 
 	"github.com/kinesis-console/kinesis-console/internal/state"
@@ -34,6 +33,9 @@ type watched struct {
 // resumeRun is what a run that resumes a job learns before sending.
 type resumeRun struct {
 	resume Resume
+	// reported: the run before handed the job over having given
+	// OnResult every record its journal settles (see earlier).
+	reported bool
 }
 
 // resumeLoop looks for unfinished jobs to take over: at once, then every
@@ -116,7 +118,7 @@ func (m *Manager) runsHere(id string) bool {
 func (m *Manager) takeOver(sj state.Job, restart bool) {
 	b, err := decodeBody(sj)
 	if err == nil {
-		rs := &resumeRun{resume: Resume{Interrupted: b.Beat, Restart: restart}}
+		rs := &resumeRun{resume: Resume{Interrupted: b.Beat, Restart: restart, Shutdown: b.HandedOver}, reported: b.HandedOver && b.Reported}
 		err = m.runStored(sj, b, rs, false)
 	}
 	switch {
@@ -181,6 +183,7 @@ func (m *Manager) runStored(sj state.Job, b jobBody, rs *resumeRun, reserved boo
 	j := &Job{
 		Upload: up, ID: sj.ID, Check: b.Check, created: sj.Created, stored: taken, sendStart: b.SendStart, resumes: b.Resumes,
 		state: StateSending, cancel: stop, report: report.Name(), done: make(chan struct{}), changed: make(chan struct{}),
+		portable: true, // Revive took it
 	}
 	if j.sendStart.IsZero() {
 		j.sendStart = time.Now()
@@ -214,7 +217,7 @@ func (m *Manager) dropLocked(j *Job) {
 // settle reads the journal of the runs before this one and the stream
 // for the records they left in flight, journals what it found, and
 // returns every settled record's result for the sender.
-func (m *Manager) settle(ctx context.Context, j *Job, rs *resumeRun) (func(int) (Result, bool), error) {
+func (m *Manager) settle(ctx context.Context, j *Job, rs *resumeRun) (*earlier, error) {
 	entries, err := m.store.Journal(ctx, j.ID)
 	if err != nil {
 		return nil, fmt.Errorf("the job store could not be read: not sent (%w)", err)
@@ -228,6 +231,10 @@ func (m *Manager) settle(ctx context.Context, j *Job, rs *resumeRun) (func(int) 
 	inFlight := book.inFlight()
 	if len(inFlight) > 0 {
 		answers, err := m.readInFlight(ctx, j, book, inFlight)
+		if err != nil && j.handing.Load() {
+			// Cut by a shutdown: the next runner reads them.
+			return nil, fmt.Errorf("bulk: settling records in flight: %w", err)
+		}
 		if err != nil {
 			// Not read: each stays unknown, never sent again.
 			r.Err = err.Error()
@@ -257,12 +264,7 @@ func (m *Manager) settle(ctx context.Context, j *Job, rs *resumeRun) (func(int) 
 	j.mu.Lock()
 	j.resumes = append(j.resumes, *r)
 	j.mu.Unlock()
-	var mu sync.Mutex // the sender asks from its reader goroutine only; cheap insurance
-	return func(idx int) (Result, bool) {
-		mu.Lock()
-		defer mu.Unlock()
-		return book.result(idx)
-	}, nil
+	return &earlier{book: book, readNow: inFlight, reported: rs.reported}, nil
 }
 
 // readInFlight looks for the records in flight in the stream, by partition

@@ -319,6 +319,7 @@ func (r *sendRun) read(spec Spec, src io.Reader) {
 		r.mu.Unlock()
 		if why != "" {
 			p.finish("", why)
+			p.res.unanswered = true
 			r.settled(p)
 			r.finished <- p
 			return nil
@@ -427,6 +428,7 @@ func (r *sendRun) settleAll(recs []*pendingRecord, why string) {
 			code, msg = p.code, p.msg+" "+why
 		}
 		p.finish(code, msg)
+		p.res.unanswered = true
 		r.settled(p)
 		r.finished <- p
 	}
