@@ -359,3 +359,26 @@ func TestCancelStopsVerification(t *testing.T) {
 		t.Fatalf("report after a stopped verification:\n%s", b)
 	}
 }
+
+// A shutdown that stops a verification says so: the user did not cancel.
+func TestShutdownStopsVerification(t *testing.T) {
+	m := newManager(t, bulk.Config{})
+	sc := blockingScanner{scanning: make(chan struct{}, 1)}
+	up := upload("alice")
+	up.Sender, up.Scanner, up.Verify = seqSender{}, sc, true
+	j, err := m.Check(up, strings.NewReader("{\"n\":1}\n{\"n\":2}\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := m.Start(j); err != nil {
+		t.Fatal(err)
+	}
+	<-sc.scanning
+	if err := m.StopAll(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	<-j.Done()
+	if st := j.Status(); st.Verify.State != bulk.VerifyIncomplete || st.Verify.Err == nil || st.Verify.Err.Error() != "the console is shutting down" {
+		t.Fatalf("after StopAll: %+v (err %v)", st.Verify, st.Verify.Err)
+	}
+}

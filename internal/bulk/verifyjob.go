@@ -31,16 +31,27 @@ func (m *Manager) verify(ctx context.Context, j *Job, sum Summary) (Summary, Ver
 	case m.verifying <- struct{}{}:
 		defer func() { <-m.verifying }()
 	case <-ctx.Done():
-		return sum, Verification{State: VerifyIncomplete, Err: errors.New("stopped by Cancel")}
+		return sum, Verification{State: VerifyIncomplete, Err: m.whyStopped()}
 	}
 	j.mu.Lock()
 	since := j.sendStart
 	j.mu.Unlock()
 	v := verifyReport(ctx, j.Scanner, m.cfg.Memory, j.Spec.Stream, j.User, since, j.reportPath(), j.Check.Records, &sum, j.verifying)
 	if v.State == VerifyIncomplete && ctx.Err() != nil {
-		v.Err = errors.New("stopped by Cancel")
+		v.Err = m.whyStopped()
 	}
 	return sum, v
+}
+
+// whyStopped says what ended a verification's context: the user's Cancel,
+// or the console shutting down (StopAll stops every job the same way).
+func (m *Manager) whyStopped() error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.closing {
+		return errors.New("the console is shutting down")
+	}
+	return errors.New("stopped by Cancel")
 }
 
 // Verify reads a finished job back from the stream again, in the
