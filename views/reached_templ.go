@@ -1311,7 +1311,7 @@ func bulkReachedSlot(url string) templ.Component {
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
-		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 119, "\" hx-trigger=\"load\" hx-swap=\"outerHTML\"><p class=\"muted js-only-block\"><span class=\"spinner inline-spinner\"></span> Looking up the stream's readers…</p></div>")
+		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 119, "\" hx-trigger=\"load\" hx-target=\"this\" hx-swap=\"outerHTML\"><p class=\"muted js-only-block\"><span class=\"spinner inline-spinner\"></span> Looking up the stream's readers…</p></div>")
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
@@ -1350,7 +1350,7 @@ func readersSummarySlot(url string) templ.Component {
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
-		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 121, "\" hx-trigger=\"load\" hx-swap=\"outerHTML\"><p class=\"muted js-only-block\">Looking up the stream's readers…</p></div>")
+		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 121, "\" hx-trigger=\"load\" hx-target=\"this\" hx-swap=\"outerHTML\"><p class=\"muted js-only-block\">Looking up the stream's readers…</p></div>")
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}

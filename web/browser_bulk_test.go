@@ -14,6 +14,7 @@ import (
 
 	"github.com/kinesis-console/kinesis-console/internal/bulk"
 	"github.com/kinesis-console/kinesis-console/internal/localaws"
+	"github.com/kinesis-console/kinesis-console/web"
 )
 
 // TestBulkBrowser uploads a small file from the bulk page in a real
@@ -21,7 +22,9 @@ import (
 // appears with its download link, the report has one line per record, and
 // the stream holds every record.
 func TestBulkBrowser(t *testing.T) {
-	env := newBulkBrowserEnv(t)
+	// A reader, so that the verified job's page asks what it consumed.
+	app := &movingCheckpoints{at: map[string]string{}}
+	env := newBulkBrowserEnv(t, withTarget(func(tg *web.Target) { tg.Readers = app }))
 	name := env.newStream(t, 4)
 
 	const n = 300
@@ -60,6 +63,15 @@ func TestBulkBrowser(t *testing.T) {
 	// The verdict comes from reading the stream back, not from Kinesis's answers.
 	waitFor(t, ctx, "the upload to be read back and verified",
 		`document.querySelector("[data-testid=bulk-verify][data-state=verified][data-verified='`+fmt.Sprint(n)+`']") !== null`)
+	// The readers' answer takes its own slot, and leaves the verdict and
+	// the progress around it alone (it once replaced them: the slot
+	// inherited the progress panel's hx-target).
+	waitFor(t, ctx, "the readers' slot to be answered",
+		`(function () { var s = document.getElementById("bulk-reached"); return s !== null && !s.hasAttribute("hx-get"); })()`)
+	if gone := run(t, ctx, "look for the verdict and the progress", chromedp.Evaluate[bool](
+		`document.querySelector("[data-testid=bulk-verify]") === null || document.querySelector("[data-testid=bulk-progress-panel]") === null`)); gone {
+		t.Fatal("the readers' answer replaced the verdict and the progress panel")
+	}
 	if got := text(t, ctx, "[data-testid=bulk-verify-headline]"); got != fmt.Sprintf("%d of %d found in the stream, byte for byte.", n, n) {
 		t.Errorf("verdict = %q", got)
 	}
@@ -100,10 +112,10 @@ func TestBulkBrowser(t *testing.T) {
 
 // newBulkBrowserEnv is a console with bulk upload on kinesalite (which
 // loses no record under concurrent writes) and its own Chromium.
-func newBulkBrowserEnv(t *testing.T) *browserEnv {
+func newBulkBrowserEnv(t *testing.T, opts ...consoleOption) *browserEnv {
 	t.Helper()
-	return &browserEnv{testConsole: newTestConsole(t, withBrowser(), onNew(localaws.KindKinesalite),
-		withTempDir(), withBulk(nil, bulk.Options{}), served())}
+	return &browserEnv{testConsole: newTestConsole(t, append([]consoleOption{withBrowser(), onNew(localaws.KindKinesalite),
+		withTempDir(), withBulk(nil, bulk.Options{}), served()}, opts...)...)}
 }
 
 // bulkJobURL is the address of the upload the bulk page shows ("" for none).
