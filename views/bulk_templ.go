@@ -288,7 +288,7 @@ func BulkPageView(p BulkPage) templ.Component {
 				return templ_7745c5c3_Err
 			}
 			if len(p.Recent) > 0 {
-				templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 6, "<section class=\"panel history\" aria-labelledby=\"bulk-recent-title\"><h2 id=\"bulk-recent-title\">Your recent uploads</h2><ol class=\"history-list\" data-testid=\"bulk-recent\">")
+				templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 6, "<section class=\"panel\" aria-labelledby=\"bulk-recent-title\"><h2 id=\"bulk-recent-title\">Your recent uploads</h2><ol class=\"history-list bulk-recent\" data-testid=\"bulk-recent\">")
 				if templ_7745c5c3_Err != nil {
 					return templ_7745c5c3_Err
 				}

@@ -10,6 +10,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/chromedp/cdproto/emulation"
 	"github.com/chromedp/chromedp"
 
 	"github.com/kinesis-console/kinesis-console/internal/bulk"
@@ -32,7 +33,7 @@ func TestBulkBrowser(t *testing.T) {
 	for i := 1; i <= n; i++ {
 		fmt.Fprintf(&file, "{\"id\":%d,\"user\":{\"id\":\"user-%d\"}}\n", i, i%13)
 	}
-	path := filepath.Join(t.TempDir(), "records.ndjson")
+	path := filepath.Join(t.TempDir(), "orders-export-2026-12-07-all-regions.ndjson") // a name as long as real ones
 	if err := os.WriteFile(path, []byte(file.String()), 0o600); err != nil {
 		t.Fatal(err)
 	}
@@ -107,6 +108,15 @@ func TestBulkBrowser(t *testing.T) {
 	if got := len(env.streamRecords(t, name)); got != n {
 		t.Errorf("the stream holds %d records, want %d", got, n)
 	}
+	// On a phone, the page with the upload among the recent ones fits.
+	if _, err := chromedp.Call(ctx, emulation.SetDeviceMetricsOverride, emulation.SetDeviceMetricsOverrideParams{
+		Width: 390, Height: 844, DeviceScaleFactor: 3, Mobile: true,
+	}); err != nil {
+		t.Fatalf("emulate a phone: %v", err)
+	}
+	do(t, ctx, "open the bulk page again", chromedp.Navigate(env.url+"/bulk"))
+	waitVisible(t, ctx, "[data-testid=bulk-recent-upload]")
+	noSideways(t, ctx, "the bulk page with a recent upload, 390 px")
 	problems.check(t, ctx)
 }
 
