@@ -83,6 +83,10 @@ func (m *Manager) Start(j *Job) error {
 	j.progress.SetTotal(j.Check.Valid)
 	m.cfg.Logger.Info("bulk upload sending", "job", j.ID, "user", j.User, "target", j.Target, "stream", j.Spec.Stream.String(),
 		"records", j.Check.Valid, "invalid", j.Check.Invalid, "bytes", j.Check.InputBytes)
+	// The store says "sending" before Start returns: the page the user
+	// is sent to next may be served by another replica, which must not
+	// show the upload still waiting to be sent (with a Send button).
+	j.lease.heartbeat()
 	go m.send(sendCtx, j, report, nil)
 	return nil
 }
