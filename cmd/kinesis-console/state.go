@@ -40,7 +40,7 @@ func checkState(s settings) error {
 			s.stateTable, s.stateBucket)
 	}
 	if s.stateLease < minStateLease {
-		return fmt.Errorf("-state-lease %v: at least %v (a runner beats its heartbeat three times a lease, and pauses sending when it has not for over half of one)", s.stateLease, minStateLease)
+		return fmt.Errorf("-state-lease %v: at least %v (a runner beats three times a lease, and pauses sending when its last beat is about two-thirds of one old)", s.stateLease, minStateLease)
 	}
 	if s.replicas < 0 {
 		return fmt.Errorf("-replicas %d: the number of replicas sharing the read budgets, or 0 to count them by their heartbeats", s.replicas)
