@@ -12,6 +12,9 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/kinesis/types"
+
 	"github.com/kinesis-console/kinesis-console/internal/decode"
 	"github.com/kinesis-console/kinesis-console/internal/schema"
 	"github.com/kinesis-console/kinesis-console/internal/template"
@@ -36,8 +39,11 @@ func consumersEnv(t *testing.T, tags map[string]map[string]string) *testConsole 
 	return newTestConsole(t, withTarget(func(tg *web.Target) {
 		tg.Schemas = schemas
 		tg.StreamTags = func(_ context.Context, name string) (map[string]string, error) {
-			if name == "broken-tags" {
+			switch name {
+			case "broken-tags":
 				return nil, errors.New("access denied")
+			case "no-such-stream":
+				return nil, &types.ResourceNotFoundException{Message: aws.String("Stream no-such-stream under account 123456789012 not found.")}
 			}
 			return tags[name], nil
 		}
@@ -100,6 +106,9 @@ func TestPutChecksConfirmationAndSchema(t *testing.T) {
 		{name: "confirm rule, typed", form: recordForm("stream", "prod-orders", "confirm_stream", "prod-orders"), status: 200, wantData: []byte(`{"orderId": 42}`)},
 		{name: "confirm tag", form: recordForm("stream", "tagged"), status: 422, errField: "confirm_stream"},
 		{name: "tags unreadable asks anyway", form: recordForm("stream", "broken-tags"), status: 422, errField: "confirm_stream"},
+		// Kinesis has no such stream: a mistyped name is not asked to be
+		// confirmed (this fake publisher writes anywhere; Kinesis says "no such stream").
+		{name: "no such stream is not asked to confirm", form: recordForm("stream", "no-such-stream"), status: 200, wantData: []byte(`{"orderId": 42}`)},
 		{name: "other tag value", form: recordForm("stream", "tagged-false"), status: 200, wantData: []byte(`{"orderId": 42}`)},
 		{name: "schema refuses", form: recordForm("data", `{"id": 0}`), status: 422, errField: "data", errText: "at $.id: minimum"},
 		{name: "schema format asserted", form: recordForm("data", `{"id": 3, "email": "x"}`), status: 422, errField: "data", errText: "$.email"},

@@ -215,10 +215,17 @@ const (
 
 // confirm reports whether a stream's tags ask for a typed confirmation.
 // A look-up that fails, or that the user's look-up budget refuses, asks for
-// it: a write must never go through unconfirmed for want of an answer.
+// it: a write must never go through unconfirmed for want of an answer. The
+// one failure that does not is Kinesis saying there is no such stream:
+// nothing can be written there, and asking to confirm a mistyped name
+// pointed the user the wrong way (the write itself then says the stream
+// does not exist).
 func (c *tagCache) confirm(ctx context.Context, tags StreamTagger, streamName string, allow func() bool) bool {
 	m, err := c.lookup(ctx, tags, streamName, allow)
-	return err != nil || m[ConfirmTag] == ConfirmTagValue
+	if err != nil {
+		return stream.Classify("ListTagsForStream", err, 1).Kind != stream.KindNotFound
+	}
+	return m[ConfirmTag] == ConfirmTagValue
 }
 
 // lookup returns the console's tags of a stream: from the cache, or, if
