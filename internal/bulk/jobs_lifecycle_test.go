@@ -10,11 +10,14 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"testing/iotest"
 	"time"
 
 	"github.com/kinesis-console/kinesis-console/internal/bulk"
+	"github.com/kinesis-console/kinesis-console/internal/state"
+	"github.com/kinesis-console/kinesis-console/internal/state/disk"
 	"github.com/kinesis-console/kinesis-console/internal/stream"
 )
 
@@ -380,5 +383,40 @@ func TestShutdownStopsVerification(t *testing.T) {
 	<-j.Done()
 	if st := j.Status(); st.Verify.State != bulk.VerifyIncomplete || st.Verify.Err == nil || st.Verify.Err.Error() != "the console is shutting down" {
 		t.Fatalf("after StopAll: %+v (err %v)", st.Verify, st.Verify.Err)
+	}
+}
+
+// countingStore counts the job reads that reach the store.
+type countingStore struct {
+	state.Store
+	reads atomic.Int64
+}
+
+func (s *countingStore) Job(ctx context.Context, id string) (state.Job, error) {
+	s.reads.Add(1)
+	return s.Store.Job(ctx, id)
+}
+
+// A made-up id is no upload, and costs no store call: invented names by the
+// thousand are answered without a DynamoDB read each. A real id that is not
+// here is looked for in the store (another replica's upload).
+func TestMadeUpJobIDsCostNoStoreCall(t *testing.T) {
+	local, err := disk.Open(t.TempDir(), disk.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = local.Close() })
+	store := &countingStore{Store: local}
+	m := newManager(t, bulk.Config{Store: store})
+	for _, id := range []string{"x", "../../etc/passwd", strings.Repeat("a", 2000), "6DEB809B-13AB-4231-A68B-83C240D3C906", "6deb809b13ab4231a68b83c240d3c906"} {
+		if _, err := m.Job("alice", id); !errors.Is(err, bulk.ErrNoJob) {
+			t.Errorf("Job(%.40q): %v, want ErrNoJob", id, err)
+		}
+	}
+	if n := store.reads.Load(); n != 0 {
+		t.Errorf("made-up ids made %d store reads", n)
+	}
+	if _, err := m.Job("alice", "6deb809b-13ab-4231-a68b-83c240d3c906"); !errors.Is(err, bulk.ErrNoJob) || store.reads.Load() != 1 {
+		t.Errorf("an id of the right shape: %v after %d store reads, want ErrNoJob after 1", err, store.reads.Load())
 	}
 }

@@ -7,6 +7,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/google/uuid"
 	"io"
 	"os"
 	"slices"
@@ -30,6 +31,11 @@ func (m *Manager) Job(user, id string) (*Job, error) {
 	}
 	if gone {
 		return nil, ErrGone
+	}
+	if !validJobID(id) {
+		// A made-up id names nothing: it costs no store call (a visitor's
+		// thousand invented ids are a thousand 404s, not a thousand reads).
+		return nil, ErrNoJob
 	}
 	ctx, cancel := m.storeCtx()
 	defer cancel()
@@ -242,4 +248,14 @@ func (c cancelOnClose) Close() error {
 	err := c.ReadCloser.Close()
 	c.cancel()
 	return err
+}
+
+// validJobID reports whether id has the shape of the ids Check gives
+// (uuid.NewString: 36 characters, lower-case hex and hyphens).
+func validJobID(id string) bool {
+	if len(id) != 36 {
+		return false
+	}
+	u, err := uuid.Parse(id)
+	return err == nil && u.String() == id
 }
