@@ -96,23 +96,25 @@ func TestBulkStopOnShutdown(t *testing.T) {
 	var once sync.Once
 	var mu sync.Mutex
 	copies := map[string]int{} // each record's data: the times it was written
-	calls := 0
 	api := &bulkFakeAPI{fn: func(ctx context.Context, in *kinesis.PutRecordsInput) (*kinesis.PutRecordsOutput, error) {
-		once.Do(func() { close(inFlight) })
+		// The first call is the one that throttles, whichever call gets
+		// its answer first once released (a second, of the records the
+		// pace allows meanwhile, may be in flight beside it).
+		first := false
+		once.Do(func() { close(inFlight); first = true })
 		<-release
 		out := bulkAllPut(in)
 		mu.Lock()
 		defer mu.Unlock()
-		calls++
 		for i, r := range in.Records {
-			if calls == 1 && i >= len(in.Records)-throttled {
+			if first && i >= len(in.Records)-throttled {
 				// Throttled: to be sent again, which the shutdown stops.
 				out.Records[i] = types.PutRecordsResultEntry{ErrorCode: aws.String("ProvisionedThroughputExceededException"), ErrorMessage: aws.String("slow down")}
 				continue
 			}
 			copies[string(r.Data)]++
 		}
-		if calls == 1 {
+		if first {
 			out.FailedRecordCount = aws.Int32(throttled)
 		}
 		return out, nil
