@@ -24,13 +24,20 @@ func (m *Manager) send(ctx context.Context, j *Job, report *os.File, rs *resumeR
 	defer l.release()
 	l.heartbeat() // the store says "sending" before anything is sent
 	var before *earlier
-	var err error
-	if rs != nil {
-		before, err = m.settle(ctx, j, rs)
+	// The input is fetched once for the run: settling reads it twice and
+	// the sender once more, and from S3 each read was a download.
+	in, err := m.localInput(ctx, j)
+	if err != nil {
+		err = fmt.Errorf("bulk: the job's input: %w", err)
+	} else {
+		defer in.Close()
+	}
+	if err == nil && rs != nil {
+		before, err = m.settle(ctx, j, rs, in)
 	}
 	var sum Summary
 	if err == nil {
-		sum, err = m.sendFile(ctx, j, report, before)
+		sum, err = m.sendFile(ctx, j, report, before, in)
 	} else {
 		_ = report.Close()
 	}
@@ -143,13 +150,11 @@ func copyFile(path string, save func(tmp string) error, dir string) error {
 }
 
 // sendFile sends the spool and writes one report line per input record.
-func (m *Manager) sendFile(ctx context.Context, j *Job, report *os.File, before *earlier) (Summary, error) {
+func (m *Manager) sendFile(ctx context.Context, j *Job, report *os.File, before *earlier, in io.ReadSeeker) (Summary, error) {
 	defer report.Close()
-	in, err := m.localInput(ctx, j)
-	if err != nil {
+	if _, err := in.Seek(0, io.SeekStart); err != nil {
 		return Summary{}, fmt.Errorf("bulk: the job's input: %w", err)
 	}
-	defer in.Close()
 	w := bufio.NewWriterSize(report, 256<<10)
 	enc := json.NewEncoder(w)
 	acks := newRecentPlaces(recentPlaces)
@@ -214,7 +219,7 @@ func (m *Manager) sendFile(ctx context.Context, j *Job, report *os.File, before 
 // or a copy of S3's in TempDir (removed on Close). The sender reads its
 // input for as long as the job sends, pausing whenever the shards are
 // behind, and an S3 GET held open that long, that idle, is cut.
-func (m *Manager) localInput(ctx context.Context, j *Job) (io.ReadCloser, error) {
+func (m *Manager) localInput(ctx context.Context, j *Job) (io.ReadSeekCloser, error) {
 	rc, err := m.store.OpenBlob(ctx, j.ID, blobInput)
 	if err != nil {
 		return nil, err

@@ -15,6 +15,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"time"
 
@@ -217,7 +218,7 @@ func (m *Manager) dropLocked(j *Job) {
 // settle reads the journal of the runs before this one and the stream
 // for the records they left in flight, journals what it found, and
 // returns every settled record's result for the sender.
-func (m *Manager) settle(ctx context.Context, j *Job, rs *resumeRun) (*earlier, error) {
+func (m *Manager) settle(ctx context.Context, j *Job, rs *resumeRun, in io.ReadSeeker) (*earlier, error) {
 	entries, err := m.store.Journal(ctx, j.ID)
 	if err != nil {
 		return nil, fmt.Errorf("the job store could not be read: not sent (%w)", err)
@@ -230,7 +231,7 @@ func (m *Manager) settle(ctx context.Context, j *Job, rs *resumeRun) (*earlier, 
 	r.Kept = book.kept()
 	inFlight := book.inFlight()
 	if len(inFlight) > 0 {
-		answers, err := m.readInFlight(ctx, j, book, inFlight)
+		answers, err := m.readInFlight(ctx, j, book, inFlight, in)
 		if err != nil && j.handing.Load() {
 			// Cut by a shutdown: the next runner reads them.
 			return nil, fmt.Errorf("bulk: settling records in flight: %w", err)
@@ -272,7 +273,7 @@ func (m *Manager) settle(ctx context.Context, j *Job, rs *resumeRun) (*earlier, 
 // (verification's search for records of unknown outcome): found exactly
 // once, written there; not found, to be sent again; found more often
 // than such records, unknown.
-func (m *Manager) readInFlight(ctx context.Context, j *Job, book journalBook, inFlight map[int]bool) ([]Answer, error) {
+func (m *Manager) readInFlight(ctx context.Context, j *Job, book journalBook, inFlight map[int]bool, in io.ReadSeeker) ([]Answer, error) {
 	if j.Scanner == nil {
 		return nil, errors.New("reading records back is not set up for this target")
 	}
@@ -289,7 +290,7 @@ func (m *Manager) readInFlight(ctx context.Context, j *Job, book journalBook, in
 	}
 	var unknown []ackEntry
 	wanted := map[want]bool{}
-	err := m.eachRecord(ctx, j, func(idx int, rec Record) error {
+	err := m.eachRecord(j, in, func(idx int, rec Record) error {
 		if inFlight[idx] && idx < len(v.outcomes) {
 			e := ackEntry{idx: idx, line: rec.Line, pk: rec.PartitionKey, sum: sha256.Sum256(rec.Data)}
 			unknown = append(unknown, e)
@@ -304,7 +305,7 @@ func (m *Manager) readInFlight(ctx context.Context, j *Job, book journalBook, in
 	// data (an input with repeated lines) are theirs, not these records'.
 	var written bytes.Buffer
 	enc := json.NewEncoder(&written)
-	err = m.eachRecord(ctx, j, func(idx int, rec Record) error {
+	err = m.eachRecord(j, in, func(idx int, rec Record) error {
 		res, ok := book.result(idx)
 		if !ok || res.Status != StatusWritten {
 			return nil
@@ -337,16 +338,14 @@ func (m *Manager) readInFlight(ctx context.Context, j *Job, book journalBook, in
 	return answers, nil
 }
 
-// eachRecord reads the job's input from the store and calls fn with every
+// eachRecord reads the job's input (the run's local copy) from its start and calls fn with every
 // valid record and its index, keyed as the sender keys it.
-func (m *Manager) eachRecord(ctx context.Context, j *Job, fn func(idx int, rec Record) error) error {
-	in, err := m.store.OpenBlob(ctx, j.ID, blobInput)
-	if err != nil {
+func (m *Manager) eachRecord(j *Job, in io.ReadSeeker, fn func(idx int, rec Record) error) error {
+	if _, err := in.Seek(0, io.SeekStart); err != nil {
 		return fmt.Errorf("bulk: the job's input: %w", err)
 	}
-	defer in.Close()
 	idx := 0
-	_, err = Read(in, j.Spec.Format, j.Spec.maxRecordBytes(), func(e Entry) error {
+	_, err := Read(in, j.Spec.Format, j.Spec.maxRecordBytes(), func(e Entry) error {
 		i := idx
 		idx++
 		rec, msg := j.Spec.prepareAt(e, j.ID, i)
