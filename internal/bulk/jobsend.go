@@ -22,7 +22,7 @@ func (m *Manager) send(ctx context.Context, j *Job, report *os.File, rs *resumeR
 	defer m.sendings.Done()
 	l := j.lease
 	defer l.release()
-	l.heartbeat() // the store says "sending" before anything is sent
+	l.announce() // the store says "sending" before anything is sent
 	var before *earlier
 	// The input is fetched once for the run: settling reads it twice and
 	// the sender once more, and from S3 each read was a download.

@@ -86,7 +86,7 @@ func (m *Manager) Start(j *Job) error {
 	// The store says "sending" before Start returns: the page the user
 	// is sent to next may be served by another replica, which must not
 	// show the upload still waiting to be sent (with a Send button).
-	j.lease.heartbeat()
+	j.lease.announce()
 	go m.send(sendCtx, j, report, nil)
 	return nil
 }

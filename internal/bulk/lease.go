@@ -70,6 +70,7 @@ type lease struct {
 	stop context.CancelFunc // stops the job's sending
 	quit chan struct{}
 	once sync.Once
+	said sync.Once // the first heartbeat: "sending" (announce)
 	wg   sync.WaitGroup
 	upd  sync.Mutex // one UpdateJob at a time
 
@@ -109,6 +110,11 @@ func (l *lease) release() {
 	l.once.Do(func() { close(l.quit) })
 	l.wg.Wait()
 }
+
+// announce writes the first heartbeat, which says "sending", once: where
+// the run is started (Start, before it returns) or, failing that, as the
+// run begins.
+func (l *lease) announce() { l.said.Do(l.heartbeat) }
 
 // heartbeat writes the job's status (its progress, for the replicas that
 // show it) and so bumps its Counter; and looks for a Cancel asked
