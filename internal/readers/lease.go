@@ -20,6 +20,7 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
+	"github.com/kinesis-console/kinesis-console/internal/ddbitem"
 	"github.com/kinesis-console/kinesis-console/internal/stream"
 )
 
@@ -102,7 +103,7 @@ func parseStreamIdentifier(id string) (streamIdentifier, bool) {
 // parseLease reads one item of a lease table; ok false for an item that is
 // not a lease (no leaseKey).
 func parseLease(item map[string]types.AttributeValue) (Lease, bool) {
-	l := Lease{Key: str(item, "leaseKey")}
+	l := Lease{Key: ddbitem.S(item, "leaseKey")}
 	if l.Key == "" {
 		return Lease{}, false
 	}
@@ -112,38 +113,23 @@ func parseLease(item map[string]types.AttributeValue) (Lease, bool) {
 	if i := strings.LastIndexByte(l.Key, ':'); i >= 0 {
 		l.StreamID, l.ShardID = l.Key[:i], l.Key[i+1:]
 	}
-	if s := str(item, "streamName"); s != "" {
+	if s := ddbitem.S(item, "streamName"); s != "" {
 		l.StreamID = s
 	}
-	if s := str(item, "shardId"); s != "" {
+	if s := ddbitem.S(item, "shardId"); s != "" {
 		l.ShardID = s
 	}
-	l.Owner = str(item, "leaseOwner")
-	l.Counter = num(item, "leaseCounter")
-	l.OwnerSwitches = num(item, "ownerSwitchesSinceCheckpoint")
-	l.Checkpoint = Checkpoint{Sequence: str(item, "checkpoint"), SubSequence: num(item, "checkpointSubSequenceNumber")}
-	if p := str(item, "pendingCheckpoint"); p != "" {
-		l.Pending = &Checkpoint{Sequence: p, SubSequence: num(item, "pendingCheckpointSubSequenceNumber")}
+	l.Owner = ddbitem.S(item, "leaseOwner")
+	l.Counter = ddbitem.N(item, "leaseCounter")
+	l.OwnerSwitches = ddbitem.N(item, "ownerSwitchesSinceCheckpoint")
+	l.Checkpoint = Checkpoint{Sequence: ddbitem.S(item, "checkpoint"), SubSequence: ddbitem.N(item, "checkpointSubSequenceNumber")}
+	if p := ddbitem.S(item, "pendingCheckpoint"); p != "" {
+		l.Pending = &Checkpoint{Sequence: p, SubSequence: ddbitem.N(item, "pendingCheckpointSubSequenceNumber")}
 	}
 	if ss, ok := item["parentShardId"].(*types.AttributeValueMemberSS); ok {
 		l.Parents = append([]string(nil), ss.Value...)
 	}
 	return l, true
-}
-
-func str(item map[string]types.AttributeValue, name string) string {
-	if v, ok := item[name].(*types.AttributeValueMemberS); ok {
-		return v.Value
-	}
-	return ""
-}
-
-func num(item map[string]types.AttributeValue, name string) int64 {
-	if v, ok := item[name].(*types.AttributeValueMemberN); ok {
-		n, _ := strconv.ParseInt(v.Value, 10, 64)
-		return n
-	}
-	return 0
 }
 
 // leaseAttributes are the attributes the console reads: the rest of a

@@ -75,6 +75,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 
+	"github.com/kinesis-console/kinesis-console/internal/ddbitem"
 	"github.com/kinesis-console/kinesis-console/internal/state"
 )
 
@@ -203,21 +204,6 @@ func key(pk, sk string) map[string]types.AttributeValue {
 	return map[string]types.AttributeValue{"pk": str(pk), "sk": str(sk)}
 }
 
-func getS(item map[string]types.AttributeValue, name string) string {
-	if v, ok := item[name].(*types.AttributeValueMemberS); ok {
-		return v.Value
-	}
-	return ""
-}
-
-func getN(item map[string]types.AttributeValue, name string) int64 {
-	if v, ok := item[name].(*types.AttributeValueMemberN); ok {
-		n, _ := strconv.ParseInt(v.Value, 10, 64)
-		return n
-	}
-	return 0
-}
-
 func getB(item map[string]types.AttributeValue, name string) []byte {
 	if v, ok := item[name].(*types.AttributeValueMemberB); ok {
 		return v.Value
@@ -264,7 +250,7 @@ func ttl(t time.Time, grace time.Duration) types.AttributeValue {
 
 // live says whether an item with attribute until counts at now.
 func live(item map[string]types.AttributeValue, now time.Time) bool {
-	u := getN(item, "until")
+	u := ddbitem.N(item, "until")
 	return u == 0 || now.UnixNano() < u
 }
 

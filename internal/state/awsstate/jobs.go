@@ -11,6 +11,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 
+	"github.com/kinesis-console/kinesis-console/internal/ddbitem"
 	"github.com/kinesis-console/kinesis-console/internal/state"
 )
 
@@ -32,15 +33,15 @@ func jobItem(j state.Job) map[string]types.AttributeValue {
 
 func jobOf(item map[string]types.AttributeValue) state.Job {
 	return state.Job{
-		ID:      getS(item, "sk"),
-		User:    getS(item, "user"),
-		Created: fromUntil(getN(item, "created")),
-		Expires: fromUntil(getN(item, "until")),
+		ID:      ddbitem.S(item, "sk"),
+		User:    ddbitem.S(item, "user"),
+		Created: fromUntil(ddbitem.N(item, "created")),
+		Expires: fromUntil(ddbitem.N(item, "until")),
 		Done:    getBool(item, "done"),
 		Body:    getB(item, "body"),
-		Owner:   getS(item, "owner"),
-		Run:     int(getN(item, "run")),
-		Counter: getN(item, "counter"),
+		Owner:   ddbitem.S(item, "owner"),
+		Run:     int(ddbitem.N(item, "run")),
+		Counter: ddbitem.N(item, "counter"),
 	}
 }
 
@@ -183,7 +184,7 @@ func (s *Store) ListJobs(ctx context.Context) ([]state.Job, error) {
 				return nil, fmt.Errorf("awsstate: list jobs: more than %d jobs in table %s", MaxJobs, s.table)
 			}
 			if !live(item, now) {
-				expired = append(expired, getS(item, "sk"))
+				expired = append(expired, ddbitem.S(item, "sk"))
 				continue
 			}
 			jobs = append(jobs, jobOf(item))

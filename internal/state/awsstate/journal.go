@@ -10,6 +10,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
+	"github.com/kinesis-console/kinesis-console/internal/ddbitem"
 	"github.com/kinesis-console/kinesis-console/internal/state"
 )
 
@@ -50,8 +51,8 @@ func (s *Store) Journal(ctx context.Context, id string) ([]state.Entry, error) {
 		}
 		for _, item := range page.Items {
 			var e state.Entry
-			if _, err := fmt.Sscanf(getS(item, "sk"), "%d#%d", &e.Run, &e.Seq); err != nil {
-				return nil, fmt.Errorf("awsstate: journal of %s: bad sort key %q", id, getS(item, "sk"))
+			if _, err := fmt.Sscanf(ddbitem.S(item, "sk"), "%d#%d", &e.Run, &e.Seq); err != nil {
+				return nil, fmt.Errorf("awsstate: journal of %s: bad sort key %q", id, ddbitem.S(item, "sk"))
 			}
 			e.Body = getB(item, "body")
 			out = append(out, e)

@@ -15,6 +15,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 
+	"github.com/kinesis-console/kinesis-console/internal/ddbitem"
 	"github.com/kinesis-console/kinesis-console/internal/state"
 )
 
@@ -41,15 +42,15 @@ func keyItem(k state.Key) map[string]types.AttributeValue {
 // keyOf reads a key's item, fetching its answer from S3 when it is there.
 func (s *Store) keyOf(ctx context.Context, item map[string]types.AttributeValue) (state.Key, error) {
 	k := state.Key{
-		User:        getS(item, "user"),
-		Key:         getS(item, "sk"),
-		Fingerprint: getS(item, "fingerprint"),
-		State:       state.KeyState(getS(item, "state")),
-		Owner:       getS(item, "owner"),
+		User:        ddbitem.S(item, "user"),
+		Key:         ddbitem.S(item, "sk"),
+		Fingerprint: ddbitem.S(item, "fingerprint"),
+		State:       state.KeyState(ddbitem.S(item, "state")),
+		Owner:       ddbitem.S(item, "owner"),
 		Answer:      getB(item, "answer"),
-		Expires:     fromUntil(getN(item, "until")),
+		Expires:     fromUntil(ddbitem.N(item, "until")),
 	}
-	if ref := getS(item, "answer_s3"); ref != "" {
+	if ref := ddbitem.S(item, "answer_s3"); ref != "" {
 		r, err := s.getObject(ctx, ref)
 		if err != nil {
 			return state.Key{}, fmt.Errorf("awsstate: answer of key %q: %w", k.Key, errors.Join(err, errors.New("stored in s3 but unreadable")))
